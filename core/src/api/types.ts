@@ -1,0 +1,507 @@
+/**
+ * Public plugin API of Spark Control (types). This file, with the rest of `core/src/api`, is the ONLY part of the
+ * kernel a plugin may import. Semver policy: see docs/plugins.md — removing or narrowing anything here is breaking.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import type { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
+import type { ShellCommand } from './shell.js';
+
+// ───────────────────────────── manifest and definition ─────────────────────────────
+
+export interface PluginManifest {
+  /** `/^[a-z][a-z0-9-]{1,31}$/`, immutable; also the route prefix `/api/plugins/<id>` and the tile-tag prefix. */
+  id: string;
+  /** Human name shown on the plugins page. */
+  name: string;
+  /** The plugin's own semver version. */
+  version: string;
+  /** Semver range the plugin needs of the kernel's plugin API, e.g. `^1.0.0`. */
+  apiVersion: string;
+  description?: string;
+  homepage?: string;
+  /** Plugins that must be running before this one starts; only these (and `after`) may be `use()`d. */
+  dependsOn?: string[];
+  /** Plugins to start after when present; no failure when absent. */
+  after?: string[];
+}
+
+/** A fake upstream a plugin brings for the simulated cluster (started only when the kernel simulates). */
+export interface SimulatedService {
+  /** Service name in the topology's service map, e.g. `vllm`, `parakeet`. */
+  service: string;
+  /** Host id it pretends to run on (e.g. `spark-1`). */
+  hostId: string;
+  /** Starts the fake on 127.0.0.1 (port 0 = any free port); returns the port it listens on. */
+  start(env: SimEnv): Promise<{ port: number; close(): Promise<void> }>;
+}
+
+export interface SimEnv {
+  /** Scratch state directory for this simulator (inside the sim's data dir). */
+  stateDir: string;
+  /** Per-host fake root directory (bash runs there for SSH execs): `hostRoots[hostId]`. */
+  hostRoots: Record<string, string>;
+  log: Logger;
+}
+
+export interface SparkPluginDefinition<S extends z.ZodType = z.ZodType> {
+  manifest: PluginManifest;
+  /** Every field has a default: `configSchema.parse({})` must succeed. Mark secrets with `.meta({ secret: true })`. */
+  configSchema: S;
+  /** Declare only (routes, health checks, tiles, jobs, hooks); no network I/O here — do I/O in `lifecycle.onStart`. */
+  register(ctx: PluginContext<z.output<S>>): void | Promise<void>;
+  /** Fakes for `npm start` on the simulated cluster and for tests. */
+  simulators?: SimulatedService[];
+}
+
+export interface SparkPlugin<S extends z.ZodType = z.ZodType> extends SparkPluginDefinition<S> {
+  readonly $$type: 'spark-control/plugin@1';
+}
+
+// ───────────────────────────── context ─────────────────────────────
+
+export interface PluginContext<C = unknown> {
+  readonly id: string;
+  /** Directory owned by this plugin under the data dir (created before register). */
+  readonly dataDir: string;
+  /** True when the kernel runs against the simulated cluster. */
+  readonly simulated: boolean;
+  config: PluginConfig<C>;
+  log: Logger;
+  cluster: ClusterView;
+  ssh: SshService;
+  http: HttpService;
+  hooks: KernelHooks;
+  events: EventBus;
+  jobs: JobService;
+  health: HealthService;
+  /** Routes under `/api/plugins/<id>`. */
+  routes: PluginRouter;
+  /** Routes under a public prefix the plugin reserves, e.g. `/v1/audio`, `/scrub`. Longest prefix wins; equal prefixes clash. */
+  publicRoutes(prefix: `/${string}`): PluginRouter;
+  tiles: { register(tile: TileSpec): void };
+  lifecycle: {
+    /** I/O allowed. Throw `NotReadyError` to be retried with backoff. */
+    onStart(fn: () => Promise<void> | void): void;
+    onStop(fn: () => Promise<void> | void): void;
+  };
+  /** Cleanup run LIFO when the plugin stops (timers, sockets, child processes). */
+  onDispose(fn: () => Promise<void> | void): void;
+  /** Offer an extension point (typed hooks or an API object) to plugins that depend on this one. */
+  provide<T>(point: ExtensionPoint<T>, impl: T): void;
+  /** Use another plugin's extension point; only for ids in `dependsOn` / `after`. Returns undefined when absent. */
+  use<T>(point: ExtensionPoint<T>): T | undefined;
+}
+
+export interface PluginConfig<C> {
+  /** Current parsed slice (defaults applied). */
+  get(): C;
+  /** Called after a validated change was persisted. Returns an unsubscribe function. */
+  watch(fn: (next: C, prev: C) => void | Promise<void>): () => void;
+  /** Validates (400 with field errors on failure), persists atomically, then notifies watchers. */
+  update(patch: Partial<C>): Promise<C>;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+// ───────────────────────────── cluster topology ─────────────────────────────
+
+export interface HostInfo {
+  id: string;
+  name: string;
+  address: string;
+  sshUser: string;
+  sshPort: number;
+}
+
+export interface ServiceEndpoint {
+  service: string;
+  hostId: string;
+  host: HostInfo;
+  port: number;
+  /** `http://<address>:<port>` */
+  baseUrl: string;
+}
+
+export interface ClusterView {
+  hosts(): HostInfo[];
+  host(id: string): HostInfo | undefined;
+  /** Where a service runs (from the service map; falls back to `defaults`). Throws a 503 SparkError if unmapped. */
+  service(name: string, defaults?: { hostId?: string; port?: number }): ServiceEndpoint;
+  /** Called after the topology changed (hosts or service map). */
+  watch(fn: () => void): () => void;
+}
+
+// ───────────────────────────── SSH ─────────────────────────────
+
+export type SshCommand = string[] | ShellCommand;
+
+export interface SshExecOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  stdin?: string | Buffer;
+  /** Log in as another user on that host (e.g. the bot user), optionally with its own private key file. */
+  as?: { user: string; privateKeyPath?: string };
+  /** Do not log the command line (it carries a secret). */
+  sensitive?: boolean;
+}
+
+export interface SshResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal?: string;
+  durationMs: number;
+}
+
+export interface SshStreamOptions extends SshExecOptions {
+  onStdout?(chunk: string): void;
+  onStderr?(chunk: string): void;
+  /** Called per complete line of stdout+stderr (interleaved as they arrive). */
+  onLine?(line: string, stream: 'stdout' | 'stderr'): void;
+}
+
+export interface SshConnectionEvent {
+  hostId: string;
+  user: string;
+  state: 'up' | 'down';
+  reason?: string;
+  at: string;
+}
+
+export interface SshService {
+  /** Runs a command (argv quoted by the kernel's one audited quoting function). Rejects with a SparkError on
+   *  connect/auth failure (502), timeout (504) or abort; a non-zero exit code is a normal result. */
+  exec(hostId: string, cmd: SshCommand, opts?: SshExecOptions): Promise<SshResult>;
+  /** Like exec but delivers output as it arrives; abort the signal to kill the remote process. */
+  stream(hostId: string, cmd: SshCommand, opts?: SshStreamOptions): Promise<SshResult>;
+  /** Connection up/down transitions seen by the transport (keepalive, close), for the connectivity log. */
+  onConnectionChange(fn: (e: SshConnectionEvent) => void): () => void;
+  /** Public key (OpenSSH format) of the service's own key pair. */
+  publicKey(): string;
+  /** Host-key pinning state; `trust` replaces a pinned key after a change. */
+  hostKeys: {
+    list(): Array<{ hostId: string; fingerprint: string; pinnedAt: string; mismatch?: { fingerprint: string; seenAt: string } }>;
+    trust(hostId: string): Promise<void>;
+  };
+  /** Installs the service key into ~/.ssh/authorized_keys using a one-time password (never stored or logged). */
+  installKey(hostId: string, password: string, opts?: { timeoutMs?: number }): Promise<{ added: boolean }>;
+}
+
+// ───────────────────────────── HTTP client + proxy ─────────────────────────────
+
+export interface UpstreamRef {
+  /** Service name used in error messages and metrics (e.g. `parakeet`). */
+  service: string;
+  /** Host id used in error messages. */
+  hostId?: string;
+  baseUrl: string;
+}
+
+export interface HttpRequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** JSON-serialisable value (sent as application/json) or a raw body. */
+  json?: unknown;
+  body?: string | Buffer | Uint8Array | Readable;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Whole-request timeout; required in spirit: default 10 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+export interface ProxyOptions {
+  /** Path + query on the upstream; default: the incoming path with the route's public prefix kept. */
+  path?: string;
+  /** Headers-received timeout (default 30 s); the body streams without a total cap unless `bodyTimeoutMs`. */
+  timeoutMs?: number;
+  /** Max idle time between body chunks (default 5 min). */
+  bodyTimeoutMs?: number;
+  /** Override the request body (e.g. an already-parsed JSON body re-serialised). */
+  body?: string | Buffer | Readable;
+  /** Extra/overriding request headers. */
+  headers?: Record<string, string>;
+  /** Error envelope style for upstream failures. */
+  errorStyle?: 'problem' | 'openai';
+}
+
+export interface HttpService {
+  /** Sends a request; the body is a stream the caller must consume or destroy. Upstream failures become SparkErrors
+   *  502 (refused/garbage), 503 (unreachable), 504 (timeout) naming service and host. */
+  request(upstream: UpstreamRef, path: string, opts?: HttpRequestOptions): Promise<HttpResponse>;
+  /** Sends a request and validates the JSON answer with a zod schema (502 on schema mismatch or non-2xx). */
+  fetchJson<T extends z.ZodType>(upstream: UpstreamRef, path: string, schema: T, opts?: HttpRequestOptions): Promise<z.output<T>>;
+  /** Streams the current request to the upstream and the answer back (SSE/chunked untouched, client abort aborts upstream). */
+  proxy(route: RouteContext, upstream: UpstreamRef, opts?: ProxyOptions): Promise<void>;
+}
+
+// ───────────────────────────── routes ─────────────────────────────
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined> {
+  method: HttpMethod;
+  /** Path relative to the router's prefix, `@koa/router` 15 syntax (`/models/:id`, `/*rest`). `''` = the prefix itself. */
+  path: string;
+  summary?: string;
+  /** JSON body schema (415 unless JSON, 413 over `maxBodyBytes`, 400 with field errors). */
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** `raw`: the kernel does not read the body (multipart, uploads, proxying). Default `json` when `body` is set. */
+  bodyMode?: 'json' | 'raw';
+  /** Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Route carries private data: the kernel logs no query string, and error bodies never echo input values. */
+  sensitive?: boolean;
+  /** Error envelope for this route: OpenAI-compatible routes keep OpenAI's `{error:{message,type,code}}`. */
+  errorStyle?: 'problem' | 'openai';
+  /** Response schema for the OpenAPI document only. */
+  response?: z.ZodType;
+  /** Allowed without the bearer token when auth is on (only health-style routes). */
+  unauthenticated?: boolean;
+}
+
+type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
+  body: B;
+  query: Q;
+  params: P;
+  requestId: string;
+  /** Aborted when the client disconnects before the response finished. */
+  signal: AbortSignal;
+  log: Logger;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Incoming path (no query string) and the raw query string (without `?`). */
+  path: string;
+  search: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Set status/headers for the return value. */
+  status(code: number): void;
+  setHeader(name: string, value: string): void;
+  /** Respond with a stream (kept open until it ends or the client leaves). */
+  stream(body: Readable, contentType: string): void;
+  /** Turn this response into an SSE stream: returns a sender; heartbeat and cleanup are handled. */
+  sse(): SseSender;
+}
+
+export interface SseSender {
+  send(event: string, data: unknown, id?: string): void;
+  comment(text: string): void;
+  close(): void;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export type RouteHandler<B, Q, P> = (c: RouteContext<B, Q, P>) => unknown | Promise<unknown>;
+
+export interface PluginRouter {
+  /** Handler returns a JSON-able value (200 unless `c.status()`), or undefined after using `c.stream`/`c.sse`/proxy. */
+  add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
+    spec: RouteSpec<B, Q, P>,
+    handler: RouteHandler<Out<B>, Out<Q>, Out<P>>,
+  ): void;
+}
+
+// ───────────────────────────── tiles ─────────────────────────────
+
+export interface TileSpec {
+  /** Custom element tag, must start with `spark-<id>-`. */
+  tag: `spark-${string}-${string}`;
+  /** Module path relative to the plugin's UI dir (served at `/plugins/<id>/ui/`). */
+  module: string;
+  title: string;
+  /** Grid columns 1–4 (default 1). */
+  cols?: 1 | 2 | 3 | 4;
+  order?: number;
+  /** Hide the tile (e.g. feature disabled by config); re-evaluated on every `/api/ui/tiles` call. */
+  hidden?: () => boolean;
+}
+
+// ───────────────────────────── health ─────────────────────────────
+
+export type HealthStatus = 'up' | 'degraded' | 'down';
+
+export interface HealthCheckResult {
+  status: HealthStatus;
+  detail?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface HealthCheckSpec {
+  /** Unique within the plugin, e.g. `parakeet`, `host:spark-1`. */
+  name: string;
+  /** Shown in the connectivity log, e.g. `spark-2`. */
+  hostId?: string;
+  service?: string;
+  intervalMs?: number;
+  /** Required (default 3 s); a check that overruns is `down` with detail `timeout`. */
+  timeoutMs?: number;
+  /** Counts toward overall `/health` (default false). */
+  critical?: boolean;
+  check(signal: AbortSignal): Promise<HealthCheckResult>;
+}
+
+export interface HealthEntry extends HealthCheckResult {
+  plugin: string;
+  name: string;
+  hostId?: string;
+  service?: string;
+  since: string;
+  checkedAt: string;
+}
+
+export interface HealthService {
+  register(spec: HealthCheckSpec): void;
+  /** Push a state change seen outside a scheduled check (e.g. the transport dropped). */
+  report(name: string, result: HealthCheckResult): void;
+  /** Run a check now (e.g. right after an action). */
+  runNow(name: string): Promise<HealthEntry | undefined>;
+  get(name: string): HealthEntry | undefined;
+  list(): HealthEntry[];
+  /** Connectivity log: persisted up/down transitions of every check (all plugins), newest last. */
+  transitions(opts?: { limit?: number; hostId?: string }): HealthTransition[];
+}
+
+export interface HealthTransition {
+  plugin: string;
+  name: string;
+  hostId?: string;
+  service?: string;
+  from: HealthStatus | 'unknown';
+  to: HealthStatus;
+  at: string;
+  /** How long the previous state lasted. */
+  durationMs?: number;
+  detail?: string;
+}
+
+// ───────────────────────────── events ─────────────────────────────
+
+export interface SparkEvent<T = unknown> {
+  type: string;
+  plugin?: string;
+  at: string;
+  data: T;
+}
+
+export interface EventBus {
+  /** Type must start with `<plugin id>.`; goes to SSE subscribers of `/api/events`. */
+  emit(type: string, data: unknown): void;
+  /** Subscribe to every event whose type starts with `prefix` ('' = all). */
+  on(prefix: string, fn: (e: SparkEvent) => void): () => void;
+}
+
+// ───────────────────────────── jobs ─────────────────────────────
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobSnapshot {
+  id: string;
+  plugin: string;
+  kind: string;
+  title: string;
+  state: JobState;
+  phase?: string;
+  phases?: string[];
+  progress?: number;
+  startedAt: string;
+  endedAt?: string;
+  phaseStartedAt?: string;
+  error?: { code: string; message: string; phase?: string };
+  logTail: string[];
+  result?: unknown;
+  meta?: Record<string, unknown>;
+}
+
+export interface JobHandle {
+  readonly id: string;
+  readonly signal: AbortSignal;
+  phase(name: string): void;
+  progress(fraction: number): void;
+  log(line: string): void;
+  setMeta(meta: Record<string, unknown>): void;
+}
+
+export interface OneOffJobSpec<R> {
+  kind: string;
+  title: string;
+  phases?: string[];
+  /** Hard cap; the job is cancelled (failed with SPK_JOB_TIMEOUT) after it. */
+  timeoutMs?: number;
+  /** Lines kept in the tail (default 200). */
+  logTailLines?: number;
+  meta?: Record<string, unknown>;
+  run(job: JobHandle): Promise<R>;
+}
+
+export interface ScheduledJobSpec {
+  name: string;
+  everyMs: number;
+  timeoutMs?: number;
+  initialDelayMs?: number;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export interface JobService {
+  /** Starts a one-off job; returns its snapshot at once (the job runs in the background). */
+  start<R>(spec: OneOffJobSpec<R>): JobSnapshot;
+  /** Resolves when the job ends. */
+  wait(id: string): Promise<JobSnapshot>;
+  get(id: string): JobSnapshot | undefined;
+  list(kind?: string): JobSnapshot[];
+  cancel(id: string, reason?: string): boolean;
+  /** Runs `run` every `everyMs`, never overlapping itself; cancelled on stop. */
+  schedule(spec: ScheduledJobSpec): { trigger(): Promise<void>; stop(): void };
+}
+
+// ───────────────────────────── hooks and extension points ─────────────────────────────
+
+export interface ProxyRequestInfo {
+  plugin: string;
+  service: string;
+  hostId?: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  requestId: string;
+  sensitive: boolean;
+}
+
+export interface ProxyResultInfo {
+  status: number;
+  durationMs: number;
+  error?: string;
+}
+
+export interface KernelHooks {
+  /** Tap with your plugin id. Can rewrite headers/path of outgoing proxied requests. */
+  beforeProxy: AsyncSeriesWaterfallHook<[ProxyRequestInfo]>;
+  afterProxy: AsyncSeriesHook<[ProxyRequestInfo, ProxyResultInfo]>;
+  /** (section, value) after a validated config change was persisted; section = plugin id, `hosts`, `services` or `auth`. */
+  configChanged: AsyncSeriesHook<[string, unknown]>;
+  healthChanged: SyncHook<[HealthEntry, HealthEntry | undefined]>;
+  beforeShutdown: AsyncParallelHook<[]>;
+}
+
+export interface ExtensionPoint<T> {
+  readonly id: string;
+  readonly $$type: 'spark-control/extension-point@1';
+  /** Phantom field carrying T. */
+  readonly T?: T;
+}
