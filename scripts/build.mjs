@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Builds what `npm start` needs, in about a second:
+//  - dist/server/**: core, plugins and sim transpiled file by file (no bundling: plugins are discovered on disk)
+//  - dist/ui/app.js + dist/ui/vendor/*.js: the dashboard shell and the shared Lit copy (import-mapped)
+//  - dist/ui/plugins/<id>/tile.js: each built-in plugin's tile, with lit external so all tiles share one Lit
+// Flags: --ui-only (tests), --quiet.
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = new Set(process.argv.slice(2));
+const quiet = args.has('--quiet');
+const say = (...m) => { if (!quiet) console.log('[build]', ...m); };
+
+/** Specifiers shared through the import map; tiles must not bundle their own copy. */
+export const SHARED_MODULES = {
+  lit: 'lit',
+  'lit/decorators.js': 'lit/decorators.js',
+  'lit/directives/class-map.js': 'lit/directives/class-map.js',
+  'lit/directives/style-map.js': 'lit/directives/style-map.js',
+  'lit/directives/repeat.js': 'lit/directives/repeat.js',
+  'lit/directives/unsafe-html.js': 'lit/directives/unsafe-html.js',
+  'lit/directives/live.js': 'lit/directives/live.js',
+  '@lit/context': '@lit/context',
+};
+const external = Object.keys(SHARED_MODULES);
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const st = statSync(p);
+    if (st.isDirectory()) walk(p, out);
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts') && !p.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+async function buildServer() {
+  const entryPoints = ['core', 'plugins', 'sim']
+    .filter((d) => existsSync(join(root, d)))
+    .flatMap((d) => walk(join(root, d)))
+    .filter((p) => !/\/ui\//.test(relative(root, p)) || relative(root, p).startsWith('core/'));
+  rmSync(join(root, 'dist/server'), { recursive: true, force: true });
+  await build({
+    entryPoints,
+    outdir: join(root, 'dist/server'),
+    outbase: root,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    tsconfig: join(root, 'tsconfig.json'),
+  });
+  say(`server: ${entryPoints.length} files`);
+}
+
+async function buildUi() {
+  const out = join(root, 'dist/ui');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, 'vendor'), { recursive: true });
+  // One shared copy of lit + @lit/context, split into chunks so internals dedupe.
+  const vendorEntries = Object.fromEntries(Object.keys(SHARED_MODULES).map((spec) => [spec.replace(/[/@.]/g, '_'), spec]));
+  await build({
+    entryPoints: vendorEntries,
+    outdir: join(out, 'vendor'),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    minify: true,
+    target: 'es2022',
+    logLevel: 'warning',
+    chunkNames: 'chunk-[hash]',
+  });
+  const importMap = { imports: Object.fromEntries(Object.keys(SHARED_MODULES).map((spec) => [spec, `/vendor/${spec.replace(/[/@.]/g, '_')}.js`])) };
+  writeFileSync(join(out, 'importmap.json'), JSON.stringify(importMap, null, 2));
+
+  const shellEntry = join(root, 'ui/src/app.ts');
+  if (existsSync(shellEntry)) {
+    await build({
+      entryPoints: [shellEntry],
+      outfile: join(out, 'app.js'),
+      bundle: true,
+      format: 'esm',
+      minify: true,
+      target: 'es2022',
+      external,
+      logLevel: 'warning',
+      tsconfig: join(root, 'tsconfig.json'),
+    });
+  }
+  if (existsSync(join(root, 'ui/public'))) cpSync(join(root, 'ui/public'), out, { recursive: true });
+
+  const plugins = existsSync(join(root, 'plugins')) ? readdirSync(join(root, 'plugins')) : [];
+  let tiles = 0;
+  for (const id of plugins) {
+    const entry = join(root, 'plugins', id, 'ui', 'tile.ts');
+    if (!existsSync(entry)) continue;
+    await build({
+      entryPoints: [entry],
+      outfile: join(out, 'plugins', id, 'tile.js'),
+      bundle: true,
+      format: 'esm',
+      minify: true,
+      target: 'es2022',
+      external,
+      logLevel: 'warning',
+      tsconfig: join(root, 'tsconfig.json'),
+    });
+    tiles++;
+  }
+  const gz = (f) => (existsSync(f) ? gzipSync(readFileSync(f)).length : 0);
+  const vendorGz = readdirSync(join(out, 'vendor')).reduce((n, f) => n + gz(join(out, 'vendor', f)), 0);
+  say(`ui: shell ${(gz(join(out, 'app.js')) / 1024).toFixed(1)} KiB gz, vendor ${(vendorGz / 1024).toFixed(1)} KiB gz, ${tiles} tiles`);
+}
+
+await buildUi();
+if (!args.has('--ui-only')) await buildServer();
