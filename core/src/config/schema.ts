@@ -1,0 +1,78 @@
+/**
+ * The one schema of config.json (data dir). Shared by the kernel's loader, `PUT /api/config/*`, and the StartOS
+ * package's "Configure Sparks" action, so nothing one accepts can be refused by the other.
+ * Plugin slices (`plugins.<id>`) are validated by each plugin's own configSchema.
+ */
+import { z } from 'zod';
+import { SAFE_HOST, SAFE_USER } from '../api/shell.js';
+
+export const CONFIG_VERSION = 1;
+
+export const hostIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, starting with a letter');
+
+/** Blank optional fields mean "use the default" (the UI sends '' for an empty box). */
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const portSchema = z.preprocess(
+  (v) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : blankToUndefined(v)),
+  z.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535'),
+);
+
+export const hostSchema = z.object({
+  id: hostIdSchema,
+  name: z.string().trim().min(1, 'required').max(64),
+  address: z.string().trim().min(1, 'required').max(253).regex(SAFE_HOST, 'must be a host name or IP address'),
+  sshUser: z.preprocess(blankToUndefined, z.string().regex(SAFE_USER, 'must be a Unix user name (a-z, 0-9, _ and -)').default('spark')),
+  sshPort: z.preprocess(blankToUndefined, portSchema.default(22)),
+});
+export type HostConfig = z.output<typeof hostSchema>;
+
+export const serviceTargetSchema = z.object({
+  hostId: hostIdSchema,
+  port: z.preprocess(blankToUndefined, portSchema.optional()),
+});
+
+export const clusterSchema = z
+  .object({
+    hosts: z.array(hostSchema).max(32).default([]),
+    services: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), serviceTargetSchema).default({}),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.hosts.forEach((h, i) => {
+      if (seen.has(h.id)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'id'], message: `duplicate host id ${h.id}` });
+      seen.add(h.id);
+    });
+    for (const [name, t] of Object.entries(c.services)) {
+      if (c.hosts.length > 0 && !seen.has(t.hostId)) ctx.addIssue({ code: 'custom', path: ['services', name, 'hostId'], message: `unknown host ${t.hostId}` });
+    }
+  });
+export type ClusterConfig = z.output<typeof clusterSchema>;
+
+export const authSchema = z.object({
+  /** Bearer token for API clients; blank = auth off (LAN trust model). */
+  token: z.preprocess(blankToUndefined, z.string().min(16, 'at least 16 characters').max(256).optional()).meta({ secret: true }),
+});
+
+export const pluginsSectionSchema = z
+  .object({
+    disabled: z.array(z.string()).default([]),
+  })
+  .catchall(z.unknown());
+
+export const configFileSchema = z.object({
+  version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
+  auth: authSchema.default({}),
+  hosts: clusterSchema.shape.hosts,
+  services: clusterSchema.shape.services,
+  plugins: pluginsSectionSchema.default({ disabled: [] }),
+});
+export type ConfigFile = z.output<typeof configFileSchema>;
+
+/** Default topology of the owner's cluster (SPEC.md table); used when a service is not in the map. */
+export const DEFAULT_SERVICE_HOSTS: Record<string, { hostId: string; port: number }> = {
+  vllm: { hostId: 'spark-1', port: 8888 },
+  parakeet: { hostId: 'spark-2', port: 8000 },
+  kokoro: { hostId: 'spark-2', port: 8880 },
+  embeddings: { hostId: 'spark-2', port: 8088 },
+  qdrant: { hostId: 'spark-2', port: 6333 },
+};
