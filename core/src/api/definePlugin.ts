@@ -13,3 +13,6 @@ export function defineSparkPlugin<S extends z.ZodType>(def: SparkPluginDefinitio
 export function defineExtensionPoint<T>(id: string): ExtensionPoint<T> {
   return Object.freeze({ id, $$type: 'spark-control/extension-point@1' as const });
 }
+
+/** Offered by the kernel only when it runs the simulated cluster (`ctx.use(simControlPoint)`; no dependsOn needed). */
+export const simControlPoint = defineExtensionPoint<import('./types.js').SimControl>('kernel.sim');

@@ -275,7 +275,8 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
   unauthenticated?: boolean;
 }
 
-type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+/** Parsed type of an optional route schema. */
+export type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 
 export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
   body: B;
@@ -504,4 +505,15 @@ export interface ExtensionPoint<T> {
   readonly $$type: 'spark-control/extension-point@1';
   /** Phantom field carrying T. */
   readonly T?: T;
+}
+
+// ───────────────────────────── simulated cluster control (kernel extension point) ─────────────────────────────
+
+export interface SimControl {
+  hosts(): HostInfo[];
+  /** Per-host fake root directory (bash runs there). */
+  hostRoot(hostId: string): string;
+  /** Take a simulated Spark off the network (connections dropped, new ones refused) or bring it back. */
+  setHostDown(hostId: string, down: boolean): Promise<void>;
+  isHostDown(hostId: string): boolean;
 }

@@ -1,0 +1,257 @@
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Koa from 'koa';
+import { inject, injectable, type DependencyContainer } from 'tsyringe';
+import { z } from 'zod';
+import type { ExtensionPoint, KernelHooks, Logger, SimControl, SparkPlugin } from '../api/types.js';
+import { ConfigService } from '../services/config/ConfigService.js';
+import { EventBusImpl } from '../services/events/EventBus.js';
+import { HealthRegistry } from '../services/health/HealthRegistry.js';
+import { HttpService } from '../services/http/HttpService.js';
+import { JobRegistry } from '../services/jobs/JobService.js';
+import { Metrics } from '../services/metrics/Metrics.js';
+import { HostKeyStore } from '../services/ssh/hostKeys.js';
+import { SshPool } from '../services/ssh/SshPool.js';
+import { JsonLogger, levelFromEnv, type LogLevel, type LogSink } from '../services/logger/Logger.js';
+import { registerCoreServices, TOKENS, type SshTuning } from './container.js';
+import { Topology } from './Topology.js';
+import type { KernelServices } from './services.js';
+import { Kernel, pluginsDirOf } from './Kernel.js';
+import { discoverBuiltins, discoverInstalled, type PluginCandidate } from './discovery.js';
+import { repoRoot } from './paths.js';
+import { kernelRoutes } from '../routes/kernelRoutes.js';
+import { authGuard, csrfGuard, securityHeaders } from '../http/security.js';
+import { staticUi } from '../http/static.js';
+import { toOpenAiError, toProblem } from '../http/problem.js';
+import { isSparkError } from '../api/errors.js';
+import { startSimulation, type Simulation } from './simulation.js';
+
+/** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
+@injectable()
+class CoreServices {
+  constructor(
+    @inject(TOKENS.log) readonly log: Logger,
+    @inject(TOKENS.config) readonly config: ConfigService,
+    @inject(TOKENS.hooks) readonly hooks: KernelHooks,
+    @inject(TOKENS.events) readonly events: EventBusImpl,
+    @inject(TOKENS.health) readonly health: HealthRegistry,
+    @inject(TOKENS.jobs) readonly jobs: JobRegistry,
+    @inject(TOKENS.http) readonly http: HttpService,
+    @inject(TOKENS.ssh) readonly ssh: SshPool,
+    @inject(TOKENS.hostKeys) readonly hostKeys: HostKeyStore,
+    @inject(TOKENS.keyPair) readonly keyPair: KernelServices['keyPair'],
+    @inject(TOKENS.metrics) readonly metrics: Metrics,
+    @inject(TOKENS.topology) readonly topology: Topology,
+  ) {}
+}
+
+export interface AppOptions {
+  dataDir: string;
+  port?: number;
+  bind?: string;
+  /** true = always simulate, false = never, 'auto' (default) = simulate when the config names no hosts. */
+  simulate?: boolean | 'auto';
+  /** Built-in plugin ids to load (default: all), plus plugin objects passed in directly (tests). */
+  builtins?: string[];
+  inline?: SparkPlugin[];
+  /** Third-party plugins dir (default `$SPARK_PLUGIN_DIR` or `<dataDir>/plugins`); false = none. */
+  pluginsDir?: string | false;
+  logLevel?: LogLevel;
+  logSink?: LogSink;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  ssh?: SshTuning;
+  simHostCount?: number;
+}
+
+export class App {
+  readonly container: DependencyContainer;
+  readonly services: KernelServices;
+  readonly kernel: Kernel;
+  readonly koa: Koa;
+  readonly log: Logger;
+  readonly version: string;
+  private server?: Server;
+  sim?: Simulation;
+  private simulated = false;
+  private readonly jsonSchemaCache = new Map<string, unknown>();
+
+  constructor(readonly o: AppOptions) {
+    this.log = new JsonLogger(o.logLevel ?? levelFromEnv(), { svc: 'spark-control' }, o.logSink);
+    this.container = registerCoreServices(o.dataDir, this.log, o.ssh);
+    const core = this.container.resolve(CoreServices);
+    this.version = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version;
+    const services: KernelServices = {
+      log: core.log, config: core.config, hooks: core.hooks, events: core.events, health: core.health, jobs: core.jobs, http: core.http,
+      ssh: core.ssh, hostKeys: core.hostKeys, keyPair: core.keyPair, metrics: core.metrics, topology: core.topology,
+      get simulated() { return app.simulated; },
+      jsonSchemaOf: (id) => this.jsonSchemaOf(id),
+      useExtension: <T>(consumer: string, point: ExtensionPoint<T>) => this.kernel.useExtension<T>(consumer, point),
+    };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const app = this;
+    this.services = services;
+    this.kernel = new Kernel(services, { dataDir: o.dataDir, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs });
+    this.koa = this.buildKoa();
+    core.metrics.gauge('spark_plugins', 'Plugins by state', () => {
+      const counts = new Map<string, number>();
+      for (const p of this.kernel.list()) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
+      return [...counts].map(([state, n]) => [{ state }, n]);
+    });
+    core.metrics.gauge('spark_sse_subscribers', 'Open event-bus subscriptions', () => [[{}, core.events.subscriberCount]]);
+    core.metrics.gauge('process_resident_memory_bytes', 'Resident memory', () => [[{}, process.memoryUsage().rss]]);
+  }
+
+  isSimulated(): boolean {
+    return this.simulated;
+  }
+
+  jsonSchemaOf(id: string): unknown {
+    if (this.jsonSchemaCache.has(id)) return this.jsonSchemaCache.get(id);
+    const p = this.kernel.get(id)?.plugin;
+    if (!p) return undefined;
+    let js: unknown;
+    try { js = z.toJSONSchema(p.configSchema as z.ZodType, { io: 'input', unrepresentable: 'any' }); } catch { js = {}; }
+    this.jsonSchemaCache.set(id, js);
+    return js;
+  }
+
+  private buildKoa(): Koa {
+    const app = new Koa({ proxy: false });
+    const s = this.services;
+    app.silent = true;
+    const routes = kernelRoutes({
+      kernel: this.kernel, s, version: this.version, simulated: () => this.simulated,
+      jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
+    });
+    // request id → timing/log → errors → security headers → auth → CSRF → kernel routes → plugins → static UI
+    app.use(async (ctx, next) => {
+      const incoming = ctx.get('x-request-id');
+      ctx.state.requestId = /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+      ctx.set('X-Request-Id', ctx.state.requestId);
+      const t0 = performance.now();
+      try {
+        await next();
+      } finally {
+        const ms = performance.now() - t0;
+        const plugin = String(ctx.state.plugin ?? (ctx.path.startsWith('/api/') || ctx.path === '/health' || ctx.path === '/metrics' ? 'kernel' : 'static'));
+        s.metrics.observeHttp(plugin, ctx.method, ctx.status, ms);
+        // Paths only: query strings and bodies may carry private data and are never logged.
+        const level = ctx.status >= 500 ? 'warn' : 'debug';
+        this.log[level]('http', { req: ctx.state.requestId, method: ctx.method, path: ctx.state.sensitive ? ctx.state.routeTemplate ?? ctx.path : ctx.path, status: ctx.status, ms: Math.round(ms), plugin });
+      }
+    });
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+        if (ctx.status === 404 && ctx.body === undefined) {
+          throw Object.assign(new Error(`no route for ${ctx.method} ${ctx.path}`), { status: 404 });
+        }
+      } catch (err) {
+        const problem = toProblem(err, ctx.state.requestId, ctx.state.plugin && ctx.state.plugin !== 'kernel' ? ctx.state.plugin : undefined);
+        if (problem.status === 404 && !isSparkError(err)) problem.code = 'SPK_NOT_FOUND';
+        if (problem.status >= 500) this.log.error('request failed', { req: ctx.state.requestId, plugin: ctx.state.plugin, code: problem.code, error: ctx.state.sensitive ? undefined : (err as Error)?.message });
+        if (ctx.headerSent || !ctx.writable) {
+          ctx.res.destroy();
+          return;
+        }
+        const retry = isSparkError(err) ? err.retryAfter : undefined;
+        ctx.status = problem.status;
+        if (retry) ctx.set('Retry-After', String(retry));
+        if (ctx.state.errorStyle === 'openai') {
+          ctx.type = 'application/json';
+          ctx.body = toOpenAiError(problem);
+        } else {
+          ctx.type = 'application/problem+json';
+          ctx.body = problem;
+        }
+      }
+    });
+    app.use(securityHeaders());
+    app.use(authGuard(() => s.config.get().auth.token));
+    app.use(csrfGuard());
+    app.use(routes.middleware());
+    app.use(this.kernel.dispatcher());
+    app.use(staticUi(join(repoRoot(), 'dist/ui'), (id) => {
+      const r = this.kernel.get(id);
+      return r?.scope ? r.candidate.uiDir : undefined;
+    }));
+    return app;
+  }
+
+  private candidates(): PluginCandidate[] {
+    const out: PluginCandidate[] = [...discoverBuiltins(this.o.builtins)];
+    for (const p of this.o.inline ?? []) out.push({ source: 'inline', name: p.manifest?.id ?? 'inline', uiDir: join(this.o.dataDir, 'inline-ui', p.manifest?.id ?? 'x'), plugin: p });
+    if (this.o.pluginsDir !== false) out.push(...discoverInstalled(this.o.pluginsDir ?? pluginsDirOf(this.o.dataDir)));
+    return out;
+  }
+
+  /** Boot: decide simulation, load plugins, start the simulated services, start plugins, listen. */
+  async start(): Promise<{ url: string; port: number }> {
+    const s = this.services;
+    const cfg = s.config.get();
+    const mode = this.o.simulate ?? (process.env.SPARK_SIMULATE === '1' ? true : process.env.SPARK_SIMULATE === '0' ? false : 'auto');
+    this.simulated = mode === true || (mode === 'auto' && cfg.hosts.length === 0);
+    await this.kernel.load(this.candidates());
+    if (this.simulated) {
+      this.sim = await startSimulation({
+        dataDir: this.o.dataDir, publicKey: s.keyPair.publicKey, hostCount: this.o.simHostCount ?? 2, log: this.log.child({ area: 'sim' }),
+        plugins: this.kernel.list().filter((r) => r.plugin && (r.state === 'discovered')).map((r) => r.plugin!),
+      });
+      s.topology.set({ hosts: this.sim.hosts, services: {} });
+      s.topology.setSimulatedServices(this.sim.servicePorts);
+      this.kernel.setSimControl(this.sim.control as SimControl);
+    } else {
+      s.topology.set(s.config.cluster());
+    }
+    s.config.onChange((section) => {
+      if (section !== 'hosts' && section !== 'services') return;
+      if (this.simulated && s.config.get().hosts.length > 0 && mode === 'auto') {
+        this.simulated = false;
+        this.log.info('real hosts configured: leaving the simulated cluster');
+      }
+      if (!this.simulated) {
+        s.topology.set(s.config.cluster());
+        s.ssh.reset();
+      }
+      void s.hooks.configChanged.promise(section, s.config.get()[section as 'hosts']).catch(() => {});
+    });
+    await this.kernel.startAll();
+    const port = await this.listen();
+    const url = `http://${this.o.bind === '0.0.0.0' || !this.o.bind ? '127.0.0.1' : this.o.bind}:${port}`;
+    return { url, port };
+  }
+
+  private listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = createServer(this.koa.callback());
+      server.keepAliveTimeout = 65_000;
+      server.requestTimeout = 0; // uploads and SSE streams are long; per-route limits apply instead
+      server.on('error', reject);
+      server.listen(this.o.port ?? 0, this.o.bind ?? '127.0.0.1', () => {
+        this.server = server;
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  }
+
+  /** Graceful stop: readiness first, plugins in reverse order, then transports and the simulated cluster. */
+  async stop(): Promise<void> {
+    await this.services.hooks.beforeShutdown.promise().catch(() => {});
+    const server = this.server;
+    if (server) {
+      server.close();
+      server.closeIdleConnections?.();
+    }
+    await this.kernel.stopAll();
+    this.services.health.stopAll();
+    await this.services.ssh.close();
+    await this.services.http.close();
+    server?.closeAllConnections?.();
+    await this.sim?.stop();
+    this.container.dispose?.();
+  }
+}

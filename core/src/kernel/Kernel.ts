@@ -1,0 +1,435 @@
+import { join } from 'node:path';
+import semver from 'semver';
+import { z } from 'zod';
+import type { ExtensionPoint, Logger, SimControl, SparkPlugin } from '../api/types.js';
+import { isNotReadyError, isSparkError, SparkError } from '../api/errors.js';
+import { SPARK_PLUGIN_API_VERSION, simControlPoint } from '../api/definePlugin.js';
+import type { KernelServices } from './services.js';
+import { PluginScope, pluginDataDir } from './PluginScope.js';
+import { importCandidate, type PluginCandidate, type PluginSource } from './discovery.js';
+import type { Middleware } from 'koa';
+
+export type PluginState =
+  | 'discovered' | 'incompatible' | 'config_error' | 'registered' | 'starting' | 'running' | 'retrying' | 'failed' | 'disabled' | 'stopping' | 'stopped';
+
+export interface PluginRecord {
+  id: string;
+  name: string;
+  version?: string;
+  apiVersion?: string;
+  description?: string;
+  source: PluginSource;
+  state: PluginState;
+  reason?: string;
+  error?: { code: string; message: string };
+  candidate: PluginCandidate;
+  plugin?: SparkPlugin;
+  scope?: PluginScope;
+  attempts: number;
+  retryTimer?: NodeJS.Timeout;
+  nextRetryAt?: string;
+}
+
+const ID = /^[a-z][a-z0-9-]{1,31}$/;
+const PRECEDENCE: Record<PluginSource, number> = { inline: 0, builtin: 1, dir: 2, npm: 3 };
+
+export interface KernelOptions {
+  dataDir: string;
+  /** Base delay of the NotReady retry backoff (doubles up to retryMaxMs). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  registerTimeoutMs?: number;
+  startTimeoutMs?: number;
+  /** Throw on any plugin failure (CI for built-ins). */
+  strict?: boolean;
+}
+
+/** Plugin lifecycle: discover → validate → order → register → start; isolation, retry, restart, ordered stop. */
+export class Kernel {
+  readonly records = new Map<string, PluginRecord>();
+  /** Failures of candidates that never got an id (import errors, duplicates) keyed by name. */
+  private order: string[] = [];
+  private startOrder: string[] = [];
+  private simControl?: SimControl;
+  private stopping = false;
+  readonly log: Logger;
+
+  constructor(readonly s: KernelServices, private readonly o: KernelOptions) {
+    this.log = s.log.child({ area: 'kernel' });
+  }
+
+  setSimControl(sim: SimControl): void {
+    this.simControl = sim;
+  }
+
+  list(): PluginRecord[] {
+    return this.order.map((id) => this.records.get(id)!).filter(Boolean);
+  }
+
+  get(id: string): PluginRecord | undefined {
+    return this.records.get(id);
+  }
+
+  private setState(r: PluginRecord, state: PluginState, reason?: string, error?: { code: string; message: string }): void {
+    r.state = state;
+    r.reason = reason;
+    r.error = error;
+    this.s.events.emit('plugin.state', this.describe(r));
+    if (state === 'failed' || state === 'incompatible' || state === 'config_error') {
+      this.log.error('plugin not running', { plugin: r.id, state, code: error?.code, error: error?.message });
+      if (this.o.strict) throw new SparkError(error?.code ?? 'SPK_PLUGIN_FAILED', `${r.id}: ${error?.message ?? state}`);
+    }
+  }
+
+  describe(r: PluginRecord) {
+    return {
+      id: r.id, name: r.name, version: r.version, apiVersion: r.apiVersion, description: r.description, source: r.source, state: r.state,
+      ...(r.reason ? { reason: r.reason } : {}), ...(r.error ? { error: r.error } : {}), ...(r.nextRetryAt ? { nextRetryAt: r.nextRetryAt } : {}),
+      dependsOn: r.plugin?.manifest.dependsOn ?? [],
+    };
+  }
+
+  /** Import and validate every candidate; duplicates resolved by precedence (inline > builtin > dir > npm). */
+  async load(candidates: PluginCandidate[]): Promise<void> {
+    const sorted = [...candidates].sort((a, b) => PRECEDENCE[a.source] - PRECEDENCE[b.source]);
+    for (const c of sorted) {
+      let plugin: SparkPlugin | undefined;
+      try {
+        plugin = await importCandidate(c);
+      } catch (e) {
+        const id = `load:${c.name}`;
+        const r = this.addRecord({ id, name: c.name, source: c.source, state: 'discovered', candidate: c, attempts: 0 });
+        this.setState(r, 'failed', 'could not be loaded', { code: (e as { code?: string }).code ?? 'SPK_PLUGIN_LOAD_FAILED', message: (e as Error).message });
+        continue;
+      }
+      const m = plugin.manifest ?? ({} as SparkPlugin['manifest']);
+      const id = typeof m.id === 'string' ? m.id : `invalid:${c.name}`;
+      if (this.records.has(id)) {
+        const winner = this.records.get(id)!;
+        const dupId = `${id}@${c.source}:${c.name}`;
+        const r = this.addRecord({ id: dupId, name: m.name ?? c.name, version: m.version, apiVersion: m.apiVersion, source: c.source, state: 'discovered', candidate: c, attempts: 0 });
+        this.setState(r, 'failed', `duplicate plugin id "${id}"`, { code: 'SPK_PLUGIN_DUPLICATE_ID', message: `plugin id "${id}" is already provided by the ${winner.source} plugin ${winner.name}` });
+        continue;
+      }
+      const r = this.addRecord({ id, name: m.name ?? id, version: m.version, apiVersion: m.apiVersion, description: m.description, source: c.source, state: 'discovered', candidate: c, plugin, attempts: 0 });
+      const problem = this.checkManifest(plugin);
+      if (problem) this.setState(r, problem.code === 'SPK_PLUGIN_API_MISMATCH' ? 'incompatible' : 'failed', problem.message, problem);
+    }
+    this.orderByDependencies();
+  }
+
+  private addRecord(r: PluginRecord): PluginRecord {
+    this.records.set(r.id, r);
+    this.order.push(r.id);
+    return r;
+  }
+
+  private checkManifest(p: SparkPlugin): { code: string; message: string } | undefined {
+    const m = p.manifest;
+    if (!m || typeof m.id !== 'string' || !ID.test(m.id)) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.id must match /^[a-z][a-z0-9-]{1,31}$/' };
+    if (typeof m.name !== 'string' || !m.name) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.name is required' };
+    if (typeof m.version !== 'string' || !semver.valid(m.version)) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.version must be a semver version' };
+    if (typeof m.apiVersion !== 'string' || !semver.validRange(m.apiVersion)) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.apiVersion must be a semver range' };
+    if (!semver.satisfies(SPARK_PLUGIN_API_VERSION, m.apiVersion)) {
+      return { code: 'SPK_PLUGIN_API_MISMATCH', message: `needs plugin API ${m.apiVersion}, this Spark Control provides ${SPARK_PLUGIN_API_VERSION}` };
+    }
+    if (typeof p.register !== 'function') return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'register must be a function' };
+    const cfg = p.configSchema as z.ZodType | undefined;
+    if (!cfg || typeof cfg.safeParse !== 'function') return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'configSchema must be a zod schema' };
+    if (!cfg.safeParse({}).success) return { code: 'SPK_PLUGIN_CONFIG_DEFAULTS', message: 'configSchema.parse({}) must succeed (every field needs a default)' };
+    return undefined;
+  }
+
+  /** Topological order by dependsOn/after; members of a cycle (and plugins missing a dependency) fail alone. */
+  private orderByDependencies(): void {
+    const live = this.list().filter((r) => r.plugin && r.state === 'discovered');
+    const byId = new Map(live.map((r) => [r.id, r]));
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const result: string[] = [];
+    const visit = (id: string, stack: string[]): boolean => {
+      if (done.has(id)) return true;
+      if (visiting.has(id)) {
+        const cycle = stack.slice(stack.indexOf(id));
+        for (const c of cycle) {
+          const r = byId.get(c)!;
+          if (r.state === 'discovered') this.setState(r, 'failed', 'dependency cycle', { code: 'SPK_PLUGIN_DEPENDENCY_CYCLE', message: `dependency cycle: ${[...cycle, id].join(' → ')}` });
+        }
+        return false;
+      }
+      const r = byId.get(id)!;
+      visiting.add(id);
+      let ok = true;
+      for (const dep of r.plugin!.manifest.dependsOn ?? []) {
+        if (!byId.has(dep) && !this.records.get(dep)) {
+          if (r.state === 'discovered') this.setState(r, 'failed', `missing dependency ${dep}`, { code: 'SPK_PLUGIN_MISSING_DEPENDENCY', message: `depends on "${dep}", which is not installed` });
+          ok = false;
+          continue;
+        }
+        if (byId.has(dep) && !visit(dep, [...stack, id])) ok = false;
+      }
+      for (const dep of r.plugin!.manifest.after ?? []) if (byId.has(dep)) visit(dep, [...stack, id]);
+      visiting.delete(id);
+      done.add(id);
+      if (ok && r.state === 'discovered') result.push(id);
+      return ok;
+    };
+    for (const r of live) visit(r.id, []);
+    this.startOrder = result;
+  }
+
+  /** Register then start every loadable plugin; independent plugins start in parallel. */
+  async startAll(): Promise<void> {
+    const disabled = new Set(this.s.config.disabledPlugins());
+    for (const id of this.startOrder) {
+      const r = this.records.get(id)!;
+      if (disabled.has(id)) {
+        this.setState(r, 'disabled', 'disabled in settings');
+        continue;
+      }
+      await this.register(r);
+    }
+    await this.startReady();
+  }
+
+  private depsOf(r: PluginRecord): string[] {
+    return r.plugin?.manifest.dependsOn ?? [];
+  }
+
+  /** Start every registered plugin whose dependencies are running, repeatedly, until nothing changes. */
+  private async startReady(): Promise<void> {
+    for (;;) {
+      const wave = this.startOrder
+        .map((id) => this.records.get(id)!)
+        .filter((r) => r.state === 'registered' && this.depsOf(r).every((d) => this.records.get(d)?.state === 'running'));
+      if (wave.length === 0) break;
+      await Promise.all(wave.map((r) => this.start(r)));
+    }
+    for (const id of this.startOrder) {
+      const r = this.records.get(id)!;
+      if (r.state !== 'registered') continue;
+      const waiting = this.depsOf(r).filter((d) => this.records.get(d)?.state !== 'running');
+      if (waiting.length) this.setState(r, 'registered', `waiting for ${waiting.join(', ')}`);
+    }
+  }
+
+  private async register(r: PluginRecord): Promise<void> {
+    const p = r.plugin!;
+    const scope = new PluginScope(p, this.s, pluginDataDir(this.o.dataDir, r.id));
+    r.scope = scope;
+    try {
+      await withTimeout(Promise.resolve(p.register(scope.ctx)), this.o.registerTimeoutMs ?? 10_000, `${r.id}: register() did not finish`);
+      scope.registering = false;
+      this.checkCollisions(r);
+      this.setState(r, 'registered');
+    } catch (e) {
+      scope.registering = false;
+      await this.teardownScope(r);
+      const err = isSparkError(e) ? e : undefined;
+      this.setState(r, 'failed', 'register failed', { code: err?.code ?? 'SPK_PLUGIN_REGISTER_FAILED', message: (e as Error).message });
+    }
+  }
+
+  /** Public prefixes and tile tags must be unique across running/registered plugins. */
+  private checkCollisions(r: PluginRecord): void {
+    const scope = r.scope!;
+    for (const other of this.records.values()) {
+      if (other === r || !other.scope || !['registered', 'starting', 'running', 'retrying', 'failed'].includes(other.state)) continue;
+      for (const prefix of scope.publicRouters.keys()) {
+        if (other.scope.publicRouters.has(prefix)) {
+          throw new SparkError('SPK_ROUTE_CONFLICT', `public prefix ${prefix} is already served by ${other.id}`);
+        }
+      }
+      for (const t of scope.tiles) {
+        if (other.scope.tiles.some((o) => o.tag === t.tag)) throw new SparkError('SPK_TILE_CONFLICT', `tile tag ${t.tag} is already used by ${other.id}`);
+      }
+    }
+  }
+
+  private async start(r: PluginRecord): Promise<void> {
+    const scope = r.scope!;
+    this.setState(r, 'starting');
+    try {
+      for (const fn of scope.startFns) await withTimeout(Promise.resolve(fn()), this.o.startTimeoutMs ?? 60_000, `${r.id}: onStart did not finish`);
+      r.attempts = 0;
+      r.nextRetryAt = undefined;
+      this.s.health.start(r.id);
+      this.setState(r, 'running');
+      await this.startReady();
+    } catch (e) {
+      if (isNotReadyError(e) && !this.stopping) {
+        r.attempts++;
+        const base = this.o.retryBaseMs ?? 5_000;
+        const delay = Math.min(base * 2 ** (r.attempts - 1), this.o.retryMaxMs ?? 300_000);
+        r.nextRetryAt = new Date(Date.now() + delay).toISOString();
+        this.setState(r, 'retrying', `${(e as Error).message} (retry ${r.attempts} in ${Math.round(delay / 1000)} s)`);
+        r.retryTimer = setTimeout(() => {
+          r.retryTimer = undefined;
+          if (r.state === 'retrying') void this.start(r);
+        }, delay);
+        r.retryTimer.unref();
+        return;
+      }
+      const err = isSparkError(e) ? e : undefined;
+      this.setState(r, 'failed', 'start failed', { code: err?.code ?? 'SPK_PLUGIN_START_FAILED', message: (e as Error).message });
+    }
+  }
+
+  private async teardownScope(r: PluginRecord): Promise<void> {
+    const scope = r.scope;
+    if (!scope) return;
+    this.s.health.remove(r.id);
+    this.s.jobs.cancelAll(r.id);
+    await scope.dispose();
+  }
+
+  private async stopOne(r: PluginRecord, finalState: PluginState = 'stopped', reason?: string): Promise<void> {
+    if (r.retryTimer) { clearTimeout(r.retryTimer); r.retryTimer = undefined; }
+    const wasRunning = r.state === 'running';
+    if (r.scope) {
+      if (wasRunning) this.setState(r, 'stopping');
+      for (const fn of [...r.scope.stopFns].reverse()) {
+        try { await withTimeout(Promise.resolve(fn()), 15_000, `${r.id}: onStop did not finish`); } catch (e) { this.log.warn('onStop failed', { plugin: r.id, error: (e as Error).message }); }
+      }
+      await this.teardownScope(r);
+    }
+    r.scope = undefined;
+    this.setState(r, finalState, reason);
+  }
+
+  /** Stop → register → start one plugin (and restart its running dependents after it). */
+  async restart(id: string): Promise<PluginRecord> {
+    const r = this.mustGet(id);
+    if (!r.plugin || r.state === 'incompatible' || (r.error && ['SPK_PLUGIN_DUPLICATE_ID', 'SPK_PLUGIN_DEPENDENCY_CYCLE', 'SPK_PLUGIN_BAD_MANIFEST', 'SPK_PLUGIN_MISSING_DEPENDENCY'].includes(r.error.code))) {
+      throw new SparkError('SPK_PLUGIN_NOT_RESTARTABLE', `${id} cannot be restarted: ${r.error?.message ?? r.state}`, { status: 409 });
+    }
+    if (r.state === 'disabled') throw new SparkError('SPK_PLUGIN_DISABLED', `${id} is disabled; enable it first`, { status: 409 });
+    const dependents = this.dependentsOf(id).filter((d) => this.records.get(d)?.scope);
+    for (const d of [...dependents].reverse()) await this.stopOne(this.records.get(d)!, 'registered');
+    await this.stopOne(r, 'stopped');
+    await this.register(r);
+    for (const d of dependents) {
+      const dr = this.records.get(d)!;
+      await this.register(dr);
+    }
+    await this.startReady();
+    return r;
+  }
+
+  async disable(id: string): Promise<PluginRecord> {
+    const r = this.mustGet(id);
+    if (!r.plugin) throw new SparkError('SPK_PLUGIN_NOT_RESTARTABLE', `${id} cannot be disabled`, { status: 409 });
+    await this.s.config.setDisabled(id, true);
+    for (const d of this.dependentsOf(id).reverse()) {
+      const dr = this.records.get(d)!;
+      if (dr.scope) await this.stopOne(dr, 'registered', `waiting for ${id}`);
+    }
+    await this.stopOne(r, 'disabled', 'disabled in settings');
+    return r;
+  }
+
+  async enable(id: string): Promise<PluginRecord> {
+    const r = this.mustGet(id);
+    await this.s.config.setDisabled(id, false);
+    if (r.state !== 'disabled') return r;
+    this.setState(r, 'stopped');
+    await this.register(r);
+    for (const d of this.dependentsOf(id)) {
+      const dr = this.records.get(d)!;
+      if (!dr.scope && dr.plugin && dr.state === 'registered') await this.register(dr);
+    }
+    await this.startReady();
+    return r;
+  }
+
+  private dependentsOf(id: string): string[] {
+    const out: string[] = [];
+    const walk = (x: string) => {
+      for (const oid of this.startOrder) {
+        const o = this.records.get(oid)!;
+        if (this.depsOf(o).includes(x) && !out.includes(oid)) { out.push(oid); walk(oid); }
+      }
+    };
+    walk(id);
+    return this.startOrder.filter((x) => out.includes(x));
+  }
+
+  private mustGet(id: string): PluginRecord {
+    const r = this.records.get(id);
+    if (!r) throw new SparkError('SPK_PLUGIN_NOT_FOUND', `plugin ${id} not found`, { status: 404 });
+    return r;
+  }
+
+  /** Graceful stop: plugins in reverse start order. */
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    for (const id of [...this.startOrder].reverse()) {
+      const r = this.records.get(id)!;
+      if (r.scope || r.retryTimer) await this.stopOne(r, 'stopped');
+    }
+  }
+
+  useExtension<T>(consumer: string, point: ExtensionPoint<T>): T | undefined {
+    if (point.id === simControlPoint.id) return this.simControl as T | undefined;
+    const r = this.records.get(consumer);
+    const allowed = new Set([...(r?.plugin?.manifest.dependsOn ?? []), ...(r?.plugin?.manifest.after ?? [])]);
+    for (const other of this.records.values()) {
+      if (!other.scope?.provided.has(point.id)) continue;
+      if (!allowed.has(other.id)) {
+        throw new SparkError('SPK_EXTENSION_NOT_DECLARED', `${consumer} uses ${point.id} from ${other.id} without listing it in dependsOn/after`);
+      }
+      return other.scope.provided.get(point.id) as T;
+    }
+    return undefined;
+  }
+
+  /** Longest-prefix routing to plugin routers; 503 while a plugin is not running. */
+  dispatcher(): Middleware {
+    return async (koa, next) => {
+      const path = koa.path;
+      let best: { r: PluginRecord; prefix: string; mw: () => Middleware } | undefined;
+      for (const r of this.records.values()) {
+        const scope = r.scope;
+        if (!scope) continue;
+        const own = `/api/plugins/${r.id}`;
+        if (path === own || path.startsWith(own + '/')) {
+          if (!best || own.length > best.prefix.length) best = { r, prefix: own, mw: () => cachedMiddleware(scope, own) };
+        }
+        for (const prefix of scope.publicRouters.keys()) {
+          if ((path === prefix || path.startsWith(prefix + '/')) && (!best || prefix.length > best.prefix.length)) {
+            best = { r, prefix, mw: () => cachedMiddleware(scope, prefix) };
+          }
+        }
+      }
+      if (!best) return next();
+      koa.state.plugin = best.r.id;
+      if (best.r.state !== 'running') {
+        throw new SparkError('SPK_PLUGIN_NOT_RUNNING', `plugin ${best.r.id} is ${best.r.state}${best.r.reason ? `: ${best.r.reason}` : ''}`, {
+          status: 503, retryAfter: best.r.state === 'retrying' || best.r.state === 'starting' ? 5 : 30, details: { plugin: best.r.id, state: best.r.state },
+        });
+      }
+      await best.mw()(koa, next);
+    };
+  }
+}
+
+const compiled = new WeakMap<PluginScope, Map<string, Middleware>>();
+function cachedMiddleware(scope: PluginScope, prefix: string): Middleware {
+  let m = compiled.get(scope);
+  if (!m) compiled.set(scope, (m = new Map()));
+  let mw = m.get(prefix);
+  if (!mw) {
+    const router = prefix.startsWith('/api/plugins/') ? scope.router : scope.publicRouters.get(prefix)!;
+    m.set(prefix, (mw = router.middleware()));
+  }
+  return mw;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new SparkError('SPK_PLUGIN_TIMEOUT', message)), ms); })]).finally(() => clearTimeout(t));
+}
+
+export function pluginsDirOf(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.SPARK_PLUGIN_DIR ?? join(dataDir, 'plugins');
+}

@@ -1,0 +1,29 @@
+import type { ExtensionPoint, KernelHooks, Logger } from '../api/types.js';
+import type { ConfigService } from '../services/config/ConfigService.js';
+import type { EventBusImpl } from '../services/events/EventBus.js';
+import type { HealthRegistry } from '../services/health/HealthRegistry.js';
+import type { HttpService } from '../services/http/HttpService.js';
+import type { JobRegistry } from '../services/jobs/JobService.js';
+import type { Metrics } from '../services/metrics/Metrics.js';
+import type { HostKeyStore } from '../services/ssh/hostKeys.js';
+import type { SshPool } from '../services/ssh/SshPool.js';
+import type { Topology } from './Topology.js';
+
+/** The root services a plugin scope is built from (resolved once from the DI container). */
+export interface KernelServices {
+  log: Logger;
+  config: ConfigService;
+  hooks: KernelHooks;
+  events: EventBusImpl;
+  health: HealthRegistry;
+  jobs: JobRegistry;
+  http: HttpService;
+  ssh: SshPool;
+  hostKeys: HostKeyStore;
+  keyPair: { publicKey: string; privateKeyPath: string; publicKeyPath: string };
+  metrics: Metrics;
+  topology: Topology;
+  simulated: boolean;
+  jsonSchemaOf(pluginId: string): unknown;
+  useExtension<T>(consumer: string, point: ExtensionPoint<T>): T | undefined;
+}

@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { HostInfo, Logger, SimControl, SparkPlugin } from '../api/types.js';
+
+/** What sim/cluster.ts provides (kept structural so core does not depend on sim's internals). */
+interface SimCluster {
+  hosts: Array<HostInfo & { hostPublicKey?: string }>;
+  hostRoot(id: string): string;
+  setHostDown(id: string, down: boolean): Promise<void> | void;
+  isHostDown?(id: string): boolean;
+  setServicePorts(ports: Record<string, number>): void;
+  stop(): Promise<void>;
+}
+
+export interface Simulation {
+  hosts: HostInfo[];
+  servicePorts: Record<string, { hostId: string; port: number }>;
+  control: SimControl;
+  cluster: SimCluster;
+  stop(): Promise<void>;
+}
+
+export interface SimulationOptions {
+  dataDir: string;
+  publicKey: string;
+  hostCount: number;
+  log: Logger;
+  plugins: SparkPlugin[];
+}
+
+/** The embedded simulated cluster: SSH servers running real bash over fake tools, plus every plugin's fake HTTP
+ *  services, all on 127.0.0.1. Used by `npm start` with no hosts configured and by the tests. */
+export async function startSimulation(o: SimulationOptions): Promise<Simulation> {
+  const simDir = join(o.dataDir, 'sim');
+  mkdirSync(simDir, { recursive: true });
+  const mod = (await import('../../../sim/cluster.js')) as { startSimCluster(opts: Record<string, unknown>): Promise<SimCluster> };
+  const cluster = await mod.startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], log: o.log });
+  const hostRoots = Object.fromEntries(cluster.hosts.map((h) => [h.id, cluster.hostRoot(h.id)]));
+  const servicePorts: Simulation['servicePorts'] = {};
+  const closers: Array<() => Promise<void>> = [];
+  for (const p of o.plugins) {
+    for (const svc of p.simulators ?? []) {
+      try {
+        const stateDir = join(simDir, 'services', svc.service);
+        mkdirSync(stateDir, { recursive: true });
+        const started = await svc.start({ stateDir, hostRoots, log: o.log.child({ sim: svc.service }) });
+        servicePorts[svc.service] = { hostId: svc.hostId, port: started.port };
+        closers.push(started.close);
+      } catch (e) {
+        o.log.error('simulated service failed to start', { service: svc.service, plugin: p.manifest.id, error: (e as Error).message });
+      }
+    }
+  }
+  cluster.setServicePorts(Object.fromEntries(Object.entries(servicePorts).map(([k, v]) => [k, v.port])));
+  const down = new Set<string>();
+  o.log.info('simulated cluster running', { hosts: cluster.hosts.map((h) => `${h.id}@127.0.0.1:${h.sshPort}`), services: Object.fromEntries(Object.entries(servicePorts).map(([k, v]) => [k, v.port])) });
+  return {
+    hosts: cluster.hosts.map(({ id, name, address, sshUser, sshPort }) => ({ id, name, address, sshUser, sshPort })),
+    servicePorts,
+    cluster,
+    control: {
+      hosts: () => cluster.hosts.map(({ id, name, address, sshUser, sshPort }) => ({ id, name, address, sshUser, sshPort })),
+      hostRoot: (id) => cluster.hostRoot(id),
+      setHostDown: async (id, isDown) => {
+        await cluster.setHostDown(id, isDown);
+        if (isDown) down.add(id);
+        else down.delete(id);
+      },
+      isHostDown: (id) => cluster.isHostDown?.(id) ?? down.has(id),
+    },
+    async stop() {
+      for (const c of closers.reverse()) await c().catch(() => {});
+      await cluster.stop();
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { SparkError } from '../api/errors.js';
+import { SPARK_PLUGIN_API_VERSION } from '../api/definePlugin.js';
+import type { Kernel } from '../kernel/Kernel.js';
+import type { KernelServices } from '../kernel/services.js';
+import { PluginRouterImpl } from '../http/PluginRouter.js';
+import { internalsOf } from '../http/routeInternals.js';
+import { buildOpenApi } from '../http/openapi.js';
+import { SESSION_COOKIE, sessionValue } from '../http/security.js';
+import { maskSecrets } from '../services/config/secrets.js';
+import { clusterSchema } from '../config/schema.js';
+
+const idParams = z.object({ id: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'not a plugin id') });
+const jobParams = z.object({ id: z.string().uuid('not a job id') });
+
+export interface KernelRouteDeps {
+  kernel: Kernel;
+  s: KernelServices;
+  version: string;
+  simulated: () => boolean;
+  jsonSchemas: () => Record<string, unknown>;
+}
+
+/** The kernel's own REST surface, declared with the same router (validation, problem+json, OpenAPI) as plugins. */
+export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
+  const r = new PluginRouterImpl('kernel', '', d.s.log);
+  const { kernel, s } = d;
+
+  const pluginHealth = (id: string) => s.health.list(id);
+
+  r.add({ method: 'GET', path: '/health', summary: 'Overall health (no auth)', unauthenticated: true }, (c) => {
+    const status = s.health.overall();
+    const failed = kernel.list().filter((p) => p.state === 'failed').map((p) => p.id);
+    if (status === 'down') c.status(503);
+    return { status, version: d.version, simulated: d.simulated(), plugins: Object.fromEntries(kernel.list().map((p) => [p.id, p.state])), failedPlugins: failed };
+  });
+
+  r.add({ method: 'GET', path: '/api/info', summary: 'Version, API version, simulation and auth flags' }, () => ({
+    name: 'Spark Control', version: d.version, apiVersion: SPARK_PLUGIN_API_VERSION, simulated: d.simulated(), authEnabled: !!s.config.get().auth.token,
+  }));
+
+  r.add({ method: 'GET', path: '/api/health', summary: 'Every health check, last result' }, () => ({ status: s.health.overall(), checks: s.health.list() }));
+
+  r.add({
+    method: 'GET', path: '/api/connectivity', summary: 'Connectivity log (up/down transitions)',
+    query: z.object({ limit: z.coerce.number().int().min(1).max(2000).default(200), hostId: z.string().max(32).optional() }),
+  }, (c) => ({ transitions: s.health.transitions(c.query) }));
+
+  r.add({ method: 'GET', path: '/api/plugins', summary: 'Plugins with state, source and versions' }, () =>
+    kernel.list().map((p) => ({ ...kernel.describe(p), health: pluginHealth(p.id) })));
+
+  r.add({ method: 'GET', path: '/api/plugins/:id/health', params: idParams, summary: 'One plugin\'s health checks' }, (c) => {
+    const p = kernel.get(c.params.id);
+    if (!p) throw new SparkError('SPK_PLUGIN_NOT_FOUND', `plugin ${c.params.id} not found`, { status: 404 });
+    const checks = pluginHealth(p.id);
+    const status = p.state !== 'running' ? 'down' : checks.some((x) => x.status === 'down') ? 'down' : checks.some((x) => x.status !== 'up') ? 'degraded' : 'up';
+    return { plugin: p.id, state: p.state, status, checks };
+  });
+
+  for (const action of ['restart', 'enable', 'disable'] as const) {
+    r.add({ method: 'POST', path: `/api/plugins/:id/${action}`, params: idParams, summary: `${action} a plugin` }, async (c) => {
+      const p = await kernel[action](c.params.id);
+      return kernel.describe(p);
+    });
+  }
+
+  r.add({ method: 'GET', path: '/api/ui/tiles', summary: 'Tiles of running plugins' }, () =>
+    kernel.list().flatMap((p) =>
+      p.state === 'running' && p.scope
+        ? p.scope.tiles.filter((t) => !t.hidden?.()).map((t) => ({ plugin: p.id, tag: t.tag, moduleUrl: t.moduleUrl, title: t.title, cols: t.cols ?? 1, order: t.order ?? 100, state: p.state }))
+        : [],
+    ).sort((a, b) => a.order - b.order));
+
+  r.add({ method: 'GET', path: '/api/config', summary: 'Current config, secrets masked' }, () => {
+    const cfg = s.config.get();
+    const schemas = d.jsonSchemas();
+    const plugins: Record<string, unknown> = {};
+    for (const p of kernel.list()) if (p.scope) plugins[p.id] = maskSecrets(p.scope.currentConfig(), schemas[p.id] as never);
+    return { hosts: cfg.hosts, services: cfg.services, auth: { tokenSet: !!cfg.auth.token }, plugins, disabled: cfg.plugins.disabled, simulated: d.simulated() };
+  });
+
+  r.add({ method: 'GET', path: '/api/config/schema', summary: 'JSON Schemas for the settings forms' }, () => ({
+    cluster: z.toJSONSchema(clusterSchema, { io: 'input', unrepresentable: 'any' }),
+    plugins: d.jsonSchemas(),
+  }));
+
+  r.add({ method: 'PUT', path: '/api/config/plugins/:id', params: idParams, body: z.record(z.string(), z.unknown()), summary: 'Replace a plugin\'s settings' }, async (c) => {
+    const p = kernel.get(c.params.id);
+    if (!p?.scope) throw new SparkError('SPK_PLUGIN_NOT_FOUND', `plugin ${c.params.id} is not loaded`, { status: 404 });
+    const value = await p.scope.applyConfig(c.body);
+    return maskSecrets(value, d.jsonSchemas()[p.id] as never);
+  });
+
+  r.add({ method: 'PUT', path: '/api/config/cluster', body: z.unknown(), summary: 'Replace hosts and service map (Configure Sparks)' }, async (c) => {
+    const next = await s.config.updateCluster(c.body);
+    return next;
+  });
+
+  r.add({ method: 'PUT', path: '/api/config/auth', body: z.object({ token: z.string().max(256).optional() }), summary: 'Set or clear the API bearer token' }, async (c) => {
+    await s.config.updateAuth({ token: c.body.token ?? '' });
+    return { tokenSet: !!s.config.get().auth.token };
+  });
+
+  r.add({ method: 'POST', path: '/api/login', body: z.object({ token: z.string().min(1, 'required').max(256) }), summary: 'Browser login: sets an HttpOnly session cookie', unauthenticated: true }, (c) => {
+    const token = s.config.get().auth.token;
+    if (!token) return { ok: true, authEnabled: false };
+    if (c.body.token !== token) throw new SparkError('SPK_UNAUTHORIZED', 'wrong token', { status: 401 });
+    internalsOf(c).koa.cookies.set(SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: 'strict', overwrite: true, secure: false, path: '/' });
+    return { ok: true, authEnabled: true };
+  });
+
+  r.add({ method: 'POST', path: '/api/logout', summary: 'Clear the session cookie' }, (c) => {
+    internalsOf(c).koa.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', maxAge: 0, path: '/' });
+    return { ok: true };
+  });
+
+  r.add({ method: 'GET', path: '/api/events', summary: 'Server-sent events: plugin.state, health.changed, job.update, <plugin>.*',
+    query: z.object({ prefix: z.string().max(64).optional() }) }, (c) => {
+    const sse = c.sse();
+    sse.send('hello', { at: new Date().toISOString(), version: d.version });
+    const off = s.events.on(c.query.prefix ?? '', (e) => sse.send(e.type, e));
+    sse.signal.addEventListener('abort', off, { once: true });
+    return undefined;
+  });
+
+  r.add({ method: 'GET', path: '/api/jobs', query: z.object({ plugin: z.string().max(32).optional(), kind: z.string().max(64).optional() }), summary: 'Jobs (running and recent)' }, (c) => s.jobs.list(c.query));
+  r.add({ method: 'GET', path: '/api/jobs/:id', params: jobParams, summary: 'One job' }, (c) => {
+    const j = s.jobs.get(c.params.id);
+    if (!j) throw new SparkError('SPK_JOB_NOT_FOUND', `job ${c.params.id} not found`, { status: 404 });
+    return j;
+  });
+  r.add({ method: 'POST', path: '/api/jobs/:id/cancel', params: jobParams, summary: 'Cancel a job' }, (c) => {
+    const j = s.jobs.get(c.params.id);
+    if (!j) throw new SparkError('SPK_JOB_NOT_FOUND', `job ${c.params.id} not found`, { status: 404 });
+    if (!s.jobs.cancel(c.params.id)) throw new SparkError('SPK_JOB_FINISHED', `job ${c.params.id} already ended (${j.state})`, { status: 409 });
+    return s.jobs.get(c.params.id);
+  });
+
+  r.add({ method: 'GET', path: '/api/openapi.json', summary: 'This document' }, () => {
+    const routes = [...r.routes, ...kernel.list().flatMap((p) => (p.scope ? [...p.scope.router.routes, ...[...p.scope.publicRouters.values()].flatMap((x) => x.routes)] : []))];
+    return buildOpenApi(routes, { version: d.version });
+  });
+
+  r.add({ method: 'GET', path: '/metrics', summary: 'Prometheus metrics' }, (c) => {
+    c.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+    return s.metrics.render();
+  });
+
+  return r;
+}

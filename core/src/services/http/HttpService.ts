@@ -1,0 +1,196 @@
+import { Readable } from 'node:stream';
+import { Agent, request, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+import type { HttpRequestOptions, HttpResponse, KernelHooks, Logger, ProxyOptions, ProxyRequestInfo, RouteContext, UpstreamRef } from '../../api/types.js';
+import { SparkError, isSparkError } from '../../api/errors.js';
+import { internalsOf } from '../../http/routeInternals.js';
+import type { Metrics } from '../metrics/Metrics.js';
+
+/** Headers that describe one hop only (RFC 9110 §7.6.1) plus our own credentials, never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'proxy-authorization', 'proxy-authenticate']);
+const NEVER_UPSTREAM = new Set(['authorization', 'cookie', 'origin', 'referer']);
+
+function where(u: UpstreamRef): string {
+  return u.hostId ? `${u.service} on ${u.hostId}` : u.service;
+}
+
+/** Transport failure → SparkError with a status that tells the client what happened, naming service and host. */
+export function mapUpstreamError(err: unknown, u: UpstreamRef, timeoutMs: number): SparkError {
+  if (isSparkError(err)) return err;
+  const e = err as Error & { code?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  const details = { service: u.service, host: u.hostId };
+  if (e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
+    return new SparkError('SPK_UPSTREAM_TIMEOUT', `${where(u)} did not answer within ${Math.round(timeoutMs / 1000)} s`, { status: 504, details });
+  }
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new SparkError('SPK_UPSTREAM_UNAVAILABLE', `${where(u)} is not reachable (${code})`, { status: 503, details, retryAfter: 5 });
+  }
+  if (e.name === 'AbortError' || code === 'UND_ERR_ABORTED') {
+    return new SparkError('SPK_ABORTED', `request to ${where(u)} was cancelled`, { status: 499, details });
+  }
+  return new SparkError('SPK_UPSTREAM_FAILED', `${where(u)} failed: ${code || e.message}`, { status: 502, details });
+}
+
+export class HttpService {
+  private readonly agents = new Map<string, Agent>();
+
+  constructor(private readonly hooks: KernelHooks, private readonly log: Logger, private readonly metrics?: Metrics) {}
+
+  /** One keep-alive agent per upstream origin, so a slow service cannot starve another's sockets. */
+  private agent(origin: string): Agent {
+    let a = this.agents.get(origin);
+    if (!a) {
+      a = new Agent({ keepAliveTimeout: 10_000, connections: 128, connect: { timeout: 5_000 } });
+      this.agents.set(origin, a);
+    }
+    return a;
+  }
+
+  async request(u: UpstreamRef, path: string, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const url = new URL(path, u.baseUrl);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    let body: Dispatcher.DispatchOptions['body'] = opts.body as Dispatcher.DispatchOptions['body'];
+    if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json);
+      headers['content-type'] = 'application/json';
+    }
+    const signals = [AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])];
+    try {
+      const res = await request(url, {
+        method: (opts.method ?? (body !== undefined ? 'POST' : 'GET')) as Dispatcher.HttpMethod,
+        headers,
+        body,
+        dispatcher: this.agent(url.origin),
+        signal: AbortSignal.any(signals),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body as unknown as Readable };
+    } catch (e) {
+      throw mapUpstreamError(e, u, timeoutMs);
+    }
+  }
+
+  async fetchJson<T extends z.ZodType>(u: UpstreamRef, path: string, schema: T, opts: HttpRequestOptions = {}): Promise<z.output<T>> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const res = await this.request(u, path, opts);
+    let text: string;
+    try {
+      text = await readCapped(res.body, 32 * 1024 * 1024);
+    } catch (e) {
+      throw mapUpstreamError(e, u, timeoutMs);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      throw new SparkError('SPK_UPSTREAM_STATUS', `${where(u)} answered ${res.status}`, {
+        status: res.status === 503 ? 503 : 502, details: { service: u.service, host: u.hostId, upstreamStatus: res.status, upstreamBody: text.slice(0, 500) },
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new SparkError('SPK_UPSTREAM_GARBAGE', `${where(u)} sent a response that is not JSON`, { status: 502, details: { service: u.service, host: u.hostId } });
+    }
+    const r = schema.safeParse(json);
+    if (!r.success) {
+      throw new SparkError('SPK_UPSTREAM_SCHEMA', `${where(u)} sent an unexpected response (${r.error.issues[0]?.path.join('.') || 'body'})`, { status: 502, details: { service: u.service, host: u.hostId } });
+    }
+    return r.data;
+  }
+
+  /** Streams the incoming request to the upstream and the answer back; nothing is buffered. */
+  async proxy(route: RouteContext, u: UpstreamRef, opts: ProxyOptions = {}): Promise<void> {
+    const internals = internalsOf(route);
+    const started = performance.now();
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const req = route.req;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined || HOP_BY_HOP.has(k) || NEVER_UPSTREAM.has(k)) continue;
+      headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    Object.assign(headers, opts.headers ?? {});
+    if (opts.body !== undefined && typeof opts.body !== 'object') headers['content-length'] = String(Buffer.byteLength(opts.body));
+    else if (Buffer.isBuffer(opts.body)) headers['content-length'] = String(opts.body.length);
+    let info: ProxyRequestInfo = {
+      plugin: internals.plugin, service: u.service, hostId: u.hostId, method: req.method ?? 'GET',
+      path: opts.path ?? route.path + (route.search ? `?${route.search}` : ''), headers, requestId: route.requestId, sensitive: internals.sensitive,
+    };
+    info = await this.hooks.beforeProxy.promise(info);
+    const hasBody = !['GET', 'HEAD'].includes(info.method);
+    const body = opts.body ?? (hasBody ? (req as unknown as Readable) : undefined);
+    const abort = new AbortController();
+    const onClientGone = () => abort.abort();
+    route.signal.addEventListener('abort', onClientGone, { once: true });
+    let status = 0;
+    let errorText: string | undefined;
+    try {
+      const url = new URL(info.path, u.baseUrl);
+      const res = await request(url, {
+        method: info.method as Dispatcher.HttpMethod,
+        headers: info.headers,
+        body: body as Dispatcher.DispatchOptions['body'],
+        dispatcher: this.agent(url.origin),
+        signal: abort.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
+      });
+      status = res.statusCode;
+      const koa = internals.koa;
+      koa.status = res.statusCode;
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v === undefined || HOP_BY_HOP.has(k) || k === 'content-length' && res.headers['transfer-encoding']) continue;
+        koa.set(k, v as string | string[]);
+      }
+      const ct = String(res.headers['content-type'] ?? '');
+      if (ct.includes('text/event-stream')) {
+        // Flush every SSE chunk as it arrives.
+        req.socket.setNoDelay(true);
+        req.socket.setTimeout(0);
+        koa.set('X-Accel-Buffering', 'no');
+        koa.set('Cache-Control', 'no-cache');
+      }
+      const upstreamBody = res.body as unknown as Readable;
+      upstreamBody.on('error', (e) => { errorText = (e as Error).message; });
+      route.res.once('close', () => { if (!upstreamBody.destroyed) upstreamBody.destroy(); });
+      koa.body = upstreamBody;
+    } catch (e) {
+      route.signal.removeEventListener('abort', onClientGone);
+      const mapped = mapUpstreamError(e, u, timeoutMs);
+      status = mapped.status;
+      errorText = mapped.code;
+      throw mapped;
+    } finally {
+      const durationMs = performance.now() - started;
+      this.metrics?.observeUpstream(u.service, status, durationMs);
+      this.hooks.afterProxy.promise(info, { status, durationMs, ...(errorText ? { error: errorText } : {}) }).catch((err) =>
+        this.log.warn('afterProxy tap failed', { error: (err as Error).message }),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.close().catch(() => {})));
+    this.agents.clear();
+  }
+}
+
+async function readCapped(body: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    n += (c as Buffer).length;
+    if (n > max) {
+      body.destroy();
+      throw new SparkError('SPK_UPSTREAM_TOO_LARGE', 'upstream response too large', { status: 502 });
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export { undiciErrors };
