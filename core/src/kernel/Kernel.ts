@@ -203,6 +203,8 @@ export class Kernel {
         .map((id) => this.records.get(id)!)
         .filter((r) => r.state === 'registered' && this.depsOf(r).every((d) => this.records.get(d)?.state === 'running'));
       if (wave.length === 0) break;
+      // Claim the whole wave first: a plugin that starts synchronously re-enters startReady and must not start these twice.
+      for (const r of wave) this.setState(r, 'starting');
       await Promise.all(wave.map((r) => this.start(r)));
     }
     for (const id of this.startOrder) {
@@ -248,7 +250,7 @@ export class Kernel {
 
   private async start(r: PluginRecord): Promise<void> {
     const scope = r.scope!;
-    this.setState(r, 'starting');
+    if (r.state !== 'starting') this.setState(r, 'starting');
     try {
       for (const fn of scope.startFns) await withTimeout(Promise.resolve(fn()), this.o.startTimeoutMs ?? 60_000, `${r.id}: onStart did not finish`);
       r.attempts = 0;

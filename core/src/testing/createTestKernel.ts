@@ -46,7 +46,7 @@ export async function createTestKernel(o: TestKernelOptions = {}): Promise<TestK
   const app = new App({
     dataDir, port: 0, bind: '127.0.0.1', simulate: o.simulate ?? true, builtins, inline,
     pluginsDir: o.pluginsDir ?? false, retryBaseMs: o.retryBaseMs ?? 50, retryMaxMs: 2_000,
-    logLevel: o.logLevel ?? 'warn', logSink: o.logSink, ssh: o.ssh,
+    logLevel: o.logLevel ?? ((process.env.SPARK_LOG_LEVEL as 'warn' | undefined) ?? 'silent'), logSink: o.logSink, ssh: o.ssh,
   });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
