@@ -74,7 +74,7 @@ export function openSse(koa: Context, heartbeatMs = 15_000): SseSender {
     if (!ac.signal.aborted) ac.abort();
     stream.end();
   };
-  koa.req.on('close', close);
+  // Only the response's close means the client left (the request emits 'close' once its body is consumed).
   koa.res.on('close', close);
   stream.write(': connected\n\n');
   return {
@@ -93,8 +93,9 @@ export function openSse(koa: Context, heartbeatMs = 15_000): SseSender {
 /** Builds the RouteContext a handler sees, over a Koa context. */
 export function makeRouteContext(koa: Context, plugin: string, sensitive: boolean, log: Logger): RouteContext {
   const ac = new AbortController();
+  // The response closing before it finished = the client went away. (The request's own 'close' fires as soon as
+  // its body was read, so it must not be used for this.)
   const onClose = () => { if (!koa.res.writableFinished) ac.abort(); };
-  koa.req.once('close', onClose);
   koa.res.once('close', onClose);
   const c: RouteContext = {
     body: undefined, query: undefined, params: undefined,
