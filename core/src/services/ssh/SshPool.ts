@@ -168,13 +168,17 @@ export class SshPool {
     const stopWaiting = () => clearTimeout(t);
     try {
       await raceAbort(conn.ready, timer.signal, opts.signal, hostId, timeoutMs);
-      const channel = await raceAbort(
-        new Promise<ClientChannel>((resolve, reject) =>
-          conn.client.exec(text, (err, ch) => (err ? reject(new SparkError('SPK_SSH_EXEC', `could not start a command on ${hostId}: ${err.message}`, { status: 502, details: { host: hostId } })) : resolve(ch))),
+      // Output handlers must be attached inside the exec callback: any await in between can lose early
+      // data and the exit status.
+      const collected = await raceAbort(
+        new Promise<Promise<SshResult>>((resolve, reject) =>
+          conn.client.exec(text, (err, ch) => (err
+            ? reject(new SparkError('SPK_SSH_EXEC', `could not start a command on ${hostId}: ${err.message}`, { status: 502, details: { host: hostId } }))
+            : resolve(this.collect(ch, hostId, opts, timer.signal, started, timeoutMs)))),
         ),
         timer.signal, opts.signal, hostId, timeoutMs,
       );
-      return await this.collect(channel, hostId, opts, timer.signal, started, timeoutMs);
+      return await collected;
     } finally {
       stopWaiting();
     }
