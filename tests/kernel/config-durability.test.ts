@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,6 @@ import { ConfigService } from '../../core/src/services/config/ConfigService.js';
 import { JsonLogger } from '../../core/src/services/logger/Logger.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = join(root, 'node_modules/.bin/tsx');
 
 describe('config store durability', () => {
   it('a process SIGKILLed at random moments while rewriting config.json always leaves a valid file', async () => {
@@ -30,7 +29,8 @@ describe('config store durability', () => {
     `);
     let kills = 0;
     for (let round = 0; round < 8; round++) {
-      const child = spawn(tsx, [writer], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // node itself (not the tsx wrapper script) so that SIGKILL hits the writing process.
+      const child = spawn(process.execPath, ['--import', 'tsx', writer], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 250)));
       child.kill('SIGKILL');
@@ -46,6 +46,7 @@ describe('config store durability', () => {
     const svc = new ConfigService(dir, new JsonLogger('silent'));
     expect(svc.cluster().hosts).toHaveLength(30);
     expect(readdirSync(dir).filter((f) => f === 'config.json')).toHaveLength(1);
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('loads a file with invalid entries by skipping them with a warning, never crashing', () => {
