@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,26 +16,11 @@ import { freePort } from '../helpers/sshd.js';
 
 const DURATION = process.env.BENCH_SECONDS ?? '4';
 
-function upstreamServer(): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/slow')) {
-      setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"ok":true,"kind":"slow"}'); }, 20);
-    } else if (req.url?.startsWith('/sse')) {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: first\n\n');
-      const t = setInterval(() => res.write('data: tick\n\n'), 1000);
-      res.on('close', () => clearInterval(t));
-    } else if (req.url?.startsWith('/upload')) {
-      let n = 0;
-      req.on('data', (c) => (n += c.length));
-      req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ bytes: n })); });
-    } else {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true,"kind":"fast"}');
-    }
-  });
-  server.keepAliveTimeout = 60_000;
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, port: (server.address() as { port: number }).port })));
+/** The fake upstream runs in its own process, so it never shares an event loop with the proxy under test. */
+async function upstreamProcess(): Promise<{ port: number; stop(): void }> {
+  const p = spawn(process.execPath, [join(import.meta.dirname, 'fake-upstream.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => p.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+  return { port, stop: () => p.kill('SIGTERM') };
 }
 
 interface WrkResult { rps: number; p50: number; p99: number; errors: number }
@@ -112,7 +97,8 @@ async function rssWithSseStreams(kernelUrl: string, n: number, pid: number): Pro
 }
 
 export async function runKernelBench(): Promise<Record<string, unknown>> {
-  const { server, port: upPort } = await upstreamServer();
+  const upstream = await upstreamProcess();
+  const upPort = upstream.port;
   const direct = `http://127.0.0.1:${upPort}`;
   const plugin = defineSparkPlugin({
     manifest: { id: 'bench', name: 'bench', version: '1.0.0', apiVersion: '^1.0.0' },
@@ -149,7 +135,7 @@ export async function runKernelBench(): Promise<Record<string, unknown>> {
   const rss1000 = await rssWithSseStreams(k.url, 1000, process.pid);
   nginx?.stop();
   await k.stop();
-  server.close();
+  upstream.stop();
   return { rows, sseFirstChunkMs: sse, sseAddedMs: +(sse.spark - sse.direct).toFixed(3), rssWith1000SseStreamsMB: +(rss1000 / 1048576).toFixed(1) };
 }
 
