@@ -106,7 +106,7 @@ export async function runKernelBench(): Promise<Record<string, unknown>> {
     register(ctx) {
       const up = { service: 'bench-upstream', baseUrl: direct };
       for (const m of ['GET', 'POST'] as const) {
-        ctx.publicRoutes('/bench').add({ method: m, path: '/*rest', bodyMode: 'raw' }, (c) => ctx.http.proxy(c, up, { path: '/' + (c.params as { rest: string }).rest }));
+        ctx.publicRoutes('/bench').add({ method: m, path: '/*rest', bodyMode: 'raw' }, (c) => ctx.http.proxy(c, up, { path: '/' + c.params.rest }));
       }
     },
   });

@@ -86,6 +86,9 @@ export async function startRealSshd(o: { user?: string; password?: string; path?
     const p = proc;
     await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill('SIGTERM'); });
   };
+  const dropSessions = () => {
+    try { execFileSync('pkill', ['-KILL', '-f', `^sshd: ${user}`]); } catch { /* none running */ }
+  };
   await start();
   return {
     port, user, password, home,
@@ -94,12 +97,10 @@ export async function startRealSshd(o: { user?: string; password?: string; path?
       if (r.newHostKey) genHostKey();
       await start();
     },
-    dropSessions() {
-      try { execFileSync('pkill', ['-KILL', '-f', `^sshd: ${user}`]); } catch { /* none running */ }
-    },
+    dropSessions,
     async stop() {
       await stop();
-      this.dropSessions();
+      dropSessions();
       try { execFileSync('userdel', ['-r', user], { stdio: 'ignore' }); } catch { /* already gone */ }
       rmSync(dir, { recursive: true, force: true });
     },

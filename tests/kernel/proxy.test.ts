@@ -44,8 +44,8 @@ const proxyPlugin = () => defineSparkPlugin({
   configSchema: z.object({}),
   register(ctx) {
     const up = () => ({ service: 'fakeup', hostId: 'spark-9', baseUrl: upstreamUrl });
-    ctx.publicRoutes('/pxv1').add({ method: 'GET', path: '/*rest', errorStyle: 'openai' }, (c) => ctx.http.proxy(c, up(), { path: '/' + (c.params as { rest: string }).rest, timeoutMs: 500 }));
-    ctx.publicRoutes('/pxv1').add({ method: 'POST', path: '/*rest', bodyMode: 'raw' }, (c) => ctx.http.proxy(c, up(), { path: '/' + (c.params as { rest: string }).rest, timeoutMs: 2000 }));
+    ctx.publicRoutes('/pxv1').add({ method: 'GET', path: '/*rest', errorStyle: 'openai' }, (c) => ctx.http.proxy(c, up(), { path: '/' + c.params.rest, timeoutMs: 500 }));
+    ctx.publicRoutes('/pxv1').add({ method: 'POST', path: '/*rest', bodyMode: 'raw' }, (c) => ctx.http.proxy(c, up(), { path: '/' + c.params.rest, timeoutMs: 2000 }));
     ctx.routes.add({ method: 'GET', path: '/json' }, () => ctx.http.fetchJson(up(), '/garbage', z.object({ a: z.number() }), { timeoutMs: 500 }));
     ctx.routes.add({ method: 'GET', path: '/down' }, () => ctx.http.fetchJson({ service: 'ghost', hostId: 'spark-7', baseUrl: 'http://127.0.0.1:9' }, '/', z.unknown(), { timeoutMs: 500 }));
   },

@@ -277,6 +277,10 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
 
 /** Parsed type of an optional route schema. */
 export type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+/** Parsed type of a route schema, or the raw strings when the route declares none. */
+export type OutOr<T, Raw> = T extends z.ZodType ? z.output<T> : Raw;
+export type RawParams = Record<string, string>;
+export type RawQuery = Record<string, string | string[] | undefined>;
 
 export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
   body: B;
@@ -315,7 +319,7 @@ export interface PluginRouter {
   /** Handler returns a JSON-able value (200 unless `c.status()`), or undefined after using `c.stream`/`c.sse`/proxy. */
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
     spec: RouteSpec<B, Q, P>,
-    handler: RouteHandler<Out<B>, Out<Q>, Out<P>>,
+    handler: RouteHandler<Out<B>, OutOr<Q, RawQuery>, OutOr<P, RawParams>>,
   ): void;
 }
 

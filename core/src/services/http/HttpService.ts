@@ -125,8 +125,9 @@ export class HttpService {
     const hasBody = !['GET', 'HEAD'].includes(info.method);
     const body = opts.body ?? (hasBody ? (req as unknown as Readable) : undefined);
     const abort = new AbortController();
-    const onClientGone = () => abort.abort();
-    route.signal.addEventListener('abort', onClientGone, { once: true });
+    // Client gone before we finished → abort the upstream request (also stops an upstream SSE stream).
+    const onClientGone = () => { if (!route.res.writableFinished) abort.abort(); };
+    route.res.once('close', onClientGone);
     let status = 0;
     let errorText: string | undefined;
     try {
@@ -157,13 +158,12 @@ export class HttpService {
       }
       const upstreamBody = res.body as unknown as Readable;
       upstreamBody.on('error', (e) => { errorText = (e as Error).message; });
-      route.res.once('close', () => { if (!upstreamBody.destroyed) upstreamBody.destroy(); });
       koa.body = upstreamBody;
       // Koa drops Content-Length for stream bodies; keep the upstream's so clients are not forced into chunked.
       const len = res.headers['content-length'];
       if (typeof len === 'string' && !res.headers['transfer-encoding']) koa.length = Number(len);
     } catch (e) {
-      route.signal.removeEventListener('abort', onClientGone);
+      route.res.off('close', onClientGone);
       const mapped = mapUpstreamError(e, u, timeoutMs);
       status = mapped.status;
       errorText = mapped.code;

@@ -4,7 +4,20 @@ const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000
 
 type Labels = Record<string, string>;
 
+const keyCache = new Map<string, string>();
+/** Label set → exposition string; cached because the same few label sets repeat on every request. */
 function key(l: Labels): string {
+  let id = '';
+  for (const k in l) id += k + '\u0000' + l[k] + '\u0001';
+  let hit = keyCache.get(id);
+  if (hit === undefined) {
+    hit = renderKey(l);
+    if (keyCache.size < 10_000) keyCache.set(id, hit);
+  }
+  return hit;
+}
+
+function renderKey(l: Labels): string {
   return Object.entries(l).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
 }
 
