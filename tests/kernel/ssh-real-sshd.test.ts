@@ -63,6 +63,15 @@ describe.skipIf(!!reason)('SSH pool against a real OpenSSH sshd', () => {
     const p = ssh().exec('spark-1', ['sleep', '31'], { signal: ac.signal, timeoutMs: 10_000 });
     setTimeout(() => ac.abort(), 200);
     await expect(p).rejects.toMatchObject({ code: 'SPK_ABORTED' });
+    // Nothing keeps running on the host after a timeout or a cancel.
+    const end = Date.now() + 3000;
+    let left = '';
+    while (Date.now() < end) {
+      left = (await ssh().exec('spark-1', ['sh', '-c', 'ps -u "$(id -u)" -o args= | grep "^sleep 3[01]" || true'])).stdout.trim();
+      if (!left) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(left).toBe('');
   });
 
   it('streams output line by line as it is produced', async () => {

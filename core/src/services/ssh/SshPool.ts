@@ -3,7 +3,7 @@ import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
 import type { HostInfo, Logger, SshCommand, SshConnectionEvent, SshExecOptions, SshResult, SshStreamOptions } from '../../api/types.js';
 import { SparkError } from '../../api/errors.js';
-import { commandText, sh, SAFE_USER } from '../../api/shell.js';
+import { commandText, quoteArg, sh, SAFE_USER } from '../../api/shell.js';
 import { HostKeyStore } from './hostKeys.js';
 
 const { Client } = ssh2;
@@ -158,7 +158,10 @@ export class SshPool {
   }
 
   private async run(hostId: string, cmd: SshCommand, opts: SshStreamOptions): Promise<SshResult> {
-    const text = commandText(cmd);
+    // Without a pty, OpenSSH neither forwards signals nor kills a command when its channel closes, so a cancelled
+    // `docker logs -f` would run forever. The watchdog keeps the channel's stdin open and kills the command's whole
+    // process group when it reaches EOF (we closed the channel). Commands that take stdin run unwrapped.
+    const text = opts.stdin === undefined ? withWatchdog(commandText(cmd)) : commandText(cmd);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT;
     const started = Date.now();
     if (opts.signal?.aborted) throw abortError(hostId);
@@ -246,7 +249,7 @@ export class SshPool {
         resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code, ...(signal ? { signal } : {}), durationMs: Date.now() - started });
       });
       if (opts.stdin !== undefined) ch.end(opts.stdin);
-      else ch.end();
+      // else: stdin stays open; the watchdog treats its EOF as "kill the command".
     });
   }
 
@@ -298,6 +301,13 @@ export class SshPool {
     this.closed = true;
     this.reset();
   }
+}
+
+/** Runs `text` in the background of a small sh that kills the session's process group when stdin closes. */
+export function withWatchdog(text: string): string {
+  // fd 3 = the channel's stdin: sh gives background jobs /dev/null as stdin unless it is redirected explicitly.
+  const script = 'exec 3<&0; sh -c "$1" 3<&- & c=$!; (cat <&3 >/dev/null 2>&1; kill -TERM 0) >/dev/null 2>&1 & w=$!; exec 3<&-; wait $c; s=$?; kill $w 2>/dev/null; exit $s';
+  return `sh -c ${quoteArg(script)} spark-watchdog ${quoteArg(text)}`;
 }
 
 function abortError(hostId: string): SparkError {
