@@ -2,7 +2,7 @@ import { readFileSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../api/types.js';
-import { validationError } from '../../api/errors.js';
+import { SparkError, validationError } from '../../api/errors.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import { parseLenient } from './lenientParse.js';
 import { zodFieldErrors } from '../../http/problem.js';
@@ -111,7 +111,15 @@ export class ConfigService {
       // Re-validate the whole file: what is written must load back unchanged.
       const checked = configFileSchema.safeParse(next);
       if (!checked.success) throw validationError(zodFieldErrors(checked.error));
-      await writeFileAtomic(this.path, JSON.stringify(next, null, 2) + '\n');
+      try {
+        await writeFileAtomic(this.path, JSON.stringify(next, null, 2) + '\n');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        this.log.error('could not save config.json; the previous file is unchanged', { code });
+        throw new SparkError(code === 'ENOSPC' ? 'SPK_CONFIG_DISK_FULL' : 'SPK_CONFIG_WRITE_FAILED',
+          code === 'ENOSPC' ? 'the data disk is full: settings were not saved (the previous settings stay in effect)' : `settings could not be saved (${code ?? 'I/O error'}); the previous settings stay in effect`,
+          { status: code === 'ENOSPC' ? 507 : 500, expose: true });
+      }
       this.data = next;
       for (const s of sections) {
         for (const fn of this.listeners) {
