@@ -33,8 +33,8 @@ export interface SimulationOptions {
 export async function startSimulation(o: SimulationOptions): Promise<Simulation> {
   const simDir = join(o.dataDir, 'sim');
   mkdirSync(simDir, { recursive: true });
-  const mod = (await import('../../../sim/cluster.js')) as { startSimCluster(opts: Record<string, unknown>): Promise<SimCluster> };
-  const cluster = await mod.startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], log: o.log });
+  const { startSimCluster } = await import('../../../sim/cluster.js');
+  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], log: o.log });
   const hostRoots = Object.fromEntries(cluster.hosts.map((h) => [h.id, cluster.hostRoot(h.id)]));
   const servicePorts: Simulation['servicePorts'] = {};
   const closers: Array<() => Promise<void>> = [];

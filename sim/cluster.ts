@@ -1,0 +1,91 @@
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../core/src/api/index.js';
+import { SimSshServer } from './ssh/SimSshServer.js';
+
+const repoRoot = fileURLToPath(new URL(runningFromDist() ? '../../../' : '../', import.meta.url));
+function runningFromDist(): boolean {
+  return fileURLToPath(import.meta.url).includes('/dist/server/');
+}
+
+export interface SimHost {
+  id: string;
+  name: string;
+  address: string;
+  sshPort: number;
+  sshUser: string;
+  hostPublicKey: string;
+}
+
+export interface SimClusterOptions {
+  dataDir: string;
+  hostCount?: number;
+  authorizedKeys: string[];
+  /** Also accept this password (key-install flows). */
+  password?: string;
+  log?: Logger;
+}
+
+export interface SimCluster {
+  hosts: SimHost[];
+  hostRoot(id: string): string;
+  server(id: string): SimSshServer;
+  setHostDown(id: string, down: boolean): void;
+  isHostDown(id: string): boolean;
+  setServicePorts(ports: Record<string, number>): void;
+  stop(): Promise<void>;
+}
+
+/** Seeds a fake root the first time: a Hugging Face cache with two models, and on spark-2 the bot's source repo. */
+function seed(root: string, hostId: string): void {
+  const seedDir = join(repoRoot, 'sim/fakeroot/seed', hostId);
+  if (existsSync(seedDir)) cpSync(seedDir, root, { recursive: true, force: false });
+  const hub = join(root, '.cache/huggingface/hub');
+  if (!existsSync(hub)) {
+    for (const [repo, mb] of [['models--Qwen--Qwen3-4B-Instruct-2507', 3], ['models--openai--gpt-oss-20b', 5]] as const) {
+      const snap = join(hub, repo, 'snapshots', 'a1b2c3');
+      mkdirSync(snap, { recursive: true });
+      writeFileSync(join(snap, 'config.json'), JSON.stringify({ architectures: ['SimForCausalLM'] }));
+      writeFileSync(join(snap, 'model.safetensors'), Buffer.alloc(mb * 1024 * 1024));
+    }
+  }
+  if (hostId === 'spark-2' && !existsSync(join(root, 'matrix-bot'))) {
+    mkdirSync(join(root, 'matrix-bot'), { recursive: true });
+    writeFileSync(join(root, 'matrix-bot/Dockerfile'), 'FROM node:20-slim\nCOPY . /app\nCMD ["node", "/app/bot.js"]\n');
+    writeFileSync(join(root, 'matrix-bot/.simgit.json'), JSON.stringify({ head: '1111111aaaa', subject: 'initial', remote: { main: { sha: '2222222bbbb', subject: 'Answer in threads' } } }, null, 2));
+  }
+}
+
+/** The simulated Spark cluster: one in-process ssh2 server per host running real bash over fake tools. */
+export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster> {
+  const count = o.hostCount ?? 2;
+  const servers = new Map<string, SimSshServer>();
+  const roots = new Map<string, string>();
+  const hosts: SimHost[] = [];
+  for (let i = 1; i <= count; i++) {
+    const id = `spark-${i}`;
+    const root = join(o.dataDir, 'sim', id);
+    mkdirSync(root, { recursive: true });
+    seed(root, id);
+    const srv = new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password });
+    const port = await srv.start();
+    servers.set(id, srv);
+    roots.set(id, root);
+    hosts.push({ id, name: `Spark ${i} (simulated)`, address: '127.0.0.1', sshPort: port, sshUser: 'spark', hostPublicKey: srv.hostPublicKey });
+  }
+  const must = (id: string) => {
+    const s = servers.get(id);
+    if (!s) throw new Error(`no simulated host ${id}`);
+    return s;
+  };
+  return {
+    hosts,
+    hostRoot: (id) => { must(id); return roots.get(id)!; },
+    server: must,
+    setHostDown: (id, down) => { must(id).setDown(down); o.log?.info(`simulated ${id} is ${down ? 'DOWN' : 'back up'}`); },
+    isHostDown: (id) => must(id).isDown(),
+    setServicePorts: (ports) => { for (const s of servers.values()) s.setServicePorts(ports); },
+    async stop() { await Promise.all([...servers.values()].map((s) => s.stop())); },
+  };
+}
