@@ -54,6 +54,15 @@ function seed(root: string, hostId: string): void {
     mkdirSync(join(root, 'matrix-bot'), { recursive: true });
     writeFileSync(join(root, 'matrix-bot/Dockerfile'), 'FROM node:20-slim\nCOPY . /app\nCMD ["node", "/app/bot.js"]\n');
     writeFileSync(join(root, 'matrix-bot/.simgit.json'), JSON.stringify({ head: '1111111aaaa', subject: 'initial', remote: { main: { sha: '2222222bbbb', subject: 'Answer in threads' } } }, null, 2));
+    // The bot container is already running, as on the owner's Spark 2.
+    const containers = join(root, 'state/containers');
+    mkdirSync(containers, { recursive: true });
+    const started = new Date().toISOString();
+    writeFileSync(join(containers, 'matrix-bot.json'), JSON.stringify({
+      Id: 'b0b'.padEnd(64, '0'), Name: 'matrix-bot', Image: 'matrix-bot:latest', Cmd: ['node', '/app/bot.js'], Env: [], Args: ['--restart', 'unless-stopped'],
+      Created: started, RestartPolicy: 'unless-stopped', State: { Status: 'running', Running: true, Restarting: false, ExitCode: 0, StartedAt: started, FinishedAt: '0001-01-01T00:00:00Z' },
+    }, null, 2));
+    writeFileSync(join(containers, 'matrix-bot.log'), `${started} bot: logged in as @sparkbot:matrix.example\n${started} bot: synced 3 rooms\n`);
   }
 }
 

@@ -101,6 +101,7 @@ describe('kernel lifecycle', () => {
         plugin('twin'),
         plugin('badtile', { register: (ctx) => ctx.tiles.register({ tag: 'spark-other-tile' as never, module: 'tile.js', title: 't' }) }),
         plugin('eager', { register: (ctx) => { void ctx.ssh.exec('spark-1', ['true']).catch(() => {}); } }),
+        plugin('shadow', { register: (ctx) => ctx.routes.add({ method: 'POST', path: '/restart' }, () => 'mine') }),
       ],
     });
     const list = (await (await k.fetch('/api/plugins')).json()) as any[];
@@ -110,6 +111,7 @@ describe('kernel lifecycle', () => {
     expect(by('twin').state).toBe('running');
     expect(by('badtile')).toMatchObject({ state: 'failed', error: { code: 'SPK_TILE_TAG' } });
     expect(by('eager')).toMatchObject({ state: 'failed', error: { code: 'SPK_IO_DURING_REGISTER' } });
+    expect(by('shadow')).toMatchObject({ state: 'failed', error: { code: 'SPK_ROUTE_RESERVED' } });
   });
 
   it('refuses two plugins claiming the same public prefix (SPK_ROUTE_CONFLICT) and routes the longest prefix', async () => {

@@ -15,6 +15,8 @@ export interface RegisteredRoute {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+/** Sub-paths of /api/plugins/<id> the kernel answers itself (plugin management); plugins cannot declare them. */
+export const KERNEL_PLUGIN_ACTIONS = ['restart', 'enable', 'disable', 'health'];
 
 /** Reads a JSON body with a size cap (413 before reading more than allowed) and a media-type check (415). */
 export async function readJsonBody(koa: Context, maxBytes: number): Promise<unknown> {
@@ -133,6 +135,10 @@ export class PluginRouterImpl implements PluginRouter {
     handler: RouteHandler<Out<B>, OutOr<Q, RawQuery>, OutOr<P, RawParams>>,
   ): void {
     const fullPath = (this.prefix + spec.path).replace(/\/+$/, '') || '/';
+    const own = `/api/plugins/${this.plugin}`;
+    if (this.prefix === own && KERNEL_PLUGIN_ACTIONS.some((a) => fullPath === `${own}/${a}`)) {
+      throw new SparkError('SPK_ROUTE_RESERVED', `${this.plugin}: ${fullPath} is reserved for the kernel's plugin actions`, { status: 500 });
+    }
     const k = `${spec.method} ${fullPath}`;
     if (this.seen.has(k)) throw new SparkError('SPK_ROUTE_CONFLICT', `route ${k} declared twice by ${this.plugin}`, { status: 500 });
     this.seen.add(k);

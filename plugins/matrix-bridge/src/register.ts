@@ -8,7 +8,11 @@ const ACTIONS = ['restart', 'stop', 'start'] as const;
 const tailQuery = z.object({ lines: z.coerce.number().int().min(1).max(5000).default(200) });
 
 export function registerMatrixBridge(ctx: PluginContext<MatrixBridgeConfig>): void {
-  const cfg = () => ctx.config.get();
+  // On the simulated cluster the bot belongs to the simulated user unless one is configured, so the demo shows it.
+  const cfg = (): MatrixBridgeConfig => {
+    const c = ctx.config.get();
+    return !c.botUser && ctx.simulated ? { ...c, botUser: 'spark' } : c;
+  };
   let status: BotStatus = { state: 'unknown', error: 'not checked yet' };
   let checkedAt: string | undefined;
   /** One action at a time per bot: the running job's id, or the name of a quick action. */
@@ -126,7 +130,7 @@ export function registerMatrixBridge(ctx: PluginContext<MatrixBridgeConfig>): vo
       c.status(202);
       return startUpdate();
     });
-    for (const verb of ACTIONS) r.add({ method: 'POST', path: `/${verb}`, summary: `docker ${verb}` }, () => runAction(verb));
+    for (const verb of ACTIONS) r.add({ method: 'POST', path: `/actions/${verb}`, summary: `docker ${verb}` }, () => runAction(verb));
     r.add({ method: 'GET', path: '/logs', query: tailQuery, summary: 'Last N log lines' }, async (c) => {
       requireEnabled();
       const cf = cfg();

@@ -62,7 +62,7 @@ export class MatrixBridgeTile extends LitElement {
     if (verb === 'update' && !confirm('Update pulls the latest code, rebuilds the image and recreates the container. Continue?')) return;
     this.pending = verb;
     try {
-      const r = await this.api!.json<Job | { after: string }>(`/${verb}`, { method: 'POST' });
+      const r = await this.api!.json<Job | { after: string }>(verb === 'update' ? '/update' : `/actions/${verb}`, { method: 'POST' });
       if ('id' in r) this.job = r as Job;
       await this.load();
       this.error = '';
