@@ -1,19 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { ensureSystemPackage } from './system.js';
 import { join } from 'node:path';
 
 /** Why a real-sshd test cannot run here, or undefined when it can (installs openssh-server as root). */
 export function sshdUnavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root to start a real OpenSSH sshd with password auth (CI runs as root)';
-  if (!existsSync('/usr/sbin/sshd')) {
-    try {
-      execFileSync('sh', ['-c', 'apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null 2>&1'], { timeout: 240_000 });
-    } catch { /* reported below */ }
-    if (!existsSync('/usr/sbin/sshd')) return 'openssh-server is not installed and apt-get could not install it';
-  }
-  return undefined;
+  return ensureSystemPackage('openssh-server', '/usr/sbin/sshd');
 }
 
 export async function freePort(): Promise<number> {

@@ -47,9 +47,8 @@ async function readSse(url: string, until: (events: Array<{ event: string; data:
       while ((i = buf.indexOf('\n\n')) >= 0) {
         const frame = buf.slice(0, i);
         buf = buf.slice(i + 2);
-        const ev = /^event: (.*)$/m.exec(frame)?.[1];
         const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (ev && data) events.push({ event: ev, data: JSON.parse(data) });
+        if (data) { const parsed = JSON.parse(data); events.push({ event: parsed.type, data: parsed }); }
       }
     }
   } finally {

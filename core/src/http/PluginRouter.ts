@@ -83,7 +83,7 @@ export function openSse(koa: Context, heartbeatMs = 15_000): SseSender {
     signal: ac.signal,
     send(event, data, id) {
       if (ac.signal.aborted) return;
-      stream.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      stream.write(`${id ? `id: ${id}\n` : ''}${event === 'message' ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`);
     },
     comment(text) {
       if (!ac.signal.aborted) stream.write(`: ${text.replace(/\n/g, ' ')}\n\n`);

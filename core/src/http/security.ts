@@ -36,7 +36,7 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 /** Paths reachable without the token when auth is on: liveness and what the login page needs. */
-const OPEN = new Set(['/health', '/login.html', '/login.js', '/theme.css', '/api/login', '/favicon.ico']);
+const OPEN = new Set(['/health', '/login.html', '/login.js', '/login.css', '/theme.css', '/api/login', '/favicon.svg']);
 
 /** Optional bearer token (config `auth.token`): API clients send `Authorization: Bearer`, the browser UI gets an
  *  HttpOnly cookie from the login page. Off when no token is configured (LAN trust model). */

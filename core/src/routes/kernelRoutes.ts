@@ -117,8 +117,9 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
   r.add({ method: 'GET', path: '/api/events', summary: 'Server-sent events: plugin.state, health.changed, job.update, <plugin>.*',
     query: z.object({ prefix: z.string().max(64).optional() }) }, (c) => {
     const sse = c.sse();
-    sse.send('hello', { at: new Date().toISOString(), version: d.version });
-    const off = s.events.on(c.query.prefix ?? '', (e) => sse.send(e.type, e));
+    // Unnamed frames (EventSource `message`): the type travels inside the data, so one listener sees every event.
+    sse.send('message', { type: 'hello', at: new Date().toISOString(), data: { version: d.version } });
+    const off = s.events.on(c.query.prefix ?? '', (e) => sse.send('message', e));
     sse.signal.addEventListener('abort', off, { once: true });
     return undefined;
   });

@@ -1,0 +1,190 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { ApiError, apiJson, events } from './tile-api.js';
+import type { TileInfo } from './tile-host.js';
+import type { JsonSchema } from './schema-form.js';
+
+const EMPTY = Object.freeze({}) as Record<string, unknown>;
+
+const pageStyles = css`
+  :host { display: block; }
+  h1 { font-size: 1.3rem; margin: 4px 0 16px; }
+  .card { background: var(--spark-surface); border: 1px solid var(--spark-border); border-radius: var(--spark-radius); padding: 16px; margin-bottom: 16px; box-shadow: var(--spark-shadow); }
+  .muted { color: var(--spark-muted); }
+  .err { color: var(--spark-err); }
+  button { font: inherit; padding: 5px 12px; border-radius: 8px; border: 1px solid var(--spark-border); background: var(--spark-surface-2); color: var(--spark-text); cursor: pointer; }
+  button:disabled { opacity: 0.5; cursor: default; }
+`;
+
+/** Dashboard: the tiles of every running plugin, in a responsive grid. */
+export class SparkDashboard extends LitElement {
+  static properties = { tiles: { state: true }, error: { state: true } };
+  tiles: TileInfo[] = [];
+  error = '';
+  private off?: () => void;
+  private reloadTimer?: ReturnType<typeof setTimeout>;
+
+  static styles = [pageStyles, css`
+    .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: var(--spark-gap); align-items: start; }
+    spark-tile-frame { grid-column: span var(--cols, 1); }
+    @media (max-width: 720px) { .grid { grid-template-columns: 1fr; } spark-tile-frame { grid-column: span 1; } }
+  `];
+
+  connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+    // A plugin starting or stopping changes the tile list; debounce bursts at boot.
+    this.off = events.subscribe('plugin.state', () => {
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => void this.load(), 300);
+    });
+  }
+
+  disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.off?.();
+  }
+
+  private async load() {
+    try {
+      const next = await apiJson<TileInfo[]>('/api/ui/tiles');
+      const key = (l: TileInfo[]) => l.map((t) => t.tag).join();
+      if (key(next) !== key(this.tiles)) this.tiles = next;
+      this.error = '';
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
+  }
+
+  render() {
+    if (this.error) return html`<p class="err">Could not load the dashboard: ${this.error}</p>`;
+    if (!this.tiles.length) return html`<p class="muted">No tiles yet — plugins are starting, or none is running. See the Plugins page.</p>`;
+    return html`<div class="grid">${this.tiles.map((t) => html`<spark-tile-frame style="--cols:${t.cols}" .tile=${t}></spark-tile-frame>`)}</div>`;
+  }
+}
+customElements.define('spark-dashboard', SparkDashboard);
+
+interface PluginRow {
+  id: string; name: string; version?: string; apiVersion?: string; source: string; state: string; reason?: string;
+  error?: { code: string; message: string }; health?: Array<{ name: string; status: string; detail?: string }>;
+}
+
+/** Plugins page: every discovered plugin with source, versions, state and why it is not running. */
+export class SparkPluginsPage extends LitElement {
+  static properties = { rows: { state: true }, error: { state: true }, busy: { state: true } };
+  rows: PluginRow[] = [];
+  error = '';
+  busy = '';
+  private off?: () => void;
+
+  static styles = [pageStyles, css`
+    table { width: 100%; border-collapse: collapse; font-size: 0.92rem; }
+    th, td { text-align: left; padding: 8px 6px; border-bottom: 1px solid var(--spark-border); vertical-align: top; }
+    th { color: var(--spark-muted); font-weight: 600; }
+    .state { font-weight: 600; }
+    .state.running { color: var(--spark-ok); }
+    .state.failed, .state.incompatible, .state.config_error { color: var(--spark-err); }
+    .state.retrying, .state.starting, .state.registered { color: var(--spark-warn); }
+    .why { color: var(--spark-muted); font-size: 0.85rem; }
+    .actions { display: flex; gap: 6px; flex-wrap: wrap; }
+    @media (max-width: 720px) { .hide-sm { display: none; } }
+  `];
+
+  connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+    this.off = events.subscribe('plugin.state', () => void this.load());
+  }
+
+  disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.off?.();
+  }
+
+  private async load() {
+    try { this.rows = await apiJson<PluginRow[]>('/api/plugins'); this.error = ''; } catch (e) { this.error = (e as Error).message; }
+  }
+
+  private async act(id: string, action: string) {
+    this.busy = `${id}:${action}`;
+    try { await apiJson(`/api/plugins/${id}/${action}`, { method: 'POST' }); await this.load(); } catch (e) { this.error = (e as Error).message; } finally { this.busy = ''; }
+  }
+
+  render() {
+    return html`<h1>Plugins</h1>
+      ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
+      <div class="card"><table>
+        <thead><tr><th>Plugin</th><th class="hide-sm">Source</th><th class="hide-sm">Version</th><th class="hide-sm">API</th><th>State</th><th></th></tr></thead>
+        <tbody>${this.rows.map((p) => html`<tr data-plugin=${p.id}>
+          <td><b>${p.name}</b><div class="why">${p.id}</div></td>
+          <td class="hide-sm">${p.source}</td><td class="hide-sm">${p.version ?? '–'}</td><td class="hide-sm">${p.apiVersion ?? '–'}</td>
+          <td><span class="state ${p.state}">${p.state}</span>
+            ${p.error ? html`<div class="why" data-testid="why">${p.error.code}: ${p.error.message}</div>` : p.reason ? html`<div class="why">${p.reason}</div>` : nothing}</td>
+          <td><div class="actions">
+            ${p.state === 'disabled'
+              ? html`<button ?disabled=${!!this.busy} @click=${() => this.act(p.id, 'enable')}>Enable</button>`
+              : html`<button ?disabled=${!!this.busy || p.state === 'incompatible'} @click=${() => this.act(p.id, 'restart')}>Restart</button>
+                     <button ?disabled=${!!this.busy || p.state === 'incompatible'} @click=${() => this.act(p.id, 'disable')}>Disable</button>`}
+          </div></td></tr>`)}</tbody>
+      </table></div>`;
+  }
+}
+customElements.define('spark-plugins-page', SparkPluginsPage);
+
+interface ConfigView { hosts: unknown[]; services: Record<string, unknown>; plugins: Record<string, Record<string, unknown>>; auth: { tokenSet: boolean } }
+interface SchemaView { cluster: JsonSchema; plugins: Record<string, JsonSchema> }
+
+/** Settings: one form per plugin, generated from its JSON Schema; server-side validation messages sit by the field. */
+export class SparkSettingsPage extends LitElement {
+  static properties = { schemas: { state: true }, config: { state: true }, errors: { state: true }, saved: { state: true }, busy: { state: true }, loadError: { state: true } };
+  schemas?: SchemaView;
+  config?: ConfigView;
+  errors: Record<string, Record<string, string>> = {};
+  saved: Record<string, boolean> = {};
+  busy = '';
+  loadError = '';
+
+  static styles = [pageStyles];
+
+  connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load() {
+    try {
+      [this.schemas, this.config] = await Promise.all([apiJson<SchemaView>('/api/config/schema'), apiJson<ConfigView>('/api/config')]);
+    } catch (e) {
+      this.loadError = (e as Error).message;
+    }
+  }
+
+  private async save(id: string, values: Record<string, unknown>) {
+    this.busy = id;
+    try {
+      const next = await apiJson<Record<string, unknown>>(`/api/config/plugins/${id}`, { method: 'PUT', jsonBody: values });
+      this.config = { ...this.config!, plugins: { ...this.config!.plugins, [id]: next } };
+      this.errors = { ...this.errors, [id]: {} };
+      this.saved = { ...this.saved, [id]: true };
+    } catch (e) {
+      const fields = e instanceof ApiError && Object.keys(e.fields).length ? e.fields : { '': (e as Error).message };
+      this.errors = { ...this.errors, [id]: fields };
+      this.saved = { ...this.saved, [id]: false };
+    } finally {
+      this.busy = '';
+    }
+  }
+
+  render() {
+    if (this.loadError) return html`<p class="err">${this.loadError}</p>`;
+    if (!this.schemas || !this.config) return html`<p class="muted">Loading…</p>`;
+    const ids = Object.keys(this.schemas.plugins).filter((id) => Object.keys(this.schemas!.plugins[id]?.properties ?? {}).length);
+    return html`<h1>Settings</h1>
+      <p class="muted">Hosts and which service runs where are set in <b>Configure Sparks</b> on the cluster tile. Blank optional fields mean "use the default".</p>
+      ${ids.map((id) => html`<section class="card" data-settings=${id}>
+        <h2>${id}</h2>
+        <spark-schema-form .schema=${this.schemas!.plugins[id]} .initial=${this.config!.plugins[id] ?? EMPTY} .errors=${this.errors[id] ?? {}}
+          ?busy=${this.busy === id} ?saved=${!!this.saved[id]} @submit-values=${(e: CustomEvent) => this.save(id, e.detail)}></spark-schema-form>
+      </section>`)}`;
+  }
+}
+customElements.define('spark-settings-page', SparkSettingsPage);
