@@ -373,8 +373,9 @@ export interface HealthEntry extends HealthCheckResult {
 
 export interface HealthService {
   register(spec: HealthCheckSpec): void;
-  /** Push a state change seen outside a scheduled check (e.g. the transport dropped). */
-  report(name: string, result: HealthCheckResult): void;
+  /** Push a state change seen outside a scheduled check (e.g. the transport dropped). `meta` names the host/service
+   *  for the connectivity log when `name` is not a registered check. */
+  report(name: string, result: HealthCheckResult, meta?: { hostId?: string; service?: string }): void;
   /** Run a check now (e.g. right after an action). */
   runNow(name: string): Promise<HealthEntry | undefined>;
   get(name: string): HealthEntry | undefined;

@@ -126,7 +126,7 @@ export class PluginScope {
         if (!spec.timeoutMs) this.log.debug('health check without explicit timeout; default 3 s applies', { check: spec.name });
         k.health.register(id, spec);
       },
-      report: (name, result) => { k.health.report(id, name, result); },
+      report: (name, result, meta) => { k.health.report(id, name, result, meta); },
       runNow: (name) => k.health.runNow(id, name),
       get: (name) => k.health.get(id, name),
       list: () => k.health.list(id),
