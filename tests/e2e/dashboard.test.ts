@@ -27,7 +27,7 @@ describeBrowser('dashboard in Chromium', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    k = await createTestKernel({ plugins: ['matrix-bridge', broken, incompatible] });
+    k = await createTestKernel({ plugins: ['cluster', 'matrix-bridge', broken, incompatible], config: { plugins: { cluster: { pollIntervalMs: 1000, pollTimeoutMs: 1500 } } } });
     const ui = join(k.dataDir, 'inline-ui', 'broken-tile');
     mkdirSync(ui, { recursive: true });
     writeFileSync(join(ui, 'tile.js'), 'throw new Error("tile module exploded on purpose");\n');
@@ -49,6 +49,20 @@ describeBrowser('dashboard in Chromium', () => {
     await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true });
     // No inline script was needed: the CSP would have blocked it and logged an error.
     expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+  });
+
+  it('shows one card per Spark with the VPN badge, and a Spark going down', async () => {
+    await page.goto(k.url + '/');
+    const cards = page.locator('spark-cluster-tile .card');
+    await page.locator('spark-cluster-tile .card[data-host="spark-2"] .badge').waitFor({ timeout: 15_000 });
+    expect(await cards.count()).toBe(2);
+    expect(await page.locator('spark-cluster-tile .card[data-host="spark-2"] .badge').textContent()).toBe('VPN 10.8.0.2');
+    expect(await page.locator('spark-cluster-tile .card[data-host="spark-1"] .badge').count()).toBe(0);
+    await page.locator('spark-cluster-tile .card[data-host="spark-2"] [data-testid="sim-toggle"]').click();
+    await page.locator('spark-cluster-tile .card[data-host="spark-2"] [data-testid="reach"]:has-text("unreachable")').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: screenshotPath('cluster-outage.png'), fullPage: true });
+    await page.locator('spark-cluster-tile .card[data-host="spark-2"] [data-testid="sim-toggle"]').click();
+    await page.locator('spark-cluster-tile .card[data-host="spark-2"] [data-testid="reach"]:has-text("reachable for")').waitFor({ timeout: 10_000 });
   });
 
   it('lists plugins with state and explains why an incompatible one did not load', async () => {
