@@ -50,6 +50,12 @@ function seed(root: string, hostId: string): void {
       writeFileSync(join(snap, 'model.safetensors'), Buffer.alloc(mb * 1024 * 1024));
     }
   }
+  // eugr/spark-vllm-docker's launcher, where the owner keeps it.
+  const launcher = join(root, 'spark-vllm-docker/launch-cluster.sh');
+  if (!existsSync(launcher)) {
+    mkdirSync(join(root, 'spark-vllm-docker'), { recursive: true });
+    cpSync(join(repoRoot, 'sim/vllm/launch-cluster.sh'), launcher);
+  }
   if (hostId === 'spark-2' && !existsSync(join(root, 'matrix-bot'))) {
     mkdirSync(join(root, 'matrix-bot'), { recursive: true });
     writeFileSync(join(root, 'matrix-bot/Dockerfile'), 'FROM node:20-slim\nCOPY . /app\nCMD ["node", "/app/bot.js"]\n');

@@ -60,7 +60,7 @@ describe('cluster plugin on the simulated Sparks', () => {
     await k.sim!.setHostDown('spark-1', true);
     await new Promise((r) => setTimeout(r, 150));
     await k.sim!.setHostDown('spark-1', false);
-    const after = await until(async () => (await (await k.fetch('/api/connectivity?hostId=spark-1')).json()).transitions, (t: unknown[]) => t.length >= before + 2);
+    const after = await until<Array<{ to: string }>>(async () => (await (await k.fetch('/api/connectivity?hostId=spark-1')).json()).transitions, (t) => t.length >= before + 2);
     expect(after.slice(before).map((t: { to: string }) => t.to)).toEqual(['down', 'up']);
   });
 

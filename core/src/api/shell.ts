@@ -31,11 +31,11 @@ export function rawShell(text: string): ShellCommand {
 
 /** Tagged template: literal parts are trusted source text; every interpolation is quoted (arrays become several args,
  *  another ShellCommand is inserted as-is). */
-export function sh(strings: TemplateStringsArray, ...values: Array<string | number | readonly (string | number)[] | ShellCommand>): ShellCommand {
+export function sh(strings: TemplateStringsArray, ...values: Array<string | number | readonly (string | number | ShellCommand)[] | ShellCommand>): ShellCommand {
   let text = strings[0];
   values.forEach((v, i) => {
     if (isShellCommand(v)) text += v.text;
-    else if (Array.isArray(v)) text += v.map((x) => quoteArg(x)).join(' ');
+    else if (Array.isArray(v)) text += v.map((x) => (isShellCommand(x) ? x.text : quoteArg(x as string | number))).join(' ');
     else text += quoteArg(v as string | number);
     text += strings[i + 1];
   });

@@ -7,7 +7,7 @@
 // Behaviour hooks for tests: $SIM_STATE/docker-fail-build (file: build fails with its content),
 // $SIM_STATE/docker-hang-build (build hangs), a container file's "ExitAfterStart": n (exits with that code at once).
 // Async removal like the real daemon after `stop` via `rm` is modelled by "RemoveAt" (ISO time) in the state file.
-import { appendFileSync, existsSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { STATE, containerFile, exists, listContainers, logFile, readJson, writeJson } from './state.mjs';
@@ -111,7 +111,8 @@ switch (cmd) {
     const exitAfter = readJson(join(STATE, 'docker-exit-on-start.json'), {})[c.Name];
     if (exitAfter !== undefined) c.State = { ...c.State, Status: 'exited', Running: false, ExitCode: exitAfter, FinishedAt: now() };
     save(c);
-    appendFileSync(logFile(c.Name), `${now()} container started from ${image}\n`);
+    // A new container starts with an empty log, as `docker logs` shows only this container's output.
+    writeFileSync(logFile(c.Name), `${now()} container started from ${image}\n`);
     out(id + '\n');
     break;
   }
@@ -119,6 +120,9 @@ switch (cmd) {
     for (const n of rest.filter((a) => !a.startsWith('-'))) {
       const c = load(n);
       c.State = { ...c.State, Status: 'exited', Running: false, Restarting: false, ExitCode: cmd === 'kill' ? 137 : 0, FinishedAt: now() };
+      if (c.Exec) c.Exec.dead = true;
+      // --rm containers disappear a moment after they stop (asynchronously), as with the real daemon.
+      if ((c.Args || []).includes('--rm')) c.RemoveAt = new Date(Date.now() + Number(process.env.SIM_RM_DELAY_MS ?? 1500)).toISOString();
       save(c); appendFileSync(logFile(n), `${now()} container stopped\n`); out(n + '\n');
     }
     break;
@@ -192,6 +196,28 @@ switch (cmd) {
     const images = readJson(join(STATE, 'images.json'), {});
     out('REPOSITORY   TAG   IMAGE ID   CREATED   SIZE\n');
     for (const [ref, v] of Object.entries(images)) { const [r, t] = ref.split(':'); out(`${r}   ${t ?? 'latest'}   ${v.Id.slice(7, 19)}   now   1GB\n`); }
+    break;
+  }
+  case 'exec': {
+    // `exec -d NAME cmd...` records a detached workload (the vLLM launcher uses it); `exec NAME pgrep -f PATTERN` answers
+    // whether that workload is alive; anything else runs nothing and succeeds.
+    const detached = has(rest, ['-d', '--detach']);
+    const args = rest.filter((a) => !['-d', '--detach', '-i', '-t', '-it'].includes(a));
+    const [name, ...command] = args;
+    const c = load(name);
+    if (!c.State.Running) { err(`Error response from daemon: container ${c.Id} is not running\n`); process.exit(1); }
+    if (detached) {
+      c.Exec = { cmd: command, at: now(), dead: false };
+      save(c);
+      appendFileSync(logFile(name), `${now()} exec: ${command.join(' ').slice(0, 500)}\n`);
+      break;
+    }
+    if (command[0] === 'pgrep') {
+      const pattern = command[command.length - 1];
+      const alive = c.Exec && !c.Exec.dead && c.Exec.cmd.join(' ').includes(pattern);
+      if (alive) { out('42\n'); break; }
+      process.exit(1);
+    }
     break;
   }
   case '--version': case 'version':

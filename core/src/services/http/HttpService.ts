@@ -151,8 +151,8 @@ export class HttpService {
       const ct = String(res.headers['content-type'] ?? '');
       if (ct.includes('text/event-stream')) {
         // Flush every SSE chunk as it arrives.
-        req.socket.setNoDelay(true);
-        req.socket.setTimeout(0);
+        req.socket?.setNoDelay(true);
+        req.socket?.setTimeout(0);
         koa.set('X-Accel-Buffering', 'no');
         koa.set('Cache-Control', 'no-cache');
       }

@@ -1,0 +1,84 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { SAFE_HF_REPO, SAFE_IMAGE_REF, isSafeAbsolutePath, type Logger } from '../../../core/src/api/index.js';
+
+/** Local model directories reach the launcher's UNQUOTED `VLLM_SPARK_EXTRA_DOCKER_ARGS`: only this alphabet passes. */
+export const LOCAL_PATH = /^\/[A-Za-z0-9._/+-]+$/;
+/** One vLLM argument: a flag or a value, no shell or glob characters (the launcher re-quotes, but we never rely on it). */
+const ARG = /^[A-Za-z0-9._:/=+,@-]{1,200}$/;
+const ENV_KEY = /^[A-Z][A-Z0-9_]{0,63}$/;
+const ENV_VALUE = /^[A-Za-z0-9._:/=+,@-]{0,200}$/;
+
+const localPath = z.string().max(240)
+  .regex(LOCAL_PATH, 'must be an absolute path of letters, digits and . _ / + - only')
+  .refine(isSafeAbsolutePath, 'must not contain . or .. segments or //');
+
+export const modelSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ - (max 64)'),
+  name: z.string().trim().min(1, 'required').max(100),
+  repo: z.string().regex(SAFE_HF_REPO, 'must be a Hugging Face id like org/name').optional(),
+  localPath: localPath.optional(),
+  servedName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, 'letters, digits, . _ : / - only'),
+  tensorParallel: z.number().int().min(1).max(8).default(1),
+  image: z.string().regex(SAFE_IMAGE_REF, 'must be a docker image reference').default('vllm-node'),
+  args: z.array(z.string().regex(ARG, 'letters, digits and . _ : / = + , @ - only (no spaces or shell characters)')).max(60).default([]),
+  env: z.record(z.string().regex(ENV_KEY, 'upper-case name'), z.string().regex(ENV_VALUE, 'letters, digits and . _ : / = + , @ - only')).default({}),
+  chatTemplate: z.string().max(240).optional(),
+  expectedLoadMinutes: z.number().min(0.05).max(240).default(20),
+  /** Whole-swap cap for this model (default: 2 × expected load, at least 15 min). */
+  timeoutMinutes: z.number().min(0.1).max(480).optional(),
+}).superRefine((m, ctx) => {
+  if (!!m.repo === !!m.localPath) ctx.addIssue({ code: 'custom', path: ['repo'], message: 'give exactly one of repo or localPath' });
+  if (m.chatTemplate !== undefined) {
+    if (!m.localPath) ctx.addIssue({ code: 'custom', path: ['chatTemplate'], message: 'a chat template file is only allowed with localPath (it must lie inside it)' });
+    else if (!LOCAL_PATH.test(m.chatTemplate) || !isSafeAbsolutePath(m.chatTemplate) || !m.chatTemplate.startsWith(m.localPath.replace(/\/$/, '') + '/')) {
+      ctx.addIssue({ code: 'custom', path: ['chatTemplate'], message: 'must be a file inside localPath' });
+    }
+  }
+  if (m.args.some((a) => a === '--chat-template' || a.startsWith('--chat-template='))) {
+    ctx.addIssue({ code: 'custom', path: ['args'], message: 'set the chat template with the chatTemplate field (it is checked to lie inside localPath)' });
+  }
+  if (m.args.some((a) => /^--(port|host|served-model-name)(=|$)/.test(a))) {
+    ctx.addIssue({ code: 'custom', path: ['args'], message: '--port, --host and --served-model-name are set by Spark Control' });
+  }
+});
+export type ModelEntry = z.output<typeof modelSchema>;
+
+export interface CatalogEntry extends ModelEntry {
+  source: 'builtin' | 'user';
+}
+
+/** Built-in YAML plus user entries (data dir). Invalid entries are skipped with a warning; user entries override
+ *  built-ins with the same id. */
+export function loadCatalog(builtinFile: string, overridesFile: string, log: Logger): CatalogEntry[] {
+  const out = new Map<string, CatalogEntry>();
+  const add = (raw: unknown, source: CatalogEntry['source'], where: string) => {
+    const r = modelSchema.safeParse(raw);
+    if (!r.success) {
+      log.warn('skipping invalid catalog entry', { where, id: typeof (raw as { id?: unknown })?.id === 'string' ? String((raw as { id: string }).id).slice(0, 64) : undefined, fields: r.error.issues.map((i) => i.path.join('.')) });
+      return;
+    }
+    out.set(r.data.id, { ...r.data, source });
+  };
+  try {
+    const doc = parseYaml(readFileSync(builtinFile, 'utf8')) as { models?: unknown[] };
+    for (const m of doc.models ?? []) add(m, 'builtin', 'catalog.yaml');
+  } catch (e) {
+    log.error('built-in catalog unreadable', { error: (e as Error).message });
+  }
+  if (existsSync(overridesFile)) {
+    try {
+      const list = JSON.parse(readFileSync(overridesFile, 'utf8')) as unknown[];
+      for (const m of Array.isArray(list) ? list : []) add(m, 'user', 'models.json');
+    } catch (e) {
+      log.warn('user catalog unreadable; using the built-in catalog', { error: (e as Error).message });
+    }
+  }
+  return [...out.values()];
+}
+
+export function overridesPath(dataDir: string): string {
+  return join(dataDir, 'models.json');
+}

@@ -1,0 +1,59 @@
+import { sh, type ShellCommand } from '../../../core/src/api/index.js';
+import { LOCAL_PATH, type ModelEntry } from './catalog.js';
+import type { VllmConfig } from './config.js';
+
+const home = (p: string) => (p.startsWith('/') ? sh`${p}` : sh`"$HOME"/${p}`);
+
+/** VLLM_SPARK_EXTRA_DOCKER_ARGS value: the launcher expands it UNQUOTED, so it may only contain allow-listed paths. */
+export function extraDockerArgs(m: ModelEntry): string {
+  const parts = ['-e', 'HF_HUB_OFFLINE=1'];
+  if (m.localPath) {
+    if (!LOCAL_PATH.test(m.localPath)) throw new Error('unsafe localPath');
+    parts.push('-v', `${m.localPath}:${m.localPath}:ro`);
+  }
+  for (const p of parts) if (!/^[A-Za-z0-9._/+:=-]+$/.test(p)) throw new Error('unsafe docker argument');
+  return parts.join(' ');
+}
+
+/** argv of `vllm serve …` (each element becomes one quoted word for the remote shell). */
+export function serveArgv(m: ModelEntry, port: number): string[] {
+  const argv = ['vllm', 'serve', m.localPath ?? m.repo!, '--host', '0.0.0.0', '--port', String(port), '--served-model-name', m.servedName];
+  if (m.tensorParallel > 1) argv.push('--tensor-parallel-size', String(m.tensorParallel));
+  if (m.chatTemplate) argv.push('--chat-template', m.chatTemplate);
+  return [...argv, ...m.args];
+}
+
+export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number): ShellCommand {
+  const envArgs = Object.entries(m.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  return sh`VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} --solo -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
+}
+
+export function stopCommand(cfg: VllmConfig): ShellCommand {
+  return sh`${home(cfg.launcherPath)} --solo --name ${cfg.containerName} stop`;
+}
+
+/** Prints `present` while a container of that exact name exists (running or not). */
+export function containerExistsCommand(cfg: VllmConfig): ShellCommand {
+  return sh`docker inspect --type container --format '{{.State.Status}}' ${cfg.containerName} 2>/dev/null || echo absent`;
+}
+
+export function processAliveCommand(cfg: VllmConfig): ShellCommand {
+  return sh`docker exec ${cfg.containerName} pgrep -f ${'vllm serve'} >/dev/null 2>&1 && echo alive || echo dead`;
+}
+
+export function logTailCommand(cfg: VllmConfig, lines: number): ShellCommand {
+  return sh`docker logs --tail ${lines} ${cfg.containerName} 2>&1`;
+}
+
+export function memInfoCommand(): ShellCommand {
+  return sh`grep -E '^(MemTotal|MemAvailable):' /proc/meminfo`;
+}
+
+/** Preflight: a local dir needs config.json and weights; an HF repo needs a non-empty snapshot in the cache. */
+export function preflightCommand(cfg: VllmConfig, m: ModelEntry): ShellCommand {
+  if (m.localPath) {
+    return sh`test -d ${m.localPath} || { echo 'missing: directory'; exit 3; }; test -f ${m.localPath + '/config.json'} || { echo 'missing: config.json'; exit 3; }; ls ${m.localPath} | grep -Eq '\.(safetensors|bin|gguf)$' || { echo 'missing: weights'; exit 3; }; echo ok`;
+  }
+  const dir = `hub/models--${m.repo!.replace('/', '--')}/snapshots`;
+  return sh`d=${home(cfg.hfHome)}/${dir}; if [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null)" ]; then echo ok; else echo 'not-downloaded'; fi`;
+}

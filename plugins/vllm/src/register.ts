@@ -1,0 +1,153 @@
+import { mkdirSync } from 'node:fs';
+import { writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { SparkError, sh, validationError, type PluginContext } from '../../../core/src/api/index.js';
+import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
+import type { VllmConfig } from './config.js';
+import { createSwapHooks, vllmSwapPoint } from './hooks.js';
+import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
+import { SwapController } from './swap.js';
+
+const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
+const idParams = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a model id') });
+const swapBody = z.object({ model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a model id from the catalog') });
+
+export function registerVllm(ctx: PluginContext<VllmConfig>): void {
+  const hooks = createSwapHooks();
+  ctx.provide(vllmSwapPoint, hooks);
+  const userFile = overridesPath(ctx.dataDir);
+  let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
+  const swap = new SwapController(ctx, hooks, () => catalog);
+  let lastMetrics: { at: number; tokens: number | null } | undefined;
+
+  const userEntries = () => catalog.filter((m) => m.source === 'user').map(({ source: _s, ...m }) => m);
+  const saveUser = async (entries: unknown[]) => {
+    mkdirSync(ctx.dataDir, { recursive: true });
+    await writeFile(`${userFile}.tmp`, JSON.stringify(entries, null, 2));
+    await rename(`${userFile}.tmp`, userFile);
+    catalog = loadCatalog(builtinCatalog, userFile, ctx.log);
+  };
+  const parseEntry = (body: unknown) => {
+    const r = modelSchema.safeParse(body);
+    if (!r.success) throw validationError(r.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
+    return r.data;
+  };
+  const hostId = () => swap.upstream().hostId!;
+  const hubDir = () => {
+    const h = ctx.config.get().hfHome;
+    return h.startsWith('/') ? sh`${h + '/hub'}` : sh`"$HOME"/${h + '/hub'}`;
+  };
+  const stateOf = (m: CatalogEntry) => {
+    const job = swap.lastJob;
+    if (swap.running && job?.modelId === m.id) return 'loading';
+    if (swap.active?.modelId === m.id) return 'active';
+    if (job?.modelId === m.id && job.state === 'failed') return 'failed';
+    return 'stopped';
+  };
+
+  /** Sizes on disk: one `du` for every model dir (HF cache dirs and local dirs) plus the free space. */
+  async function disk() {
+    const targets = catalog.map((m) => (m.localPath ? sh`${m.localPath}` : sh`${hubDir()}/${`models--${m.repo!.replace('/', '--')}`}`));
+    const cmd = sh`for d in ${targets}; do if [ -e "$d" ]; then du -sk "$d" 2>/dev/null | cut -f1; else echo -; fi; done; echo @@df; df -Pk ${hubDir()} 2>/dev/null | tail -1 || df -Pk "$HOME" | tail -1`;
+    const r = await ctx.ssh.exec(hostId(), cmd, { timeoutMs: 60_000 });
+    const [sizes, dfPart] = r.stdout.split('@@df\n');
+    const lines = sizes.trim().split('\n');
+    const df = (dfPart ?? '').trim().split(/\s+/);
+    return {
+      models: catalog.map((m, i) => ({ id: m.id, source: m.localPath ? 'local' : 'hf', path: m.localPath ?? m.repo, sizeBytes: /^\d+$/.test(lines[i] ?? '') ? Number(lines[i]) * 1024 : null })),
+      freeBytes: /^\d+$/.test(df[3] ?? '') ? Number(df[3]) * 1024 : null,
+      totalBytes: /^\d+$/.test(df[1] ?? '') ? Number(df[1]) * 1024 : null,
+    };
+  }
+
+  const r = ctx.routes;
+  r.add({ method: 'GET', path: '/models', summary: 'Catalog with state and source' }, () => ({
+    active: swap.active, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf' })),
+  }));
+  r.add({ method: 'POST', path: '/models', body: z.unknown(), summary: 'Add a model (validated before anything is stored)' }, async (c) => {
+    const entry = parseEntry(c.body);
+    if (catalog.some((m) => m.id === entry.id)) throw validationError([{ field: 'id', message: `a model with id ${entry.id} already exists` }]);
+    await saveUser([...userEntries(), entry]);
+    c.status(201);
+    return entry;
+  });
+  r.add({ method: 'PUT', path: '/models/:id', params: idParams, body: z.unknown(), summary: 'Replace a model entry' }, async (c) => {
+    const entry = parseEntry({ ...(c.body as object), id: c.params.id });
+    await saveUser([...userEntries().filter((m) => m.id !== entry.id), entry]);
+    return entry;
+  });
+  r.add({ method: 'DELETE', path: '/models/:id', params: idParams, summary: 'Remove a user-added model from the catalog' }, async (c) => {
+    const m = catalog.find((x) => x.id === c.params.id);
+    if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+    if (m.source !== 'user') throw new SparkError('VLLM_BUILTIN_MODEL', 'built-in catalog entries cannot be removed', { status: 409 });
+    if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'this model is active or loading', { status: 409 });
+    await saveUser(userEntries().filter((x) => x.id !== m.id));
+    return { removed: m.id };
+  });
+  r.add({ method: 'GET', path: '/disk', summary: 'Size on disk of every model and free space' }, () => disk());
+  r.add({ method: 'DELETE', path: '/models/:id/cache', params: idParams, summary: 'Delete a downloaded Hugging Face model from the cache' }, async (c) => {
+    const m = catalog.find((x) => x.id === c.params.id);
+    if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+    if (m.localPath) throw new SparkError('VLLM_LOCAL_MODEL', 'local models are never deleted by Spark Control', { status: 409 });
+    if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'cannot delete the active or loading model', { status: 409 });
+    // The path is built from the validated repo id, never taken from the client; realpath must sit directly in the hub.
+    const name = `models--${m.repo!.replace('/', '--')}`;
+    const res = await ctx.ssh.exec(hostId(), sh`hub=$(cd ${hubDir()} 2>/dev/null && pwd -P) || { echo nohub; exit 0; }; t="$hub"/${name}; [ -d "$t" ] || { echo absent; exit 0; }; [ "$(cd "$t" && pwd -P)" = "$hub"/${name} ] || { echo escape; exit 0; }; ls "$t"/blobs 2>/dev/null | grep -q '\.incomplete$' && { echo downloading; exit 0; }; s=$(du -sk "$t" | cut -f1); rm -rf --one-file-system -- "$t" "$hub"/.locks/${name} && echo "deleted $s"`, { timeoutMs: 120_000 });
+    const out = res.stdout.trim();
+    if (out.startsWith('deleted')) return { deleted: m.id, freedBytes: Number(out.split(' ')[1]) * 1024 };
+    const why: Record<string, [number, string]> = { absent: [404, 'not downloaded'], escape: [409, 'the cache directory is a link outside the hub; refusing'], downloading: [409, 'a download is in progress'], nohub: [404, 'no Hugging Face cache on the Spark'] };
+    const [status, msg] = why[out] ?? [502, `delete failed: ${(res.stderr || out).slice(0, 200)}`];
+    throw new SparkError('VLLM_CACHE_DELETE_REFUSED', msg, { status });
+  });
+
+  const swapRoutes = (router: typeof r, base: string) => {
+    router.add({ method: 'GET', path: base, summary: 'Current or last swap job' }, () => ({ running: swap.running, active: swap.active, job: swap.lastJob }));
+    router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time)' }, (c) => {
+      c.status(202);
+      return swap.start(c.body.model);
+    });
+    router.add({ method: 'POST', path: `${base}/cancel`, summary: 'Cancel the running swap' }, () => swap.cancel());
+  };
+  swapRoutes(r, '/swap');
+  swapRoutes(ctx.publicRoutes('/api/swap'), '');
+
+  r.add({ method: 'GET', path: '/metrics', summary: 'Live metrics of the served model' }, async () => {
+    const res = await ctx.http.request(swap.upstream(), '/metrics', { timeoutMs: 3000 });
+    const text = await new Promise<string>((resolve, reject) => { let s = ''; res.body.on('data', (d) => (s += d)).on('end', () => resolve(s)).on('error', reject); });
+    if (res.status !== 200) throw new SparkError('VLLM_METRICS_UNAVAILABLE', `vLLM answered ${res.status} on /metrics`, { status: 502 });
+    const m = parseVllmMetrics(text);
+    const now = { at: Date.now(), tokens: m.generationTokens };
+    const tps = tokensPerSecond(lastMetrics, now);
+    lastMetrics = now;
+    return { ...m, tokensPerSecond: tps };
+  });
+
+  // OpenAI-compatible proxy to the served model.
+  ctx.publicRoutes('/v1').add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => proxy(c));
+  ctx.publicRoutes('/v1').add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
+  function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0]) {
+    if (swap.running) {
+      const j = swap.lastJob;
+      throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });
+    }
+    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai' });
+  }
+
+  ctx.health.register({
+    name: 'vllm', service: 'vllm', intervalMs: 15_000, timeoutMs: 3000,
+    check: async (signal) => {
+      if (swap.running) return { status: 'degraded', detail: `swap running (${swap.lastJob?.phase ?? ''})` };
+      const res = await ctx.http.request(swap.upstream(), '/health', { timeoutMs: 2500, signal });
+      res.body.resume();
+      return res.status === 200 ? { status: 'up', detail: swap.active?.servedName } : { status: 'down', detail: `health ${res.status}` };
+    },
+  });
+
+  ctx.lifecycle.onStart(async () => {
+    await swap.recover().catch((e) => ctx.log.warn('could not check the swap left from before the restart', { error: (e as Error).message }));
+  });
+
+  ctx.tiles.register({ tag: 'spark-vllm-tile', module: 'tile.js', title: 'LLM (vLLM)', cols: 2, order: 20 });
+}

@@ -1,0 +1,298 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { rename, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { SparkError, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import type { CatalogEntry } from './catalog.js';
+import type { VllmConfig } from './config.js';
+import { containerExistsCommand, launchCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand } from './launch.js';
+import { classifyFailure } from './signatures.js';
+import type { VllmSwapHooks } from './hooks.js';
+
+export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
+
+export interface ActiveModel { modelId: string; servedName: string; since: string }
+interface Persisted { active: ActiveModel | null; job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
+  if (signal.aborted) return reject(signal.reason);
+  const t = setTimeout(resolve, ms);
+  signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+});
+
+/** The model swap: one at a time, every phase visible, cancellable, persisted so a restart never forgets it. */
+export class SwapController {
+  private state: Persisted = { active: null, job: null };
+  private runningJob?: string;
+  private readonly file: string;
+
+  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[]) {
+    this.file = join(ctx.dataDir, 'swap.json');
+    if (existsSync(this.file)) {
+      try { this.state = JSON.parse(readFileSync(this.file, 'utf8')); } catch { this.state = { active: null, job: null }; }
+    }
+  }
+
+  get active(): ActiveModel | null { return this.state.active; }
+  get running(): boolean { return !!this.runningJob; }
+  get lastJob(): Persisted['job'] { return this.runningJob ? this.snapshotOf(this.runningJob) : this.state.job; }
+
+  private snapshotOf(id: string): Persisted['job'] {
+    const s = this.ctx.jobs.get(id);
+    if (!s) return this.state.job;
+    return { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: String(s.meta?.modelId ?? '') };
+  }
+
+  private persisting: Promise<void> = Promise.resolve();
+  /** Writes swap.json (temp file + rename), one write at a time so a burst of phase changes cannot interleave. */
+  private persist(): Promise<void> {
+    const write = async () => {
+      if (this.runningJob) this.state.job = this.snapshotOf(this.runningJob);
+      const tmp = `${this.file}.tmp`;
+      await writeFile(tmp, JSON.stringify(this.state, null, 2));
+      await rename(tmp, this.file);
+    };
+    this.persisting = this.persisting.then(write, write);
+    return this.persisting.catch((e) => this.ctx.log.warn('could not save the swap state', { error: (e as Error).message }));
+  }
+
+  upstream(): UpstreamRef {
+    const ep = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: this.ctx.config.get().port });
+    return { service: 'vllm', hostId: ep.hostId, baseUrl: ep.baseUrl };
+  }
+
+  private hostId(): string {
+    return this.upstream().hostId!;
+  }
+
+  private emit(type: string, data: Record<string, unknown>) {
+    const payload = { ...data, at: new Date().toISOString() };
+    this.ctx.events.emit(`vllm.swap.${type}`, payload);
+    for (const url of this.ctx.config.get().webhooks) {
+      const u = new URL(url);
+      this.ctx.http.request({ service: 'webhook', baseUrl: u.origin }, u.pathname + u.search, { method: 'POST', json: { event: `vllm.swap.${type}`, ...payload }, timeoutMs: 5000 })
+        .then((r) => r.body.resume(), (e) => this.ctx.log.warn('swap webhook failed', { host: u.host, error: (e as Error).message }));
+    }
+  }
+
+  start(modelId: string): JobSnapshot {
+    if (this.runningJob) {
+      const j = this.ctx.jobs.get(this.runningJob);
+      throw new SparkError('VLLM_SWAP_IN_PROGRESS', `a swap is already running (${j?.meta?.modelId ?? '?'}, phase ${j?.phase ?? '?'})`, { status: 409, details: { job: j ? { id: j.id, phase: j.phase, modelId: j.meta?.modelId } : undefined } });
+    }
+    const model = this.catalog().find((m) => m.id === modelId);
+    if (!model) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${modelId} in the catalog`, { status: 404, details: { field: 'model' } });
+    const timeoutMs = (model.timeoutMinutes ?? Math.max(15, model.expectedLoadMinutes * 2)) * 60_000;
+    const snap = this.ctx.jobs.start({
+      kind: 'vllm.swap', title: `Swap to ${model.name}`, phases: SWAP_PHASES, timeoutMs, logTailLines: 300,
+      meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes },
+      run: (job) => this.run(job, model),
+    });
+    this.runningJob = snap.id;
+    this.emit('started', { jobId: snap.id, modelId: model.id });
+    void this.persist();
+    void this.ctx.jobs.wait(snap.id).then(async (s) => {
+      this.runningJob = undefined;
+      this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
+      await this.persist().catch(() => {});
+      if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
+      else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
+    });
+    return snap;
+  }
+
+  cancel(): JobSnapshot {
+    if (!this.runningJob) throw new SparkError('VLLM_NO_SWAP', 'no swap is running', { status: 409 });
+    this.ctx.jobs.cancel(this.runningJob, 'cancelled by user');
+    return this.ctx.jobs.get(this.runningJob)!;
+  }
+
+  private ssh(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000) {
+    return this.ctx.ssh.exec(this.hostId(), cmd, { timeoutMs, signal: job.signal });
+  }
+
+  private phase(job: JobHandle, name: string) {
+    job.phase(name);
+    job.progress(SWAP_PHASES.indexOf(name) / (SWAP_PHASES.length - 1));
+    this.emit('phase', { jobId: job.id, phase: name });
+    void this.persist();
+  }
+
+  private async run(job: JobHandle, model: CatalogEntry): Promise<ActiveModel> {
+    const cfg = this.ctx.config.get();
+    const port = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: cfg.port }).port;
+    let launched = false;
+    try {
+      // preflight: the model is there, and nobody vetoes.
+      this.phase(job, 'preflight');
+      const pf = await this.ssh(job, preflightCommand(cfg, model));
+      if (pf.stdout.trim() !== 'ok') {
+        const what = pf.stdout.trim();
+        throw new SparkError('VLLM_PREFLIGHT', model.localPath
+          ? `${model.localPath} is not a usable model directory on ${this.hostId()} (${what.replace('missing: ', 'missing ')})`
+          : `${model.repo} is not in the Hugging Face cache on ${this.hostId()}; download it first`, { status: 422 });
+      }
+      job.log(`preflight ok: ${model.localPath ?? model.repo}`);
+      const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });
+      if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
+
+      // stop: the launcher's stop exits 0 at once; the --rm container disappears asynchronously, so wait for it.
+      this.phase(job, 'stop');
+      await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
+      this.state.active = null;
+      const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
+      for (;;) {
+        const st = (await this.ssh(job, containerExistsCommand(cfg))).stdout.trim();
+        if (st === 'absent') break;
+        if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504 });
+        await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
+      }
+      job.log('previous model stopped; container gone');
+
+      // memory settle: unified memory comes back slowly after a model unloads.
+      this.phase(job, 'memory');
+      const memDeadline = Date.now() + cfg.memorySettleTimeoutSec * 1000;
+      for (;;) {
+        const out = (await this.ssh(job, memInfoCommand())).stdout;
+        const total = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? 0);
+        const avail = Number(/MemAvailable:\s+(\d+)/.exec(out)?.[1] ?? 0);
+        const pct = total ? (avail / total) * 100 : 0;
+        if (pct >= cfg.memoryFloorPct) { job.log(`memory settled: ${pct.toFixed(0)}% available`); break; }
+        if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503 });
+        await sleep(cfg.readinessPollMs, job.signal);
+      }
+
+      // launch: dispatched detached; exit 0 means dispatched, not ready.
+      this.phase(job, 'launch');
+      const l = await this.ssh(job, launchCommand(cfg, model, port), 120_000);
+      for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
+      if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
+      launched = true;
+
+      await this.waitReady(job, model);
+      this.phase(job, 'active');
+      const active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString() };
+      this.state.active = active;
+      await this.persist();
+      await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: true }).catch(() => {});
+      return active;
+    } catch (e) {
+      // Keep the evidence, then stop what we started (no blind restart).
+      if (launched) {
+        const tail = await this.ctx.ssh.exec(this.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
+        if (tail) this.appendLog(job, tail.stdout);
+        await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
+        job.log('stopped the failed/cancelled container');
+      }
+      await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
+      throw e;
+    }
+  }
+
+  private lastTail: string[] = [];
+  /** Appends only the log lines not seen in the previous tail. */
+  private appendLog(job: JobHandle, text: string) {
+    const lines = text.split('\n').filter(Boolean);
+    let start = 0;
+    for (let k = Math.min(this.lastTail.length, lines.length); k > 0; k--) {
+      if (this.lastTail.slice(-k).join('\n') === lines.slice(0, k).join('\n')) { start = k; break; }
+    }
+    for (const l of lines.slice(start)) job.log(l);
+    this.lastTail = lines;
+  }
+
+  /** process alive → /health 200 → /v1/models lists the served name → one streamed completion yields a token. */
+  private async waitReady(job: JobHandle, model: CatalogEntry): Promise<void> {
+    const cfg = this.ctx.config.get();
+    const up = this.upstream();
+    this.lastTail = [];
+    let stage: 'process' | 'health' | 'models' | 'completion' = 'process';
+    this.phase(job, 'process');
+    let polls = 0;
+    for (;;) {
+      if (polls++ % 3 === 0) {
+        const tail = await this.ssh(job, logTailCommand(cfg, 80)).catch(() => undefined);
+        if (tail) this.appendLog(job, tail.stdout);
+      }
+      const alive = (await this.ssh(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
+      if (!alive) {
+        const tail = await this.ssh(job, logTailCommand(cfg, 300));
+        this.appendLog(job, tail.stdout);
+        const sig = classifyFailure(tail.stdout);
+        throw new SparkError(sig?.code ?? 'VLLM_PROCESS_DIED', sig?.message ?? 'vllm serve is no longer running in the container; see the log lines', { status: 502 });
+      }
+      if (stage === 'process') { stage = 'health'; this.phase(job, 'health'); }
+      if (stage === 'health') {
+        const ok = await this.ctx.http.request(up, '/health', { timeoutMs: 2000, signal: job.signal }).then((r) => { r.body.resume(); return r.status === 200; }, () => false);
+        if (ok) { stage = 'models'; this.phase(job, 'models'); }
+      }
+      if (stage === 'models') {
+        const list = await this.ctx.http.fetchJson(up, '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })) }), { timeoutMs: 5000, signal: job.signal }).catch(() => undefined);
+        if (list?.data.some((m) => m.id === model.servedName)) { stage = 'completion'; this.phase(job, 'completion'); }
+      }
+      if (stage === 'completion') {
+        const token = await this.canary(up, model.servedName, job.signal).catch((e) => { job.log(`canary: ${(e as Error).message}`); return false; });
+        if (token) {
+          const tail = await this.ssh(job, logTailCommand(cfg, 80)).catch(() => undefined);
+          if (tail) this.appendLog(job, tail.stdout);
+          job.log('first token received: model is answering');
+          return;
+        }
+      }
+      await sleep(cfg.readinessPollMs, job.signal);
+    }
+  }
+
+  /** One streamed completion with max_tokens 1: resolves true on the first data chunk with text. */
+  private async canary(up: UpstreamRef, servedName: string, signal: AbortSignal): Promise<boolean> {
+    const r = await this.ctx.http.request(up, '/v1/completions', { method: 'POST', json: { model: servedName, prompt: 'Hello', max_tokens: 1, stream: true }, timeoutMs: 30_000, signal });
+    if (r.status !== 200) { r.body.resume(); return false; }
+    let buf = '';
+    for await (const chunk of r.body) {
+      buf += chunk.toString();
+      if (/^data: \{.*"text"/m.test(buf)) { r.body.destroy(); return true; }
+      if (buf.includes('[DONE]')) break;
+    }
+    return false;
+  }
+
+  /** After a restart of Spark Control: re-attach to a swap that was running, or report it — never forget it. */
+  async recover(): Promise<void> {
+    const j = this.state.job;
+    if (!j || j.endedAt || j.state !== 'running') return;
+    const model = this.catalog().find((m) => m.id === j.modelId);
+    const cfg = this.ctx.config.get();
+    const exists = (await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(cfg), { timeoutMs: 15_000 }).catch(() => undefined))?.stdout.trim();
+    const interrupted = { ...j, state: 'failed' as const, endedAt: new Date().toISOString(), error: { code: 'VLLM_SWAP_INTERRUPTED', message: `Spark Control restarted during the swap (phase ${j.phase ?? '?'}).`, phase: j.phase } };
+    if (!model || exists !== 'running' || !['launch', 'process', 'health', 'models', 'completion'].includes(j.phase ?? '')) {
+      this.state.job = interrupted;
+      await this.persist();
+      this.emit('failed', { jobId: j.id, modelId: j.modelId, phase: j.phase, error: interrupted.error });
+      return;
+    }
+    // The container is up and was loading: follow its readiness in a new job.
+    const snap = this.ctx.jobs.start({
+      kind: 'vllm.swap', title: `Swap to ${model.name} (re-attached after restart)`, phases: SWAP_PHASES, timeoutMs: (model.timeoutMinutes ?? Math.max(15, model.expectedLoadMinutes * 2)) * 60_000,
+      meta: { modelId: model.id, servedName: model.servedName, reattachedFrom: j.id },
+      run: async (job) => {
+        job.log(`re-attached to the swap started at ${j.startedAt}`);
+        try {
+          await this.waitReady(job, model);
+        } catch (e) {
+          await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
+          throw e;
+        }
+        this.phase(job, 'active');
+        this.state.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString() };
+        return this.state.active;
+      },
+    });
+    this.runningJob = snap.id;
+    void this.ctx.jobs.wait(snap.id).then(async (s) => {
+      this.runningJob = undefined;
+      this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
+      await this.persist().catch(() => {});
+      this.emit(s.state === 'succeeded' ? 'active' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
+    });
+  }
+}

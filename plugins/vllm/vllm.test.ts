@@ -1,0 +1,187 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+
+let k: TestKernel;
+let root: string;
+const knobs = (v: object) => writeFileSync(join(root, 'state/vllm-sim.json'), JSON.stringify(v));
+const api = (p: string, init?: RequestInit) => k.fetch(`/api/plugins/vllm${p}`, init);
+const postJson = (p: string, body: unknown) => api(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const calls = () => readFileSync(join(root, 'state/launcher.calls'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+beforeAll(async () => {
+  k = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10 } } } });
+  root = k.sim!.hostRoot('spark-1');
+  knobs({ loadMs: 600 });
+});
+afterAll(async () => { await k?.stop(); });
+
+async function swapTo(model: string) {
+  const r = await postJson('/swap', { model });
+  expect(r.status).toBe(202);
+  return k.app.services.jobs.wait((await r.json()).id);
+}
+
+describe('vLLM catalog', () => {
+  it('lists the built-in catalog with state and kind', async () => {
+    const r = await (await api('/models')).json();
+    expect(r.models.map((m: { id: string }) => m.id)).toContain('qwen3-4b-instruct');
+    expect(r.models.find((m: { id: string }) => m.id === 'qwen3-4b-instruct')).toMatchObject({ kind: 'hf', state: 'stopped', source: 'builtin' });
+  });
+
+  it('refuses invalid entries with field errors before anything is persisted', async () => {
+    const bad: Array<[object, string]> = [
+      [{ id: 'x1', name: 'x', servedName: 'x' }, 'repo'],
+      [{ id: 'x2', name: 'x', servedName: 'x', repo: 'a/b', localPath: '/models/a' }, 'repo'],
+      [{ id: 'x3', name: 'x', servedName: 'x', localPath: 'relative/path' }, 'localPath'],
+      [{ id: 'x4', name: 'x', servedName: 'x', localPath: '/models/../etc' }, 'localPath'],
+      [{ id: 'x5', name: 'x', servedName: 'x', localPath: '/models/a b' }, 'localPath'],
+      [{ id: 'x6', name: 'x', servedName: 'x', localPath: '/models/$(id)' }, 'localPath'],
+      [{ id: 'x7', name: 'x', servedName: 'x', localPath: '/models/a', chatTemplate: '/etc/passwd' }, 'chatTemplate'],
+      [{ id: 'x8', name: 'x', servedName: 'x', repo: 'a/b', args: ['--max-model-len', '1; rm -rf /'] }, 'args.1'],
+      [{ id: 'x9', name: 'x', servedName: 'x', repo: 'a/b', args: ['--chat-template', '/tmp/t.jinja'] }, 'args'],
+      [{ id: 'Bad Id', name: 'x', servedName: 'x', repo: 'a/b' }, 'id'],
+    ];
+    for (const [body, field] of bad) {
+      const r = await postJson('/models', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect((await r.json()).errors.map((e: { field: string }) => e.field)).toContain(field);
+    }
+    expect(existsSync(join(k.dataDir, 'plugins-data/vllm/models.json'))).toBe(false);
+  });
+
+  it('skips an invalid stored override with a warning and loads the rest', async () => {
+    const lines: string[] = [];
+    const kk = await createTestKernel({ plugins: ['vllm'], simulate: false, logLevel: 'warn', logSink: (l) => lines.push(l) });
+    try {
+      mkdirSync(join(kk.dataDir, 'plugins-data/vllm'), { recursive: true });
+      writeFileSync(join(kk.dataDir, 'plugins-data/vllm/models.json'), JSON.stringify([{ id: 'good', name: 'Good', servedName: 'good', repo: 'org/good' }, { id: 'evil', name: 'Evil', servedName: 'e', localPath: '/x;reboot' }]));
+      await kk.fetch('/api/plugins/vllm/restart', { method: 'POST' });
+      const ids = (await (await kk.fetch('/api/plugins/vllm/models')).json()).models.map((m: { id: string }) => m.id);
+      expect(ids).toContain('good');
+      expect(ids).not.toContain('evil');
+      expect(lines.some((l) => l.includes('skipping invalid catalog entry') && l.includes('localPath'))).toBe(true);
+    } finally {
+      await kk.stop();
+    }
+  });
+});
+
+describe('vLLM swap against the simulated Spark 1', () => {
+  it('swaps to an HF model through every phase and serves it through the OpenAI client (stream and not)', async () => {
+    const job = await swapTo('qwen3-4b-instruct');
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.phase).toBe('active');
+    expect(job.logTail.join('\n')).toContain('Application startup complete');
+    const last = calls().at(-1);
+    expect(last.argv.slice(0, 8)).toEqual(['--solo', '-d', '-t', 'vllm-node', '--name', 'vllm_node', 'exec', 'vllm']);
+    expect(last.argv).toContain('Qwen/Qwen3-4B-Instruct-2507');
+    expect(last.extra).toBe('-e HF_HUB_OFFLINE=1');
+
+    const client = new OpenAI({ baseURL: `${k.url}/v1`, apiKey: 'unused' });
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['qwen3-4b']);
+    const c = await client.chat.completions.create({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'ping' }], max_tokens: 5 });
+    expect(c.choices[0].message.content).toContain('Hello from qwen3-4b');
+    const stream = await client.chat.completions.create({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'count to three' }], max_tokens: 6, stream: true });
+    let text = '';
+    let chunks = 0;
+    for await (const ch of stream) { text += ch.choices[0]?.delta?.content ?? ''; chunks++; }
+    expect(chunks).toBeGreaterThanOrEqual(6);
+    expect(text.split(' ')).toHaveLength(6);
+    // Errors keep OpenAI's envelope.
+    await expect(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('aborting a streamed request aborts it upstream', async () => {
+    knobs({ loadMs: 600, tokenDelayMs: 100 });
+    const client = new OpenAI({ baseURL: `${k.url}/v1`, apiKey: 'unused' });
+    const ac = new AbortController();
+    const stream = await client.chat.completions.create({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'long' }], max_tokens: 50, stream: true }, { signal: ac.signal });
+    let n = 0;
+    try { for await (const _ of stream) { if (++n === 2) ac.abort(); } } catch { /* the client reports the abort */ }
+    expect(n).toBeLessThan(10);
+    const log = join(root, 'state/containers/vllm_node.log');
+    const end = Date.now() + 3000;
+    while (!readFileSync(log, 'utf8').includes('aborted by the client') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(readFileSync(log, 'utf8')).toContain('aborted by the client');
+    knobs({ loadMs: 600 });
+  });
+
+  it('refuses a second swap while one runs (409) and answers /v1 with 503 + Retry-After meanwhile; cancel works', async () => {
+    knobs({ loadMs: 60_000 });
+    const first = await (await postJson('/swap', { model: 'gpt-oss-20b' })).json();
+    const second = await postJson('/swap', { model: 'qwen3-4b-instruct' });
+    expect(second.status).toBe(409);
+    expect((await second.json()).code).toBe('VLLM_SWAP_IN_PROGRESS');
+    const busy = await k.fetch('/v1/models');
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('30');
+    expect((await busy.json()).error.code).toBe('VLLM_SWAP_RUNNING');
+    // Let it reach the readiness phase, then cancel.
+    const end = Date.now() + 5000;
+    while (!['process', 'health'].includes((await (await api('/swap')).json()).job?.phase) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect((await k.fetch('/api/swap/cancel', { method: 'POST' })).status).toBe(200);
+    const done = await k.app.services.jobs.wait(first.id);
+    expect(done.state).toBe('cancelled');
+    const st = JSON.parse(readFileSync(join(root, 'state/containers/vllm_node.json'), 'utf8'));
+    expect(st.State.Running).toBe(false);
+    knobs({ loadMs: 600 });
+  });
+
+  for (const [fail, code] of [['oom', 'VLLM_OUT_OF_MEMORY'], ['free-memory', 'VLLM_FREE_MEMORY'], ['path', 'VLLM_PATH_NOT_VISIBLE'], ['gated', 'VLLM_GATED_REPO'], ['port', 'VLLM_PORT_IN_USE']] as const) {
+    it(`reports the ${fail} failure signature in plain words with its phase`, async () => {
+      knobs({ loadMs: 300, fail });
+      const job = await swapTo('qwen3-4b-instruct');
+      expect(job.state).toBe('failed');
+      expect(job.error?.code).toBe(code);
+      expect(['process', 'health']).toContain(job.error?.phase);
+      knobs({ loadMs: 600 });
+    });
+  }
+
+  it('launches a local-path model bind-mounted read-only at the same path, with hostile values arriving as one argument', async () => {
+    const dir = join(root, 'models/my-finetune');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), '{}');
+    writeFileSync(join(dir, 'model.safetensors'), 'x');
+    writeFileSync(join(dir, 'chat.jinja'), '{{ messages }}');
+    const add = await postJson('/models', { id: 'my-finetune', name: 'My fine-tune', servedName: 'mine', localPath: dir, chatTemplate: join(dir, 'chat.jinja'), args: ['--max-model-len', '4096', '--x=a,b:c'], expectedLoadMinutes: 0.1 });
+    expect(add.status).toBe(201);
+    const listed = (await (await api('/models')).json()).models.find((m: { id: string }) => m.id === 'my-finetune');
+    expect(listed).toMatchObject({ kind: 'local', source: 'user' });
+    const job = await swapTo('my-finetune');
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const last = calls().at(-1);
+    expect(last.extra).toBe(`-e HF_HUB_OFFLINE=1 -v ${dir}:${dir}:ro`);
+    const serve = last.argv.slice(last.argv.indexOf('vllm'));
+    expect(serve).toEqual(['vllm', 'serve', dir, '--host', '0.0.0.0', '--port', String(k.sim!.servicePorts.vllm.port), '--served-model-name', 'mine', '--chat-template', join(dir, 'chat.jinja'), '--max-model-len', '4096', '--x=a,b:c']);
+    const container = JSON.parse(readFileSync(join(root, 'state/containers/vllm_node.json'), 'utf8'));
+    expect(container.Args.join(' ')).toContain(`-v ${dir}:${dir}:ro`);
+    // A missing directory fails in preflight, before anything is stopped.
+    await postJson('/models', { id: 'ghost', name: 'Ghost', servedName: 'ghost', localPath: join(root, 'models/none') });
+    const ghost = await swapTo('ghost');
+    expect(ghost.error).toMatchObject({ code: 'VLLM_PREFLIGHT', phase: 'preflight' });
+    expect((await (await api('/swap')).json()).active.modelId).toBe('my-finetune');
+  });
+
+  it('refuses to delete the cache of the active model, of a local model, and deletes an HF cache otherwise', async () => {
+    expect((await api('/models/my-finetune/cache', { method: 'DELETE' })).status).toBe(409);
+    const del = await api('/models/gpt-oss-20b/cache', { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect((await del.json()).freedBytes).toBeGreaterThan(1024 * 1024);
+    expect(existsSync(join(root, '.cache/huggingface/hub/models--openai--gpt-oss-20b'))).toBe(false);
+    expect((await api('/models/gpt-oss-20b/cache', { method: 'DELETE' })).status).toBe(404);
+    const disk = await (await api('/disk')).json();
+    expect(disk.freeBytes).toBeGreaterThan(0);
+    expect(disk.models.find((m: { id: string }) => m.id === 'qwen3-4b-instruct').sizeBytes).toBeGreaterThan(1024 * 1024);
+  });
+
+  it('shows live metrics of the served model', async () => {
+    const m = await (await api('/metrics')).json();
+    expect(m).toMatchObject({ running: 0, waiting: 0 });
+    expect(m.kvCachePct).toBeGreaterThanOrEqual(0);
+  });
+});

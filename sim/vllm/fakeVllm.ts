@@ -1,0 +1,150 @@
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+
+/** Behaviour knobs, read from `<spark-1 state>/vllm-sim.json` on every request so tests can change them live. */
+export interface FakeVllmKnobs {
+  /** Time from `vllm serve` dispatch to "Application startup complete" (default 1500 ms). */
+  loadMs?: number;
+  /** Make the load fail with a classified signature. */
+  fail?: 'oom' | 'free-memory' | 'path' | 'gated' | 'port' | 'crash';
+  /** Delay between streamed tokens (default 20 ms). */
+  tokenDelayMs?: number;
+}
+
+const FAILURE_LOGS: Record<NonNullable<FakeVllmKnobs['fail']>, string[]> = {
+  oom: ['Traceback (most recent call last):', 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.', 'EngineCore failed to start.'],
+  'free-memory': ['ValueError: Free memory on device (41.2/119.7 GiB) on startup is less than desired GPU memory utilization (0.85, 101.7 GiB).', 'Engine core initialization failed.'],
+  path: ["huggingface_hub.errors.HFValidationError: Repo id must be in the form 'repo_name' or 'namespace/repo_name': '/models/missing'."],
+  gated: ['OSError: You are trying to access a gated repo.', '401 Client Error. Access to model meta-llama/X is restricted.'],
+  port: ['OSError: [Errno 98] Address already in use'],
+  crash: ['Traceback (most recent call last):', 'RuntimeError: something went wrong'],
+};
+
+/** Splits a bash `%q`-quoted command line into words (enough for what the fake launcher records). */
+function shellWords(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (ch === '\\' && i + 1 < s.length) { cur += s[++i]; inWord = true; continue; }
+    if (ch === "'") { const j = s.indexOf("'", i + 1); cur += s.slice(i + 1, j); i = j; inWord = true; continue; }
+    if (ch === '$' && s[i + 1] === "'") { const j = s.indexOf("'", i + 2); cur += s.slice(i + 2, j).replace(/\\n/g, '\n'); i = j; inWord = true; continue; }
+    if (/\s/.test(ch)) { if (inWord) out.push(cur); cur = ''; inWord = false; continue; }
+    cur += ch;
+    inWord = true;
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+interface Served { model: string; servedName: string; readyAt: number; containerFile: string; logFile: string }
+
+/** A fake vLLM OpenAI server that serves only what the simulated `vllm_node` container is running, after its load
+ *  time — refusing connections while "loading", like the real one. */
+export function startFakeVllm(hostRoot: string, containerName = 'vllm_node'): Promise<{ port: number; close(): Promise<void> }> {
+  const state = join(hostRoot, 'state');
+  const knobs = (): FakeVllmKnobs => { try { return JSON.parse(readFileSync(join(state, 'vllm-sim.json'), 'utf8')); } catch { return {}; } };
+  let counters = { prompt: 0, generation: 0, running: 0 };
+  const announced = new Set<string>();
+
+  const served = (): Served | 'loading' | undefined => {
+    const containerFile = join(state, 'containers', `${containerName}.json`);
+    const logFile = join(state, 'containers', `${containerName}.log`);
+    if (!existsSync(containerFile)) return undefined;
+    let c: { State: { Running: boolean }; Exec?: { cmd: string[]; at: string; dead: boolean }; RemoveAt?: string };
+    try { c = JSON.parse(readFileSync(containerFile, 'utf8')); } catch { return undefined; }
+    if (!c.State.Running || c.RemoveAt || !c.Exec || c.Exec.dead) return undefined;
+    const words = shellWords(c.Exec.cmd.join(' ').replace(/>>\s*\/proc\/1\/fd\/1\s*2>&1\s*$/, ''));
+    const i = words.indexOf('serve');
+    if (words[i - 1] !== 'vllm' || i < 0) return undefined;
+    const model = words[i + 1];
+    const n = words.indexOf('--served-model-name');
+    const servedName = n > 0 ? words[n + 1] : model;
+    const k = knobs();
+    const readyAt = Date.parse(c.Exec.at) + (k.loadMs ?? 1500);
+    const key = `${c.Exec.at}:${servedName}`;
+    if (Date.now() < readyAt) {
+      if (!announced.has(`${key}:banner`)) {
+        announced.add(`${key}:banner`);
+        appendFileSync(logFile, `INFO vLLM API server version 0.12.0 (simulated)\nINFO non-default args: {'model': '${model}', 'served_model_name': ['${servedName}']}\nINFO Loading weights...\n`);
+      }
+      return 'loading';
+    }
+    if (k.fail) {
+      // The serve process dies with the signature in the container log.
+      appendFileSync(logFile, FAILURE_LOGS[k.fail].join('\n') + '\n');
+      writeFileSync(containerFile, JSON.stringify({ ...c, Exec: { ...c.Exec, dead: true } }, null, 2));
+      return undefined;
+    }
+    if (!announced.has(key)) {
+      announced.add(key);
+      counters = { prompt: 0, generation: 0, running: 0 };
+      appendFileSync(logFile, 'INFO Starting vLLM API server on http://0.0.0.0:8888\nINFO Application startup complete.\n');
+    }
+    return { model, servedName, readyAt, containerFile, logFile };
+  };
+
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => { let s = ''; req.on('data', (d) => (s += d)).on('end', () => resolve(s)); });
+
+  const server = createServer(async (req, res) => {
+    const s = served();
+    if (s === undefined || s === 'loading') { req.socket.destroy(); return; } // nothing listening yet
+    const url = req.url ?? '/';
+    if (url === '/health') { res.writeHead(200); res.end(); return; }
+    if (url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: s.servedName, object: 'model', created: Math.floor(s.readyAt / 1000), owned_by: 'vllm', root: s.model, parent: null, max_model_len: 32768 }] });
+    if (url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      const l = `{engine="0",model_name="${s.servedName}"}`;
+      res.end(`# HELP vllm:num_requests_running Number of requests in model execution batches.\n# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running${l} ${counters.running}\nvllm:num_requests_waiting${l} 0\nvllm:kv_cache_usage_perc${l} ${Math.min(0.9, counters.running * 0.07 + 0.01)}\nvllm:prompt_tokens_total${l} ${counters.prompt}\nvllm:generation_tokens_total${l} ${counters.generation}\n`);
+      return;
+    }
+    if (req.method === 'POST' && (url === '/v1/chat/completions' || url === '/v1/completions')) {
+      let body: { model?: string; stream?: boolean; max_tokens?: number; messages?: Array<{ content: string }>; prompt?: string };
+      try { body = JSON.parse(await readBody(req)); } catch { return json(res, 400, { object: 'error', message: 'invalid JSON', type: 'BadRequestError', code: 400 }); }
+      if (body.model !== s.servedName) return json(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: 'NotFoundError', param: 'model', code: 404 } });
+      const chat = url.includes('chat');
+      const prompt = chat ? (body.messages ?? []).map((m) => m.content).join(' ') : String(body.prompt ?? '');
+      const words = `Hello from ${s.servedName}. You said: ${prompt}`.split(' ').slice(0, Math.max(1, body.max_tokens ?? 16));
+      counters.prompt += prompt.split(' ').length;
+      const id = `${chat ? 'chatcmpl' : 'cmpl'}-${Date.now().toString(36)}`;
+      const created = Math.floor(Date.now() / 1000);
+      if (!body.stream) {
+        counters.generation += words.length;
+        const text = words.join(' ');
+        return json(res, 200, chat
+          ? { id, object: 'chat.completion', created, model: s.servedName, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: prompt.split(' ').length, completion_tokens: words.length, total_tokens: prompt.split(' ').length + words.length } }
+          : { id, object: 'text_completion', created, model: s.servedName, choices: [{ index: 0, text, finish_reason: 'stop' }] });
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      counters.running++;
+      let aborted = false;
+      res.on('close', () => { aborted = true; });
+      const delay = knobs().tokenDelayMs ?? 20;
+      if (chat) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: s.servedName, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`);
+      for (let i = 0; i < words.length && !aborted; i++) {
+        await new Promise((r) => setTimeout(r, delay));
+        const piece = (i ? ' ' : '') + words[i];
+        counters.generation++;
+        res.write(`data: ${JSON.stringify(chat
+          ? { id, object: 'chat.completion.chunk', created, model: s.servedName, choices: [{ index: 0, delta: { content: piece }, finish_reason: i === words.length - 1 ? 'stop' : null }] }
+          : { id, object: 'text_completion', created, model: s.servedName, choices: [{ index: 0, text: piece, finish_reason: i === words.length - 1 ? 'stop' : null }] })}\n\n`);
+      }
+      counters.running--;
+      if (aborted) { appendFileSync(s.logFile, `INFO request ${id} aborted by the client\n`); return; }
+      res.end('data: [DONE]\n\n');
+      return;
+    }
+    json(res, 404, { detail: 'Not Found' });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  })));
+}
