@@ -62,7 +62,7 @@ export async function apiJson<T>(url: string, init: RequestInit & { jsonBody?: u
   try { body = text ? JSON.parse(text) : undefined; } catch { body = text; }
   if (!res.ok) {
     const fields: Record<string, string> = {};
-    for (const e of body?.errors ?? []) fields[e.field] = e.message;
+    for (const e of body?.errors ?? []) fields[e.field] ??= e.message; // the first problem per field is the most useful
     const msg = body?.detail ?? body?.title ?? body?.error?.message ?? `HTTP ${res.status}`;
     throw new ApiError(msg, res.status, body?.code ?? body?.error?.code, fields);
   }

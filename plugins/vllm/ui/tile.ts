@@ -1,0 +1,195 @@
+import { LitElement, css, html, nothing } from 'lit';
+import type { SparkTileApi } from '../../../core/src/api/tile.js';
+
+interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; expectedLoadMinutes: number; state: string; kind: 'hf' | 'local'; source: string }
+interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
+interface Metrics { running: number | null; waiting: number | null; kvCachePct: number | null; tokensPerSecond: number | null }
+
+const PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
+const elapsed = (from: string, to?: string) => {
+  const s = Math.round(((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+};
+
+/** vLLM tile: active model + live metrics, catalog with search and badges, swap with progress/log/cancel, add local model. */
+export class VllmTile extends LitElement {
+  static properties = {
+    api: { attribute: false }, models: { state: true }, active: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
+    filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true },
+  };
+  api?: SparkTileApi;
+  models: Model[] = [];
+  active: { modelId: string; servedName: string; since: string } | null = null;
+  job: Job | null = null;
+  running = false;
+  metrics?: Metrics;
+  filter = '';
+  adding = false;
+  addErrors: Record<string, string> = {};
+  error = '';
+  tick = 0;
+  private timers: Array<ReturnType<typeof setInterval>> = [];
+  private offs: Array<() => void> = [];
+
+  static styles = css`
+    :host { display: block; font-family: var(--spark-font); color: var(--spark-text); }
+    .active { display: flex; gap: 12px; flex-wrap: wrap; align-items: baseline; margin-bottom: 10px; }
+    .active b { font-size: 1.05rem; }
+    .stats { display: flex; gap: 14px; flex-wrap: wrap; color: var(--spark-muted); font-size: 0.85rem; }
+    .stats span b { color: var(--spark-text); }
+    input, button { font: inherit; font-size: 0.88rem; }
+    input { padding: 6px 8px; border-radius: 8px; border: 1px solid var(--spark-border); background: var(--spark-bg); color: var(--spark-text); }
+    button { padding: 5px 10px; border-radius: 8px; border: 1px solid var(--spark-border); background: var(--spark-surface-2); color: var(--spark-text); cursor: pointer; }
+    button.primary { background: var(--spark-accent); color: var(--spark-accent-text, #fff); border-color: var(--spark-accent); }
+    button:disabled { opacity: 0.5; cursor: default; }
+    ul { list-style: none; padding: 0; margin: 8px 0; max-height: 280px; overflow: auto; }
+    li { display: flex; gap: 8px; align-items: center; justify-content: space-between; padding: 6px 0; border-bottom: 1px solid var(--spark-border); flex-wrap: wrap; }
+    .m { min-width: 0; }
+    .src { color: var(--spark-muted); font-size: 0.78rem; overflow-wrap: anywhere; }
+    .src a { color: var(--spark-accent); }
+    .badge { font-size: 0.72rem; font-weight: 700; padding: 1px 7px; border-radius: 999px; border: 1px solid var(--spark-border); margin-left: 4px; }
+    .badge.local { border-color: var(--spark-accent); color: var(--spark-accent); }
+    .badge.active { border-color: var(--spark-ok); color: var(--spark-ok); }
+    .badge.loading { border-color: var(--spark-warn); color: var(--spark-warn); }
+    .badge.failed { border-color: var(--spark-err); color: var(--spark-err); }
+    .progress { border: 1px solid var(--spark-border); border-radius: 10px; padding: 10px; margin: 8px 0; background: var(--spark-surface-2); }
+    .phases { display: flex; gap: 4px; flex-wrap: wrap; margin: 6px 0; }
+    .phases span { font-size: 0.72rem; padding: 2px 6px; border-radius: 6px; background: var(--spark-bg); color: var(--spark-muted); }
+    .phases span.done { color: var(--spark-ok); }
+    .phases span.now { background: var(--spark-accent); color: var(--spark-accent-text, #fff); }
+    pre { font-family: var(--spark-mono); font-size: 0.74rem; max-height: 150px; overflow: auto; background: var(--spark-bg); border: 1px solid var(--spark-border); border-radius: 8px; padding: 6px; white-space: pre-wrap; margin: 6px 0 0; }
+    .err { color: var(--spark-err); }
+    .muted { color: var(--spark-muted); font-size: 0.85rem; }
+    dialog { border: 1px solid var(--spark-border); border-radius: 12px; background: var(--spark-surface); color: var(--spark-text); max-width: 460px; width: 92vw; }
+    dialog form { display: grid; gap: 8px; }
+    dialog label { font-weight: 600; font-size: 0.85rem; }
+    .fielderr { color: var(--spark-err); font-size: 0.78rem; }
+    .row { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
+  `;
+
+  connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+    this.timers.push(setInterval(() => { this.tick++; if (this.active) void this.loadMetrics(); }, 5000));
+    if (this.api) {
+      this.offs.push(this.api.subscribe('vllm.swap.', () => void this.load()));
+      this.offs.push(this.api.subscribe('job.update', (e) => {
+        const j = e.data as Job & { kind: string };
+        if (j.kind === 'vllm.swap') { this.job = { ...j, modelId: String(j.meta?.modelId ?? '') }; this.running = !j.endedAt; }
+      }));
+    }
+  }
+
+  disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.timers.forEach(clearInterval);
+    this.offs.forEach((f) => f());
+  }
+
+  private async load() {
+    try {
+      const [m, s] = await Promise.all([this.api!.json<{ models: Model[]; active: VllmTile['active'] }>('/models'), this.api!.json<{ running: boolean; job: Job | null; active: VllmTile['active'] }>('/swap')]);
+      this.models = m.models;
+      this.active = s.active;
+      this.job = s.job;
+      this.running = s.running;
+      if (this.active) void this.loadMetrics();
+      this.error = '';
+    } catch (e) { this.error = (e as Error).message; }
+  }
+
+  private async loadMetrics() {
+    try { this.metrics = await this.api!.json<Metrics>('/metrics'); } catch { this.metrics = undefined; }
+  }
+
+  private async swap(m: Model) {
+    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now. Loading takes about ${m.expectedLoadMinutes} min; the OpenAI API answers 503 until it is ready.`)) return;
+    try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
+  }
+
+  private async cancel() {
+    try { await this.api!.json('/swap/cancel', { method: 'POST' }); } catch (e) { this.error = (e as Error).message; }
+  }
+
+  private async addLocal(ev: Event) {
+    ev.preventDefault();
+    const f = new FormData(ev.target as HTMLFormElement);
+    const body: Record<string, unknown> = {
+      id: String(f.get('id') ?? '').trim(), name: String(f.get('name') ?? '').trim(), servedName: String(f.get('servedName') ?? '').trim(),
+      localPath: String(f.get('localPath') ?? '').trim(), expectedLoadMinutes: Number(f.get('expectedLoadMinutes') || 20),
+      args: String(f.get('args') ?? '').split(/\s+/).filter(Boolean),
+    };
+    const tpl = String(f.get('chatTemplate') ?? '').trim();
+    if (tpl) body.chatTemplate = tpl;
+    try {
+      await this.api!.json('/models', { method: 'POST', jsonBody: body });
+      this.adding = false;
+      this.addErrors = {};
+      await this.load();
+    } catch (e) {
+      this.addErrors = (e as { fields?: Record<string, string> }).fields ?? { '': (e as Error).message };
+    }
+  }
+
+  private progress() {
+    const j = this.job;
+    if (!j) return nothing;
+    const idx = PHASES.indexOf(j.phase ?? '');
+    const model = this.models.find((m) => m.id === j.modelId);
+    return html`<div class="progress" data-testid="swap">
+      <div class="row"><b>${j.state === 'running' ? 'Swapping to' : j.state === 'succeeded' ? 'Swapped to' : j.state === 'cancelled' ? 'Cancelled swap to' : 'Swap failed:'} ${model?.name ?? j.modelId}</b>
+        <span class="muted">${elapsed(j.startedAt, j.endedAt)}${model && j.state === 'running' ? ` of ~${model.expectedLoadMinutes} min` : ''}</span>
+        ${this.running ? html`<button @click=${this.cancel}>Cancel</button>` : nothing}</div>
+      <div class="phases">${PHASES.map((p, i) => html`<span class=${i < idx || j.state === 'succeeded' ? 'done' : i === idx && j.state === 'running' ? 'now' : ''}>${p}</span>`)}</div>
+      ${j.error ? html`<div class="err" data-testid="swap-error">${j.error.message}${j.error.phase ? ` (during ${j.error.phase})` : ''}</div>` : nothing}
+      ${j.logTail?.length ? html`<pre>${j.logTail.slice(-14).join('\n')}</pre>` : nothing}
+    </div>`;
+  }
+
+  private dialog() {
+    const e = this.addErrors;
+    const field = (name: string, label: string, placeholder = '', required = true) => html`<label for=${name}>${label}</label>
+      <input id=${name} name=${name} placeholder=${placeholder} ?required=${required}>${e[name] ? html`<span class="fielderr" data-field=${name}>${e[name]}</span>` : nothing}`;
+    return html`<dialog open data-testid="add-local">
+      <form @submit=${this.addLocal} novalidate>
+        <b>Add a local model</b>
+        <span class="muted">A directory on the Spark with config.json and weights. It is mounted read-only at the same path.</span>
+        ${field('localPath', 'Directory on the Spark', '/home/<spark-user>/models/my-model')}
+        ${field('id', 'Id', 'my-model')}
+        ${field('name', 'Display name', 'My fine-tune')}
+        ${field('servedName', 'Name in the OpenAI API', 'my-model')}
+        ${field('chatTemplate', 'Chat template file (optional, inside the directory)', '', false)}
+        ${field('args', 'Extra vLLM arguments (optional)', '--max-model-len 32768', false)}
+        ${field('expectedLoadMinutes', 'Expected load time (minutes)', '20', false)}
+        ${e[''] ? html`<span class="fielderr">${e['']}</span>` : nothing}
+        ${e.repo ? html`<span class="fielderr">${e.repo}</span>` : nothing}
+        <div class="row"><button class="primary" type="submit">Add</button><button type="button" @click=${() => { this.adding = false; this.addErrors = {}; }}>Cancel</button></div>
+      </form></dialog>`;
+  }
+
+  render() {
+    const q = this.filter.toLowerCase();
+    const list = this.models.filter((m) => !q || `${m.name} ${m.id} ${m.repo ?? ''} ${m.localPath ?? ''}`.toLowerCase().includes(q));
+    const activeModel = this.models.find((m) => m.id === this.active?.modelId);
+    const mt = this.metrics;
+    return html`
+      <div class="active">
+        ${this.active ? html`<b data-testid="active">${activeModel?.name ?? this.active.servedName}</b><span class="muted">as <code>${this.active.servedName}</code> for ${elapsed(this.active.since)}</span>`
+          : html`<b>No model active</b>`}
+        ${mt ? html`<div class="stats"><span>running <b>${mt.running ?? '–'}</b></span><span>waiting <b>${mt.waiting ?? '–'}</b></span><span>KV cache <b>${mt.kvCachePct ?? '–'}%</b></span><span>tokens/s <b>${mt.tokensPerSecond ?? '–'}</b></span></div>` : nothing}
+      </div>
+      ${this.progress()}
+      <div class="row"><input type="search" placeholder="Search models" aria-label="Search models" @input=${(e: Event) => { this.filter = (e.target as HTMLInputElement).value; }}>
+        <button @click=${() => { this.adding = true; }}>+ Add local model</button></div>
+      <ul>${list.map((m) => html`<li data-model=${m.id}>
+        <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}
+          <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min</div></div>
+        <div class="row"><button class="primary" ?disabled=${this.running || m.state === 'active'} @click=${() => this.swap(m)}>${m.state === 'active' ? 'Active' : 'Swap'}</button></div>
+      </li>`)}</ul>
+      ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
+      ${this.adding ? this.dialog() : nothing}
+    `;
+  }
+}
+
+if (!customElements.get('spark-vllm-tile')) customElements.define('spark-vllm-tile', VllmTile);

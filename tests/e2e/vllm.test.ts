@@ -1,0 +1,55 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+import { describeBrowser, launchBrowser, screenshotPath } from '../helpers/browser.js';
+
+describeBrowser('vLLM tile in Chromium', () => {
+  let k: TestKernel;
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+
+  beforeAll(async () => {
+    k = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1 } } } });
+    const root = k.sim!.hostRoot('spark-1');
+    writeFileSync(join(root, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 1500 }));
+    dir = join(root, 'models/tiny-chat');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), '{}');
+    writeFileSync(join(dir, 'model.safetensors'), 'x');
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('dialog', (d) => void d.accept());
+  }, 120_000);
+  afterAll(async () => { await browser?.close(); await k?.stop(); });
+
+  it('adds a local model through the dialog (with a validation message first) and swaps to it until active', async () => {
+    await page.goto(k.url + '/');
+    const tile = page.locator('spark-vllm-tile');
+    await tile.locator('li[data-model="qwen3-4b-instruct"]').waitFor({ timeout: 15_000 });
+    await tile.locator('button:has-text("+ Add local model")').click();
+    const dlg = tile.locator('dialog[data-testid="add-local"]');
+    await dlg.locator('#localPath').fill('models/relative');
+    await dlg.locator('#id').fill('tiny-chat');
+    await dlg.locator('#name').fill('Tiny chat');
+    await dlg.locator('#servedName').fill('tiny');
+    await dlg.locator('button[type=submit]').click();
+    await dlg.locator('.fielderr[data-field="localPath"]').waitFor();
+    expect(await dlg.locator('.fielderr[data-field="localPath"]').textContent()).toMatch(/absolute path/);
+    await dlg.locator('#localPath').fill(dir);
+    await dlg.locator('#expectedLoadMinutes').fill('0.1');
+    await dlg.locator('button[type=submit]').click();
+    const row = tile.locator('li[data-model="tiny-chat"]');
+    await row.waitFor();
+    expect(await row.locator('.badge.local').textContent()).toBe('local');
+    expect(await row.locator('code').textContent()).toBe(dir);
+    await row.locator('button:has-text("Swap")').click();
+    await tile.locator('[data-testid="swap"] .phases span.now').waitFor();
+    await page.screenshot({ path: screenshotPath('vllm-swapping.png'), fullPage: true });
+    await tile.locator('[data-testid="active"]:has-text("Tiny chat")').waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: screenshotPath('vllm-active.png'), fullPage: true });
+    expect(await row.locator('.badge.active').textContent()).toBe('active');
+  });
+});
