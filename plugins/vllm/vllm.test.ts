@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,4 +184,31 @@ describe('vLLM swap against the simulated Spark 1', () => {
     expect(m).toMatchObject({ running: 0, waiting: 0 });
     expect(m.kvCachePct).toBeGreaterThanOrEqual(0);
   });
+});
+
+describe('vLLM swap across a restart of Spark Control', () => {
+  it('re-attaches to a swap that was loading and reports one that cannot continue', async () => {
+    const kk = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10 } } } });
+    const dataDir = kk.dataDir;
+    const r1 = kk.sim!.hostRoot('spark-1');
+    writeFileSync(join(r1, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 2500 }));
+    const started = await (await kk.fetch('/api/swap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"qwen3-4b-instruct"}' })).json();
+    const end = Date.now() + 8000;
+    while (!['process', 'health', 'models'].includes((await (await kk.fetch('/api/swap')).json()).job?.phase) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await kk.stop({ keepData: true });
+    const persisted = JSON.parse(readFileSync(join(dataDir, 'plugins-data/vllm/swap.json'), 'utf8'));
+    expect(persisted.job).toMatchObject({ id: started.id, state: 'running' });
+    // Spark Control comes back: the container kept loading; the swap is followed to the end.
+    const k2 = await createTestKernel({ plugins: ['vllm'], dataDir, config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1 } } } });
+    try {
+      const end2 = Date.now() + 15_000;
+      let s = await (await k2.fetch('/api/swap')).json();
+      while (!s.active && Date.now() < end2) { await new Promise((r) => setTimeout(r, 100)); s = await (await k2.fetch('/api/swap')).json(); }
+      expect(s.active).toMatchObject({ modelId: 'qwen3-4b-instruct', servedName: 'qwen3-4b' });
+      expect(s.job.logTail.join('\n')).toContain('re-attached');
+    } finally {
+      await k2.stop({ keepData: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

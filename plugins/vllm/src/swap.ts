@@ -93,6 +93,8 @@ export class SwapController {
     void this.persist();
     void this.ctx.jobs.wait(snap.id).then(async (s) => {
       this.runningJob = undefined;
+      // Spark Control itself is stopping: keep the record "running" so the next start re-attaches.
+      if (s.error?.code === 'SPK_PLUGIN_STOPPING') return;
       this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
       await this.persist().catch(() => {});
       if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
@@ -177,6 +179,8 @@ export class SwapController {
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: true }).catch(() => {});
       return active;
     } catch (e) {
+      // Spark Control is stopping: leave the model loading; the next start re-attaches (recover()).
+      if ((job.signal.reason as { code?: string } | undefined)?.code === 'SPK_PLUGIN_STOPPING') throw e;
       // Keep the evidence, then stop what we started (no blind restart).
       if (launched) {
         const tail = await this.ctx.ssh.exec(this.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
@@ -260,6 +264,7 @@ export class SwapController {
   async recover(): Promise<void> {
     const j = this.state.job;
     if (!j || j.endedAt || j.state !== 'running') return;
+    this.ctx.log.info('found a swap that was running when Spark Control stopped', { modelId: j.modelId, phase: j.phase });
     const model = this.catalog().find((m) => m.id === j.modelId);
     const cfg = this.ctx.config.get();
     const exists = (await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(cfg), { timeoutMs: 15_000 }).catch(() => undefined))?.stdout.trim();
@@ -290,6 +295,8 @@ export class SwapController {
     this.runningJob = snap.id;
     void this.ctx.jobs.wait(snap.id).then(async (s) => {
       this.runningJob = undefined;
+      // Spark Control itself is stopping: keep the record "running" so the next start re-attaches.
+      if (s.error?.code === 'SPK_PLUGIN_STOPPING') return;
       this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
       await this.persist().catch(() => {});
       this.emit(s.state === 'succeeded' ? 'active' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });

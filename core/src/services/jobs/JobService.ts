@@ -108,8 +108,12 @@ export class JobRegistry {
     return true;
   }
 
+  /** The plugin is stopping (restart, shutdown): jobs end with SPK_PLUGIN_STOPPING so they can tell this apart from a
+   *  user's cancel and leave remote work running for the next start to pick up. */
   cancelAll(plugin: string): void {
-    for (const j of this.jobs.values()) if (j.snap.plugin === plugin && !j.snap.endedAt) this.cancel(j.snap.id, 'plugin stopping');
+    for (const j of this.jobs.values()) {
+      if (j.snap.plugin === plugin && !j.snap.endedAt) j.ac.abort(new SparkError('SPK_PLUGIN_STOPPING', 'Spark Control is stopping this plugin', { status: 503 }));
+    }
   }
 
   /** Scheduled job: runs every `everyMs`, skips a tick while the previous run is still going, aborts on timeout. */
