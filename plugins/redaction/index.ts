@@ -1,0 +1,13 @@
+import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { redactionConfigSchema } from './src/config.js';
+import { registerRedaction } from './src/register.js';
+
+/** The only sanctioned path from private data toward cloud models: /scrub before, /rehydrate after. */
+export default defineSparkPlugin({
+  manifest: {
+    id: 'redaction', name: 'Redaction', version: '1.0.0', apiVersion: '^1.0.0', after: ['vllm'],
+    description: 'Drops secrets, replaces identities with stable placeholders, and puts them back afterwards.',
+  },
+  configSchema: redactionConfigSchema,
+  register: registerRedaction,
+});

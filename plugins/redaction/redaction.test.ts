@@ -1,0 +1,161 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+import { generate } from './eval/corpus.js';
+import { evaluate } from './eval/evaluate.js';
+import { fold } from './src/fold.js';
+
+let k: TestKernel;
+const logs: string[] = [];
+beforeAll(async () => {
+  k = await createTestKernel({ plugins: ['redaction'], logLevel: 'debug', logSink: (l) => logs.push(l) });
+});
+afterAll(async () => { await k?.stop(); });
+
+const post = async (path: string, body: unknown) => {
+  const r = await k.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: r.status, text: await r.text() };
+};
+
+/** Every form a value could leak in: raw, digits only, lower case, without diacritics, and each name part. */
+function leakForms(value: string, kind: string): string[] {
+  const forms = new Set([value, value.toLowerCase(), fold(value)]);
+  const d = value.replace(/\D/g, '');
+  if (['PHONE', 'CARD', 'ACCOUNT', 'SSN', 'ROUTING', 'IBAN'].includes(kind) && d.length >= 6) forms.add(d);
+  if (['PERSON', 'ORG', 'FUND', 'LOCATION'].includes(kind)) for (const part of value.split(/[\s,]+/)) if (part.length >= 4 && !/^(and|the|fund|capital|ventures|partners|group|inc|llc|street|road|suite|apt\.?)$/i.test(part)) forms.add(fold(part));
+  return [...forms].filter((f) => f.length >= 4);
+}
+
+describe('redaction quality (rules only)', () => {
+  it('meets the targets on the held-out half: tier-1 recall 1.0, recall ≥ 0.95, F2 ≥ 0.9', () => {
+    const s = evaluate(generate(2026, 20, 'heldout'));
+    expect(s.tier1Recall).toBe(1);
+    expect(s.recall).toBeGreaterThanOrEqual(0.95);
+    expect(s.f2).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('/scrub and /rehydrate', () => {
+  it('never lets an original value out, in any field or log line (held-out corpus, tier 1 dropped)', async () => {
+    const samples = generate(4242, 4, 'heldout').filter((s) => s.entities.length);
+    logs.length = 0;
+    const r = await post('/scrub', { task_id: 't-leak', items: samples.map((s, i) => ({ id: `i${i}`, text: s.text })), tier1_action: 'drop', ner: 'rules_only' });
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.text);
+    const outputs = [JSON.stringify(body.items), JSON.stringify(body.stats), logs.join('\n')];
+    let checked = 0;
+    const leaks: string[] = [];
+    samples.forEach((s) => {
+      for (const e of s.entities) {
+        for (const form of leakForms(e.value, e.kind)) {
+          checked++;
+          for (const o of outputs) if (fold(o).includes(fold(form))) leaks.push(`${e.kind}:${form}`);
+        }
+      }
+    });
+    expect(checked).toBeGreaterThan(200);
+    // Rules miss a few name parts (measured recall < 1): those must be reported honestly, not hidden. Tier-1 never leaks.
+    const tier1Leaks = leaks.filter((l) => /^(CARD|IBAN|SSN|ROUTING|ACCOUNT|CRYPTO|SECRET|PASSWORD):/.test(l));
+    expect(tier1Leaks).toEqual([]);
+    expect(leaks.length / checked).toBeLessThan(0.03);
+  });
+
+  it('rejects tier-1 values with a 422 listing kinds only, or drops them', async () => {
+    const text = 'Card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32, key sk-abcdefghijklmnopqrstuvwxyz123456.';
+    const rej = await post('/scrub', { items: [{ id: 'a', text }], tier1_action: 'reject', ner: 'rules_only' });
+    expect(rej.status).toBe(422);
+    expect(JSON.parse(rej.text)).toEqual({ error: 'tier1_detected', spans: [{ item: 'a', kinds: expect.arrayContaining(['CARD', 'IBAN', 'SECRET']) }] });
+    for (const v of ['4111', 'WEST', 'abcdefghij']) expect(rej.text).not.toContain(v);
+    const drop = JSON.parse((await post('/scrub', { items: [{ id: 'a', text }], tier1_action: 'drop', ner: 'rules_only' })).text);
+    expect(drop.items[0].scrubbed_text).toBe('Card [REDACTED_CARD], IBAN [REDACTED_IBAN], key [REDACTED_SECRET].');
+    expect(drop.stats.tier1_dropped).toBe(3);
+  });
+
+  it('matches known entities case- and diacritic-insensitively, with possessives and name parts, stable across items and calls', async () => {
+    const first = JSON.parse((await post('/scrub', {
+      items: [{ id: '1', text: 'Notes from the call with Zoë Ångström of Nordlicht Fonds.' }, { id: '2', text: "zoe angstrom's view: Ångström wants Nordlicht Fonds to wait." }],
+      known_entities: { persons: ['Zoë Ångström'], funds: ['Nordlicht Fonds'] }, ner: 'rules_only',
+    })).text);
+    expect(first.items[0].scrubbed_text).toBe('Notes from the call with [PERSON_1] of [FUND_1].');
+    expect(first.items[1].scrubbed_text).toBe("[PERSON_1]'s view: [PERSON_1] wants [FUND_1] to wait.");
+    const again = JSON.parse((await post('/scrub', { items: [{ id: '3', text: 'Zoe and a new person, Carl Benson, met.' }], known_entities: { persons: ['Zoë Ångström'] }, map_handle: first.map_handle, ner: 'rules_only' })).text);
+    expect(again.map_handle).toBe(first.map_handle);
+    expect(again.items[0].scrubbed_text).toBe('[PERSON_1] and a new person, [PERSON_2], met.');
+  });
+
+  it('round-trips through a simulated LLM rewrite that moves, repeats and mangles placeholders', async () => {
+    const s = JSON.parse((await post('/scrub', { items: [{ id: 'in', text: 'Ask Maria Gonzalez (maria.gonzalez@example.com, +1 415 555 0123) about the Acme Corp deal in Lisbon.' }], ner: 'rules_only' })).text);
+    const t = s.items[0].scrubbed_text as string;
+    const ph = (kind: string) => t.match(new RegExp(`\\[${kind}_\\d+\\]`))![0];
+    const [p, e, tel, org] = [ph('PERSON'), ph('EMAIL'), ph('PHONE'), ph('ORG')];
+    const llm = `Summary: ${org.toLowerCase()} wants a reply. Contact ${p.replace('_', ' ')} via \\${e.replace('_', '\\_').replace(']', '\\]')} or [${tel}]. ${p} confirmed. Also ask [PERSON_9].`;
+    const r = JSON.parse((await post('/rehydrate', { task_id: 'x', map_handle: s.map_handle, items: [{ id: 'out', text: llm }] })).text);
+    expect(r.items[0].text).toBe('Summary: Acme Corp wants a reply. Contact Maria Gonzalez via maria.gonzalez@example.com or +1 415 555 0123. Maria Gonzalez confirmed. Also ask [PERSON_9].');
+    expect(r.items[0].unknown_placeholders).toEqual(['[PERSON_9]']);
+    expect(r.items[0].replaced).toBe(5);
+  });
+
+  it('keeps maps encrypted at rest and answers map_expired after expiry', async () => {
+    const s = JSON.parse((await post('/scrub', { items: [{ id: 'a', text: 'Meet Theodora Vasquez-Lindqvist tomorrow.' }], ner: 'rules_only' })).text);
+    const dir = join(k.dataDir, 'plugins-data/redaction/maps');
+    const files = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
+    expect(files).not.toContain('Theodora');
+    expect(files).not.toContain(s.map_handle);
+    const kk = await createTestKernel({ plugins: ['redaction'], simulate: false, config: { plugins: { redaction: { mapTtlHours: 0.001 } } } });
+    try {
+      const m = JSON.parse((await (await kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'Call Jane Doe.' }], ner: 'rules_only' }) })).text()));
+      await new Promise((r) => setTimeout(r, 3800));
+      const late = await kk.fetch('/rehydrate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ map_handle: m.map_handle, items: [{ id: 'a', text: '[PERSON_1]' }] }) });
+      expect(late.status).toBe(404);
+      expect(await late.json()).toEqual({ error: 'map_expired' });
+    } finally {
+      await kk.stop();
+    }
+  });
+
+  it('survives a restart: the map is still there', async () => {
+    const kk = await createTestKernel({ plugins: ['redaction'], simulate: false });
+    const dataDir = kk.dataDir;
+    const m = JSON.parse((await (await kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'Call Jane Doe.' }], ner: 'rules_only' }) })).text()));
+    await kk.stop({ keepData: true });
+    const k2 = await createTestKernel({ plugins: ['redaction'], simulate: false, dataDir });
+    try {
+      const r = await (await k2.fetch('/rehydrate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ map_handle: m.map_handle, items: [{ id: 'a', text: 'Hello [PERSON_1]' }] }) })).json();
+      expect(r.items[0].text).toBe('Hello Jane Doe');
+    } finally {
+      await k2.stop();
+    }
+  });
+
+  it('fails closed when LLM NER was asked for and is down', async () => {
+    const r = await post('/scrub', { items: [{ id: 'a', text: 'Call Jane Doe.' }], ner: 'qwen' });
+    expect(r.status).toBe(422);
+    expect(JSON.parse(r.text)).toEqual({ error: 'ner_unavailable' });
+    expect(r.text).not.toContain('Jane');
+  });
+
+  it('answers bad input with 4xx and never echoes it', async () => {
+    const secret = 'Jane Secretperson 4111111111111111';
+    const cases: Array<[unknown, number]> = [
+      [{ items: [] }, 400],
+      [{ items: [{ id: 'a', text: 5 }] }, 400],
+      [{ items: [{ id: '', text: secret }] }, 400],
+      [{ items: [{ id: 'a', text: secret }], tier1_action: 'maybe' }, 400],
+      [{ items: [{ id: 'a', text: secret }], map_handle: 'map_nope' }, 404],
+      ['{"items": [', 400],
+    ];
+    for (const [body, status] of cases) {
+      const r = await post('/scrub', body);
+      expect(r.status, JSON.stringify(body).slice(0, 60)).toBe(status);
+      expect(r.text).not.toContain('Secretperson');
+      expect(r.text).not.toContain('4111');
+    }
+    const big = await k.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'x'.repeat(10 * 1024 * 1024) }] }) });
+    expect(big.status).toBe(413);
+    const unknown = await post('/rehydrate', { map_handle: 'map_' + 'a'.repeat(32), items: [{ id: 'a', text: 'x' }] });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.text)).toEqual({ error: 'map_not_found' });
+    expect(logs.join('\n')).not.toContain('Secretperson');
+  });
+});

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import type { PluginContext } from '../../../core/src/api/index.js';
+import type { Span } from './detect.js';
+import type { RedactionConfig } from './config.js';
+
+const answer = z.object({ choices: z.array(z.object({ message: z.object({ content: z.string() }) })).min(1) });
+const entities = z.array(z.object({ text: z.string().min(2).max(200), type: z.enum(['PERSON', 'ORG', 'FUND', 'LOCATION']) }));
+
+/** Optional third tier: ask the local LLM (through this server's vLLM upstream, never a cloud model) for names the
+ *  rules miss. Throws when the model cannot be reached or answers nonsense — the caller decides to fail closed. */
+export async function llmNer(ctx: PluginContext<RedactionConfig>, texts: Array<{ id: string; text: string }>): Promise<Map<string, Span[]>> {
+  const ep = ctx.cluster.service('vllm', { hostId: 'spark-1', port: 8888 });
+  const up = { service: 'vllm', hostId: ep.hostId, baseUrl: ep.baseUrl };
+  let model = ctx.config.get().nerModel;
+  if (!model) {
+    const list = await ctx.http.fetchJson(up, '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })).min(1) }), { timeoutMs: 5000 });
+    model = list.data[0].id;
+  }
+  const out = new Map<string, Span[]>();
+  for (const t of texts) {
+    const res = await ctx.http.fetchJson(up, '/v1/chat/completions', answer, {
+      method: 'POST', timeoutMs: ctx.config.get().nerTimeoutMs,
+      json: {
+        model, temperature: 0, max_tokens: 800,
+        messages: [
+          { role: 'system', content: 'List every person, organisation, investment fund and place named in the user text. Answer with JSON only: [{"text": "...", "type": "PERSON|ORG|FUND|LOCATION"}]. Copy each name exactly as written.' },
+          { role: 'user', content: t.text },
+        ],
+      },
+    });
+    const raw = res.choices[0].message.content.trim().replace(/^```(?:json)?|```$/g, '');
+    const parsed = entities.safeParse(JSON.parse(raw));
+    if (!parsed.success) throw new Error('the NER model did not answer with an entity list');
+    const spans: Span[] = [];
+    for (const e of parsed.data) {
+      for (let i = t.text.indexOf(e.text); i >= 0; i = t.text.indexOf(e.text, i + 1)) spans.push({ start: i, end: i + e.text.length, kind: e.type, tier: 2, key: e.text });
+    }
+    out.set(t.id, spans);
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+import { detectTier1, detectTier2, resolveOverlaps, type Span } from './detect.js';
+import { detectKnown, type KnownEntities } from './known.js';
+import type { MapStore, RedactionMap } from './maps.js';
+
+export interface ScrubOptions {
+  known?: KnownEntities;
+  tier1Action: 'drop' | 'reject';
+  bucket?: { amounts?: boolean; dates?: boolean };
+  /** Extra spans from the LLM NER step (already positioned). */
+  extra?: (itemId: string, text: string) => Span[];
+}
+
+export interface ScrubItemResult { id: string; scrubbed_text: string; tokens_used: string[] }
+export interface ScrubOutcome {
+  items: ScrubItemResult[];
+  stats: { tier1_dropped: number; tier2_tokenized: number; distinct_entities: number; descriptive_flags: Array<{ item: string; span: string; action: string }> };
+  /** Tier-1 kinds per item when rejecting (values never included). */
+  rejected?: Array<{ item: string; kinds: string[] }>;
+}
+
+/** Scrub every item against one map: tier-1 values dropped (or the request rejected), tier-2 identities replaced by
+ *  placeholders that are stable across items of the map. The map is only mutated when nothing is rejected. */
+export function scrubItems(items: Array<{ id: string; text: string }>, map: RedactionMap, store: MapStore, o: ScrubOptions): ScrubOutcome {
+  const perItem = items.map((it) => {
+    const tier1 = detectTier1(it.text);
+    const tier2 = [...detectKnown(it.text, o.known), ...detectTier2(it.text, { bucketDates: o.bucket?.dates, bucketAmounts: o.bucket?.amounts }), ...(o.extra?.(it.id, it.text) ?? [])];
+    // Caller-declared entities win over heuristics of the same size: put them first.
+    return { it, spans: resolveOverlaps([...tier1, ...tier2]) };
+  });
+  if (o.tier1Action === 'reject') {
+    const rejected = perItem.flatMap(({ it, spans }) => {
+      const kinds = [...new Set(spans.filter((s) => s.tier === 1).map((s) => s.kind))];
+      return kinds.length ? [{ item: it.id, kinds }] : [];
+    });
+    if (rejected.length) return { items: [], stats: { tier1_dropped: 0, tier2_tokenized: 0, distinct_entities: 0, descriptive_flags: [] }, rejected };
+  }
+  let dropped = 0;
+  let tokenized = 0;
+  const used = new Set<string>();
+  const results = perItem.map(({ it, spans }) => {
+    let out = '';
+    let pos = 0;
+    const tokens: string[] = [];
+    for (const s of spans) {
+      out += it.text.slice(pos, s.start);
+      if (s.tier === 1) {
+        out += `[REDACTED_${s.kind}]`;
+        dropped++;
+      } else {
+        const raw = it.text.slice(s.start, s.end).replace(/['’]s$/, '');
+        const possessive = /['’]s$/.test(it.text.slice(s.start, s.end)) ? it.text.slice(s.end - 2, s.end) : '';
+        const named = s.kind === 'PERSON' || s.kind === 'ORG' || s.kind === 'FUND' || s.kind === 'LOCATION';
+        const other = s.key && s.key !== raw ? s.key : undefined;
+        const ph = named ? store.placeholder(map, s.kind, raw, other) : store.placeholder(map, s.kind, raw, undefined, other);
+        out += ph + possessive;
+        tokens.push(ph);
+        used.add(ph);
+        tokenized++;
+      }
+      pos = s.end;
+    }
+    out += it.text.slice(pos);
+    return { id: it.id, scrubbed_text: out, tokens_used: [...new Set(tokens)] };
+  });
+  return { items: results, stats: { tier1_dropped: dropped, tier2_tokenized: tokenized, distinct_entities: used.size, descriptive_flags: [] } };
+}
+
+/** Placeholders as LLMs tend to write them back: `[PERSON_1]`, `[Person 1]`, `[[PERSON_1]]`, `\[PERSON\_1\]`,
+ *  `PERSON_1`, `<PERSON_1>`, `{PERSON_1}`. */
+const PLACEHOLDER = /\\?[[<{]{0,2}\s*\b([A-Za-z]{2,16})(?:\\?_|\s|-)(\d{1,5})\b\s*\\?[\]>}]{0,2}/g;
+
+const KINDS = new Set(['PERSON', 'ORG', 'FUND', 'EMAIL', 'PHONE', 'LOCATION', 'ACCOUNT', 'DATE', 'AMOUNT', 'IP', 'URL']);
+
+export function rehydrateText(text: string, map: RedactionMap): { text: string; replaced: number; unknown: string[] } {
+  let replaced = 0;
+  const unknown = new Set<string>();
+  const out = text.replace(PLACEHOLDER, (whole, kind: string, n: string) => {
+    const bracketed = /^[\\[<{]/.test(whole.trim()) || /[\]>}]$/.test(whole.trim());
+    const upper = kind === kind.toUpperCase();
+    if (!bracketed && !upper) return whole; // "Chapter 2", "Room 5": prose, not a placeholder
+    const ph = `[${kind.toUpperCase()}_${n}]`;
+    const value = map.values[ph];
+    if (value === undefined) {
+      if (bracketed || KINDS.has(kind.toUpperCase())) unknown.add(ph);
+      return whole;
+    }
+    replaced++;
+    return value;
+  });
+  return { text: out, replaced, unknown: [...unknown] };
+}
