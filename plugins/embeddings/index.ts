@@ -1,0 +1,19 @@
+import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { startFakeEmbeddings } from '../../sim/embeddings/fakeEmbeddings.js';
+import { startFakeQdrant } from '../../sim/embeddings/fakeQdrant.js';
+import { embeddingsConfigSchema } from './src/config.js';
+import { registerEmbeddings } from './src/register.js';
+
+/** bge-m3 embeddings and reranking, Qdrant collections and hybrid (dense + sparse) search. */
+export default defineSparkPlugin({
+  manifest: {
+    id: 'embeddings', name: 'Embeddings & search', version: '1.0.0', apiVersion: '^1.0.0',
+    description: 'OpenAI-shaped embeddings with bge-m3 sparse weights, reranking, Qdrant collections and hybrid search.',
+  },
+  configSchema: embeddingsConfigSchema,
+  register: registerEmbeddings,
+  simulators: [
+    { service: 'embeddings', hostId: 'spark-2', start: () => startFakeEmbeddings() },
+    { service: 'qdrant', hostId: 'spark-2', start: () => startFakeQdrant() },
+  ],
+});
