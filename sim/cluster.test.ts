@@ -67,7 +67,7 @@ describe('simulated cluster', () => {
     const err = await new Promise<Error>((resolve) => {
       const c = new ssh2.Client();
       c.on('error', resolve).on('ready', () => { c.end(); resolve(new Error('accepted')); });
-      c.connect({ host: '127.0.0.1', port: host.sshPort, username: 'spark', privateKey: other.private, readyTimeout: 3000 });
+      c.connect({ host: '127.0.0.1', port: host.sshPort, username: 'spark', privateKey: other.private, readyTimeout: 15000 });
     });
     expect(err.message).toMatch(/authentication methods failed/);
   });

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { STATE, containerFile, exists, listContainers, logFile, readJson, writeJson } from './state.mjs';
 
-const argv = process.argv.slice(2);
+const argv = process.argv.slice(2).map((a) => (a.startsWith('@') ? a.slice(1) : a));
 const out = (s) => process.stdout.write(s);
 const err = (s) => process.stderr.write(s);
 const now = () => new Date().toISOString();
