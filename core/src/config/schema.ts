@@ -31,21 +31,22 @@ export const serviceTargetSchema = z.object({
   port: z.preprocess(blankToUndefined, portSchema.optional()),
 });
 
-export const clusterSchema = z
-  .object({
-    hosts: z.array(hostSchema).max(32).default([]),
-    services: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), serviceTargetSchema).default({}),
-  })
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    c.hosts.forEach((h, i) => {
-      if (seen.has(h.id)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'id'], message: `duplicate host id ${h.id}` });
-      seen.add(h.id);
-    });
-    for (const [name, t] of Object.entries(c.services)) {
-      if (c.hosts.length > 0 && !seen.has(t.hostId)) ctx.addIssue({ code: 'custom', path: ['services', name, 'hostId'], message: `unknown host ${t.hostId}` });
-    }
+const hostsSchema = z.array(hostSchema).max(32).default([]);
+const servicesSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), serviceTargetSchema).default({});
+
+/** Cross-field rules, applied wherever a topology is validated (API, loader, StartOS action). */
+function checkTopology(c: { hosts: Array<{ id: string }>; services: Record<string, { hostId: string }> }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  c.hosts.forEach((h, i) => {
+    if (seen.has(h.id)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'id'], message: `duplicate host id ${h.id}` });
+    seen.add(h.id);
   });
+  for (const [name, t] of Object.entries(c.services)) {
+    if (c.hosts.length > 0 && !seen.has(t.hostId)) ctx.addIssue({ code: 'custom', path: ['services', name, 'hostId'], message: `unknown host ${t.hostId}` });
+  }
+}
+
+export const clusterSchema = z.object({ hosts: hostsSchema, services: servicesSchema }).superRefine(checkTopology);
 export type ClusterConfig = z.output<typeof clusterSchema>;
 
 export const authSchema = z.object({
@@ -62,10 +63,10 @@ export const pluginsSectionSchema = z
 export const configFileSchema = z.object({
   version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
   auth: authSchema.default({}),
-  hosts: clusterSchema.shape.hosts,
-  services: clusterSchema.shape.services,
+  hosts: hostsSchema,
+  services: servicesSchema,
   plugins: pluginsSectionSchema.default({ disabled: [] }),
-});
+}).superRefine(checkTopology);
 export type ConfigFile = z.output<typeof configFileSchema>;
 
 /** Default topology of the owner's cluster (SPEC.md table); used when a service is not in the map. */

@@ -1,0 +1,17 @@
+import { IMPOSSIBLE, VersionInfo } from '@start9labs/start-sdk'
+
+/** Upstream part = the app's package.json version; `:N` counts wrapper-only revisions. */
+export const current = VersionInfo.of({
+  version: '0.1.0:0',
+  releaseNotes: [
+    'First release of Spark Control for StartOS.',
+    '',
+    '- Dashboard with one card per Spark (GPU, memory, disk, containers, VPN), SSH key install, connectivity log',
+    '- vLLM model swaps with live progress, OpenAI-compatible API',
+    '- Embeddings and hybrid search, redaction gateway, Matrix bot management',
+  ].join('\n'),
+  migrations: {
+    up: async () => {},
+    down: IMPOSSIBLE,
+  },
+})
