@@ -1,0 +1,212 @@
+import { mkdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { SparkError, type HttpResponse, type PluginContext, type RouteContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import type { SpeechConfig } from './config.js';
+import { toSrt, toVerbose, toVtt, type Segment, type Transcript } from './formats.js';
+import { assignSpeakers, joinWords, normaliseWords, toBlocks, type Turn, type Word } from './merge.js';
+import { UpstreamQueue } from './queue.js';
+import { multipartFromFile, spoolUpload, streamUpload } from './upload.js';
+
+const FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
+const asrAnswer = z.object({ text: z.string().optional(), language: z.string().optional(), duration: z.number(), words: z.array(z.object({ word: z.string(), start: z.number(), end: z.number() })).default([]) });
+const diarAnswer = z.object({ duration: z.number(), speakers_detected: z.number().optional(), segments: z.array(z.object({ start_s: z.number(), end_s: z.number(), speaker: z.string() })), fingerprints: z.record(z.string(), z.array(z.number())).optional(), models: z.record(z.string(), z.string()).optional() });
+const speechBody = z.object({
+  model: z.string().max(100).optional(),
+  input: z.string().min(1, 'required').max(10_000),
+  /** A voice or a weighted mix: `af_bella`, `af_bella(2)+af_sky(1)`. */
+  voice: z.string().regex(/^[a-z]{2}_[a-z0-9]+(\(\d+(\.\d+)?\))?(\+[a-z]{2}_[a-z0-9]+(\(\d+(\.\d+)?\))?){0,4}$/, 'a voice like af_bella, or a mix like af_bella(2)+af_sky(1)').default('af_heart'),
+  response_format: z.enum(['mp3', 'wav', 'opus', 'flac', 'pcm', 'aac']).default('mp3'),
+  speed: z.number().min(0.25).max(4).optional(),
+  stream: z.boolean().optional(),
+});
+
+async function readJson<T extends z.ZodType>(res: HttpResponse, schema: T, what: string): Promise<z.output<T>> {
+  let text = '';
+  for await (const c of res.body) { text += c; if (text.length > 64 * 1024 * 1024) throw new SparkError('SPEECH_UPSTREAM_TOO_LARGE', `${what} answered with too much data`, { status: 502 }); }
+  if (res.status === 503) throw new SparkError('SPEECH_UPSTREAM_BUSY', `${what} is busy`, { status: 503, retryAfter: Number(res.headers['retry-after'] ?? 5) || 5 });
+  if (res.status >= 400) throw new SparkError('SPEECH_UPSTREAM_ERROR', `${what} refused the audio (${res.status}): ${text.slice(0, 200)}`, { status: res.status < 500 ? 422 : 502 });
+  let json: unknown;
+  try { json = JSON.parse(text); } catch { throw new SparkError('SPEECH_UPSTREAM_GARBAGE', `${what} sent a response that is not JSON`, { status: 502 }); }
+  const r = schema.safeParse(json);
+  if (!r.success) throw new SparkError('SPEECH_UPSTREAM_SCHEMA', `${what} sent an unexpected response`, { status: 502 });
+  return r.data;
+}
+
+/** Segments for text/srt/vtt: sentences, split on end punctuation or pauses over 1 s. */
+function segmentsOf(words: Word[]): Segment[] {
+  const segs: Segment[] = [];
+  let cur: Word[] = [];
+  const flush = () => { if (cur.length) segs.push({ id: segs.length, start: cur[0].start, end: cur[cur.length - 1].end, text: joinWords(cur) }); cur = []; };
+  for (const w of words) {
+    if (cur.length && w.start - cur[cur.length - 1].end > 1) flush();
+    cur.push(w);
+    if (/[.!?]$/.test(w.word)) flush();
+  }
+  flush();
+  return segs;
+}
+
+export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
+  const cfg = () => ctx.config.get();
+  const parakeet = new UpstreamQueue('parakeet', cfg().maxInFlight, cfg().maxQueue);
+  const kokoro = new UpstreamQueue('kokoro', cfg().maxInFlight, cfg().maxQueue);
+  parakeet.cooldownMs = cfg().cancelCooldownMs;
+  ctx.config.watch((n) => { parakeet.configure(n.maxInFlight, n.maxQueue); kokoro.configure(n.maxInFlight, n.maxQueue); parakeet.cooldownMs = n.cancelCooldownMs; });
+  const up = (service: 'parakeet' | 'kokoro'): UpstreamRef => {
+    const e = ctx.cluster.service(service, service === 'parakeet' ? { hostId: 'spark-2', port: 8000 } : { hostId: 'spark-2', port: 8880 });
+    return { service, hostId: e.hostId, baseUrl: e.baseUrl };
+  };
+  const spool = join(ctx.dataDir, 'spool');
+  mkdirSync(spool, { recursive: true });
+  const recent: Array<{ at: string; route: string; ms: number; status: number }> = [];
+  const note = (route: string, t0: number, status: number) => { recent.push({ at: new Date().toISOString(), route, ms: Math.round(performance.now() - t0), status }); if (recent.length > 20) recent.shift(); };
+  const maxBytes = () => cfg().maxUploadMB * 1024 * 1024;
+
+  const post = (path: string, body: { body: NodeJS.ReadableStream; contentType: string }, timeoutSec: number, signal: AbortSignal) =>
+    ctx.http.request(up('parakeet'), path, { method: 'POST', body: body.body as never, headers: { 'content-type': body.contentType }, timeoutMs: timeoutSec * 1000, signal });
+
+  function checkFormat(fields: Record<string, string[]>) {
+    const format = (fields.response_format?.[0] ?? 'json') as (typeof FORMATS)[number];
+    if (!FORMATS.includes(format)) throw new SparkError('SPEECH_BAD_FORMAT', `response_format must be one of ${FORMATS.join(', ')}`, { status: 400, details: { errors: [{ field: 'response_format', message: 'unsupported' }] } });
+    const gran = [...(fields['timestamp_granularities[]'] ?? []), ...(fields.timestamp_granularities ?? [])];
+    if (gran.some((g) => g !== 'word' && g !== 'segment')) throw new SparkError('SPEECH_BAD_GRANULARITY', 'timestamp_granularities must be word and/or segment', { status: 400, details: { errors: [{ field: 'timestamp_granularities', message: 'unsupported' }] } });
+    if (gran.includes('word') && format !== 'verbose_json') throw new SparkError('SPEECH_GRANULARITY_NEEDS_VERBOSE', 'word timestamps need response_format=verbose_json', { status: 400, details: { errors: [{ field: 'timestamp_granularities', message: 'word requires verbose_json' }] } });
+    return { format, gran };
+  }
+
+  function render(c: RouteContext, t: Transcript, format: string, gran: string[]) {
+    if (format === 'text') { c.setHeader('Content-Type', 'text/plain; charset=utf-8'); return t.text; }
+    if (format === 'srt') { c.setHeader('Content-Type', 'application/x-subrip; charset=utf-8'); return toSrt(t); }
+    if (format === 'vtt') { c.setHeader('Content-Type', 'text/vtt; charset=utf-8'); return toVtt(t); }
+    if (format === 'verbose_json') return toVerbose(t, gran);
+    return { text: t.text, usage: { type: 'duration', seconds: Math.ceil(t.duration) } };
+  }
+
+  const diarizeTurns = (d: z.output<typeof diarAnswer>): Turn[] => d.segments.map((s) => ({ start: s.start_s, end: s.end_s, speaker: s.speaker }));
+  const capWarning = (n: number | undefined) => (n !== undefined && n >= 4 ? ['The diarizer separates at most 4 speakers; if more people spoke, some were merged.'] : []);
+
+  /** ASR + diarization on the same audio (spooled once), merged into speaker-labelled blocks. */
+  async function transcribeWithSpeakers(c: RouteContext) {
+    const file = await spoolUpload(c, maxBytes(), spool);
+    try {
+      const asr = await parakeet.run(async () => readJson(await post('/v1/audio/transcriptions', multipartFromFile(file.path, file.filename, { model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'] }), cfg().asrTimeoutSec, c.signal), asrAnswer, 'parakeet'), c.signal);
+      const dia = await parakeet.run(async () => readJson(await post('/v1/audio/diarize', multipartFromFile(file.path, file.filename, {}), cfg().diarizeTimeoutSec, c.signal), diarAnswer, 'the diarizer'), c.signal);
+      const words = normaliseWords(asr.words);
+      const merged = assignSpeakers(words, diarizeTurns(dia));
+      const blocks = toBlocks(merged.words, { blockGapS: cfg().blockGapSec });
+      return { asr, dia, words, merged, blocks, fields: file.fields };
+    } finally {
+      file.cleanup();
+    }
+  }
+
+  const audio = ctx.publicRoutes('/v1/audio');
+  audio.add({ method: 'POST', path: '/transcriptions', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Transcribe (OpenAI multipart contract)' }, async (c) => {
+    const t0 = performance.now();
+    try {
+      // The audio streams straight to parakeet; a copy is kept on disk only until we know whether diarized_json
+      // (a second, diarization pass) was asked for — form fields may arrive after the file.
+      let fields: Record<string, string[]> = {};
+      const copy = join(spool, `tee-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+      const dropCopy = () => { try { unlinkSync(copy); } catch { /* none */ } };
+      try {
+      const result = await parakeet.run(async () => {
+        const u = streamUpload(c, maxBytes(), (f) => ({ model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'], ...(f.language?.[0] && /^[a-z]{2}$/.test(f.language[0]) ? { language: f.language[0] } : {}) }), copy);
+        const resP = post('/v1/audio/transcriptions', u, cfg().asrTimeoutSec, c.signal);
+        fields = await u.fields;
+        checkFormat(fields);
+        return readJson(await resP, asrAnswer, 'parakeet');
+      }, c.signal);
+      const { format, gran } = checkFormat(fields);
+      const words = normaliseWords(result.words);
+      const t: Transcript = { text: joinWords(words) || (result.text ?? ''), language: result.language, duration: result.duration, words, segments: segmentsOf(words) };
+      if (format === 'diarized_json') {
+        const d = await parakeet.run(async () => readJson(await post('/v1/audio/diarize', multipartFromFile(copy, 'audio.wav', {}), cfg().diarizeTimeoutSec, c.signal), diarAnswer, 'the diarizer'), c.signal);
+        const blocks = toBlocks(assignSpeakers(words, diarizeTurns(d)).words, { blockGapS: cfg().blockGapSec });
+        note('transcriptions', t0, 200);
+        return { duration: result.duration, text: t.text, segments: blocks.map((b, id) => ({ type: 'transcript.text.segment', id: `seg_${id}`, start: b.start_ms / 1000, end: b.end_ms / 1000, text: b.text, speaker: b.speaker })) };
+      }
+      note('transcriptions', t0, 200);
+      return render(c, t, format, gran);
+      } finally {
+        dropCopy();
+      }
+    } catch (e) {
+      note('transcriptions', t0, (e as SparkError).status ?? 500);
+      throw e;
+    }
+  });
+
+  audio.add({ method: 'POST', path: '/diarize', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Who spoke when (json or rttm)' }, async (c) => {
+    const t0 = performance.now();
+    let fields: Record<string, string[]> = {};
+    const d = await parakeet.run(async () => {
+      const u = streamUpload(c, maxBytes(), () => ({}));
+      const resP = post('/v1/audio/diarize', u, cfg().diarizeTimeoutSec, c.signal);
+      fields = await u.fields;
+      return readJson(await resP, diarAnswer, 'the diarizer');
+    }, c.signal);
+    note('diarize', t0, 200);
+    const turns = diarizeTurns(d);
+    if ((fields.response_format?.[0] ?? 'json') === 'rttm') {
+      c.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      return turns.map((t) => `SPEAKER audio 1 ${t.start.toFixed(3)} ${(t.end - t.start).toFixed(3)} <NA> <NA> ${t.speaker} <NA> <NA>`).join('\n') + '\n';
+    }
+    return { duration: d.duration, speakers_detected: d.speakers_detected ?? new Set(turns.map((t) => t.speaker)).size, segments: turns.map((t) => ({ start: t.start, end: t.end, speaker: t.speaker })), warnings: capWarning(d.speakers_detected) };
+  });
+
+  ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/diarize-chunk', bodyMode: 'raw', sensitive: true, summary: 'Diarize one chunk; local labels and speaker fingerprints (existing contract)' }, async (c) => {
+    const d = await parakeet.run(async () => {
+      const u = streamUpload(c, maxBytes(), () => ({}));
+      const resP = post('/v1/audio/diarize-chunk', u, cfg().diarizeTimeoutSec, c.signal);
+      await u.fields;
+      return readJson(await resP, diarAnswer, 'the diarizer');
+    }, c.signal);
+    return { duration: d.duration, segments: d.segments, speakers_detected: d.speakers_detected ?? 0, fingerprints: d.fingerprints ?? {}, models: d.models ?? {}, warnings: capWarning(d.speakers_detected) };
+  });
+
+  ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract)' }, async (c) => {
+    const t0 = performance.now();
+    const r = await transcribeWithSpeakers(c);
+    note('transcribe-with-speakers', t0, 200);
+    const speakers = new Set(r.blocks.map((b) => b.speaker).filter((s) => s !== 'unknown'));
+    const withWords = r.fields.include_words?.[0] === 'true';
+    return {
+      duration: r.asr.duration, language: r.asr.language ?? 'en', speakers_detected: speakers.size,
+      segments: r.blocks.map((b) => ({ start_ms: b.start_ms, end_ms: b.end_ms, speaker: b.speaker, text: b.text, ...(withWords ? { words: b.words } : {}) })),
+      models: { transcription: 'nvidia/parakeet-tdt-0.6b', diarization: r.dia.models?.diarization ?? 'nvidia/diar_sortformer_4spk-v1' },
+      unassigned_words: r.merged.unassigned,
+      warnings: capWarning(r.dia.speakers_detected),
+    };
+  });
+
+  // Text to speech: validated JSON in, audio streamed back chunk by chunk.
+  audio.add({ method: 'POST', path: '/speech', body: speechBody, errorStyle: 'openai', summary: 'Text to speech (Kokoro; voice mixes allowed)' }, async (c) => {
+    const t0 = performance.now();
+    await kokoro.run(() => ctx.http.proxy(c, up('kokoro'), { path: '/v1/audio/speech', body: JSON.stringify({ ...c.body, model: 'kokoro' }), headers: { 'content-type': 'application/json' }, timeoutMs: cfg().ttsTimeoutSec * 1000, errorStyle: 'openai' }), c.signal);
+    note('speech', t0, 200);
+    return undefined;
+  });
+  audio.add({ method: 'GET', path: '/voices', errorStyle: 'openai', summary: 'Voices (both upstream shapes normalised to {voices: [...]})' }, async () => {
+    const raw = await ctx.http.fetchJson(up('kokoro'), '/v1/audio/voices', z.union([z.array(z.union([z.string(), z.object({ id: z.string() }), z.object({ name: z.string() })])), z.object({ voices: z.array(z.union([z.string(), z.object({ id: z.string() }), z.object({ name: z.string() })])) })]), { timeoutMs: 10_000 });
+    const list = Array.isArray(raw) ? raw : raw.voices;
+    return { voices: list.map((v) => (typeof v === 'string' ? v : 'id' in v ? v.id : v.name)).sort() };
+  });
+
+  ctx.routes.add({ method: 'GET', path: '/status', summary: 'Queue depth and recent requests (no audio or text)' }, () => ({
+    queues: { parakeet: { inFlight: parakeet.inFlight, waiting: parakeet.depth }, kokoro: { inFlight: kokoro.inFlight, waiting: kokoro.depth } }, recent: recent.slice().reverse(),
+  }));
+
+  for (const [name, path] of [['parakeet', '/health'], ['kokoro', '/health']] as const) {
+    ctx.health.register({
+      name, service: name, intervalMs: 30_000, timeoutMs: 3000,
+      check: async (signal) => {
+        const r = await ctx.http.request(up(name), path, { timeoutMs: 2500, signal });
+        r.body.resume();
+        return r.status === 200 ? { status: 'up' } : { status: 'down', detail: `HTTP ${r.status}` };
+      },
+    });
+  }
+  ctx.tiles.register({ tag: 'spark-speech-tile', module: 'tile.js', title: 'Speech', order: 30 });
+}

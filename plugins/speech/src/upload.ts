@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import busboy from 'busboy';
+import { SparkError, type RouteContext } from '../../../core/src/api/index.js';
+
+export interface UploadStream {
+  /** Multipart body for the upstream: the file part streamed as it arrives, then `extraFields`. */
+  body: Readable;
+  contentType: string;
+  /** Resolves with the client's form fields once the whole request was read; rejects on a bad or oversized upload. */
+  fields: Promise<Record<string, string[]>>;
+  /** Bytes of the file seen so far. */
+  bytes(): number;
+}
+
+/** Re-streams a client's multipart upload to an upstream without holding it in memory or on disk. The client's
+ *  fields are collected (they may come after the file) and `extraFields(fields)` decides what the upstream gets. */
+/** `teePath`: also copy the file bytes there (for a second pass, e.g. diarized_json). */
+export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (clientFields: Record<string, string[]>) => Record<string, string | string[]>, teePath?: string): UploadStream {
+  const type = String(c.headers['content-type'] ?? '');
+  if (!/^multipart\/form-data\b/i.test(type)) {
+    throw new SparkError('SPEECH_NOT_MULTIPART', 'send the audio as multipart/form-data with a "file" field', { status: 415, details: { errors: [{ field: 'content-type', message: 'must be multipart/form-data' }] } });
+  }
+  const len = Number(c.headers['content-length'] ?? 0);
+  if (len > maxBytes + 64 * 1024) {
+    throw new SparkError('SPEECH_TOO_LARGE', `uploads are limited to ${Math.round(maxBytes / 1048576)} MB`, { status: 413, details: { errors: [{ field: 'file', message: 'too large' }] } });
+  }
+  const boundary = `----spark${randomBytes(12).toString('hex')}`;
+  const out = new PassThrough();
+  const fields: Record<string, string[]> = {};
+  let seen = 0;
+  let sawFile = false;
+  const fieldsDone = new Promise<Record<string, string[]>>((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: c.req.headers, limits: { fileSize: maxBytes, files: 1, fields: 50, fieldSize: 64 * 1024 } });
+    } catch {
+      reject(new SparkError('SPEECH_BAD_MULTIPART', 'the multipart body could not be read', { status: 400, details: { errors: [{ field: 'file', message: 'bad multipart body' }] } }));
+      return;
+    }
+    const fail = (e: SparkError) => { out.destroy(); c.req.unpipe(bb); c.req.resume(); reject(e); };
+    bb.on('field', (name, value) => { (fields[name] ??= []).push(value); });
+    bb.on('file', (name, file, info) => {
+      if (name !== 'file') { file.resume(); return; }
+      sawFile = true;
+      out.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${(info.filename || 'audio').replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${info.mimeType || 'application/octet-stream'}\r\n\r\n`);
+      const tee = teePath ? createWriteStream(teePath, { mode: 0o600 }) : undefined;
+      file.on('data', (d: Buffer) => { seen += d.length; tee?.write(d); if (!out.write(d)) { file.pause(); out.once('drain', () => file.resume()); } });
+      file.on('end', () => tee?.end());
+      file.on('limit', () => fail(new SparkError('SPEECH_TOO_LARGE', `uploads are limited to ${Math.round(maxBytes / 1048576)} MB`, { status: 413, details: { errors: [{ field: 'file', message: 'too large' }] } })));
+      file.on('end', () => out.write('\r\n'));
+    });
+    bb.on('error', () => fail(new SparkError('SPEECH_BAD_MULTIPART', 'the multipart body is malformed or was cut off', { status: 400, details: { errors: [{ field: 'file', message: 'bad or truncated multipart body' }] } })));
+    bb.on('close', () => {
+      if (!sawFile) return fail(new SparkError('SPEECH_NO_FILE', 'no "file" field in the upload', { status: 400, details: { errors: [{ field: 'file', message: 'required' }] } }));
+      for (const [k, v] of Object.entries(extraFields(fields))) {
+        for (const one of Array.isArray(v) ? v : [v]) out.write(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${one}\r\n`);
+      }
+      out.end(`--${boundary}--\r\n`);
+      resolve(fields);
+    });
+    c.req.on('aborted', () => fail(new SparkError('SPK_ABORTED', 'the upload was cut off', { status: 400 })));
+    c.req.pipe(bb);
+  });
+  fieldsDone.catch(() => {});
+  return { body: out, contentType: `multipart/form-data; boundary=${boundary}`, fields: fieldsDone, bytes: () => seen };
+}
+
+/** Multipart body re-read from a spooled file (two-pass endpoints: ASR and diarization on the same audio). */
+export function multipartFromFile(path: string, filename: string, fields: Record<string, string | string[]>): { body: Readable; contentType: string } {
+  const boundary = `----spark${randomBytes(12).toString('hex')}`;
+  const out = new PassThrough();
+  out.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename.replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const f = createReadStream(path);
+  f.on('error', (e) => out.destroy(e));
+  f.on('end', () => {
+    out.write('\r\n');
+    for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) out.write(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${one}\r\n`);
+    out.end(`--${boundary}--\r\n`);
+  });
+  f.pipe(out, { end: false });
+  return { body: out, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** Spools the upload to a temp file (size-capped) for endpoints that must send the audio twice. */
+export async function spoolUpload(c: RouteContext, maxBytes: number, dir: string): Promise<{ path: string; filename: string; fields: Record<string, string[]>; cleanup(): void }> {
+  const path = join(dir, `upload-${randomBytes(8).toString('hex')}`);
+  const u = streamUpload(c, maxBytes, () => ({}));
+  // Parse the (already size-checked) re-streamed body once more and write just the file part to disk.
+  const file = createWriteStream(path, { mode: 0o600 });
+  let filename = 'audio';
+  const parsed = busboy({ headers: { 'content-type': u.contentType } });
+  parsed.on('file', (_n, s, info) => { filename = info.filename || filename; s.pipe(file); });
+  const written = new Promise<void>((resolve, reject) => { file.on('finish', resolve); file.on('error', reject); parsed.on('error', reject); });
+  u.body.pipe(parsed);
+  const cleanup = () => { try { unlinkSync(path); } catch { /* gone */ } };
+  try {
+    const fields = await u.fields;
+    await written;
+    return { path, filename, fields, cleanup };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}

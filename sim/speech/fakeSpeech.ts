@@ -1,0 +1,142 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import busboy from 'busboy';
+import { pcmWav, truthOf, wavDuration, type TruthWord } from './wav.js';
+
+const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+};
+
+function readForm(req: IncomingMessage, res: ServerResponse): Promise<{ fields: Record<string, string[]>; file?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string[]> = {};
+    let file: Buffer | undefined;
+    let bb: busboy.Busboy;
+    try { bb = busboy({ headers: req.headers }); } catch (e) { reject(e); return; }
+    bb.on('field', (n, v) => (fields[n] ??= []).push(v));
+    bb.on('file', (_n, stream) => { const parts: Buffer[] = []; stream.on('data', (d: Buffer) => parts.push(d)); stream.on('end', () => { file = Buffer.concat(parts); }); });
+    bb.on('close', () => resolve({ fields, file }));
+    bb.on('error', reject);
+    // A client that goes away mid-upload must not leave the "GPU" marked busy.
+    req.on('close', () => { if (!req.complete) reject(new Error('client went away')); });
+    res.on('close', () => reject(new Error('client went away')));
+    req.pipe(bb);
+  });
+}
+
+/** ASR tokens as the Spark's parakeet server emits them: SentencePiece pieces (long words split, the tail without
+ *  `▁`), no leading spaces, punctuation as its own zero-length token. */
+function asrTokens(truth: TruthWord[]) {
+  const out: Array<{ word: string; start: number; end: number }> = [];
+  for (const w of truth) {
+    const m = /^(.*?)([.,!?;:]*)$/.exec(w.word)!;
+    const core = m[1], punct = m[2];
+    if (core.length > 8) {
+      const mid = w.start + ((w.end - w.start) * 5) / core.length;
+      out.push({ word: '▁' + core.slice(0, 5), start: w.start, end: mid }, { word: core.slice(5), start: mid, end: w.end });
+    } else out.push({ word: '▁' + core, start: w.start, end: w.end });
+    if (punct) out.push({ word: punct, start: w.end, end: w.end });
+  }
+  return out;
+}
+
+/** Speaker turns as Sortformer would give them: contiguous runs, arrival-ordered labels, boundaries jittered a little,
+ *  at most 4 speakers (a 5th is silently merged into the 4th, as the real model does). */
+function turns(truth: TruthWord[]) {
+  const order: string[] = [];
+  const out: Array<{ start: number; end: number; speaker: string }> = [];
+  for (const w of truth) {
+    if (!order.includes(w.speaker)) order.push(w.speaker);
+    const idx = Math.min(order.indexOf(w.speaker), 3);
+    const speaker = `speaker_${idx}`;
+    const last = out[out.length - 1];
+    if (last && last.speaker === speaker && w.start - last.end < 0.8) last.end = w.end;
+    else out.push({ start: w.start, end: w.end, speaker });
+  }
+  return out.map((t, i) => ({ start: Math.max(0, t.start + (i % 2 ? 0.06 : -0.04)), end: t.end + (i % 2 ? -0.05 : 0.07), speaker: t.speaker }));
+}
+
+/** Fake parakeet ASR + Sortformer service. One request at a time, like the GPU service: an overlapping request gets
+ *  503 + Retry-After. `maxInFlight` counts what the upstream saw (tests assert it never exceeds 1). */
+export function startFakeParakeet(opts: { processingMs?: number } = {}) {
+  const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0 };
+  const server = createServer(async (req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/health') return send(res, 200, { status: 'ok' });
+    if (url === '/__sim/state') return send(res, 200, state);
+    if (req.method !== 'POST') return send(res, 404, { detail: 'Not Found' });
+    if (state.inFlight > 0) { req.resume(); return send(res, 503, { detail: 'GPU busy: one request at a time' }, { 'retry-after': '2' }); }
+    state.inFlight++; state.requests++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    let closed = false;
+    res.on('close', () => { if (!res.writableFinished) { closed = true; state.cancelled++; } });
+    try {
+      const form = await readForm(req, res);
+      const wav = form.file ?? Buffer.alloc(0);
+      const duration = wavDuration(wav);
+      if (!duration) return send(res, 422, { detail: 'could not decode audio' });
+      await new Promise((r) => setTimeout(r, opts.processingMs ?? 50));
+      if (closed) return;
+      const truth = truthOf(wav);
+      if (url === '/v1/audio/transcriptions') {
+        const words = asrTokens(truth);
+        return send(res, 200, { task: 'transcribe', language: 'en', duration, text: truth.map((w) => w.word).join(' '), words, segments: [] });
+      }
+      if (url === '/v1/audio/diarize' || url === '/v1/audio/diarize-chunk') {
+        const t = turns(truth);
+        const speakers = [...new Set(t.map((x) => x.speaker))];
+        return send(res, 200, {
+          duration, speakers_detected: speakers.length, segments: t.map((x) => ({ start_s: x.start, end_s: x.end, speaker: x.speaker.replace('speaker_', 'Speaker_') })),
+          fingerprints: Object.fromEntries(speakers.map((s, i) => [s.replace('speaker_', 'Speaker_'), Array.from({ length: 192 }, (_, k) => Math.cos((i + 1) * (k + 1)))])),
+          models: { diarization: 'nvidia/diar_sortformer_4spk-v1' },
+        });
+      }
+      send(res, 404, { detail: 'Not Found' });
+    } catch {
+      send(res, 400, { detail: 'bad multipart body' });
+    } finally {
+      state.inFlight--;
+    }
+  });
+  return new Promise<{ port: number; close(): Promise<void> }>((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  })));
+}
+
+const VOICES = ['af_bella', 'af_sky', 'af_heart', 'am_adam', 'bf_emma', 'bm_george'];
+
+/** Fake Kokoro-FastAPI: `/v1/audio/voices` and a speech endpoint that streams audio in several chunks over time. */
+export function startFakeKokoro() {
+  const server = createServer(async (req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/health' || url === '/v1/models') return send(res, 200, { status: 'ok' });
+    if (url === '/v1/audio/voices') return send(res, 200, { voices: VOICES });
+    if (req.method === 'POST' && url === '/v1/audio/speech') {
+      let s = '';
+      for await (const c of req) s += c;
+      let b: { input?: string; voice?: string; response_format?: string; speed?: number };
+      try { b = JSON.parse(s); } catch { return send(res, 400, { detail: 'invalid JSON' }); }
+      const parts = String(b.voice ?? '').split('+').map((v) => v.replace(/\(\d+(\.\d+)?\)$/, ''));
+      if (!b.input || !parts.length || parts.some((v) => !VOICES.includes(v))) return send(res, 400, { detail: { error: 'validation_error', message: `unknown voice ${b.voice}` } });
+      const seconds = Math.min(10, 0.3 + b.input.length * 0.05);
+      const rate = 24000;
+      const pcm = new Int16Array(Math.round(seconds * rate));
+      for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(Math.sin((2 * Math.PI * 220 * i) / rate) * 6000);
+      const wav = pcmWav(pcm, rate);
+      res.writeHead(200, { 'content-type': b.response_format === 'mp3' ? 'audio/mpeg' : 'audio/wav', 'transfer-encoding': 'chunked' });
+      const n = 8;
+      for (let i = 0; i < n; i++) {
+        res.write(wav.subarray(Math.floor((i * wav.length) / n), Math.floor(((i + 1) * wav.length) / n)));
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      res.end();
+      return;
+    }
+    send(res, 404, { detail: 'Not Found' });
+  });
+  return new Promise<{ port: number; close(): Promise<void> }>((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  })));
+}
