@@ -70,7 +70,7 @@ describe('transcription through the OpenAI client', () => {
     const segs = (d as unknown as { segments: Array<{ speaker: string; text: string }> }).segments;
     expect(segs.map((s) => s.speaker)).toEqual(['Speaker_0', 'Speaker_1']);
     const fd = new FormData();
-    fd.append('file', new Blob([sample.wav]), 'talk.wav');
+    fd.append('file', new Blob([new Uint8Array(sample.wav)]), 'talk.wav');
     const r = await (await k.fetch('/api/audio/transcribe-with-speakers', { method: 'POST', body: fd })).json();
     expect(r).toMatchObject({ speakers_detected: 2, unassigned_words: 0 });
     expect(r.segments[1]).toMatchObject({ speaker: 'Speaker_1', text: 'And I answer you right away!' });
@@ -120,7 +120,7 @@ describe('accuracy on spoken multi-speaker fixtures (espeak-ng + sox)', () => {
     execFileSync('sox', [...files, all]);
     const wav = withChunk(readFileSync(all), 'sctx', Buffer.from(JSON.stringify(truth)));
     const fd = new FormData();
-    fd.append('file', new Blob([wav]), 'meeting.wav');
+    fd.append('file', new Blob([new Uint8Array(wav)]), 'meeting.wav');
     const r = await (await k.fetch('/api/audio/transcribe-with-speakers', { method: 'POST', body: fd, headers: {} })).json();
     const hyp = r.segments.flatMap((s: { speaker: string; text: string }) => s.text.split(' ').map(() => ({ speaker: s.speaker })));
     expect(hyp).toHaveLength(truth.length);
@@ -151,7 +151,7 @@ describe('limits, bad input, serialisation', () => {
 
   it('serialises parallel requests (the upstream never sees two at once) and a cancelled client frees the queue', async () => {
     const before = await fakeState();
-    const fd = () => { const f = new FormData(); f.append('file', new Blob([sample.wav]), 'a.wav'); return f; };
+    const fd = () => { const f = new FormData(); f.append('file', new Blob([new Uint8Array(sample.wav)]), 'a.wav'); return f; };
     const results = await Promise.all(Array.from({ length: 4 }, () => k.fetch('/v1/audio/transcriptions', { method: 'POST', body: fd() }).then((r) => r.status)));
     expect(results).toEqual([200, 200, 200, 200]);
     const after = await fakeState();
