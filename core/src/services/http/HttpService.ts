@@ -43,7 +43,7 @@ export class HttpService {
     let a = this.agents.get(origin);
     if (!a) {
       // noDelay: without it every small request on a kept-alive socket waits on delayed ACKs (~1 ms → 0.3 ms here).
-      a = new Agent({ keepAliveTimeout: 10_000, connections: 128, connect: { timeout: 5_000, noDelay: true } });
+      a = new Agent({ keepAliveTimeout: 10_000, connections: 4096, connect: { timeout: 5_000, noDelay: true } });
       this.agents.set(origin, a);
     }
     return a;
