@@ -14,7 +14,7 @@ function readForm(req: IncomingMessage, res: ServerResponse): Promise<{ fields: 
     let bb: busboy.Busboy;
     try { bb = busboy({ headers: req.headers }); } catch (e) { reject(e); return; }
     bb.on('field', (n, v) => (fields[n] ??= []).push(v));
-    bb.on('file', (_n, stream) => { const parts: Buffer[] = []; stream.on('data', (d: Buffer) => parts.push(d)); stream.on('end', () => { file = Buffer.concat(parts); }); });
+    bb.on('file', (_n, stream) => { const parts: Buffer[] = []; stream.on('error', () => {}); stream.on('data', (d: Buffer) => parts.push(d)); stream.on('end', () => { file = Buffer.concat(parts); }); });
     bb.on('close', () => resolve({ fields, file }));
     bb.on('error', reject);
     // A client that goes away mid-upload must not leave the "GPU" marked busy.

@@ -114,6 +114,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       const result = await parakeet.run(async () => {
         const u = streamUpload(c, maxBytes(), (f) => ({ model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'], ...(f.language?.[0] && /^[a-z]{2}$/.test(f.language[0]) ? { language: f.language[0] } : {}) }), copy);
         const resP = post('/v1/audio/transcriptions', u, cfg().asrTimeoutSec, c.signal);
+        resP.catch(() => {}); // settled below; a bad upload rejects `u.fields` first
         fields = await u.fields;
         checkFormat(fields);
         return readJson(await resP, asrAnswer, 'parakeet');
@@ -144,6 +145,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     const d = await parakeet.run(async () => {
       const u = streamUpload(c, maxBytes(), () => ({}));
       const resP = post('/v1/audio/diarize', u, cfg().diarizeTimeoutSec, c.signal);
+      resP.catch(() => {});
       fields = await u.fields;
       return readJson(await resP, diarAnswer, 'the diarizer');
     }, c.signal);
@@ -160,6 +162,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     const d = await parakeet.run(async () => {
       const u = streamUpload(c, maxBytes(), () => ({}));
       const resP = post('/v1/audio/diarize-chunk', u, cfg().diarizeTimeoutSec, c.signal);
+      resP.catch(() => {});
       await u.fields;
       return readJson(await resP, diarAnswer, 'the diarizer');
     }, c.signal);

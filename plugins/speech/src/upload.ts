@@ -49,6 +49,7 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
       const tee = teePath ? createWriteStream(teePath, { mode: 0o600 }) : undefined;
       file.on('data', (d: Buffer) => { seen += d.length; tee?.write(d); if (!out.write(d)) { file.pause(); out.once('drain', () => file.resume()); } });
       file.on('end', () => tee?.end());
+      file.on('error', () => { /* reported through busboy's own 'error' */ });
       file.on('limit', () => fail(new SparkError('SPEECH_TOO_LARGE', `uploads are limited to ${Math.round(maxBytes / 1048576)} MB`, { status: 413, details: { errors: [{ field: 'file', message: 'too large' }] } })));
       file.on('end', () => out.write('\r\n'));
     });
@@ -92,8 +93,9 @@ export async function spoolUpload(c: RouteContext, maxBytes: number, dir: string
   const file = createWriteStream(path, { mode: 0o600 });
   let filename = 'audio';
   const parsed = busboy({ headers: { 'content-type': u.contentType } });
-  parsed.on('file', (_n, s, info) => { filename = info.filename || filename; s.pipe(file); });
+  parsed.on('file', (_n, s, info) => { filename = info.filename || filename; s.on('error', () => file.destroy()); s.pipe(file); });
   const written = new Promise<void>((resolve, reject) => { file.on('finish', resolve); file.on('error', reject); parsed.on('error', reject); });
+  u.body.on('error', () => parsed.destroy());
   u.body.pipe(parsed);
   const cleanup = () => { try { unlinkSync(path); } catch { /* gone */ } };
   try {
