@@ -38,7 +38,9 @@ export class MatrixBridgeTile extends LitElement {
       this.offs.push(this.api.subscribe('matrix-bridge.status', () => void this.load()));
       this.offs.push(this.api.subscribe('job.update', (e) => {
         const j = e.data as Job;
-        if (j.kind === 'matrix-bridge.update') this.job = j;
+        if (j.kind !== 'matrix-bridge.update') return;
+        this.job = j;
+        if (j.endedAt) void this.load(); // the action lock is released: buttons come back
       }));
     }
   }
