@@ -7,15 +7,23 @@ const send = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 };
 
-function readForm(req: IncomingMessage, res: ServerResponse): Promise<{ fields: Record<string, string[]>; file?: Buffer }> {
+function readForm(req: IncomingMessage, res: ServerResponse): Promise<{ fields: Record<string, string[]>; file?: Buffer; total: number }> {
   return new Promise((resolve, reject) => {
     const fields: Record<string, string[]> = {};
     let file: Buffer | undefined;
+    let total = 0;
     let bb: busboy.Busboy;
     try { bb = busboy({ headers: req.headers }); } catch (e) { reject(e); return; }
     bb.on('field', (n, v) => (fields[n] ??= []).push(v));
-    bb.on('file', (_n, stream) => { const parts: Buffer[] = []; stream.on('error', () => {}); stream.on('data', (d: Buffer) => parts.push(d)); stream.on('end', () => { file = Buffer.concat(parts); }); });
-    bb.on('close', () => resolve({ fields, file }));
+    // Keep only the first MiB (headers and the truth chunk live there); count the rest, so a huge upload costs no memory.
+    bb.on('file', (_n, stream) => {
+      const parts: Buffer[] = [];
+      let kept = 0;
+      stream.on('error', () => {});
+      stream.on('data', (d: Buffer) => { total += d.length; if (kept < 1 << 20) { parts.push(d); kept += d.length; } });
+      stream.on('end', () => { file = Buffer.concat(parts); });
+    });
+    bb.on('close', () => resolve({ fields, file, total }));
     bb.on('error', reject);
     // A client that goes away mid-upload must not leave the "GPU" marked busy.
     req.on('close', () => { if (!req.complete) reject(new Error('client went away')); });
@@ -73,7 +81,7 @@ export function startFakeParakeet(opts: { processingMs?: number } = {}) {
     try {
       const form = await readForm(req, res);
       const wav = form.file ?? Buffer.alloc(0);
-      const duration = wavDuration(wav);
+      const duration = wavDuration(wav, form.total);
       if (!duration) return send(res, 422, { detail: 'could not decode audio' });
       await new Promise((r) => setTimeout(r, opts.processingMs ?? 50));
       if (closed) return;

@@ -42,11 +42,13 @@ export function readChunks(wav: Buffer): Map<string, Buffer> {
   return out;
 }
 
-export function wavDuration(wav: Buffer): number {
+/** Duration from the header; `totalBytes` (the whole file's size) when only the head of a large file was kept. */
+export function wavDuration(wav: Buffer, totalBytes = wav.length): number {
   const c = readChunks(wav);
   const fmt = c.get('fmt '), data = c.get('data');
   if (!fmt || !data) return 0;
-  return data.length / fmt.readUInt32LE(8);
+  const dataStart = data.byteOffset - wav.byteOffset;
+  return Math.max(0, totalBytes - dataStart) / fmt.readUInt32LE(8);
 }
 
 export function truthOf(wav: Buffer): TruthWord[] {

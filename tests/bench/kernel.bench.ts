@@ -96,6 +96,43 @@ async function rssWithSseStreams(kernelUrl: string, n: number, pid: number): Pro
   return opened === n ? rss : NaN;
 }
 
+/** Streams `mb` MB through the proxy to the upstream's /upload and samples this process's RSS meanwhile. */
+async function uploadRssGrowth(url: string, mb: number): Promise<{ bytes: number; rssGrowthMB: number; seconds: number }> {
+  const { Readable } = await import('node:stream');
+  global.gc?.();
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  let sent = 0;
+  const body = new Readable({ read() { if (sent >= mb) this.push(null); else { sent++; this.push(chunk); } } });
+  const t0 = performance.now();
+  const bytes = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(mb * 1024 * 1024) } }, (res) => {
+      let s = '';
+      res.on('data', (d) => (s += d)).on('end', () => resolve(JSON.parse(s).bytes));
+    });
+    req.on('error', reject);
+    body.pipe(req);
+  });
+  clearInterval(timer);
+  return { bytes, rssGrowthMB: +((peak - base) / 1048576).toFixed(1), seconds: +((performance.now() - t0) / 1000).toFixed(1) };
+}
+
+/** RSS of `node dist/server/core/src/main.js` (what npm start runs) on the simulated cluster after 10 s idle. */
+async function idleRssOfNpmStart(): Promise<number> {
+  const root = join(import.meta.dirname, '../..');
+  execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: root });
+  const data = mkdtempSync(join(tmpdir(), 'bench-idle-'));
+  const port = await freePort();
+  const p = spawn(process.execPath, ['dist/server/core/src/main.js'], { cwd: root, env: { ...process.env, SPARK_DATA_DIR: data, SPARK_PORT: String(port), SPARK_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 10_000));
+  const rss = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(p.pid)], { encoding: 'utf8' }).trim()) / 1024;
+  p.kill('SIGTERM');
+  rmSync(data, { recursive: true, force: true });
+  return +rss.toFixed(1);
+}
+
 export async function runKernelBench(): Promise<Record<string, unknown>> {
   const upstream = await upstreamProcess();
   const upPort = upstream.port;
@@ -133,10 +170,12 @@ export async function runKernelBench(): Promise<Record<string, unknown>> {
   }
   const sse = { direct: await firstChunkMs(`${direct}/sse`), spark: await firstChunkMs(`${k.url}/bench/sse`), ...(nginx ? { nginx: await firstChunkMs(`http://127.0.0.1:${nginx.port}/sse`) } : {}) };
   const rss1000 = await rssWithSseStreams(k.url, 1000, process.pid);
+  const upload = await uploadRssGrowth(`${k.url}/bench/upload`, 500);
+  const idle = await idleRssOfNpmStart();
   nginx?.stop();
   await k.stop();
   upstream.stop();
-  return { rows, sseFirstChunkMs: sse, sseAddedMs: +(sse.spark - sse.direct).toFixed(3), rssWith1000SseStreamsMB: +(rss1000 / 1048576).toFixed(1) };
+  return { rows, sseFirstChunkMs: sse, sseAddedMs: +(sse.spark - sse.direct).toFixed(3), rssWith1000SseStreamsMB: +(rss1000 / 1048576).toFixed(1), upload500MB: upload, idleRssOfNpmStartMB: idle };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
