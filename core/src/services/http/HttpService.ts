@@ -121,7 +121,8 @@ export class HttpService {
       plugin: internals.plugin, service: u.service, hostId: u.hostId, method: req.method ?? 'GET',
       path: opts.path ?? route.path + (route.search ? `?${route.search}` : ''), headers, requestId: route.requestId, sensitive: internals.sensitive,
     };
-    info = await this.hooks.beforeProxy.promise(info);
+    // Only pay for the hook round trip when some plugin tapped it (hot path).
+    if (this.hooks.beforeProxy.isUsed()) info = await this.hooks.beforeProxy.promise(info);
     const hasBody = !['GET', 'HEAD'].includes(info.method);
     const body = opts.body ?? (hasBody ? (req as unknown as Readable) : undefined);
     const abort = new AbortController();
@@ -171,9 +172,11 @@ export class HttpService {
     } finally {
       const durationMs = performance.now() - started;
       this.metrics?.observeUpstream(u.service, status, durationMs);
-      this.hooks.afterProxy.promise(info, { status, durationMs, ...(errorText ? { error: errorText } : {}) }).catch((err) =>
-        this.log.warn('afterProxy tap failed', { error: (err as Error).message }),
-      );
+      if (this.hooks.afterProxy.isUsed()) {
+        this.hooks.afterProxy.promise(info, { status, durationMs, ...(errorText ? { error: errorText } : {}) }).catch((err) =>
+          this.log.warn('afterProxy tap failed', { error: (err as Error).message }),
+        );
+      }
     }
   }
 
