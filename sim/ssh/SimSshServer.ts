@@ -19,6 +19,8 @@ export interface SimSshServerOptions {
   password?: string;
   user?: string;
   port?: number;
+  /** Listen address (default 127.0.0.1; a network-namespace test binds the namespace's own address). */
+  bind?: string;
 }
 
 interface ProcEntry { pid: number; command: string; startedAt: string; child: ChildProcess }
@@ -132,7 +134,7 @@ export class SimSshServer {
       const done = () => { this.clients.delete(sock); sock.destroy(); up.destroy(); };
       sock.on('error', done); up.on('error', done); sock.on('close', done); up.on('close', done);
     });
-    await new Promise<void>((r) => this.gate!.listen(this.o.port ?? 0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => this.gate!.listen(this.o.port ?? 0, this.o.bind ?? '127.0.0.1', () => r()));
     this.port = (this.gate.address() as { port: number }).port;
     return this.port;
   }
