@@ -212,3 +212,31 @@ describe('vLLM swap across a restart of Spark Control', () => {
     }
   }, 60_000);
 });
+
+describe('vLLM swap events', () => {
+  it('posts vllm.swap.* events to configured webhook URLs (with a timeout; a dead hook does not stop the swap)', async () => {
+    const { createServer } = await import('node:http');
+    const got: Array<{ event: string; modelId?: string }> = [];
+    const hook = createServer((req, res) => { let s = ''; req.on('data', (d) => (s += d)).on('end', () => { got.push(JSON.parse(s)); res.end('ok'); }); });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(hook.address() as { port: number }).port}/swap-hook`;
+    const kk = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, webhooks: [url, 'http://127.0.0.1:9/dead'] } } } });
+    try {
+      writeFileSync(join(kk.sim!.hostRoot('spark-1'), 'state/vllm-sim.json'), JSON.stringify({ loadMs: 300 }));
+      const job = await (await kk.fetch('/api/swap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"qwen3-4b-instruct"}' })).json();
+      expect((await kk.app.services.jobs.wait(job.id)).state).toBe('succeeded');
+      const end = Date.now() + 3000;
+      while (!got.some((g) => g.event === 'vllm.swap.active') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      const events = got.map((g) => g.event);
+      expect(events[0]).toBe('vllm.swap.started');
+      expect(events).toContain('vllm.swap.phase');
+      expect(events.at(-1)).toBe('vllm.swap.active');
+      expect(got.at(-1)!.modelId).toBe('qwen3-4b-instruct');
+      const bad = await kk.fetch('/api/config/plugins/vllm', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webhooks: ['file:///etc/passwd'] }) });
+      expect(bad.status).toBe(400);
+    } finally {
+      await kk.stop();
+      hook.close();
+    }
+  });
+});

@@ -66,13 +66,17 @@ export class SwapController {
     return this.upstream().hostId!;
   }
 
+  /** Per-URL delivery chains: each webhook receives events in the order they happened. */
+  private readonly hookChains = new Map<string, Promise<void>>();
+
   private emit(type: string, data: Record<string, unknown>) {
     const payload = { ...data, at: new Date().toISOString() };
     this.ctx.events.emit(`vllm.swap.${type}`, payload);
     for (const url of this.ctx.config.get().webhooks) {
       const u = new URL(url);
-      this.ctx.http.request({ service: 'webhook', baseUrl: u.origin }, u.pathname + u.search, { method: 'POST', json: { event: `vllm.swap.${type}`, ...payload }, timeoutMs: 5000 })
-        .then((r) => r.body.resume(), (e) => this.ctx.log.warn('swap webhook failed', { host: u.host, error: (e as Error).message }));
+      const send = () => this.ctx.http.request({ service: 'webhook', baseUrl: u.origin }, u.pathname + u.search, { method: 'POST', json: { event: `vllm.swap.${type}`, ...payload }, timeoutMs: 5000 })
+        .then((r) => { r.body.resume(); }, (e) => this.ctx.log.warn('swap webhook failed', { host: u.host, error: (e as Error).message }));
+      this.hookChains.set(url, (this.hookChains.get(url) ?? Promise.resolve()).then(send));
     }
   }
 
@@ -90,7 +94,6 @@ export class SwapController {
       run: (job) => this.run(job, model),
     });
     this.runningJob = snap.id;
-    this.emit('started', { jobId: snap.id, modelId: model.id });
     void this.persist();
     void this.ctx.jobs.wait(snap.id).then(async (s) => {
       this.runningJob = undefined;
@@ -125,6 +128,7 @@ export class SwapController {
     const cfg = this.ctx.config.get();
     const port = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: cfg.port }).port;
     let launched = false;
+    this.emit('started', { jobId: job.id, modelId: model.id });
     try {
       // preflight: the model is there, and nobody vetoes.
       this.phase(job, 'preflight');
