@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import { createTestKernel, type TestKernel } from '../core/src/testing/createTestKernel.js';
 import type { SimCluster } from './cluster.js';
+import { generateUsableKeyPair } from '../core/src/services/ssh/keyPair.js';
 
 let k: TestKernel;
 let cluster: SimCluster;
@@ -63,7 +64,7 @@ describe('simulated cluster', () => {
 
   it('refuses a key it does not know', async () => {
     const host = k.app.services.topology.host('spark-1')!;
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateUsableKeyPair();
     const err = await new Promise<Error>((resolve) => {
       const c = new ssh2.Client();
       c.on('error', resolve).on('ready', () => { c.end(); resolve(new Error('accepted')); });

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { generateUsableKeyPair } from '../../core/src/services/ssh/keyPair.js';
 
 const { Server, utils } = ssh2;
 
@@ -42,10 +43,7 @@ export class SimSshServer {
     mkdirSync(join(o.root, 'state'), { recursive: true });
     // The host key is kept in the fake root so a restart presents the same key (host-key pinning sees no change).
     const keyFile = join(o.root, '.sim_host_key');
-    if (!existsSync(keyFile)) {
-      const kp = utils.generateKeyPairSync('ed25519');
-      writeFileSync(keyFile, JSON.stringify(kp), { mode: 0o600 });
-    }
+    if (!existsSync(keyFile)) writeFileSync(keyFile, JSON.stringify(generateUsableKeyPair()), { mode: 0o600 });
     const kp = JSON.parse(readFileSync(keyFile, 'utf8')) as { private: string; public: string };
     this.hostPrivateKey = kp.private;
     this.hostPublicKey = kp.public;
