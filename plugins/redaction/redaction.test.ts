@@ -159,3 +159,38 @@ describe('/scrub and /rehydrate', () => {
     expect(logs.join('\n')).not.toContain('Secretperson');
   });
 });
+
+describe('LLM NER (third tier) through the vLLM endpoint', () => {
+  it('adds names the rules miss when the model answers, and still fails closed when it does not', async () => {
+    const { createServer } = await import('node:http');
+    let mode: 'good' | 'garbage' = 'good';
+    const llm = createServer((req, res) => {
+      let s = '';
+      req.on('data', (d) => (s += d)).on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (req.url === '/v1/models') return res.end(JSON.stringify({ data: [{ id: 'local-ner' }] }));
+        const content = mode === 'good' ? JSON.stringify([{ text: 'madonna louise', type: 'PERSON' }, { text: 'blue harbor', type: 'LOCATION' }]) : 'Sure! Here are the names: none';
+        res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+      });
+    });
+    await new Promise<void>((r) => llm.listen(0, '127.0.0.1', () => r()));
+    const port = (llm.address() as { port: number }).port;
+    const kk = await createTestKernel({ plugins: ['redaction'], simulate: false, config: { hosts: [{ id: 'spark-1', name: 'S1', address: '127.0.0.1' }], services: { vllm: { hostId: 'spark-1', port } } } });
+    try {
+      const scrub = (ner: string) => kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'yesterday madonna louise sailed to blue harbor.' }], ner }) });
+      const rules = await (await scrub('rules_only')).json();
+      expect(rules.items[0].scrubbed_text).toContain('madonna louise'); // lower-case names: the rules alone miss them
+      const withLlm = await (await scrub('qwen')).json();
+      expect(withLlm.items[0].scrubbed_text).toBe('yesterday [PERSON_1] sailed to [LOCATION_1].');
+      mode = 'garbage';
+      const closed = await scrub('qwen');
+      expect(closed.status).toBe(422);
+      expect(await closed.json()).toEqual({ error: 'ner_unavailable' });
+      const auto = await (await scrub('auto')).json();
+      expect(auto.items[0].scrubbed_text).toContain('madonna louise'); // auto falls back to the rules when the model fails
+    } finally {
+      await kk.stop();
+      llm.close();
+    }
+  });
+});

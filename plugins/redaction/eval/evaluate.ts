@@ -1,4 +1,4 @@
-import { detectTier1, detectTier2, resolveOverlaps } from '../src/detect.js';
+import { detectTier1, detectTier2, resolveOverlaps, type DetectOptions } from '../src/detect.js';
 import type { Sample } from './corpus.js';
 
 /** Connector words inside names ("Kub, Nader and Ziemann") that carry no identity on their own. */
@@ -9,12 +9,12 @@ export interface Scores { precision: number; recall: number; f2: number; perKind
 /** Leak-oriented scoring: an entity is caught when every letter and digit of its identifying words is inside some
  *  detected span (of any kind — a name redacted as an org does not leak). Precision counts detected spans that touch
  *  no true entity as false positives. */
-export function evaluate(samples: Sample[]): Scores {
+export function evaluate(samples: Sample[], o: DetectOptions = {}): Scores {
   let tp = 0, fn = 0, fpSpans = 0, tpSpans = 0;
   const per: Record<string, { hit: number; n: number }> = {};
   let t1hit = 0, t1n = 0;
   for (const s of samples) {
-    const spans = resolveOverlaps([...detectTier1(s.text), ...detectTier2(s.text)]);
+    const spans = resolveOverlaps([...detectTier1(s.text, o), ...detectTier2(s.text, o)]);
     const covered = new Uint8Array(s.text.length);
     for (const sp of spans) covered.fill(1, sp.start, sp.end);
     for (const e of s.entities) {

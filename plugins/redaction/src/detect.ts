@@ -12,6 +12,10 @@ export interface Span {
   key?: string;
 }
 
+/** Libraries that can be switched off, to measure what each one contributes (`npm run eval:redaction`). */
+export type DetectorLibrary = 'libphonenumber' | 'ibantools' | 'validator' | 'phone-pattern' | 'iban-mod97';
+export interface DetectOptions { without?: ReadonlySet<DetectorLibrary> }
+
 export const TIER1_KINDS = ['CARD', 'IBAN', 'SSN', 'ROUTING', 'ACCOUNT', 'CRYPTO', 'SECRET', 'PASSWORD'] as const;
 
 const digits = (s: string) => s.replace(/\D/g, '');
@@ -61,11 +65,14 @@ function* regexSpans(text: string, re: RegExp, kind: string, tier: 1 | 2, accept
 }
 
 /** Tier 1: values that must never leave, whatever the context. Checksums keep false positives down. */
-export function detectTier1(text: string): Span[] {
+export function detectTier1(text: string, o: DetectOptions = {}): Span[] {
   const out: Span[] = [];
   out.push(...regexSpans(text, /\b(?:\d[ -]?){12,18}\d\b/g, 'CARD', 1, (m) => luhn(digits(m[0])) && digits(m[0]).length >= 13 && digits(m[0]).length <= 19));
   // ibantools also checks each country's BBAN layout; a value that only passes mod-97 is still somebody's account.
-  out.push(...regexSpans(text, /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g, 'IBAN', 1, (m) => { const e = electronicFormatIBAN(m[0]) ?? ''; return isValidIBAN(e) || ibanMod97(e); }));
+  out.push(...regexSpans(text, /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g, 'IBAN', 1, (m) => {
+    const e = electronicFormatIBAN(m[0]) ?? '';
+    return (!o.without?.has('ibantools') && isValidIBAN(e)) || (!o.without?.has('iban-mod97') && ibanMod97(e));
+  }));
   out.push(...regexSpans(text, /\b(\d{3})-(\d{2})-(\d{4})\b/g, 'SSN', 1, (m) => validSsn(m[1] + m[2] + m[3])));
   out.push(...regexSpans(text, /\b(?:SSN|social security(?: number)?|SIN|national (?:id|insurance)(?: number)?)\s*(?:#|no\.?|number)?\s*[:=]?\s*([A-Z]{0,2}\d[\d -]{6,12}\d[A-Z]?)\b/gi, 'SSN', 1, () => true, 1));
   out.push(...regexSpans(text, /\b(?:routing|ABA|RTN)(?:\s*(?:number|no\.?|#))?\s*[:=]?\s*(\d{9})\b/gi, 'ROUTING', 1, (m) => abaChecksum(m[1]), 1));
@@ -132,15 +139,16 @@ function capitalisedRuns(text: string): Array<{ start: number; end: number; word
 
 /** Tier 2: identities replaced by numbered placeholders. Rules only (no model): checksums and libraries for
  *  structured values, capitalisation and cue words for names, organisations and places. */
-export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketAmounts?: boolean } = {}): Span[] {
+export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketAmounts?: boolean } & DetectOptions = {}): Span[] {
   const out: Span[] = [];
-  for (const m of regexSpans(text, /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, 'EMAIL', 2, (x) => validator.isEmail(x[0]))) out.push({ ...m, key: m.key!.toLowerCase() });
-  for (const p of findPhoneNumbersInText(text, { defaultCountry: 'US', extended: false } as never) as Array<{ startsAt: number; endsAt: number; number: { number: string } }>) {
+  const use = (lib: DetectorLibrary) => !opts.without?.has(lib);
+  for (const m of regexSpans(text, /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, 'EMAIL', 2, (x) => !use('validator') || validator.isEmail(x[0]))) out.push({ ...m, key: m.key!.toLowerCase() });
+  for (const p of (use('libphonenumber') ? findPhoneNumbersInText(text, { defaultCountry: 'US', extended: false } as never) : []) as Array<{ startsAt: number; endsAt: number; number: { number: string } }>) {
     out.push({ start: p.startsAt, end: p.endsAt, kind: 'PHONE', tier: 2, key: p.number.number });
   }
   // Phone-like digit groups libphonenumber rejects (fictional 555 numbers, extensions) are still someone's number.
-  out.push(...regexSpans(text, /(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)|\d{2,4})[\s.-]\d{3,4}[\s.-]\d{3,4}(?:\s*(?:x|ext\.?)\s*\d{1,6})?\b/g, 'PHONE', 2, (m) => digits(m[0]).length >= 9 && digits(m[0]).length <= 16));
-  out.push(...regexSpans(text, /\b(?:\d{1,3}\.){3}\d{1,3}\b/g, 'IP', 2, (m) => validator.isIP(m[0])));
+  if (use('phone-pattern')) out.push(...regexSpans(text, /(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)|\d{2,4})[\s.-]\d{3,4}[\s.-]\d{3,4}(?:\s*(?:x|ext\.?)\s*\d{1,6})?\b/g, 'PHONE', 2, (m) => digits(m[0]).length >= 9 && digits(m[0]).length <= 16));
+  out.push(...regexSpans(text, /\b(?:\d{1,3}\.){3}\d{1,3}\b/g, 'IP', 2, (m) => !use('validator') || validator.isIP(m[0])));
   out.push(...regexSpans(text, new RegExp(`\\b\\d{1,6}[A-Za-z]?(?:\\s+[A-Z][A-Za-z'.-]*){1,4}\\s+(?:${STREET})\\.?(?:,?\\s+(?:Apt\\.?|Suite|Unit|#)\\s*[A-Za-z0-9-]+)?`, 'g'), 'LOCATION', 2));
   out.push(...regexSpans(text, /\b(?:Apt\.?|Suite|Unit)\s+\d+[A-Z]?\b/g, 'LOCATION', 2));
   out.push(...regexSpans(text, /\b\d{5}(?:-\d{4})?\b/g, 'LOCATION', 2, (m) => /\b[A-Z]{2}\s*$/.test(text.slice(Math.max(0, m.index - 6), m.index)) || /,\s*$/.test(text.slice(Math.max(0, m.index - 3), m.index))));
