@@ -41,6 +41,26 @@ for (let i = 0; i < 200; i++) {
   await post(`${Q}/collections/direct/points/query`, { prefetch: [{ query: e.data[0].embedding, using: 'dense', limit: 50 }, { query: e.data[0].sparse, using: 'sparse', limit: 50 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
   lat.direct.push(performance.now() - s);
 }
+// The official client on the same query path, to weigh it against the kernel's HTTP layer the plugin uses.
+const { QdrantClient } = await import('@qdrant/js-client-rest');
+const qc = new QdrantClient({ url: Q, checkCompatibility: false, timeout: 15_000 });
+const clientLat: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const q = `${words[i % words.length]} code E-${1000 + i}`;
+  const e = await post(`${E}/v1/embeddings`, { input: [q], output: ['dense', 'sparse'] });
+  const s = performance.now();
+  await qc.query('direct', { prefetch: [{ query: e.data[0].embedding, using: 'dense', limit: 50 }, { query: e.data[0].sparse, using: 'sparse', limit: 50 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
+  clientLat.push(performance.now() - s);
+}
+const rawLat: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const q = `${words[i % words.length]} code E-${1000 + i}`;
+  const e = await post(`${E}/v1/embeddings`, { input: [q], output: ['dense', 'sparse'] });
+  const s = performance.now();
+  await post(`${Q}/collections/direct/points/query`, { prefetch: [{ query: e.data[0].embedding, using: 'dense', limit: 50 }, { query: e.data[0].sparse, using: 'sparse', limit: 50 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
+  rawLat.push(performance.now() - s);
+}
+console.log(`Qdrant query only: @qdrant/js-client-rest p50 ${pct(clientLat, 50).toFixed(2)} ms / p99 ${pct(clientLat, 99).toFixed(2)} ms; plain REST p50 ${pct(rawLat, 50).toFixed(2)} ms / p99 ${pct(rawLat, 99).toFixed(2)} ms`);
 console.table([
   { path: 'plugin', 'ingest items/s': Math.round(viaPlugin), 'search p50 ms': +pct(lat.plugin, 50).toFixed(2), 'search p99 ms': +pct(lat.plugin, 99).toFixed(2) },
   { path: 'direct', 'ingest items/s': Math.round(direct), 'search p50 ms': +pct(lat.direct, 50).toFixed(2), 'search p99 ms': +pct(lat.direct, 99).toFixed(2) },
