@@ -8,11 +8,22 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
 let upstream: Server;
 let upstreamUrl = '';
 const seen = { sseClosedEarly: 0, uploadBytes: 0, headers: {} as Record<string, unknown> };
+const lockstep = { release: () => {}, waiting: Promise.resolve() };
 
 beforeAll(async () => {
   upstream = createServer((req, res) => {
     seen.headers = req.headers;
-    if (req.url?.startsWith('/sse')) {
+    if (req.url?.startsWith('/lockstep')) {
+      // Sends chunk i+1 only after the client has read chunk i: a buffering proxy would deadlock here.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const next = () => {
+        if (i === 5) { res.end('data: [DONE]\n\n'); return; }
+        res.write(`data: ${JSON.stringify({ i })}\n\n`);
+        lockstep.waiting = new Promise<void>((r) => (lockstep.release = r)).then(() => { i++; next(); });
+      };
+      next();
+    } else if (req.url?.startsWith('/sse')) {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       let i = 0;
       const t = setInterval(() => {
@@ -57,24 +68,22 @@ afterAll(async () => { await k?.stop(); });
 
 describe('HTTP proxy', () => {
   it('passes SSE chunks through one by one as the upstream sends them (no buffering)', async () => {
-    const res = await fetch(`${k.url}/pxv1/sse`);
+    const res = await fetch(`${k.url}/pxv1/lockstep`);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
-    const arrivals: number[] = [];
     const dec = new TextDecoder();
     let text = '';
+    const seenIds: number[] = [];
+    // Each read must see chunk i before the upstream writes chunk i+1; a proxy that held chunks back would stall
+    // here until its upstream timeout instead.
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      const chunk = dec.decode(value);
-      text += chunk;
-      for (const _ of chunk.matchAll(/^data: \{/gm)) arrivals.push(Date.now());
+      text += dec.decode(value);
+      for (const m of text.matchAll(/^data: \{"i":(\d+)\}/gm)) if (!seenIds.includes(+m[1])) { seenIds.push(+m[1]); lockstep.release(); }
     }
     expect(text).toContain('[DONE]');
-    expect(arrivals.length).toBe(5);
-    // Chunks were produced 100 ms apart; if the proxy buffered, they would arrive together.
-    const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]);
-    expect(Math.min(...gaps)).toBeGreaterThan(40);
+    expect(seenIds).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('aborts the upstream request when the client disconnects', async () => {
