@@ -52,6 +52,21 @@ describe('vLLM catalog', () => {
     expect(existsSync(join(k.dataDir, 'plugins-data/vllm/models.json'))).toBe(false);
   });
 
+  it('serves the catalog at /api/models too (add, validate, remove) and says in plain words that no model runs', async () => {
+    const json = { 'content-type': 'application/json' };
+    const bad = await k.fetch('/api/models', { method: 'POST', headers: json, body: JSON.stringify({ id: 'short', name: 'S', servedName: 's', localPath: 'relative/dir' }) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors.map((e: { field: string }) => e.field)).toContain('localPath');
+    const ok = await k.fetch('/api/models', { method: 'POST', headers: json, body: JSON.stringify({ id: 'short', name: 'Short path', servedName: 's', repo: 'org/short' }) });
+    expect(ok.status).toBe(201);
+    expect((await (await api('/models')).json()).models.map((m: { id: string }) => m.id)).toContain('short');
+    expect((await k.fetch('/api/models/short', { method: 'DELETE' })).status).toBe(200);
+    expect((await (await k.fetch('/api/models')).json()).models.map((m: { id: string }) => m.id)).not.toContain('short');
+    const health = await (await k.fetch('/api/plugins/vllm/health')).json();
+    expect((await (await k.fetch('/api/swap')).json()).active).toBeFalsy(); // nothing swapped yet in this file
+    expect(health.checks[0]).toMatchObject({ status: 'down', detail: expect.stringMatching(/no model is running/) });
+  });
+
   it('skips an invalid stored override with a warning and loads the rest', async () => {
     const lines: string[] = [];
     const kk = await createTestKernel({ plugins: ['vllm'], simulate: false, logLevel: 'warn', logSink: (l) => lines.push(l) });

@@ -63,29 +63,34 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   }
 
   const r = ctx.routes;
-  r.add({ method: 'GET', path: '/models', summary: 'Catalog with state and source' }, () => ({
-    active: swap.active, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf' })),
-  }));
-  r.add({ method: 'POST', path: '/models', body: z.unknown(), summary: 'Add a model (validated before anything is stored)' }, async (c) => {
-    const entry = parseEntry(c.body);
-    if (catalog.some((m) => m.id === entry.id)) throw validationError([{ field: 'id', message: `a model with id ${entry.id} already exists` }]);
-    await saveUser([...userEntries(), entry]);
-    c.status(201);
-    return entry;
-  });
-  r.add({ method: 'PUT', path: '/models/:id', params: idParams, body: z.unknown(), summary: 'Replace a model entry' }, async (c) => {
-    const entry = parseEntry({ ...(c.body as object), id: c.params.id });
-    await saveUser([...userEntries().filter((m) => m.id !== entry.id), entry]);
-    return entry;
-  });
-  r.add({ method: 'DELETE', path: '/models/:id', params: idParams, summary: 'Remove a user-added model from the catalog' }, async (c) => {
-    const m = catalog.find((x) => x.id === c.params.id);
-    if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
-    if (m.source !== 'user') throw new SparkError('VLLM_BUILTIN_MODEL', 'built-in catalog entries cannot be removed', { status: 409 });
-    if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'this model is active or loading', { status: 409 });
-    await saveUser(userEntries().filter((x) => x.id !== m.id));
-    return { removed: m.id };
-  });
+  // The catalog answers under the plugin prefix and at the short /api/models path automation scripts use.
+  const modelRoutes = (router: typeof r, base: string) => {
+    router.add({ method: 'GET', path: base, summary: 'Catalog with state and source' }, () => ({
+      active: swap.active, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf' })),
+    }));
+    router.add({ method: 'POST', path: base, body: z.unknown(), summary: 'Add a model (validated before anything is stored)' }, async (c) => {
+      const entry = parseEntry(c.body);
+      if (catalog.some((m) => m.id === entry.id)) throw validationError([{ field: 'id', message: `a model with id ${entry.id} already exists` }]);
+      await saveUser([...userEntries(), entry]);
+      c.status(201);
+      return entry;
+    });
+    router.add({ method: 'PUT', path: `${base}/:id`, params: idParams, body: z.unknown(), summary: 'Replace a model entry' }, async (c) => {
+      const entry = parseEntry({ ...(c.body as object), id: c.params.id });
+      await saveUser([...userEntries().filter((m) => m.id !== entry.id), entry]);
+      return entry;
+    });
+    router.add({ method: 'DELETE', path: `${base}/:id`, params: idParams, summary: 'Remove a user-added model from the catalog' }, async (c) => {
+      const m = catalog.find((x) => x.id === c.params.id);
+      if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+      if (m.source !== 'user') throw new SparkError('VLLM_BUILTIN_MODEL', 'built-in catalog entries cannot be removed', { status: 409 });
+      if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'this model is active or loading', { status: 409 });
+      await saveUser(userEntries().filter((x) => x.id !== m.id));
+      return { removed: m.id };
+    });
+  };
+  modelRoutes(r, '/models');
+  modelRoutes(ctx.publicRoutes('/api/models'), '');
   r.add({ method: 'GET', path: '/disk', summary: 'Size on disk of every model and free space' }, () => disk());
   r.add({ method: 'DELETE', path: '/models/:id/cache', params: idParams, summary: 'Delete a downloaded Hugging Face model from the cache' }, async (c) => {
     const m = catalog.find((x) => x.id === c.params.id);
@@ -139,7 +144,14 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     name: 'vllm', service: 'vllm', intervalMs: 15_000, timeoutMs: 3000,
     check: async (signal) => {
       if (swap.running) return { status: 'degraded', detail: `swap running (${swap.lastJob?.phase ?? ''})` };
-      const res = await ctx.http.request(swap.upstream(), '/health', { timeoutMs: 2500, signal });
+      let res;
+      try {
+        res = await ctx.http.request(swap.upstream(), '/health', { timeoutMs: 2500, signal });
+      } catch (e) {
+        // Nothing was started by us: say so in plain words rather than a socket error code.
+        if (!swap.active) return { status: 'down', detail: 'no model is running; pick one in the catalog and press Swap' };
+        throw e;
+      }
       res.body.resume();
       return res.status === 200 ? { status: 'up', detail: swap.active?.servedName } : { status: 'down', detail: `health ${res.status}` };
     },
