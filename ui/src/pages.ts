@@ -24,7 +24,7 @@ export class SparkDashboard extends LitElement {
   private reloadTimer?: ReturnType<typeof setTimeout>;
 
   static styles = [pageStyles, css`
-    .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: var(--spark-gap); align-items: start; }
+    .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: var(--spark-gap); align-items: start; grid-auto-flow: row dense; }
     spark-tile-frame { grid-column: span var(--cols, 1); }
     @media (max-width: 720px) { .grid { grid-template-columns: 1fr; } spark-tile-frame { grid-column: span 1; } }
   `];

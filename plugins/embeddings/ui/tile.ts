@@ -1,6 +1,19 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
+/** A few short documents so a new owner can see hybrid search work before ingesting anything of their own. */
+const SAMPLE_COLLECTION = 'spark-samples';
+const SAMPLES = [
+  'The DGX Spark has 128 GB of unified memory shared by the GB10 CPU and GPU.',
+  'vLLM serves one large model at a time; a swap stops the container and launches another.',
+  'Parakeet transcribes speech to text; Sortformer tells who spoke when, up to four speakers.',
+  'Kokoro turns text into speech at 24 kHz; voices can be mixed like af_bella(2)+af_sky(1).',
+  'Qdrant stores dense and sparse vectors; hybrid search fuses both rankings with RRF.',
+  'The redaction gateway replaces names and emails with placeholders before text reaches a cloud model.',
+  'WireGuard links the Sparks to the home network; the cluster tile shows a VPN badge.',
+  'bge-m3 produces 1024-dimensional dense vectors and sparse lexical weights for every text.',
+];
+
 interface Hit { id: string; doc_id: string | null; score: number; rerank_score?: number; payload?: { text?: string } }
 
 /** Collections with point counts, and a search box showing fused (hybrid) results with timings. */
@@ -41,6 +54,14 @@ export class EmbeddingsTile extends LitElement {
     } catch (e) { this.error = (e as Error).message; }
   }
 
+  private async loadSamples() {
+    try {
+      await this.api!.json(`/api/collections/${SAMPLE_COLLECTION}`, { method: 'PUT', jsonBody: {} });
+      await this.api!.json(`/api/collections/${SAMPLE_COLLECTION}/points`, { method: 'POST', jsonBody: { items: SAMPLES.map((text, i) => ({ id: `sample-${i + 1}`, text, payload: { source: 'spark-control-samples' } })) } });
+      await this.load();
+    } catch (e) { this.error = (e as Error).message; }
+  }
+
   private async search(ev: Event) {
     ev.preventDefault();
     const f = new FormData(ev.target as HTMLFormElement);
@@ -55,7 +76,7 @@ export class EmbeddingsTile extends LitElement {
   render() {
     return html`
       <div class="muted">${this.health?.map((h) => html`<span><span class="dot ${h.status === 'up' ? 'up' : ''}"></span>${h.name} </span>`)}</div>
-      <ul>${this.collections.length ? this.collections.map((c) => html`<li><b>${c.name}</b> <span class="muted">${c.points ?? '?'} points</span></li>`) : html`<li class="muted">No collections yet.</li>`}</ul>
+      <ul>${this.collections.length ? this.collections.map((c) => html`<li><b>${c.name}</b> <span class="muted">${c.points ?? '?'} points</span></li>`) : html`<li class="muted">No collections yet. <button @click=${() => this.loadSamples()}>Load sample documents</button></li>`}</ul>
       ${this.collections.length ? html`<form class="row" @submit=${this.search}>
         <select name="collection" aria-label="Collection">${this.collections.map((c) => html`<option>${c.name}</option>`)}</select>
         <input name="q" placeholder="Search (hybrid: dense + sparse, RRF)" aria-label="Search query" required><button>Search</button></form>` : nothing}

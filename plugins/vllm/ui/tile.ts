@@ -33,8 +33,8 @@ export class VllmTile extends LitElement {
 
   static styles = css`
     :host { display: block; font-family: var(--spark-font); color: var(--spark-text); }
-    .active { display: flex; gap: 12px; flex-wrap: wrap; align-items: baseline; margin-bottom: 10px; }
-    .active b { font-size: 1.05rem; }
+    .current { display: flex; gap: 12px; flex-wrap: wrap; align-items: baseline; margin-bottom: 10px; }
+    .current b { font-size: 1.05rem; }
     .stats { display: flex; gap: 14px; flex-wrap: wrap; color: var(--spark-muted); font-size: 0.85rem; }
     .stats span b { color: var(--spark-text); }
     input, button { font: inherit; font-size: 0.88rem; }
@@ -173,7 +173,7 @@ export class VllmTile extends LitElement {
     const activeModel = this.models.find((m) => m.id === this.active?.modelId);
     const mt = this.metrics;
     return html`
-      <div class="active">
+      <div class="current">
         ${this.active ? html`<b data-testid="active">${activeModel?.name ?? this.active.servedName}</b><span class="muted">as <code>${this.active.servedName}</code> for ${elapsed(this.active.since)}</span>`
           : html`<b>No model active</b>`}
         ${mt ? html`<div class="stats"><span>running <b>${mt.running ?? '–'}</b></span><span>waiting <b>${mt.waiting ?? '–'}</b></span><span>KV cache <b>${mt.kvCachePct ?? '–'}%</b></span><span>tokens/s <b>${mt.tokensPerSecond ?? '–'}</b></span></div>` : nothing}
