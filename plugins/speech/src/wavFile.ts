@@ -1,0 +1,96 @@
+import { open } from 'node:fs/promises';
+
+/** Layout of a RIFF/WAVE file on disk, read with positional reads so a 200 MB upload is never loaded. */
+export interface WavInfo {
+  rate: number;
+  channels: number;
+  bitsPerSample: number;
+  blockAlign: number;
+  dataOffset: number;
+  dataBytes: number;
+  duration: number;
+  /** Metadata chunks before the audio (LIST, cue…), carried into derived files so nothing the sender attached is lost. */
+  extras: Array<{ id: string; data: Buffer }>;
+}
+
+export type WavRead = { ok: true; info: WavInfo } | { ok: false; reason: string };
+
+const EXTRA_LIMIT = 1 << 20;
+// Streaming writers (sox to a pipe, ffmpeg -f wav -) cannot seek back to fill in sizes and leave one of these.
+const UNKNOWN_SIZES = new Set([0, 0xffffffff]);
+
+/** Reads the header of a PCM WAV file. Anything we cannot slice sample-exactly (compressed, float, 8/24-bit, cut
+ *  short) comes back as a reason the caller can show, never as an exception. */
+export async function readWavInfo(path: string): Promise<WavRead> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(12);
+    await fh.read(head, 0, 12, 0);
+    if (size < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') return { ok: false, reason: 'is not a WAV file (no RIFF/WAVE header)' };
+    let p = 12;
+    let fmt: Buffer | undefined;
+    const extras: WavInfo['extras'] = [];
+    let extraBytes = 0;
+    const hdr = Buffer.alloc(8);
+    while (p + 8 <= size) {
+      await fh.read(hdr, 0, 8, p);
+      const id = hdr.toString('ascii', 0, 4);
+      const len = hdr.readUInt32LE(4);
+      if (id === 'data') {
+        if (!fmt) return { ok: false, reason: 'has audio data before its format chunk' };
+        const available = size - (p + 8);
+        const dataBytes = UNKNOWN_SIZES.has(len) ? available : len;
+        if (dataBytes > available) return { ok: false, reason: `is truncated (header promises ${dataBytes} bytes of audio, ${available} are there)` };
+        return describe(fmt, p + 8, dataBytes, extras);
+      }
+      if (p + 8 + len > size) return { ok: false, reason: `is truncated inside its "${id.replace(/[^\x20-\x7e]/g, '?')}" chunk` };
+      if (id === 'fmt ') {
+        fmt = Buffer.alloc(Math.min(len, 64));
+        await fh.read(fmt, 0, fmt.length, p + 8);
+      } else if (id !== 'fact' && id !== 'bext' && extraBytes + len <= EXTRA_LIMIT) {
+        const data = Buffer.alloc(len);
+        await fh.read(data, 0, len, p + 8);
+        extras.push({ id, data });
+        extraBytes += len;
+      }
+      p += 8 + len + (len % 2);
+    }
+    return { ok: false, reason: 'has no audio data chunk' };
+  } finally {
+    await fh.close();
+  }
+}
+
+function describe(fmt: Buffer, dataOffset: number, dataBytes: number, extras: WavInfo['extras']): WavRead {
+  if (fmt.length < 16) return { ok: false, reason: 'has a malformed format chunk' };
+  const tag = fmt.readUInt16LE(0);
+  const channels = fmt.readUInt16LE(2);
+  const rate = fmt.readUInt32LE(4);
+  const blockAlign = fmt.readUInt16LE(12);
+  const bitsPerSample = fmt.readUInt16LE(14);
+  // WAVE_FORMAT_EXTENSIBLE names the real encoding in the first two bytes of its sub-format GUID.
+  const pcm = tag === 1 || (tag === 0xfffe && fmt.length >= 26 && fmt.readUInt16LE(24) === 1);
+  if (!pcm) return { ok: false, reason: `is not PCM (format tag 0x${tag.toString(16)}); send 16-bit PCM WAV` };
+  if (bitsPerSample !== 16) return { ok: false, reason: `has ${bitsPerSample}-bit samples; send 16-bit PCM WAV` };
+  if (channels < 1 || channels > 8 || blockAlign !== channels * 2 || rate < 1000 || rate > 384_000) return { ok: false, reason: 'has an inconsistent format chunk' };
+  const usable = dataBytes - (dataBytes % blockAlign);
+  return { ok: true, info: { rate, channels, bitsPerSample, blockAlign, dataOffset, dataBytes: usable, duration: usable / blockAlign / rate, extras } };
+}
+
+/** Header for a 16-bit PCM file; `extras` are written before the audio, each padded to an even length. */
+export function wavHeader(rate: number, channels: number, dataBytes: number, extras: WavInfo['extras'] = []): Buffer {
+  const fmt = Buffer.alloc(24);
+  fmt.write('fmt ', 0); fmt.writeUInt32LE(16, 4); fmt.writeUInt16LE(1, 8); fmt.writeUInt16LE(channels, 10);
+  fmt.writeUInt32LE(rate, 12); fmt.writeUInt32LE(rate * channels * 2, 16); fmt.writeUInt16LE(channels * 2, 20); fmt.writeUInt16LE(16, 22);
+  const parts: Buffer[] = [fmt];
+  for (const e of extras) {
+    const h = Buffer.alloc(8); h.write(e.id, 0, 'ascii'); h.writeUInt32LE(e.data.length, 4);
+    parts.push(h, e.data, Buffer.alloc(e.data.length % 2));
+  }
+  const dh = Buffer.alloc(8); dh.write('data', 0); dh.writeUInt32LE(dataBytes, 4);
+  parts.push(dh);
+  const body = Buffer.concat(parts);
+  const riff = Buffer.alloc(12); riff.write('RIFF', 0); riff.writeUInt32LE(body.length + 4 + dataBytes + (dataBytes % 2), 4); riff.write('WAVE', 8);
+  return Buffer.concat([riff, body]);
+}
