@@ -125,6 +125,27 @@ describe('vLLM swap against the simulated Spark 1', () => {
     knobs({ loadMs: 600 });
   });
 
+  it('lets a running chat finish before the swap stops the model, then records the measured load time and vLLM version', async () => {
+    knobs({ loadMs: 600, tokenDelayMs: 60 });
+    const client = new OpenAI({ baseURL: `${k.url}/v1`, apiKey: 'unused' });
+    // The fake model echoes the prompt: 30 words at 60 ms a token keep the stream open for about 2 s.
+    const prompt = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
+    const stream = await client.chat.completions.create({ model: 'qwen3-4b', messages: [{ role: 'user', content: prompt }], max_tokens: 64, stream: true });
+    const reading = (async () => { let t = ''; let finish = ''; for await (const ch of stream) { t += ch.choices[0]?.delta?.content ?? ''; finish ||= ch.choices[0]?.finish_reason ?? ''; } return { t, finish }; })();
+    await new Promise((r) => setTimeout(r, 150));
+    const job = await swapTo('qwen3-4b-instruct');
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    // The chat was not cut: it ran to its own end although the swap started while it streamed.
+    const chat = await reading;
+    expect(chat.finish).toBe('stop');
+    expect(chat.t).toContain('w29');
+    expect(job.logTail.join('\n')).toMatch(/waiting up to 30 s for 1 request\(s\) in flight[\s\S]*requests in flight finished[\s\S]*previous model stopped/);
+    const listed = (await (await api('/models')).json()).models.find((m: { id: string }) => m.id === 'qwen3-4b-instruct');
+    expect(listed.lastLoadSeconds).toEqual(expect.any(Number));
+    expect((await (await api('/swap')).json()).active).toMatchObject({ modelId: 'qwen3-4b-instruct', vllmVersion: '0.12.0' });
+    knobs({ loadMs: 600 });
+  });
+
   it('refuses a second swap while one runs (409) and answers /v1 with 503 + Retry-After meanwhile; cancel works', async () => {
     knobs({ loadMs: 60_000 });
     const first = await (await postJson('/swap', { model: 'gpt-oss-20b' })).json();
@@ -198,6 +219,28 @@ describe('vLLM swap against the simulated Spark 1', () => {
     const m = await (await api('/metrics')).json();
     expect(m).toMatchObject({ running: 0, waiting: 0 });
     expect(m.kvCachePct).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('vLLM model lost without a swap', () => {
+  it('notices the served container vanished, reports it in plain words and an event, and does not restart it', async () => {
+    expect((await swapTo('qwen3-4b-instruct')).state).toBe('succeeded');
+    const events: string[] = [];
+    const off = k.app.services.events.on('vllm.model.', (e) => events.push(e.type));
+    // The container dies under us (OOM kill, docker rm by hand): the simulator's docker state loses it.
+    rmSync(join(root, 'state/containers/vllm_node.json'));
+    const launchesBefore = calls().length;
+    const entry = await k.app.services.health.runNow('vllm', 'vllm');
+    expect(entry).toMatchObject({ status: 'down', detail: expect.stringMatching(/qwen3-4b stopped without a swap \(container absent\).*not restarted automatically/) });
+    const s = await (await api('/swap')).json();
+    expect(s.active).toBeNull();
+    expect(s.lost).toMatchObject({ modelId: 'qwen3-4b-instruct', container: 'absent' });
+    expect(events).toEqual(['vllm.model.lost']);
+    // A second failing check neither re-announces nor relaunches.
+    await k.app.services.health.runNow('vllm', 'vllm');
+    expect(events).toEqual(['vllm.model.lost']);
+    expect(calls().length).toBe(launchesBefore);
+    off();
   });
 });
 

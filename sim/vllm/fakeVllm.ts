@@ -81,7 +81,8 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node'): Pr
     if (!announced.has(key)) {
       announced.add(key);
       counters = { prompt: 0, generation: 0, running: 0 };
-      appendFileSync(logFile, 'INFO Starting vLLM API server on http://0.0.0.0:8888\nINFO Application startup complete.\n');
+      const p = words.indexOf('--port');
+      appendFileSync(logFile, `INFO Starting vLLM API server on http://0.0.0.0:${p > 0 ? words[p + 1] : 8000}\nINFO Application startup complete.\n`);
     }
     return { model, servedName, readyAt, containerFile, logFile };
   };
@@ -98,6 +99,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node'): Pr
     if (s === undefined || s === 'loading') { req.socket.destroy(); return; } // nothing listening yet
     const url = req.url ?? '/';
     if (url === '/health') { res.writeHead(200); res.end(); return; }
+    if (url === '/version') return json(res, 200, { version: '0.12.0' });
     if (url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: s.servedName, object: 'model', created: Math.floor(s.readyAt / 1000), owned_by: 'vllm', root: s.model, parent: null, max_model_len: 32768 }] });
     if (url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });

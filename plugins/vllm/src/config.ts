@@ -14,6 +14,8 @@ export const vllmConfigSchema = z.object({
   memoryFloorPct: z.number().min(0).max(100).default(70),
   memorySettleTimeoutSec: z.number().int().min(0).max(3600).default(180),
   stopTimeoutSec: z.number().int().min(5).max(600).default(90),
+  /** Before stopping the old model, give requests in flight this long to finish (new ones already get 503). */
+  drainTimeoutSec: z.number().int().min(0).max(600).default(30),
   /** How often readiness is checked (≤ 2 s keeps "ready → active" under one poll). */
   readinessPollMs: z.number().int().min(100).max(2000).default(1000),
   /** Called with every vllm.swap.* event (POST JSON, 5 s timeout). */

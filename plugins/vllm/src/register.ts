@@ -7,6 +7,7 @@ import { SparkError, sh, validationError, type PluginContext } from '../../../co
 import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 import { createSwapHooks, vllmSwapPoint } from './hooks.js';
+import { InflightRequests } from './inflight.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
 import { SwapController } from './swap.js';
 
@@ -19,7 +20,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   ctx.provide(vllmSwapPoint, hooks);
   const userFile = overridesPath(ctx.dataDir);
   let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
-  const swap = new SwapController(ctx, hooks, () => catalog);
+  const inflight = new InflightRequests();
+  const swap = new SwapController(ctx, hooks, () => catalog, inflight);
   let lastMetrics: { at: number; tokens: number | null } | undefined;
 
   const userEntries = () => catalog.filter((m) => m.source === 'user').map(({ source: _s, ...m }) => m);
@@ -66,7 +68,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   // The catalog answers under the plugin prefix and at the short /api/models path automation scripts use.
   const modelRoutes = (router: typeof r, base: string) => {
     router.add({ method: 'GET', path: base, summary: 'Catalog with state and source' }, () => ({
-      active: swap.active, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf' })),
+      active: swap.active, lost: swap.lost, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf', lastLoadSeconds: swap.lastLoadSeconds(m.id) ?? null })),
     }));
     router.add({ method: 'POST', path: base, body: z.unknown(), summary: 'Add a model (validated before anything is stored)' }, async (c) => {
       const entry = parseEntry(c.body);
@@ -108,7 +110,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   });
 
   const swapRoutes = (router: typeof r, base: string) => {
-    router.add({ method: 'GET', path: base, summary: 'Current or last swap job' }, () => ({ running: swap.running, active: swap.active, job: swap.lastJob }));
+    router.add({ method: 'GET', path: base, summary: 'Current or last swap job' }, () => ({ running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob }));
     router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time)' }, (c) => {
       c.status(202);
       return swap.start(c.body.model);
@@ -137,6 +139,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       const j = swap.lastJob;
       throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });
     }
+    inflight.track(c.res);
     return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai' });
   }
 
@@ -148,8 +151,10 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       try {
         res = await ctx.http.request(swap.upstream(), '/health', { timeoutMs: 2500, signal });
       } catch (e) {
+        const lost = await swap.noticeUnreachable().catch(() => undefined);
+        if (lost) return { status: 'down', detail: `${lost.servedName} stopped without a swap (container ${lost.container}); it is not restarted automatically — press Swap to start it again` };
         // Nothing was started by us: say so in plain words rather than a socket error code.
-        if (!swap.active) return { status: 'down', detail: 'no model is running; pick one in the catalog and press Swap' };
+        if (!swap.active) return { status: 'down', detail: swap.lost ? `${swap.lost.servedName} stopped without a swap at ${swap.lost.at}; press Swap to start a model` : 'no model is running; pick one in the catalog and press Swap' };
         throw e;
       }
       res.body.resume();

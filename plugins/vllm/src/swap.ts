@@ -8,11 +8,28 @@ import type { VllmConfig } from './config.js';
 import { containerExistsCommand, launchCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand } from './launch.js';
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
+import type { InflightRequests } from './inflight.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
-export interface ActiveModel { modelId: string; servedName: string; since: string }
-interface Persisted { active: ActiveModel | null; job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
+export interface ActiveModel { modelId: string; servedName: string; since: string; vllmVersion?: string }
+/** A served model whose container went away without a swap (crash, OOM kill, stopped by hand). */
+export interface LostModel { modelId: string; servedName: string; at: string; container: string }
+interface Persisted {
+  active: ActiveModel | null;
+  /** Measured launch → answering time of the last successful load of each model, for the swap confirmation. */
+  loads?: Record<string, { seconds: number; at: string }>;
+  lost?: LostModel | null;
+  job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
+
+/** How long launch and readiness ride out a lost SSH session (sshd restarted, a link blip) while the model keeps
+ *  loading on the Spark. Without it, one dropped session failed a minutes-long load and left the container running
+ *  behind a "failed" job (found by tests/reliability/sshd-restart-swap.test.ts). Past this the swap fails naming the
+ *  phase and the host; the job's own timeout and cancel still apply throughout. */
+const SSH_OUTAGE_TOLERANCE_MS = 60_000;
+const TRANSIENT_SSH = new Set(['SPK_SSH_UNREACHABLE', 'SPK_SSH_TIMEOUT', 'SPK_SSH_EXEC']);
+/** A channel that closed without an exit status: the session dropped mid-command, the command's outcome is unknown. */
+const sessionLost = (r: { code: number | null; signal?: string }) => r.code === null && !r.signal;
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
   if (signal.aborted) return reject(signal.reason);
@@ -27,7 +44,7 @@ export class SwapController {
   private runningJob?: string;
   private readonly file: string;
 
-  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[]) {
+  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests) {
     this.file = join(ctx.dataDir, 'swap.json');
     if (existsSync(this.file)) {
       try { this.state = JSON.parse(readFileSync(this.file, 'utf8')); } catch { this.state = { active: null, job: null }; }
@@ -35,6 +52,8 @@ export class SwapController {
   }
 
   get active(): ActiveModel | null { return this.state.active; }
+  get lost(): LostModel | null { return this.state.lost ?? null; }
+  lastLoadSeconds(modelId: string): number | undefined { return this.state.loads?.[modelId]?.seconds; }
   get running(): boolean { return !!this.runningJob; }
   get lastJob(): Persisted['job'] { return this.runningJob ? this.snapshotOf(this.runningJob) : this.state.job; }
 
@@ -117,6 +136,35 @@ export class SwapController {
     return this.ctx.ssh.exec(this.hostId(), cmd, { timeoutMs, signal: job.signal });
   }
 
+  /** exec that waits out a lost SSH session (bounded by SSH_OUTAGE_TOLERANCE_MS), for phases where the Spark keeps
+   *  working on its own (launch dispatch, readiness). Other errors and cancellation pass straight through. */
+  private async sshRidingOut(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000) {
+    let since: number | undefined;
+    for (;;) {
+      let why: string;
+      try {
+        const r = await this.ssh(job, cmd, timeoutMs);
+        if (!sessionLost(r)) {
+          if (since !== undefined) job.log(`SSH to ${this.hostId()} is back after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+          return r;
+        }
+        why = 'the session closed without an exit status';
+      } catch (e) {
+        if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
+        why = (e as Error).message;
+      }
+      const phase = this.ctx.jobs.get(job.id)?.phase ?? '?';
+      if (since === undefined) {
+        since = Date.now();
+        job.log(`SSH to ${this.hostId()} lost during phase ${phase} (${why}); retrying while the model keeps loading on the Spark`);
+      }
+      if (Date.now() - since > SSH_OUTAGE_TOLERANCE_MS) {
+        throw new SparkError('VLLM_SSH_LOST', `lost SSH to ${this.hostId()} during phase ${phase} for more than ${SSH_OUTAGE_TOLERANCE_MS / 1000} s (${why})`, { status: 503, details: { host: this.hostId(), phase } });
+      }
+      await sleep(1000, job.signal);
+    }
+  }
+
   private phase(job: JobHandle, name: string) {
     job.phase(name);
     job.progress(SWAP_PHASES.indexOf(name) / (SWAP_PHASES.length - 1));
@@ -143,8 +191,14 @@ export class SwapController {
       const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });
       if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
 
-      // stop: the launcher's stop exits 0 at once; the --rm container disappears asynchronously, so wait for it.
+      // stop: let running chats finish first (bounded), then the launcher's stop, which exits 0 at once; the --rm
+      // container disappears asynchronously, so wait for it.
       this.phase(job, 'stop');
+      if (this.inflight.size) {
+        job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${this.inflight.size} request(s) in flight to finish`);
+        const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
+        job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
+      }
       await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
       this.state.active = null;
       const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
@@ -171,15 +225,29 @@ export class SwapController {
 
       // launch: dispatched detached; exit 0 means dispatched, not ready.
       this.phase(job, 'launch');
-      const l = await this.ssh(job, launchCommand(cfg, model, port), 120_000);
+      let l = await this.ssh(job, launchCommand(cfg, model, port), 120_000).catch((e) => {
+        if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
+        return { stdout: '', stderr: '', code: null, durationMs: 0 };
+      });
+      if (sessionLost(l)) {
+        // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
+        // launch again only if it was not (the launcher skips `docker run` when the container already runs).
+        launched = true; // a container may exist now: a failure from here on stops it
+        job.log(`SSH to ${this.hostId()} dropped while the launcher ran; checking what was dispatched`);
+        const alive = (await this.sshRidingOut(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
+        l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.sshRidingOut(job, launchCommand(cfg, model, port), 120_000);
+      }
       for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
       if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
       launched = true;
+      const launchedAt = Date.now();
 
       await this.waitReady(job, model);
       this.phase(job, 'active');
-      const active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString() };
+      const active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal) };
       this.state.active = active;
+      this.state.lost = null;
+      this.state.loads = { ...this.state.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
       await this.persist();
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: true }).catch(() => {});
       return active;
@@ -190,8 +258,12 @@ export class SwapController {
       if (launched) {
         const tail = await this.ctx.ssh.exec(this.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
         if (tail) this.appendLog(job, tail.stdout);
-        await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
-        job.log('stopped the failed/cancelled container');
+        const stopped = await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).then(() => true, (se) => {
+          // Say so instead of claiming it stopped (SSH may be down right now); the next swap's stop phase removes it.
+          job.log(`could not stop the container on ${this.hostId()} (${(se as Error).message}); the next swap stops it`);
+          return false;
+        });
+        if (stopped) job.log('stopped the failed/cancelled container');
       }
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
       throw e;
@@ -223,9 +295,9 @@ export class SwapController {
         const tail = await this.ssh(job, logTailCommand(cfg, 80)).catch(() => undefined);
         if (tail) this.appendLog(job, tail.stdout);
       }
-      const alive = (await this.ssh(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
+      const alive = (await this.sshRidingOut(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
       if (!alive) {
-        const tail = await this.ssh(job, logTailCommand(cfg, 300));
+        const tail = await this.sshRidingOut(job, logTailCommand(cfg, 300));
         this.appendLog(job, tail.stdout);
         const sig = classifyFailure(tail.stdout);
         throw new SparkError(sig?.code ?? 'VLLM_PROCESS_DIED', sig?.message ?? 'vllm serve is no longer running in the container; see the log lines', { status: 502 });
@@ -252,6 +324,26 @@ export class SwapController {
     }
   }
 
+  private vllmVersion(signal: AbortSignal): Promise<string | undefined> {
+    return this.ctx.http.fetchJson(this.upstream(), '/version', z.object({ version: z.string().max(64) }), { timeoutMs: 3000, signal }).then((v) => v.version, () => undefined);
+  }
+
+  /** The health check could not reach the served model. If its container is gone, the model did not stop through a
+   *  swap (crash, OOM kill, stopped by hand): record and announce it once. Never restarted blindly — the owner decides. */
+  async noticeUnreachable(): Promise<LostModel | undefined> {
+    const active = this.state.active;
+    if (!active || this.runningJob) return undefined;
+    const st = (await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(this.ctx.config.get()), { timeoutMs: 10_000 })).stdout.trim();
+    if (st === 'running' || this.state.active !== active || this.runningJob) return undefined;
+    const lost = { modelId: active.modelId, servedName: active.servedName, at: new Date().toISOString(), container: st };
+    this.state.active = null;
+    this.state.lost = lost;
+    await this.persist();
+    this.ctx.log.warn('the served model stopped without a swap', { modelId: lost.modelId, container: st });
+    this.ctx.events.emit('vllm.model.lost', lost);
+    return lost;
+  }
+
   /** One streamed completion with max_tokens 1: resolves true on the first data chunk with text. */
   private async canary(up: UpstreamRef, servedName: string, signal: AbortSignal): Promise<boolean> {
     const r = await this.ctx.http.request(up, '/v1/completions', { method: 'POST', json: { model: servedName, prompt: 'Hello', max_tokens: 1, stream: true }, timeoutMs: 30_000, signal });
@@ -276,6 +368,9 @@ export class SwapController {
     const interrupted = { ...j, state: 'failed' as const, endedAt: new Date().toISOString(), error: { code: 'VLLM_SWAP_INTERRUPTED', message: `Spark Control restarted during the swap (phase ${j.phase ?? '?'}).`, phase: j.phase } };
     if (!model || exists !== 'running' || !['launch', 'process', 'health', 'models', 'completion'].includes(j.phase ?? '')) {
       this.state.job = interrupted;
+      // Killed between the stop of the old model and the next persist, swap.json still names the old model as
+      // active although its container is gone: don't keep claiming it (found by tests/reliability/kill-during-swap).
+      if (exists !== undefined && exists !== 'running') this.state.active = null;
       await this.persist();
       this.emit('failed', { jobId: j.id, modelId: j.modelId, phase: j.phase, error: interrupted.error });
       return;

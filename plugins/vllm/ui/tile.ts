@@ -1,25 +1,25 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
-interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; expectedLoadMinutes: number; state: string; kind: 'hf' | 'local'; source: string }
+interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; expectedLoadMinutes: number; lastLoadSeconds: number | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
 interface Metrics { running: number | null; waiting: number | null; kvCachePct: number | null; tokensPerSecond: number | null }
 
 const PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
-const elapsed = (from: string, to?: string) => {
-  const s = Math.round(((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000);
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-};
+const fmtDuration = (s: number) => (s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`);
+const elapsed = (from: string, to?: string) => fmtDuration(Math.round(((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000));
 
 /** vLLM tile: active model + live metrics, catalog with search and badges, swap with progress/log/cancel, add local model. */
 export class VllmTile extends LitElement {
   static properties = {
-    api: { attribute: false }, models: { state: true }, active: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
+    api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
     filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true },
   };
   api?: SparkTileApi;
   models: Model[] = [];
-  active: { modelId: string; servedName: string; since: string } | null = null;
+  active: { modelId: string; servedName: string; since: string; vllmVersion?: string } | null = null;
+  /** The served model's container went away without a swap. */
+  lost: { modelId: string; servedName: string; at: string; container: string } | null = null;
   job: Job | null = null;
   running = false;
   metrics?: Metrics;
@@ -73,6 +73,7 @@ export class VllmTile extends LitElement {
     this.timers.push(setInterval(() => { this.tick++; if (this.active) void this.loadMetrics(); }, 5000));
     if (this.api) {
       this.offs.push(this.api.subscribe('vllm.swap.', () => void this.load()));
+      this.offs.push(this.api.subscribe('vllm.model.lost', () => void this.load()));
       this.offs.push(this.api.subscribe('job.update', (e) => {
         const j = e.data as Job & { kind: string };
         if (j.kind === 'vllm.swap') { this.job = { ...j, modelId: String(j.meta?.modelId ?? '') }; this.running = !j.endedAt; }
@@ -88,9 +89,10 @@ export class VllmTile extends LitElement {
 
   private async load() {
     try {
-      const [m, s] = await Promise.all([this.api!.json<{ models: Model[]; active: VllmTile['active'] }>('/models'), this.api!.json<{ running: boolean; job: Job | null; active: VllmTile['active'] }>('/swap')]);
+      const [m, s] = await Promise.all([this.api!.json<{ models: Model[]; active: VllmTile['active'] }>('/models'), this.api!.json<{ running: boolean; job: Job | null; active: VllmTile['active']; lost: VllmTile['lost'] }>('/swap')]);
       this.models = m.models;
       this.active = s.active;
+      this.lost = s.lost;
       this.job = s.job;
       this.running = s.running;
       if (this.active) void this.loadMetrics();
@@ -103,7 +105,8 @@ export class VllmTile extends LitElement {
   }
 
   private async swap(m: Model) {
-    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now. Loading takes about ${m.expectedLoadMinutes} min; the OpenAI API answers 503 until it is ready.`)) return;
+    const took = m.lastLoadSeconds !== null ? ` (last time it took ${fmtDuration(m.lastLoadSeconds)})` : '';
+    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.`)) return;
     try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
   }
 
@@ -174,8 +177,8 @@ export class VllmTile extends LitElement {
     const mt = this.metrics;
     return html`
       <div class="current">
-        ${this.active ? html`<b data-testid="active">${activeModel?.name ?? this.active.servedName}</b><span class="muted">as <code>${this.active.servedName}</code> for ${elapsed(this.active.since)}</span>`
-          : html`<b>No model active</b>`}
+        ${this.active ? html`<b data-testid="active">${activeModel?.name ?? this.active.servedName}</b><span class="muted">as <code>${this.active.servedName}</code> for ${elapsed(this.active.since)}${this.active.vllmVersion ? ` · vLLM ${this.active.vllmVersion}` : ''}</span>`
+          : html`<b>No model active</b>${this.lost ? html`<span class="err" data-testid="lost">${this.lost.servedName} stopped without a swap at ${new Date(this.lost.at).toLocaleTimeString()} (container ${this.lost.container}). It is not restarted automatically: press Swap to start it again.</span>` : nothing}`}
         ${mt ? html`<div class="stats"><span>running <b>${mt.running ?? '–'}</b></span><span>waiting <b>${mt.waiting ?? '–'}</b></span><span>KV cache <b>${mt.kvCachePct ?? '–'}%</b></span><span>tokens/s <b>${mt.tokensPerSecond ?? '–'}</b></span></div>` : nothing}
       </div>
       ${this.progress()}
@@ -183,7 +186,7 @@ export class VllmTile extends LitElement {
         <button @click=${() => { this.adding = true; }}>+ Add local model</button></div>
       <ul>${list.map((m) => html`<li data-model=${m.id}>
         <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}
-          <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min</div></div>
+          <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min${m.lastLoadSeconds !== null ? html` <span title="measured on the last successful load">(last ${fmtDuration(m.lastLoadSeconds)})</span>` : nothing}</div></div>
         <div class="row"><button class="primary" ?disabled=${this.running || m.state === 'active'} @click=${() => this.swap(m)}>${m.state === 'active' ? 'Active' : 'Swap'}</button></div>
       </li>`)}</ul>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
