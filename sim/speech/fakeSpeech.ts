@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import busboy from 'busboy';
-import { pcmWav, truthOf, wavDuration, type TruthWord } from './wav.js';
+import { fingerprint, heardWords } from './hearing.js';
+import { pcmWav, wavDuration, type TruthWord } from './wav.js';
 
 const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -49,7 +50,8 @@ function asrTokens(truth: TruthWord[]) {
 }
 
 /** Speaker turns as Sortformer would give them: contiguous runs, arrival-ordered labels, boundaries jittered a little,
- *  at most 4 speakers (a 5th is silently merged into the 4th, as the real model does). */
+ *  at most 4 speakers (a 5th is silently merged into the 4th, as the real model does). `voice` is the simulated
+ *  person behind each label (for the fingerprints). */
 function turns(truth: TruthWord[]) {
   const order: string[] = [];
   const out: Array<{ start: number; end: number; speaker: string }> = [];
@@ -58,16 +60,17 @@ function turns(truth: TruthWord[]) {
     const idx = Math.min(order.indexOf(w.speaker), 3);
     const speaker = `speaker_${idx}`;
     const last = out[out.length - 1];
-    if (last && last.speaker === speaker && w.start - last.end < 0.8) last.end = w.end;
+    if (last && last.speaker === speaker && w.start - last.end < 0.8) last.end = Math.max(last.end, w.end);
     else out.push({ start: w.start, end: w.end, speaker });
   }
-  return out.map((t, i) => ({ start: Math.max(0, t.start + (i % 2 ? 0.06 : -0.04)), end: t.end + (i % 2 ? -0.05 : 0.07), speaker: t.speaker }));
+  const jittered = out.map((t, i) => ({ start: Math.max(0, t.start + (i % 2 ? 0.06 : -0.04)), end: t.end + (i % 2 ? -0.05 : 0.07), speaker: t.speaker }));
+  return { turns: jittered, voice: new Map(order.slice(0, 4).map((s, i) => [`speaker_${i}`, s])) };
 }
 
 /** Fake parakeet ASR + Sortformer service. One request at a time, like the GPU service: an overlapping request gets
  *  503 + Retry-After. `maxInFlight` counts what the upstream saw (tests assert it never exceeds 1). */
 export function startFakeParakeet(opts: { processingMs?: number } = {}) {
-  const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0 };
+  const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0, diarized: [] as Array<{ endpoint: string; offset: number; duration: number; speakers: number }> };
   const server = createServer(async (req, res) => {
     const url = req.url ?? '/';
     if (url === '/health') return send(res, 200, { status: 'ok' });
@@ -85,18 +88,21 @@ export function startFakeParakeet(opts: { processingMs?: number } = {}) {
       if (!duration) return send(res, 422, { detail: 'could not decode audio' });
       await new Promise((r) => setTimeout(r, opts.processingMs ?? 50));
       if (closed) return;
-      const truth = truthOf(wav);
+      const heard = heardWords(wav, duration);
       if (url === '/v1/audio/transcriptions') {
-        const words = asrTokens(truth);
-        return send(res, 200, { task: 'transcribe', language: 'en', duration, text: truth.map((w) => w.word).join(' '), words, segments: [] });
+        const words = asrTokens(heard.asr);
+        return send(res, 200, { task: 'transcribe', language: 'en', duration, text: heard.asr.map((w) => w.word).join(' '), words, segments: [] });
       }
       if (url === '/v1/audio/diarize' || url === '/v1/audio/diarize-chunk') {
-        const t = turns(truth);
-        const speakers = [...new Set(t.map((x) => x.speaker))];
+        const t = turns(heard.diarizer);
+        const speakers = [...new Set(t.turns.map((x) => x.speaker))];
+        const label = (s: string) => s.replace('speaker_', 'Speaker_');
+        state.diarized.push({ endpoint: url, offset: heard.offset, duration, speakers: speakers.length });
+        if (state.diarized.length > 50) state.diarized.shift();
         return send(res, 200, {
-          duration, speakers_detected: speakers.length, segments: t.map((x) => ({ start_s: x.start, end_s: x.end, speaker: x.speaker.replace('speaker_', 'Speaker_') })),
-          fingerprints: Object.fromEntries(speakers.map((s, i) => [s.replace('speaker_', 'Speaker_'), Array.from({ length: 192 }, (_, k) => Math.cos((i + 1) * (k + 1)))])),
-          models: { diarization: 'nvidia/diar_sortformer_4spk-v1' },
+          duration, speakers_detected: speakers.length, segments: t.turns.map((x) => ({ start_s: x.start, end_s: x.end, speaker: label(x.speaker) })),
+          fingerprints: Object.fromEntries(speakers.map((s) => [label(s), fingerprint(t.voice.get(s)!, heard.offset)])),
+          models: { diarization: 'nvidia/diar_sortformer_4spk-v1', embedding: 'nvidia/speakerverification_en_titanet_large' },
         });
       }
       send(res, 404, { detail: 'Not Found' });

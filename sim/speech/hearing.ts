@@ -37,17 +37,29 @@ function rms(pcm: Float64Array, rate: number, start: number, end: number): numbe
   return Math.sqrt(s / (b - a));
 }
 
-/** RMS over the part of `w` where no other word is spoken (all of it when there is no such part). */
-function ownLevel(w: TruthWord, all: TruthWord[], pcm: Float64Array, rate: number): number {
+/** RMS over the part of `w` where no other word is spoken, with that part's length. */
+function exclusiveLevel(w: TruthWord, all: TruthWord[], pcm: Float64Array, rate: number): { len: number; level: number } {
   const others = all.filter((o) => o !== w && o.end > w.start && o.start < w.end);
-  if (!others.length) return rms(pcm, rate, w.start, w.end);
-  let best = { len: 0, level: rms(pcm, rate, w.start, w.end) };
+  if (!others.length) return { len: w.end - w.start, level: rms(pcm, rate, w.start, w.end) };
+  let best = { len: 0, level: 0 };
   const edges = [w.start, w.end, ...others.flatMap((o) => [o.start, o.end])].filter((t) => t >= w.start && t <= w.end).sort((a, b) => a - b);
   for (let i = 0; i + 1 < edges.length; i++) {
     const a = edges[i], b = edges[i + 1];
     if (b - a > best.len && !others.some((o) => o.start < b && o.end > a)) best = { len: b - a, level: rms(pcm, rate, a, b) };
   }
-  return best.level;
+  return best;
+}
+
+/** How loud a word's own voice is in this stream. Where it is drowned out by someone else for most of its length,
+ *  the same speaker's clearly measurable words nearby stand in (a voice keeps its level within an utterance). */
+function ownLevels(words: TruthWord[], pcm: Float64Array, rate: number): number[] {
+  const ex = words.map((w) => exclusiveLevel(w, words, pcm, rate));
+  const reliable = ex.map((e, i) => e.len >= 0.1 && e.len >= 0.3 * (words[i].end - words[i].start));
+  return words.map((w, i) => {
+    if (reliable[i]) return ex[i].level;
+    const near = words.map((o, j) => ({ o, j })).filter(({ o, j }) => reliable[j] && o.speaker === w.speaker && Math.abs(o.start - w.start) < 5).map(({ j }) => ex[j].level).sort((a, b) => a - b);
+    return near.length ? near[Math.floor(near.length / 2)] : rms(pcm, rate, w.start, w.end);
+  });
 }
 
 export function heardWords(wav: Buffer, duration: number): { asr: HeardWord[]; diarizer: HeardWord[]; offset: number } {
@@ -60,7 +72,8 @@ export function heardWords(wav: Buffer, duration: number): { asr: HeardWord[]; d
     .map((w) => ({ ...w, start: Math.max(0, w.start), end: Math.min(duration, w.end) }));
   const audio = monoPcm(chunks);
   if (!audio) return { asr: placed.map((w) => ({ ...w, level: Infinity })), diarizer: placed.map((w) => ({ ...w, level: Infinity })), offset };
-  const levelled = placed.map((w) => ({ ...w, level: ownLevel(w, placed, audio.pcm, audio.rate) }));
+  const levels = ownLevels(placed, audio.pcm, audio.rate);
+  const levelled = placed.map((w, i) => ({ ...w, level: levels[i] }));
   const asr = levelled.filter((w) => w.level >= ASR_FLOOR && !levelled.some((o) => o !== w && o.end > w.start && o.start < w.end && w.level < o.level * MASK_RATIO));
   const loudest = Math.max(0, ...asr.map((w) => (Number.isFinite(w.level) ? w.level : 0)));
   const diarizer = asr.filter((w) => w.level >= loudest * MASK_RATIO);
