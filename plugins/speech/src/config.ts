@@ -13,5 +13,22 @@ export const speechConfigSchema = z.object({
   cancelCooldownMs: z.number().int().min(0).max(60_000).default(1500),
   /** A new block starts on a speaker change or a pause longer than this. */
   blockGapSec: z.number().min(0.1).max(30).default(1.5),
+  /** Stereo calls (`channel_mode=dual`): one channel is the local microphone, the other the far end. */
+  dualChannel: z.object({
+    localChannel: z.enum(['left', 'right']).default('left'),
+    /** Speaker name for every word of the local channel. */
+    localLabel: z.string().trim().min(1).max(40).regex(/^[\p{L}\p{N} _.-]+$/u, 'letters, digits, spaces, _ . -').default('local'),
+    /** A word counts as a bleed copy only if its twin on the other channel covers at least this share of it… */
+    bleedMinOverlapPct: z.number().min(1).max(100).default(50),
+    /** …and the other channel is at least this much louder over the word. */
+    bleedLouderDb: z.number().min(0.5).max(60).default(6),
+  }).prefault({}),
+  /** Audio longer than `chunkSec` is diarized in overlapping chunks whose speakers are linked by voice fingerprint. */
+  longAudio: z.object({
+    chunkSec: z.number().min(5).max(3600).default(300),
+    overlapSec: z.number().min(0).max(600).default(15),
+    /** Cosine similarity at which two chunk speakers are taken to be one person (the predecessor used 0.7). */
+    clusterThreshold: z.number().min(0).max(1).default(0.7),
+  }).prefault({}).refine((v) => v.overlapSec * 2 < v.chunkSec, { message: 'overlapSec must be less than half of chunkSec', path: ['overlapSec'] }),
 });
 export type SpeechConfig = z.output<typeof speechConfigSchema>;

@@ -4,13 +4,17 @@ import { z } from 'zod';
 import { SparkError, type HttpResponse, type PluginContext, type RouteContext, type UpstreamRef } from '../../../core/src/api/index.js';
 import type { SpeechConfig } from './config.js';
 import { toSrt, toVerbose, toVtt, type Segment, type Transcript } from './formats.js';
-import { assignSpeakers, joinWords, normaliseWords, toBlocks, type Turn, type Word } from './merge.js';
+import { transcribeDual, type ChannelWord } from './dualChannel.js';
+import { diarizeFile, type DiarizeOptions } from './longDiarize.js';
+import { assignSpeakers, joinWords, normaliseWords, toBlocks, type SpeakerWord, type Turn, type Word } from './merge.js';
 import { UpstreamQueue } from './queue.js';
+import { diarizeFields, parseFields, speakerFields } from './requestFields.js';
+import { smoothOverlaps } from './smoothing.js';
+import { asrAnswer, diarAnswer } from './upstreamSchemas.js';
 import { multipartFromFile, spoolUpload, streamUpload } from './upload.js';
+import { readWavInfo } from './wavFile.js';
 
 const FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
-const asrAnswer = z.object({ text: z.string().optional(), language: z.string().optional(), duration: z.number(), words: z.array(z.object({ word: z.string(), start: z.number(), end: z.number() })).default([]) });
-const diarAnswer = z.object({ duration: z.number(), speakers_detected: z.number().optional(), segments: z.array(z.object({ start_s: z.number(), end_s: z.number(), speaker: z.string() })), fingerprints: z.record(z.string(), z.array(z.number())).optional(), models: z.record(z.string(), z.string()).optional() });
 const speechBody = z.object({
   model: z.string().max(100).optional(),
   input: z.string().min(1, 'required').max(10_000),
@@ -86,16 +90,46 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
   const diarizeTurns = (d: z.output<typeof diarAnswer>): Turn[] => d.segments.map((s) => ({ start: s.start_s, end: s.end_s, speaker: s.speaker }));
   const capWarning = (n: number | undefined) => (n !== undefined && n >= 4 ? ['The diarizer separates at most 4 speakers; if more people spoke, some were merged.'] : []);
 
-  /** ASR + diarization on the same audio (spooled once), merged into speaker-labelled blocks. */
+  const tmpPath = (tag: string) => join(spool, `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}.wav`);
+  const callAsr = (path: string, filename: string, signal: AbortSignal) =>
+    parakeet.run(async () => readJson(await post('/v1/audio/transcriptions', multipartFromFile(path, filename, { model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'] }), cfg().asrTimeoutSec, signal), asrAnswer, 'parakeet'), signal);
+  const callDiarizer = (signal: AbortSignal) => (endpoint: '/v1/audio/diarize' | '/v1/audio/diarize-chunk', path: string, filename: string) =>
+    parakeet.run(async () => readJson(await post(endpoint, multipartFromFile(path, filename, {}), cfg().diarizeTimeoutSec, signal), diarAnswer, 'the diarizer'), signal);
+  const diarizeOptions = (f: { mode: DiarizeOptions['mode']; chunk_seconds?: number; overlap_seconds?: number }): DiarizeOptions => {
+    const l = cfg().longAudio;
+    const chunkSec = f.chunk_seconds ?? l.chunkSec;
+    return { mode: f.mode, chunkSec, overlapSec: Math.min(f.overlap_seconds ?? l.overlapSec, chunkSec / 3), clusterThreshold: l.clusterThreshold };
+  };
+
+  /** ASR + diarization on the same audio (spooled once), merged into speaker-labelled blocks; `channel_mode=dual`
+   *  treats a stereo file as a call with the local microphone on one channel. */
   async function transcribeWithSpeakers(c: RouteContext) {
     const file = await spoolUpload(c, maxBytes(), spool);
     try {
-      const asr = await parakeet.run(async () => readJson(await post('/v1/audio/transcriptions', multipartFromFile(file.path, file.filename, { model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'] }), cfg().asrTimeoutSec, c.signal), asrAnswer, 'parakeet'), c.signal);
-      const dia = await parakeet.run(async () => readJson(await post('/v1/audio/diarize', multipartFromFile(file.path, file.filename, {}), cfg().diarizeTimeoutSec, c.signal), diarAnswer, 'the diarizer'), c.signal);
-      const words = normaliseWords(asr.words);
-      const merged = assignSpeakers(words, diarizeTurns(dia));
-      const blocks = toBlocks(merged.words, { blockGapS: cfg().blockGapSec });
-      return { asr, dia, words, merged, blocks, fields: file.fields };
+      const f = parseFields(speakerFields, file.fields);
+      const dOpts = diarizeOptions(f);
+      const diarize = (path: string, filename: string) => diarizeFile(path, filename, dOpts, { call: callDiarizer(c.signal), tmpPath });
+      if (f.channel_mode === 'dual') {
+        const wav = await readWavInfo(file.path);
+        const bad = !wav.ok ? wav.reason : wav.info.channels !== 2 ? `has ${wav.info.channels} channel${wav.info.channels === 1 ? '' : 's'}` : undefined;
+        if (bad || !wav.ok) {
+          throw new SparkError('SPEECH_DUAL_NEEDS_STEREO', `channel_mode=dual needs a 2-channel 16-bit PCM WAV file; this file ${bad}`, { status: 400, details: { errors: [{ field: 'file', message: `${bad}; channel_mode=dual needs a stereo 16-bit PCM WAV` }] } });
+        }
+        const dc = cfg().dualChannel;
+        const localChannel = f.local_channel === undefined ? (dc.localChannel === 'left' ? 0 : 1) : f.local_channel === '0' || f.local_channel === 'left' ? 0 : 1;
+        const thresholds = { minOverlapRatio: dc.bleedMinOverlapPct / 100, louderDb: dc.bleedLouderDb };
+        const r = await transcribeDual(file.path, wav.info, { localChannel, localLabel: dc.localLabel, thresholds }, { transcribe: (p, n) => callAsr(p, n, c.signal), diarize, tmpPath });
+        return {
+          fields: f, duration: r.asr.duration, language: r.asr.language, diarization: r.diarization, unassigned: r.unassigned, smoothed: r.smoothed,
+          blocks: toBlocks(r.words, { blockGapS: cfg().blockGapSec }),
+          dual: { local_channel: localChannel === 0 ? 'left' : 'right', local_label: dc.localLabel, ...r.counts, thresholds: { min_overlap_pct: dc.bleedMinOverlapPct, louder_db: dc.bleedLouderDb } },
+        };
+      }
+      const asr = await callAsr(file.path, file.filename, c.signal);
+      const diarization = await diarize(file.path, file.filename);
+      const merged = assignSpeakers(normaliseWords(asr.words), diarization.turns);
+      const smooth = smoothOverlaps(merged.words, diarization.turns);
+      return { fields: f, duration: asr.duration, language: asr.language, diarization, unassigned: merged.unassigned, smoothed: smooth.smoothed, blocks: toBlocks(smooth.words, { blockGapS: cfg().blockGapSec }), dual: undefined };
     } finally {
       file.cleanup();
     }
@@ -139,23 +173,32 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     }
   });
 
-  audio.add({ method: 'POST', path: '/diarize', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Who spoke when (json or rttm)' }, async (c) => {
+  audio.add({ method: 'POST', path: '/diarize', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Who spoke when (json or rttm); long audio in overlapping chunks stitched by voice fingerprint' }, async (c) => {
     const t0 = performance.now();
-    let fields: Record<string, string[]> = {};
-    const d = await parakeet.run(async () => {
-      const u = streamUpload(c, maxBytes(), () => ({}));
-      const resP = post('/v1/audio/diarize', u, cfg().diarizeTimeoutSec, c.signal);
-      resP.catch(() => {});
-      fields = await u.fields;
-      return readJson(await resP, diarAnswer, 'the diarizer');
-    }, c.signal);
-    note('diarize', t0, 200);
-    const turns = diarizeTurns(d);
-    if ((fields.response_format?.[0] ?? 'json') === 'rttm') {
-      c.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      return turns.map((t) => `SPEAKER audio 1 ${t.start.toFixed(3)} ${(t.end - t.start).toFixed(3)} <NA> <NA> ${t.speaker} <NA> <NA>`).join('\n') + '\n';
+    // Spooled, not streamed: whether to chunk depends on the duration in the WAV header and on form fields that may
+    // come after the file.
+    const file = await spoolUpload(c, maxBytes(), spool);
+    let d;
+    let format: 'json' | 'rttm';
+    try {
+      const f = parseFields(diarizeFields, file.fields);
+      format = f.response_format;
+      d = await diarizeFile(file.path, file.filename, diarizeOptions(f), { call: callDiarizer(c.signal), tmpPath });
+    } catch (e) {
+      note('diarize', t0, (e as SparkError).status ?? 500);
+      throw e;
+    } finally {
+      file.cleanup();
     }
-    return { duration: d.duration, speakers_detected: d.speakers_detected ?? new Set(turns.map((t) => t.speaker)).size, segments: turns.map((t) => ({ start: t.start, end: t.end, speaker: t.speaker })), warnings: capWarning(d.speakers_detected) };
+    note('diarize', t0, 200);
+    if (format === 'rttm') {
+      c.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      return d.turns.map((t) => `SPEAKER audio 1 ${t.start.toFixed(3)} ${(t.end - t.start).toFixed(3)} <NA> <NA> ${t.speaker} <NA> <NA>`).join('\n') + '\n';
+    }
+    return {
+      duration: d.duration, model: d.model, mode: d.mode, chunks: d.chunks, speakers: d.speakers, speakers_detected: d.speakers.length,
+      segments: d.turns.map((t) => ({ start: t.start, end: t.end, speaker: t.speaker })), warnings: d.warnings,
+    };
   });
 
   ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/diarize-chunk', bodyMode: 'raw', sensitive: true, summary: 'Diarize one chunk; local labels and speaker fingerprints (existing contract)' }, async (c) => {
@@ -169,18 +212,29 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     return { duration: d.duration, segments: d.segments, speakers_detected: d.speakers_detected ?? 0, fingerprints: d.fingerprints ?? {}, models: d.models ?? {}, warnings: capWarning(d.speakers_detected) };
   });
 
-  ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract)' }, async (c) => {
+  ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract; channel_mode=dual for stereo calls)' }, async (c) => {
     const t0 = performance.now();
-    const r = await transcribeWithSpeakers(c);
+    let r;
+    try {
+      r = await transcribeWithSpeakers(c);
+    } catch (e) {
+      note('transcribe-with-speakers', t0, (e as SparkError).status ?? 500);
+      throw e;
+    }
     note('transcribe-with-speakers', t0, 200);
     const speakers = new Set(r.blocks.map((b) => b.speaker).filter((s) => s !== 'unknown'));
-    const withWords = r.fields.include_words?.[0] === 'true';
+    const withWords = r.fields.include_words === 'true';
+    const channelOf = (ws: SpeakerWord[] | undefined) => (r.dual ? ((ws?.[0] as ChannelWord | undefined)?.channel ?? null) : null);
     return {
-      duration: r.asr.duration, language: r.asr.language ?? 'en', speakers_detected: speakers.size,
-      segments: r.blocks.map((b) => ({ start_ms: b.start_ms, end_ms: b.end_ms, speaker: b.speaker, text: b.text, ...(withWords ? { words: b.words } : {}) })),
-      models: { transcription: 'nvidia/parakeet-tdt-0.6b', diarization: r.dia.models?.diarization ?? 'nvidia/diar_sortformer_4spk-v1' },
-      unassigned_words: r.merged.unassigned,
-      warnings: capWarning(r.dia.speakers_detected),
+      duration: r.duration, language: r.language ?? 'en', speakers_detected: speakers.size,
+      segments: r.blocks.map((b) => ({ start_ms: b.start_ms, end_ms: b.end_ms, speaker: b.speaker, channel: channelOf(b.words), text: b.text, ...(withWords ? { words: b.words?.map((w) => ({ word: w.word, start: w.start, end: w.end, start_ms: Math.round(w.start * 1000), end_ms: Math.round(w.end * 1000), speaker: w.speaker, ...(r.dual ? { channel: (w as ChannelWord).channel } : {}) })) } : {}) })),
+      models: { transcription: 'nvidia/parakeet-tdt-0.6b', diarization: r.diarization.model },
+      unassigned_words: r.unassigned,
+      suppressed_bleed_words: r.dual?.bleed_suppressed ?? 0,
+      merge: { algorithm: 'max_overlap', smoothing: '3-word majority on overlapped words', smoothed_words: r.smoothed, gap_split_ms: Math.round(cfg().blockGapSec * 1000), channel_mode: r.dual ? 'dual' : 'mixed' },
+      diarization: { mode: r.diarization.mode, chunks: r.diarization.chunks },
+      ...(r.dual ? { dual_channel: r.dual } : {}),
+      warnings: r.diarization.warnings,
     };
   });
 

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { SparkError } from '../../../core/src/api/index.js';
+
+/** Multipart text fields arrive as string lists; these schemas take the first value of each and say which field is
+ *  wrong in the 400 instead of silently falling back to a default. */
+const seconds = (min: number, max: number) => z.coerce.number().refine(Number.isFinite, 'must be a number').pipe(z.number().min(min).max(max));
+
+const chunking = {
+  mode: z.enum(['auto', 'single', 'chunked']).default('auto'),
+  chunk_seconds: seconds(5, 3600).optional(),
+  overlap_seconds: seconds(0, 600).optional(),
+};
+
+export const diarizeFields = z.object({ ...chunking, response_format: z.enum(['json', 'rttm']).default('json') });
+
+export const speakerFields = z.object({
+  ...chunking,
+  channel_mode: z.enum(['mixed', 'dual']).default('mixed'),
+  /** Which channel holds the local microphone: 0/left or 1/right (overrides the configured default). */
+  local_channel: z.enum(['0', '1', 'left', 'right']).optional(),
+  include_words: z.enum(['true', 'false']).default('false'),
+});
+
+export function parseFields<T extends z.ZodType>(schema: T, fields: Record<string, string[]>): z.output<T> {
+  const first = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v[0]]));
+  const r = schema.safeParse(first);
+  if (!r.success) {
+    const errors = r.error.issues.map((i) => ({ field: String(i.path[0] ?? 'body'), message: i.message }));
+    throw new SparkError('SPEECH_BAD_FIELD', `invalid form field ${errors.map((e) => `"${e.field}"`).join(', ')}: ${errors[0].message}`, { status: 400, details: { errors } });
+  }
+  const out = r.data as { chunk_seconds?: number; overlap_seconds?: number };
+  if (out.chunk_seconds !== undefined && out.overlap_seconds !== undefined && out.overlap_seconds * 2 >= out.chunk_seconds) {
+    throw new SparkError('SPEECH_BAD_FIELD', 'overlap_seconds must be less than half of chunk_seconds', { status: 400, details: { errors: [{ field: 'overlap_seconds', message: 'must be less than half of chunk_seconds' }] } });
+  }
+  return r.data;
+}
