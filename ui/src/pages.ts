@@ -5,6 +5,16 @@ import type { JsonSchema } from './schema-form.js';
 
 const EMPTY = Object.freeze({}) as Record<string, unknown>;
 
+interface PluginRow {
+  id: string; name: string; version?: string; apiVersion?: string; description?: string; source: string; state: string; reason?: string;
+  error?: { code: string; message: string }; health?: Array<{ name: string; status: string; detail?: string }>;
+}
+
+const SOURCE_LABEL: Record<string, string> = { builtin: 'built-in', dir: 'plugins folder', npm: 'npm package', inline: 'inline' };
+/** Failures a restart cannot fix (the kernel answers 409): the plugin itself has to change. */
+const NEEDS_NEW_VERSION = new Set(['SPK_PLUGIN_DUPLICATE_ID', 'SPK_PLUGIN_DEPENDENCY_CYCLE', 'SPK_PLUGIN_BAD_MANIFEST', 'SPK_PLUGIN_MISSING_DEPENDENCY', 'SPK_PLUGIN_INVALID', 'SPK_PLUGIN_LOAD_FAILED', 'SPK_PLUGIN_CONFIG_DEFAULTS']);
+const NOT_RUNNING = new Set(['failed', 'incompatible', 'config_error']);
+
 const pageStyles = css`
   :host { display: block; }
   h1 { font-size: 1.3rem; margin: 4px 0 16px; }
@@ -17,15 +27,19 @@ const pageStyles = css`
 
 /** Dashboard: the tiles of every running plugin, in a responsive grid. */
 export class SparkDashboard extends LitElement {
-  static properties = { tiles: { state: true }, error: { state: true } };
+  static properties = { tiles: { state: true }, error: { state: true }, broken: { state: true } };
   tiles: TileInfo[] = [];
   error = '';
+  /** Plugins that are not running because of a problem: named above the tiles so nobody wonders where a tile went. */
+  broken: Array<{ id: string; name: string; state: string }> = [];
   private off?: () => void;
   private reloadTimer?: ReturnType<typeof setTimeout>;
 
   static styles = [pageStyles, css`
     .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: var(--spark-gap); align-items: start; grid-auto-flow: row dense; }
     spark-tile-frame { grid-column: span var(--cols, 1); }
+    .notice { margin: 0 0 var(--spark-gap); padding: 8px 12px; border-radius: var(--spark-radius); border: 1px solid var(--spark-border); border-left: 3px solid var(--spark-err); background: var(--spark-surface); font-size: 0.9rem; }
+    .notice a { color: var(--spark-accent); }
     @media (max-width: 720px) { .grid { grid-template-columns: 1fr; } spark-tile-frame { grid-column: span 1; } }
   `];
 
@@ -46,9 +60,10 @@ export class SparkDashboard extends LitElement {
 
   private async load() {
     try {
-      const next = await apiJson<TileInfo[]>('/api/ui/tiles');
+      const [next, plugins] = await Promise.all([apiJson<TileInfo[]>('/api/ui/tiles'), apiJson<PluginRow[]>('/api/plugins').catch(() => [] as PluginRow[])]);
       const key = (l: TileInfo[]) => l.map((t) => t.tag).join();
       if (key(next) !== key(this.tiles)) this.tiles = next;
+      this.broken = plugins.filter((p) => NOT_RUNNING.has(p.state)).map(({ id, name, state }) => ({ id, name, state }));
       this.error = '';
     } catch (e) {
       this.error = (e as Error).message;
@@ -57,23 +72,25 @@ export class SparkDashboard extends LitElement {
 
   render() {
     if (this.error) return html`<p class="err">Could not load the dashboard: ${this.error}</p>`;
-    if (!this.tiles.length) return html`<p class="muted">No tiles yet — plugins are starting, or none is running. See the Plugins page.</p>`;
-    return html`<div class="grid">${this.tiles.map((t) => html`<spark-tile-frame style="--cols:${t.cols}" .tile=${t}></spark-tile-frame>`)}</div>`;
+    const notice = this.broken.length
+      ? html`<p class="notice" role="status" data-testid="broken-plugins">${this.broken.length === 1 ? '1 plugin is' : `${this.broken.length} plugins are`} not running:
+          ${this.broken.map((b, i) => html`${i ? ', ' : ''}<b>${b.name}</b> (${b.state})`)}. <a href="#/plugins">See why on the Plugins page</a>.</p>`
+      : nothing;
+    if (!this.tiles.length) return html`${notice}<p class="muted">No tiles yet — plugins are starting, or none is running. See the Plugins page.</p>`;
+    return html`${notice}<div class="grid">${this.tiles.map((t) => html`<spark-tile-frame style="--cols:${t.cols}" .tile=${t}></spark-tile-frame>`)}</div>`;
   }
 }
 customElements.define('spark-dashboard', SparkDashboard);
 
-interface PluginRow {
-  id: string; name: string; version?: string; apiVersion?: string; source: string; state: string; reason?: string;
-  error?: { code: string; message: string }; health?: Array<{ name: string; status: string; detail?: string }>;
-}
 
 /** Plugins page: every discovered plugin with source, versions, state and why it is not running. */
 export class SparkPluginsPage extends LitElement {
-  static properties = { rows: { state: true }, error: { state: true }, busy: { state: true } };
+  static properties = { rows: { state: true }, error: { state: true }, busy: { state: true }, provides: { state: true } };
   rows: PluginRow[] = [];
   error = '';
   busy = '';
+  /** The plugin API version this Spark Control provides (from /api/info). */
+  provides = '';
   private off?: () => void;
 
   static styles = [pageStyles, css`
@@ -85,6 +102,10 @@ export class SparkPluginsPage extends LitElement {
     .state.failed, .state.incompatible, .state.config_error { color: var(--spark-err); }
     .state.retrying, .state.starting, .state.registered { color: var(--spark-warn); }
     .why { color: var(--spark-muted); font-size: 0.85rem; }
+    .problem { margin-top: 6px; padding: 6px 8px; border-radius: 6px; border-left: 3px solid var(--spark-err); background: color-mix(in srgb, var(--spark-err) 8%, transparent); color: var(--spark-text); font-size: 0.86rem; max-width: 46ch; overflow-wrap: anywhere; }
+    .problem code { display: block; font-family: var(--spark-mono); font-size: 0.78rem; color: var(--spark-err); margin-bottom: 2px; }
+    .bad { color: var(--spark-err); font-weight: 600; }
+    .mono { font-family: var(--spark-mono); font-size: 0.85rem; }
     .actions { display: flex; gap: 6px; flex-wrap: wrap; }
     @media (max-width: 720px) { .hide-sm { display: none; } }
   `];
@@ -92,6 +113,7 @@ export class SparkPluginsPage extends LitElement {
   connectedCallback(): void {
     super.connectedCallback();
     void this.load();
+    void apiJson<{ apiVersion?: string }>('/api/info').then((i) => { this.provides = i.apiVersion ?? ''; }, () => {});
     this.off = events.subscribe('plugin.state', () => void this.load());
   }
 
@@ -109,22 +131,38 @@ export class SparkPluginsPage extends LitElement {
     try { await apiJson(`/api/plugins/${id}/${action}`, { method: 'POST' }); await this.load(); } catch (e) { this.error = (e as Error).message; } finally { this.busy = ''; }
   }
 
+  private api(p: PluginRow) {
+    if (p.state !== 'incompatible') return html`<span class="mono">${p.apiVersion ?? '–'}</span>`;
+    return html`<span class="mono bad">${p.apiVersion ?? '–'}</span>${this.provides ? html`<div class="why">provides ${this.provides}</div>` : nothing}`;
+  }
+
+  private why(p: PluginRow) {
+    if (p.error && NOT_RUNNING.has(p.state)) return html`<div class="problem" data-testid="why" role="note"><code>${p.error.code}</code>${p.error.message}</div>`;
+    if (p.error) return html`<div class="why" data-testid="why">${p.error.code}: ${p.error.message}</div>`;
+    return p.reason ? html`<div class="why">${p.reason}</div>` : nothing;
+  }
+
   render() {
     return html`<h1>Plugins</h1>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
       <div class="card"><table>
         <thead><tr><th>Plugin</th><th class="hide-sm">Source</th><th class="hide-sm">Version</th><th class="hide-sm">API</th><th>State</th><th></th></tr></thead>
-        <tbody>${this.rows.map((p) => html`<tr data-plugin=${p.id}>
+        <tbody>${this.rows.map((p) => {
+          const stuck = p.state === 'incompatible' || NEEDS_NEW_VERSION.has(p.error?.code ?? '');
+          const stuckTitle = stuck ? 'A restart cannot fix this: install a fixed version of the plugin, then restart Spark Control' : '';
+          return html`<tr data-plugin=${p.id}>
           <td><b>${p.name}</b><div class="why">${p.id}</div></td>
-          <td class="hide-sm">${p.source}</td><td class="hide-sm">${p.version ?? '–'}</td><td class="hide-sm">${p.apiVersion ?? '–'}</td>
-          <td><span class="state ${p.state}">${p.state}</span>
-            ${p.error ? html`<div class="why" data-testid="why">${p.error.code}: ${p.error.message}</div>` : p.reason ? html`<div class="why">${p.reason}</div>` : nothing}</td>
+          <td class="hide-sm" data-testid="source">${SOURCE_LABEL[p.source] ?? p.source}</td>
+          <td class="hide-sm" data-testid="version">${p.version ?? '–'}</td>
+          <td class="hide-sm" data-testid="api">${this.api(p)}</td>
+          <td><span class="state ${p.state}">${p.state}</span>${this.why(p)}</td>
           <td><div class="actions">
             ${p.state === 'disabled'
               ? html`<button ?disabled=${!!this.busy} @click=${() => this.act(p.id, 'enable')}>Enable</button>`
-              : html`<button ?disabled=${!!this.busy || p.state === 'incompatible'} @click=${() => this.act(p.id, 'restart')}>Restart</button>
-                     <button ?disabled=${!!this.busy || p.state === 'incompatible'} @click=${() => this.act(p.id, 'disable')}>Disable</button>`}
-          </div></td></tr>`)}</tbody>
+              : html`<button ?disabled=${!!this.busy || stuck} title=${stuckTitle} @click=${() => this.act(p.id, 'restart')}>Restart</button>
+                     <button ?disabled=${!!this.busy || stuck} title=${stuckTitle} @click=${() => this.act(p.id, 'disable')}>Disable</button>`}
+          </div></td></tr>`;
+        })}</tbody>
       </table></div>`;
   }
 }
