@@ -8,11 +8,19 @@ import type { VllmConfig } from './config.js';
 import { containerExistsCommand, launchCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand } from './launch.js';
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
+import type { InflightRequests } from './inflight.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
-export interface ActiveModel { modelId: string; servedName: string; since: string }
-interface Persisted { active: ActiveModel | null; job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
+export interface ActiveModel { modelId: string; servedName: string; since: string; vllmVersion?: string }
+/** A served model whose container went away without a swap (crash, OOM kill, stopped by hand). */
+export interface LostModel { modelId: string; servedName: string; at: string; container: string }
+interface Persisted {
+  active: ActiveModel | null;
+  /** Measured launch → answering time of the last successful load of each model, for the swap confirmation. */
+  loads?: Record<string, { seconds: number; at: string }>;
+  lost?: LostModel | null;
+  job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
 
 /** How long launch and readiness ride out a lost SSH session (sshd restarted, a link blip) while the model keeps
  *  loading on the Spark. Without it, one dropped session failed a minutes-long load and left the container running
@@ -36,7 +44,7 @@ export class SwapController {
   private runningJob?: string;
   private readonly file: string;
 
-  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[]) {
+  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests) {
     this.file = join(ctx.dataDir, 'swap.json');
     if (existsSync(this.file)) {
       try { this.state = JSON.parse(readFileSync(this.file, 'utf8')); } catch { this.state = { active: null, job: null }; }
@@ -44,6 +52,8 @@ export class SwapController {
   }
 
   get active(): ActiveModel | null { return this.state.active; }
+  get lost(): LostModel | null { return this.state.lost ?? null; }
+  lastLoadSeconds(modelId: string): number | undefined { return this.state.loads?.[modelId]?.seconds; }
   get running(): boolean { return !!this.runningJob; }
   get lastJob(): Persisted['job'] { return this.runningJob ? this.snapshotOf(this.runningJob) : this.state.job; }
 
@@ -181,8 +191,14 @@ export class SwapController {
       const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });
       if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
 
-      // stop: the launcher's stop exits 0 at once; the --rm container disappears asynchronously, so wait for it.
+      // stop: let running chats finish first (bounded), then the launcher's stop, which exits 0 at once; the --rm
+      // container disappears asynchronously, so wait for it.
       this.phase(job, 'stop');
+      if (this.inflight.size) {
+        job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${this.inflight.size} request(s) in flight to finish`);
+        const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
+        job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
+      }
       await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
       this.state.active = null;
       const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
@@ -224,11 +240,14 @@ export class SwapController {
       for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
       if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
       launched = true;
+      const launchedAt = Date.now();
 
       await this.waitReady(job, model);
       this.phase(job, 'active');
-      const active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString() };
+      const active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal) };
       this.state.active = active;
+      this.state.lost = null;
+      this.state.loads = { ...this.state.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
       await this.persist();
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: true }).catch(() => {});
       return active;
@@ -303,6 +322,26 @@ export class SwapController {
       }
       await sleep(cfg.readinessPollMs, job.signal);
     }
+  }
+
+  private vllmVersion(signal: AbortSignal): Promise<string | undefined> {
+    return this.ctx.http.fetchJson(this.upstream(), '/version', z.object({ version: z.string().max(64) }), { timeoutMs: 3000, signal }).then((v) => v.version, () => undefined);
+  }
+
+  /** The health check could not reach the served model. If its container is gone, the model did not stop through a
+   *  swap (crash, OOM kill, stopped by hand): record and announce it once. Never restarted blindly — the owner decides. */
+  async noticeUnreachable(): Promise<LostModel | undefined> {
+    const active = this.state.active;
+    if (!active || this.runningJob) return undefined;
+    const st = (await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(this.ctx.config.get()), { timeoutMs: 10_000 })).stdout.trim();
+    if (st === 'running' || this.state.active !== active || this.runningJob) return undefined;
+    const lost = { modelId: active.modelId, servedName: active.servedName, at: new Date().toISOString(), container: st };
+    this.state.active = null;
+    this.state.lost = lost;
+    await this.persist();
+    this.ctx.log.warn('the served model stopped without a swap', { modelId: lost.modelId, container: st });
+    this.ctx.events.emit('vllm.model.lost', lost);
+    return lost;
   }
 
   /** One streamed completion with max_tokens 1: resolves true on the first data chunk with text. */
