@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { endianness } from 'node:os';
 import { createEnvelope, type EnergyEnvelope } from './energy.js';
 import { wavHeader, type WavInfo } from './wavFile.js';
 
@@ -16,6 +17,7 @@ async function finish(ws: WriteStream): Promise<void> {
  *  the way. The GPU service downmixes stereo, so dual-channel transcription must hand it each channel on its own. */
 export async function splitStereo(path: string, info: WavInfo, out: [string, string]): Promise<EnergyEnvelope> {
   if (info.channels !== 2 || info.bitsPerSample !== 16) throw new Error('splitStereo needs 16-bit stereo');
+  if (endianness() !== 'LE') throw new Error('splitStereo assumes a little-endian host');
   const frames = info.dataBytes / 4;
   const env = createEnvelope(info.rate, 2, frames);
   const [sl, sr] = env.sumsq;
@@ -33,15 +35,19 @@ export async function splitStereo(path: string, info: WavInfo, out: [string, str
     for await (const raw of rs as AsyncIterable<Buffer>) {
       const buf = carry.length ? Buffer.concat([carry, raw]) : raw;
       const whole = buf.length - (buf.length % 4);
-      const left = Buffer.allocUnsafe(whole / 2), right = Buffer.allocUnsafe(whole / 2);
-      for (let i = 0, j = 0; i < whole; i += 4, j += 2, frame++) {
-        const l = buf.readInt16LE(i), r = buf.readInt16LE(i + 2);
-        left.writeInt16LE(l, j); right.writeInt16LE(r, j);
+      // Typed-array views need aligned memory, so the block is copied once; WAV is little-endian like every host
+      // this runs on (x86-64, ARM64).
+      const src = new Int16Array(whole / 2);
+      Buffer.from(src.buffer).set(buf.subarray(0, whole));
+      const left = new Int16Array(whole / 4), right = new Int16Array(whole / 4);
+      for (let i = 0, j = 0; j < left.length; i += 2, j++, frame++) {
+        const l = src[i], r = src[i + 1];
+        left[j] = l; right[j] = r;
         const f = (frame / spf) | 0;
         sl[f] += l * l; sr[f] += r * r;
       }
       carry = buf.subarray(whole);
-      await Promise.race([Promise.all([put(ws[0], left), put(ws[1], right)]), failed]);
+      await Promise.race([Promise.all([put(ws[0], Buffer.from(left.buffer)), put(ws[1], Buffer.from(right.buffer))]), failed]);
     }
     return env;
   } finally {
