@@ -111,7 +111,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       const diarize = (path: string, filename: string) => diarizeFile(path, filename, dOpts, { call: callDiarizer(c.signal), tmpPath });
       if (f.channel_mode === 'dual') {
         const wav = await readWavInfo(file.path);
-        const bad = !wav.ok ? wav.reason : wav.info.channels !== 2 ? `has ${wav.info.channels} channel${wav.info.channels === 1 ? '' : 's'}` : undefined;
+        const bad = !wav.ok ? wav.reason : wav.info.channels !== 2 ? `has ${wav.info.channels} channel${wav.info.channels === 1 ? '' : 's'}` : wav.info.duration === 0 ? 'has no audio samples' : undefined;
         if (bad || !wav.ok) {
           throw new SparkError('SPEECH_DUAL_NEEDS_STEREO', `channel_mode=dual needs a 2-channel 16-bit PCM WAV file; this file ${bad}`, { status: 400, details: { errors: [{ field: 'file', message: `${bad}; channel_mode=dual needs a stereo 16-bit PCM WAV` }] } });
         }
