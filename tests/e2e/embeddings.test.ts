@@ -32,4 +32,26 @@ describeBrowser('embeddings tile in Chromium', () => {
     expect(await hits.first().textContent()).toContain('Sortformer');
     await page.screenshot({ path: screenshotPath('embeddings.png'), fullPage: true });
   });
+
+  it('edits a map setting (payload indexes) as JSON: shown as JSON, bad JSON flagged in place, valid JSON saved', async () => {
+    await page.goto(k.url + '/#/settings');
+    const form = page.locator('section[data-settings="embeddings"] spark-schema-form');
+    const box = form.locator('textarea#payloadIndexes');
+    await box.waitFor();
+    expect(JSON.parse(await box.inputValue())).toEqual({ tenant: 'keyword', source: 'keyword', doc_id: 'keyword' });
+    await box.fill('{"tenant": "keyword",');
+    const msg = form.locator('.err[data-field="payloadIndexes"]');
+    await msg.waitFor();
+    expect(await msg.textContent()).toContain('JSON object');
+    await form.locator('button[type=submit]').click();
+    expect((await (await k.fetch('/api/config')).json()).plugins.embeddings.payloadIndexes).toEqual({ tenant: 'keyword', source: 'keyword', doc_id: 'keyword' });
+    // A parseable map with a value the schema refuses gets the server's message next to the field.
+    await box.fill('{"tenant": "keyword", "year": "decimal"}');
+    await form.locator('button[type=submit]').click();
+    await form.locator('.err[data-field^="payloadIndexes"]').waitFor();
+    await box.fill('{"tenant": "keyword", "year": "integer"}');
+    await form.locator('button[type=submit]').click();
+    await form.locator('.ok:has-text("Saved")').waitFor();
+    expect((await (await k.fetch('/api/config')).json()).plugins.embeddings.payloadIndexes).toEqual({ tenant: 'keyword', year: 'integer' });
+  });
 });

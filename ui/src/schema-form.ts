@@ -15,6 +15,7 @@ export interface JsonSchema {
   maximum?: number;
   secret?: boolean;
   required?: string[];
+  additionalProperties?: boolean | JsonSchema;
 }
 
 const MASK = '********';
@@ -36,13 +37,15 @@ function label(key: string): string {
 /** A form generated from a JSON Schema. Emits `submit-values` with the edited object; shows `errors` (field → message)
  *  next to each field, as the server's problem+json named them. */
 export class SparkSchemaForm extends LitElement {
-  static properties = { schema: { attribute: false }, initial: { attribute: false }, value: { state: true }, errors: { attribute: false }, busy: { type: Boolean }, saved: { type: Boolean } };
+  static properties = { schema: { attribute: false }, initial: { attribute: false }, value: { state: true }, jsonErrors: { state: true }, errors: { attribute: false }, busy: { type: Boolean }, saved: { type: Boolean } };
   schema: JsonSchema = {};
   /** Stored values from the server; the form edits its own copy (`value`) so a re-render of the page never wipes
    *  what the user typed (Lit re-assigns object bindings on every render). */
   initial: Record<string, unknown> = {};
   value: Record<string, unknown> = {};
   errors: Record<string, string> = {};
+  /** Maps edited as JSON that do not parse yet (field → message); the last valid value stays in `value`. */
+  jsonErrors: Record<string, string> = {};
   busy = false;
   saved = false;
 
@@ -83,14 +86,28 @@ export class SparkSchemaForm extends LitElement {
   private field(key: string, raw: JsonSchema, path: string[]): TemplateResult {
     const s = effective(raw);
     const id = path.join('.');
-    const err = this.errors[id];
     const cur = this.get(path);
     const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+    // The server names a map entry (`payloadIndexes.year`); a map is one box, so its entries' messages show there.
+    const entryErr = type === 'object' && !s.properties ? Object.entries(this.errors).find(([k]) => k.startsWith(`${id}.`)) : undefined;
+    const err = this.jsonErrors[id] ?? this.errors[id] ?? (entryErr ? `${entryErr[0].slice(id.length + 1)}: ${entryErr[1]}` : undefined);
     const hint = s.description ? html`<span class="hint">${s.description}</span>` : nothing;
     const wrap = (control: TemplateResult) => html`<div class="field ${err ? 'invalid' : ''}">
       <label for=${id}>${s.title ?? label(key)}</label>${control}${hint}${err ? html`<span class="err" data-field=${id}>${err}</span>` : nothing}</div>`;
     if (type === 'object' && s.properties) {
       return html`<fieldset><legend>${label(key)}</legend>${Object.entries(s.properties).map(([k, sub]) => this.field(k, sub, [...path, k]))}</fieldset>`;
+    }
+    if (type === 'object') {
+      // A map (record) has no fixed fields: edit it as JSON, checked as the user types.
+      return wrap(html`<textarea id=${id} rows="3" spellcheck="false" .value=${JSON.stringify(cur ?? s.default ?? {}, null, 1)}
+        @input=${(e: Event) => {
+          let v: unknown;
+          try { v = JSON.parse((e.target as HTMLTextAreaElement).value); } catch { v = undefined; }
+          const ok = v !== null && typeof v === 'object' && !Array.isArray(v);
+          const { [id]: _drop, ...rest } = this.jsonErrors;
+          this.jsonErrors = ok ? rest : { ...rest, [id]: 'write a JSON object, e.g. {"key": "value"}' };
+          if (ok) this.set(path, v);
+        }}></textarea>`);
     }
     if (s.enum) {
       return wrap(html`<select id=${id} @change=${(e: Event) => this.set(path, (e.target as HTMLSelectElement).value)}>
@@ -107,7 +124,11 @@ export class SparkSchemaForm extends LitElement {
     if (type === 'array') {
       const list = Array.isArray(cur) ? cur : [];
       return wrap(html`<textarea id=${id} rows="3" placeholder="one per line" .value=${list.map(String).join('\n')}
-        @input=${(e: Event) => this.set(path, (e.target as HTMLTextAreaElement).value.split('\n').map((x) => x.trim()).filter(Boolean))}></textarea>`);
+        @input=${(e: Event) => {
+          const lines = (e.target as HTMLTextAreaElement).value.split('\n').map((x) => x.trim()).filter(Boolean);
+          const numeric = s.items?.type === 'number' || s.items?.type === 'integer';
+          this.set(path, numeric ? lines.map((x) => (Number.isNaN(Number(x)) ? x : Number(x))) : lines);
+        }}></textarea>`);
     }
     const secret = !!s.secret;
     return wrap(html`<input id=${id} type=${secret ? 'password' : 'text'} autocomplete="off" .value=${cur === undefined || cur === null ? '' : String(cur)}
@@ -117,6 +138,7 @@ export class SparkSchemaForm extends LitElement {
 
   private submit(e: Event) {
     e.preventDefault();
+    if (Object.keys(this.jsonErrors).length) return;
     this.dispatchEvent(new CustomEvent('submit-values', { detail: this.value, bubbles: true, composed: true }));
   }
 

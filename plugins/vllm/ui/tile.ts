@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
-interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; expectedLoadMinutes: number; lastLoadSeconds: number | null; state: string; kind: 'hf' | 'local'; source: string }
+interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; expectedLoadMinutes: number; lastLoadSeconds?: number | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
 interface Metrics { running: number | null; waiting: number | null; kvCachePct: number | null; tokensPerSecond: number | null }
 
@@ -105,7 +105,7 @@ export class VllmTile extends LitElement {
   }
 
   private async swap(m: Model) {
-    const took = m.lastLoadSeconds !== null ? ` (last time it took ${fmtDuration(m.lastLoadSeconds)})` : '';
+    const took = m.lastLoadSeconds != null ? ` (last time it took ${fmtDuration(m.lastLoadSeconds)})` : '';
     if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.`)) return;
     try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
   }
@@ -186,7 +186,7 @@ export class VllmTile extends LitElement {
         <button @click=${() => { this.adding = true; }}>+ Add local model</button></div>
       <ul>${list.map((m) => html`<li data-model=${m.id}>
         <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}
-          <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min${m.lastLoadSeconds !== null ? html` <span title="measured on the last successful load">(last ${fmtDuration(m.lastLoadSeconds)})</span>` : nothing}</div></div>
+          <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min${m.lastLoadSeconds != null ? html` <span title="measured on the last successful load">(last ${fmtDuration(m.lastLoadSeconds)})</span>` : nothing}</div></div>
         <div class="row"><button class="primary" ?disabled=${this.running || m.state === 'active'} @click=${() => this.swap(m)}>${m.state === 'active' ? 'Active' : 'Swap'}</button></div>
       </li>`)}</ul>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
