@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ExtensionPoint, SparkPlugin, SparkPluginDefinition } from './types.js';
+import type { ExtensionPoint, SimControl, SparkPlugin, SparkPluginDefinition } from './types.js';
 
 /** Version of THIS plugin API. Plugins state a semver range for it in `manifest.apiVersion`. */
 export const SPARK_PLUGIN_API_VERSION = '1.0.0';
@@ -15,4 +15,4 @@ export function defineExtensionPoint<T>(id: string): ExtensionPoint<T> {
 }
 
 /** Offered by the kernel only when it runs the simulated cluster (`ctx.use(simControlPoint)`; no dependsOn needed). */
-export const simControlPoint = defineExtensionPoint<import('./types.js').SimControl>('kernel.sim');
+export const simControlPoint: ExtensionPoint<SimControl> = defineExtensionPoint<SimControl>('kernel.sim');

@@ -10,12 +10,21 @@ export interface SparkErrorOptions {
   retryAfter?: number;
 }
 
+/**
+ * Throw it from a route, `onStart` or a job: the kernel turns it into `application/problem+json`
+ * `{ type, title, status, code, detail, requestId }` (or OpenAI's envelope on `errorStyle: 'openai'` routes).
+ * @example throw new SparkError('COMFYUI_QUEUE_FULL', 'the ComfyUI queue is full', { status: 429, retryAfter: 10 })
+ */
 export class SparkError extends Error {
+  /** Stable, machine-readable; changing one that clients see is a breaking change of your plugin. */
   readonly code: string;
+  /** HTTP status (default 500). */
   readonly status: number;
   readonly details?: Record<string, unknown>;
+  /** Whether `message` reaches the client as `detail`. */
   readonly expose: boolean;
   readonly retryAfter?: number;
+  /** Brand checked by {@link isSparkError} (instanceof fails across bundled copies of this package). */
   readonly isSparkError = true;
 
   constructor(code: string, message: string, opts: SparkErrorOptions = {}) {
@@ -38,10 +47,11 @@ export class NotReadyError extends Error {
   }
 }
 
-/** Works across separately bundled copies of this module (no instanceof). */
+/** True for a SparkError from any copy of this package (a plugin bundles its own; no instanceof). */
 export function isSparkError(e: unknown): e is SparkError {
   return typeof e === 'object' && e !== null && (e as { isSparkError?: unknown }).isSparkError === true;
 }
+/** True for a NotReadyError from any copy of this package. */
 export function isNotReadyError(e: unknown): e is NotReadyError {
   return typeof e === 'object' && e !== null && (e as { isNotReadyError?: unknown }).isNotReadyError === true;
 }

@@ -1,6 +1,8 @@
 /**
- * @spark-control/plugin-api — everything a plugin may import from the kernel.
- * Import tapable hook classes from here too, so a plugin's hooks share the kernel's tapable copy.
+ * @spark-control/plugin-api — everything a plugin may import from the kernel. Published as its own package by
+ * scripts/build-plugin-api.mjs (this entry is `.`; test helpers are `./testing`); inside this repo plugins import it
+ * by relative path. Its version is {@link SPARK_PLUGIN_API_VERSION}; what counts as breaking: docs/plugins.md.
+ * Import tapable hook classes from here too, so a plugin's own hooks (for others to tap) use the same classes.
  */
 export * from './types.js';
 export * from './errors.js';

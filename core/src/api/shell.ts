@@ -3,8 +3,9 @@
  * here or an `sh` template whose interpolations are quoted here. Validators below are allow-lists for values that
  * end up in places where quoting is not enough (paths a launcher expands unquoted, docker names, user names).
  */
-const SHELL_COMMAND = Symbol.for('spark-control/shell-command');
+const SHELL_COMMAND: unique symbol = Symbol.for('spark-control/shell-command');
 
+/** Shell text that is safe to send: only `sh` and `rawShell` make one. */
 export interface ShellCommand {
   readonly [SHELL_COMMAND]: true;
   readonly text: string;
@@ -42,6 +43,7 @@ export function sh(strings: TemplateStringsArray, ...values: Array<string | numb
   return rawShell(text);
 }
 
+/** True for a value made by `sh` or `rawShell` (from any copy of this package: the brand is a global symbol). */
 export function isShellCommand(v: unknown): v is ShellCommand {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[SHELL_COMMAND] === true;
 }
@@ -54,21 +56,22 @@ export function commandText(cmd: readonly (string | number)[] | ShellCommand): s
 // ── allow-list validators (return the value or throw a TypeError naming the rule) ──
 
 /** Absolute POSIX path: `/` + segments of [A-Za-z0-9._+-], no `.`/`..` segments, no `//`, max 255. */
-export const SAFE_ABSOLUTE_PATH = /^(\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)+\/?$/;
+export const SAFE_ABSOLUTE_PATH: RegExp = /^(\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)+\/?$/;
+/** {@link SAFE_ABSOLUTE_PATH} plus no `.`/`..` segments and at most 255 characters. */
 export function isSafeAbsolutePath(p: string): boolean {
   if (typeof p !== 'string' || p.length > 255 || !SAFE_ABSOLUTE_PATH.test(p)) return false;
   return !p.split('/').some((seg) => seg === '.' || seg === '..');
 }
 
 /** Unix user name (Debian's NAME_REGEX, conservative). */
-export const SAFE_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+export const SAFE_USER: RegExp = /^[a-z_][a-z0-9_-]{0,31}$/;
 /** Docker container / image name component. */
-export const SAFE_DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+export const SAFE_DOCKER_NAME: RegExp = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 /** Docker image reference (repo[:tag][@digest]). */
-export const SAFE_IMAGE_REF = /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+export const SAFE_IMAGE_REF: RegExp = /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 /** Git branch name (subset of git-check-ref-format). */
-export const SAFE_GIT_BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]{1,100}(?<![./])$/;
+export const SAFE_GIT_BRANCH: RegExp = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]{1,100}(?<![./])$/;
 /** Hugging Face repo id `org/name`. */
-export const SAFE_HF_REPO = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
+export const SAFE_HF_REPO: RegExp = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
 /** Hostname or IPv4/IPv6 literal. */
-export const SAFE_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/;
+export const SAFE_HOST: RegExp = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/;

@@ -10,6 +10,7 @@ import type { ShellCommand } from './shell.js';
 
 // ───────────────────────────── manifest and definition ─────────────────────────────
 
+/** Who the plugin is and what it needs; checked before anything of the plugin runs. */
 export interface PluginManifest {
   /** `/^[a-z][a-z0-9-]{1,31}$/`, immutable; also the route prefix `/api/plugins/<id>` and the tile-tag prefix. */
   id: string;
@@ -37,6 +38,7 @@ export interface SimulatedService {
   start(env: SimEnv): Promise<{ port: number; close(): Promise<void> }>;
 }
 
+/** What a simulator gets when the kernel starts it. */
 export interface SimEnv {
   /** Scratch state directory for this simulator (inside the sim's data dir). */
   stateDir: string;
@@ -45,6 +47,7 @@ export interface SimEnv {
   log: Logger;
 }
 
+/** What you pass to `defineSparkPlugin`. */
 export interface SparkPluginDefinition<S extends z.ZodType = z.ZodType> {
   manifest: PluginManifest;
   /** Every field has a default: `configSchema.parse({})` must succeed. Mark secrets with `.meta({ secret: true })`. */
@@ -55,12 +58,14 @@ export interface SparkPluginDefinition<S extends z.ZodType = z.ZodType> {
   simulators?: SimulatedService[];
 }
 
+/** A branded plugin definition: the default export of a plugin module. */
 export interface SparkPlugin<S extends z.ZodType = z.ZodType> extends SparkPluginDefinition<S> {
   readonly $$type: 'spark-control/plugin@1';
 }
 
 // ───────────────────────────── context ─────────────────────────────
 
+/** `ctx`: everything a plugin can use, scoped to it (its routes, config slice, logs, checks, jobs). Created fresh on every (re)start. */
 export interface PluginContext<C = unknown> {
   readonly id: string;
   /** Directory owned by this plugin under the data dir (created before register). */
@@ -94,6 +99,7 @@ export interface PluginContext<C = unknown> {
   use<T>(point: ExtensionPoint<T>): T | undefined;
 }
 
+/** Your settings slice, parsed by your `configSchema`. */
 export interface PluginConfig<C> {
   /** Current parsed slice (defaults applied). */
   get(): C;
@@ -103,6 +109,7 @@ export interface PluginConfig<C> {
   update(patch: Partial<C>): Promise<C>;
 }
 
+/** Structured JSON logs; fields whose key looks like a secret are redacted. */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -113,6 +120,7 @@ export interface Logger {
 
 // ───────────────────────────── cluster topology ─────────────────────────────
 
+/** One Spark of the cluster (from the kernel config, or a simulated one). */
 export interface HostInfo {
   id: string;
   name: string;
@@ -121,6 +129,7 @@ export interface HostInfo {
   sshPort: number;
 }
 
+/** Where a service runs, as `ctx.cluster.service()` resolves it. */
 export interface ServiceEndpoint {
   service: string;
   hostId: string;
@@ -130,6 +139,7 @@ export interface ServiceEndpoint {
   baseUrl: string;
 }
 
+/** The topology: hosts and the service map. */
 export interface ClusterView {
   hosts(): HostInfo[];
   host(id: string): HostInfo | undefined;
@@ -141,8 +151,10 @@ export interface ClusterView {
 
 // ───────────────────────────── SSH ─────────────────────────────
 
+/** An argv array (each element quoted) or an `sh`/`rawShell` command. */
 export type SshCommand = string[] | ShellCommand;
 
+/** Options of `ctx.ssh.exec`. */
 export interface SshExecOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -153,6 +165,7 @@ export interface SshExecOptions {
   sensitive?: boolean;
 }
 
+/** Outcome of a remote command that ran (a non-zero `code` is not an error). */
 export interface SshResult {
   stdout: string;
   stderr: string;
@@ -161,6 +174,7 @@ export interface SshResult {
   durationMs: number;
 }
 
+/** Options of `ctx.ssh.stream`: output callbacks on top of the exec options. */
 export interface SshStreamOptions extends SshExecOptions {
   onStdout?(chunk: string): void;
   onStderr?(chunk: string): void;
@@ -168,6 +182,7 @@ export interface SshStreamOptions extends SshExecOptions {
   onLine?(line: string, stream: 'stdout' | 'stderr'): void;
 }
 
+/** A transport transition seen by the SSH pool. */
 export interface SshConnectionEvent {
   hostId: string;
   user: string;
@@ -176,6 +191,7 @@ export interface SshConnectionEvent {
   at: string;
 }
 
+/** Commands on a Spark over the pooled, host-key-pinned SSH connection. */
 export interface SshService {
   /** Runs a command (argv quoted by the kernel's one audited quoting function). Rejects with a SparkError on
    *  connect/auth failure (502), timeout (504) or abort; a non-zero exit code is a normal result. */
@@ -197,6 +213,7 @@ export interface SshService {
 
 // ───────────────────────────── HTTP client + proxy ─────────────────────────────
 
+/** An upstream HTTP service, as named in errors and metrics. */
 export interface UpstreamRef {
   /** Service name used in error messages and metrics (e.g. `parakeet`). */
   service: string;
@@ -205,6 +222,7 @@ export interface UpstreamRef {
   baseUrl: string;
 }
 
+/** Options of `ctx.http.request`/`fetchJson`. */
 export interface HttpRequestOptions {
   method?: string;
   headers?: Record<string, string>;
@@ -217,12 +235,14 @@ export interface HttpRequestOptions {
   signal?: AbortSignal;
 }
 
+/** An upstream answer with its body still streaming. */
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
 }
 
+/** Options of `ctx.http.proxy`. */
 export interface ProxyOptions {
   /** Path + query on the upstream; default: the incoming path with the route's public prefix kept. */
   path?: string;
@@ -238,6 +258,7 @@ export interface ProxyOptions {
   errorStyle?: 'problem' | 'openai';
 }
 
+/** Upstream HTTP with timeouts and uniform 502/503/504 errors. */
 export interface HttpService {
   /** Sends a request; the body is a stream the caller must consume or destroy. Upstream failures become SparkErrors
    *  502 (refused/garbage), 503 (unreachable), 504 (timeout) naming service and host. */
@@ -250,8 +271,10 @@ export interface HttpService {
 
 // ───────────────────────────── routes ─────────────────────────────
 
+/** Methods a plugin route can declare. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** Declaration of one route: path, schemas, body handling, error style. */
 export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined> {
   method: HttpMethod;
   /** Path relative to the router's prefix, `@koa/router` 15 syntax (`/models/:id`, `/*rest`). `''` = the prefix itself. */
@@ -279,9 +302,12 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
 export type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 /** Parsed type of a route schema, or the raw strings when the route declares none. */
 export type OutOr<T, Raw> = T extends z.ZodType ? z.output<T> : Raw;
+/** Path params when the route declares no `params` schema. */
 export type RawParams = Record<string, string>;
+/** Query when the route declares no `query` schema. */
 export type RawQuery = Record<string, string | string[] | undefined>;
 
+/** What a route handler gets: parsed input plus the raw request for streaming and proxying. */
 export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
   body: B;
   query: Q;
@@ -305,6 +331,7 @@ export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
   sse(): SseSender;
 }
 
+/** Returned by `c.sse()`. */
 export interface SseSender {
   send(event: string, data: unknown, id?: string): void;
   comment(text: string): void;
@@ -313,8 +340,10 @@ export interface SseSender {
   signal: AbortSignal;
 }
 
+/** A route handler; its return value is sent as JSON. */
 export type RouteHandler<B, Q, P> = (c: RouteContext<B, Q, P>) => unknown | Promise<unknown>;
 
+/** `ctx.routes` and `ctx.publicRoutes(prefix)`. */
 export interface PluginRouter {
   /** Handler returns a JSON-able value (200 unless `c.status()`), or undefined after using `c.stream`/`c.sse`/proxy. */
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
@@ -325,6 +354,7 @@ export interface PluginRouter {
 
 // ───────────────────────────── tiles ─────────────────────────────
 
+/** A dashboard tile (one custom element from your UI dir). */
 export interface TileSpec {
   /** Custom element tag, must start with `spark-<id>-`. */
   tag: `spark-${string}-${string}`;
@@ -340,14 +370,17 @@ export interface TileSpec {
 
 // ───────────────────────────── health ─────────────────────────────
 
+/** Result of one health check. */
 export type HealthStatus = 'up' | 'degraded' | 'down';
 
+/** What a check returns. */
 export interface HealthCheckResult {
   status: HealthStatus;
   detail?: string;
   data?: Record<string, unknown>;
 }
 
+/** A scheduled health check (`ctx.health.register`). */
 export interface HealthCheckSpec {
   /** Unique within the plugin, e.g. `parakeet`, `host:spark-1`. */
   name: string;
@@ -362,6 +395,7 @@ export interface HealthCheckSpec {
   check(signal: AbortSignal): Promise<HealthCheckResult>;
 }
 
+/** Last result of a check, as `/api/health` shows it. */
 export interface HealthEntry extends HealthCheckResult {
   plugin: string;
   name: string;
@@ -371,6 +405,7 @@ export interface HealthEntry extends HealthCheckResult {
   checkedAt: string;
 }
 
+/** `ctx.health`: register checks, push results, read the connectivity log. */
 export interface HealthService {
   register(spec: HealthCheckSpec): void;
   /** Push a state change seen outside a scheduled check (e.g. the transport dropped). `meta` names the host/service
@@ -384,6 +419,7 @@ export interface HealthService {
   transitions(opts?: { limit?: number; hostId?: string }): HealthTransition[];
 }
 
+/** One up/down change in the connectivity log. */
 export interface HealthTransition {
   plugin: string;
   name: string;
@@ -399,6 +435,7 @@ export interface HealthTransition {
 
 // ───────────────────────────── events ─────────────────────────────
 
+/** An event on the bus (and on `/api/events`). */
 export interface SparkEvent<T = unknown> {
   type: string;
   plugin?: string;
@@ -406,6 +443,7 @@ export interface SparkEvent<T = unknown> {
   data: T;
 }
 
+/** `ctx.events`: namespaced events for other plugins and the browser. */
 export interface EventBus {
   /** Type must start with `<plugin id>.`; goes to SSE subscribers of `/api/events`. */
   emit(type: string, data: unknown): void;
@@ -415,8 +453,10 @@ export interface EventBus {
 
 // ───────────────────────────── jobs ─────────────────────────────
 
+/** Lifecycle of a one-off job. */
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+/** A job as `/api/jobs` shows it. */
 export interface JobSnapshot {
   id: string;
   plugin: string;
@@ -435,6 +475,7 @@ export interface JobSnapshot {
   meta?: Record<string, unknown>;
 }
 
+/** What a running job uses to report phases, progress and log lines. */
 export interface JobHandle {
   readonly id: string;
   readonly signal: AbortSignal;
@@ -444,6 +485,7 @@ export interface JobHandle {
   setMeta(meta: Record<string, unknown>): void;
 }
 
+/** A long task with phases, progress, log tail and cancel (`ctx.jobs.start`). */
 export interface OneOffJobSpec<R> {
   kind: string;
   title: string;
@@ -456,6 +498,7 @@ export interface OneOffJobSpec<R> {
   run(job: JobHandle): Promise<R>;
 }
 
+/** A periodic task that never overlaps itself (`ctx.jobs.schedule`). */
 export interface ScheduledJobSpec {
   name: string;
   everyMs: number;
@@ -464,6 +507,7 @@ export interface ScheduledJobSpec {
   run(signal: AbortSignal): Promise<void>;
 }
 
+/** `ctx.jobs`. */
 export interface JobService {
   /** Starts a one-off job; returns its snapshot at once (the job runs in the background). */
   start<R>(spec: OneOffJobSpec<R>): JobSnapshot;
@@ -478,6 +522,7 @@ export interface JobService {
 
 // ───────────────────────────── hooks and extension points ─────────────────────────────
 
+/** An outgoing proxied request, as `beforeProxy`/`afterProxy` taps see it. */
 export interface ProxyRequestInfo {
   plugin: string;
   service: string;
@@ -489,12 +534,14 @@ export interface ProxyRequestInfo {
   sensitive: boolean;
 }
 
+/** Outcome of a proxied request, for `afterProxy`. */
 export interface ProxyResultInfo {
   status: number;
   durationMs: number;
   error?: string;
 }
 
+/** Kernel hooks any plugin can tap (`ctx.hooks`); tap with your plugin id as the name. */
 export interface KernelHooks {
   /** Tap with your plugin id. Can rewrite headers/path of outgoing proxied requests. */
   beforeProxy: AsyncSeriesWaterfallHook<[ProxyRequestInfo]>;
@@ -505,6 +552,7 @@ export interface KernelHooks {
   beforeShutdown: AsyncParallelHook<[]>;
 }
 
+/** A typed handle made with `defineExtensionPoint`, offered with `ctx.provide` and read with `ctx.use`. */
 export interface ExtensionPoint<T> {
   readonly id: string;
   readonly $$type: 'spark-control/extension-point@1';
@@ -514,6 +562,7 @@ export interface ExtensionPoint<T> {
 
 // ───────────────────────────── simulated cluster control (kernel extension point) ─────────────────────────────
 
+/** The simulated cluster, through `ctx.use(simControlPoint)` (only when simulating). */
 export interface SimControl {
   hosts(): HostInfo[];
   /** Per-host fake root directory (bash runs there). */
