@@ -3,22 +3,15 @@ import { z } from 'zod';
 const homePath = z.string().trim().max(200).regex(/^\/?[A-Za-z0-9_][A-Za-z0-9._+/-]*$/, 'letters, digits and . _ + - / only').refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'no . or .. segments');
 
 export const vllmConfigSchema = z.object({
-  /** Port vLLM serves on (blank = 8888); the host comes from the service map (default Spark 1). */
-  port: z.preprocess((v) => (v === '' || v === null ? undefined : v), z.number().int().min(1).max(65535).default(8888)),
-  /** eugr/spark-vllm-docker launcher, relative to the SSH user's home or absolute. */
-  launcherPath: homePath.default('spark-vllm-docker/launch-cluster.sh'),
-  containerName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/).default('vllm_node'),
-  /** Hugging Face home on the Spark (hub = <hfHome>/hub). */
-  hfHome: homePath.default('.cache/huggingface'),
-  /** Memory settle: wait until MemAvailable is at least this share of MemTotal before launching. */
-  memoryFloorPct: z.number().min(0).max(100).default(70),
-  memorySettleTimeoutSec: z.number().int().min(0).max(3600).default(180),
-  stopTimeoutSec: z.number().int().min(5).max(600).default(90),
-  /** Before stopping the old model, give requests in flight this long to finish (new ones already get 503). */
-  drainTimeoutSec: z.number().int().min(0).max(600).default(30),
-  /** How often readiness is checked (≤ 2 s keeps "ready → active" under one poll). */
-  readinessPollMs: z.number().int().min(100).max(2000).default(1000),
-  /** Called with every vllm.swap.* event (POST JSON, 5 s timeout). */
-  webhooks: z.array(z.string().url().max(500).refine((u) => /^https?:\/\//.test(u), 'http(s) only')).max(10).default([]),
+  port: z.preprocess((v) => (v === '' || v === null ? undefined : v), z.number().int().min(1).max(65535).default(8888)).describe('Port vLLM serves on (blank = 8888); the host comes from the service map (default Spark 1).'),
+  launcherPath: homePath.default('spark-vllm-docker/launch-cluster.sh').describe("eugr/spark-vllm-docker launcher, relative to the SSH user's home or absolute."),
+  containerName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/).default('vllm_node').describe('Container the launcher starts vLLM in.'),
+  hfHome: homePath.default('.cache/huggingface').describe('Hugging Face home on the Spark (hub = <hfHome>/hub).'),
+  memoryFloorPct: z.number().min(0).max(100).default(70).describe('Memory settle: wait until MemAvailable is at least this share of MemTotal before launching.'),
+  memorySettleTimeoutSec: z.number().int().min(0).max(3600).default(180).describe('How long to wait for memory to come back before giving up.'),
+  stopTimeoutSec: z.number().int().min(5).max(600).default(90).describe('How long to wait for the old container to disappear after stop.'),
+  drainTimeoutSec: z.number().int().min(0).max(600).default(30).describe('Before stopping the old model, give requests in flight this long to finish (new ones already get 503).'),
+  readinessPollMs: z.number().int().min(100).max(2000).default(1000).describe('How often readiness is checked (≤ 2 s keeps "ready → active" under one poll).'),
+  webhooks: z.array(z.string().url().max(500).refine((u) => /^https?:\/\//.test(u), 'http(s) only')).max(10).default([]).describe('Called with every vllm.swap.* event (POST JSON, 5 s timeout).'),
 });
 export type VllmConfig = z.output<typeof vllmConfigSchema>;
