@@ -12,7 +12,7 @@ const get = (p: string) => k.fetch(`/api/plugins/matrix-bridge${p}`).then((r) =>
 const waitJob = (id: string) => k.app.services.jobs.wait(id);
 
 beforeAll(async () => {
-  k = await createTestKernel({ plugins: ['matrix-bridge'], config: { plugins: { 'matrix-bridge': { updateTimeoutSeconds: 6, statusIntervalMs: 60_000 } } } });
+  k = await createTestKernel({ plugins: ['matrix-bridge'], config: { plugins: { 'matrix-bridge': { updateTimeoutSeconds: 120, statusIntervalMs: 60_000 } } } });
   cluster = k.app.sim!.cluster as unknown as SimCluster;
   state = join(k.sim!.hostRoot('spark-2'), 'state');
 });
@@ -55,6 +55,9 @@ describe('matrix-bridge against the simulated Spark 2', () => {
   });
 
   it('enforces the hard cap on a hanging build and leaves no remote process behind', async () => {
+    // A short cap for this test only: the other updates must not race a 6 s cap on a loaded machine.
+    const setCap = (s: number) => k.fetch('/api/config/plugins/matrix-bridge', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ updateTimeoutSeconds: s, statusIntervalMs: 60_000 }) });
+    expect((await setCap(6)).status).toBe(200);
     writeFileSync(join(state, 'docker-hang-build'), '');
     try {
       const t0 = Date.now();
@@ -68,6 +71,7 @@ describe('matrix-bridge against the simulated Spark 2', () => {
       expect(cluster.server('spark-2').processes()).toEqual([]);
     } finally {
       rmSync(join(state, 'docker-hang-build'), { force: true });
+      await setCap(120);
     }
   }, 20_000);
 
