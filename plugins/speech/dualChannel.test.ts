@@ -115,7 +115,7 @@ let k: TestKernel;
 let fake: () => Promise<{ diarized: Array<{ endpoint: string; offset: number; duration: number; speakers: number }> }>;
 beforeAll(async () => {
   // Small chunks so the stitching across chunks runs on half-minute fixtures.
-  k = await createTestKernel({ plugins: ['speech'], config: { plugins: { speech: { longAudio: { chunkSec: 10, overlapSec: 2 } } } } });
+  k = await createTestKernel({ plugins: ['speech'], config: { plugins: { speech: { longAudio: { chunkSec: 10, overlapSec: 2, asrChunkSec: 12 } } } } });
   fake = async () => (await fetch(`http://127.0.0.1:${k.sim!.servicePorts.parakeet.port}/__sim/state`)).json();
 });
 afterAll(async () => { await k?.stop(); });
@@ -135,7 +135,7 @@ describe('dual-channel stereo call (espeak-ng + sox, bleed both ways)', () => {
     const e = wder(pairs.map((p) => p.ref), pairs.map((p) => ({ speaker: p.hyp?.speaker ?? null })));
     // A bleed copy may survive only where both people talked at once (the loudness test cannot separate them there).
     const doubleTalk = (h: HypWord) => call.truth.some((t) => t.speaker === LOCAL && t.end > h.start && t.start < h.end) && call.truth.some((t) => t.speaker !== LOCAL && t.end > h.start && t.start < h.end);
-    console.log(`[speech] dual-channel fixture: WDER ${(e * 100).toFixed(2)} % over ${pairs.length} words; local words kept ${localTruth.length - droppedLocal.length}/${localTruth.length}; bleed suppressed ${r.dual_channel.bleed_suppressed} (local ${r.dual_channel.bleed_suppressed_local}, remote ${r.dual_channel.bleed_suppressed_remote}); duplicates left ${inserted.length}; diarization ${r.diarization.mode} in ${r.diarization.chunks} chunks`);
+    console.log(`[speech] dual-channel fixture: WDER ${(e * 100).toFixed(2)} % over ${pairs.length} words; local words kept ${localTruth.length - droppedLocal.length}/${localTruth.length}; bleed suppressed ${r.dual_channel.bleed_suppressed} (local ${r.dual_channel.bleed_suppressed_local}, remote ${r.dual_channel.bleed_suppressed_remote}); duplicates left ${inserted.length}; diarization ${r.diarization.mode} in ${r.diarization.chunks} chunks, ASR in ${r.transcription.chunks} chunks per channel`);
     expect(droppedLocal).toEqual([]);
     expect(dropped).toEqual([]);
     expect(e).toBeLessThanOrEqual(0.02);
@@ -145,6 +145,7 @@ describe('dual-channel stereo call (espeak-ng + sox, bleed both ways)', () => {
     expect(r.dual_channel.local_words).toBe(localTruth.length);
     expect(r.suppressed_bleed_words).toBe(r.dual_channel.bleed_suppressed);
     expect(r.merge.channel_mode).toBe('dual');
+    expect(r.transcription.chunks).toBeGreaterThanOrEqual(2); // each channel transcribed in overlapping chunks too
     expect(r.speakers_detected).toBe(3);
     expect(r.segments[0]).toMatchObject({ speaker: 'local', channel: 'local' });
     expect(r.segments.some((s: { channel: string }) => s.channel === 'remote')).toBe(true);
@@ -179,10 +180,11 @@ describe('long audio: overlapping chunks stitched by fingerprint', () => {
     const hyp: HypWord[] = w.segments.flatMap((s: { words: HypWord[] }) => s.words);
     const { pairs } = align(m.truth, hyp, () => undefined);
     const e = wder(pairs.map((p) => p.ref), pairs.map((p) => ({ speaker: p.hyp?.speaker ?? null })));
-    console.log(`[speech] chunked meeting: ${d.chunks} chunks, ${d.speakers.length} speakers, WDER ${(e * 100).toFixed(2)} % over ${pairs.length} words`);
+    console.log(`[speech] chunked meeting: ${d.chunks} diarization chunks, ${w.transcription.chunks} ASR chunks, ${d.speakers.length} speakers, WDER ${(e * 100).toFixed(2)} % over ${pairs.length} words`);
     expect(pairs.every((p) => p.hyp)).toBe(true);
     expect(e).toBeLessThanOrEqual(0.02);
     expect(w.diarization).toEqual({ mode: 'chunked', chunks: d.chunks });
+    expect(w.transcription.chunks).toBeGreaterThanOrEqual(2);
     const rttm = await (await post(k, '/v1/audio/diarize', m.wav, { response_format: 'rttm', mode: 'single' })).text();
     expect(rttm.split('\n')[0]).toMatch(/^SPEAKER audio 1 \d+\.\d{3} \d+\.\d{3} <NA> <NA> Speaker_0 <NA> <NA>$/);
   });

@@ -29,6 +29,9 @@ export const speechConfigSchema = z.object({
     overlapSec: z.number().min(0).max(600).default(15),
     /** Cosine similarity at which two chunk speakers are taken to be one person (the predecessor used 0.7). */
     clusterThreshold: z.number().min(0).max(1).default(0.7),
-  }).prefault({}).refine((v) => v.overlapSec * 2 < v.chunkSec, { message: 'overlapSec must be less than half of chunkSec', path: ['overlapSec'] }),
+    /** Transcription is chunked (same overlap) past this length; parakeet handles about 24 min in one pass, its ONNX
+     *  exports about 400 s, and the predecessor chunked everything over 10 min. */
+    asrChunkSec: z.number().min(5).max(3600).default(600),
+  }).prefault({}).refine((v) => v.overlapSec * 2 < Math.min(v.chunkSec, v.asrChunkSec), { message: 'overlapSec must be less than half of chunkSec and of asrChunkSec', path: ['overlapSec'] }),
 });
 export type SpeechConfig = z.output<typeof speechConfigSchema>;

@@ -13,13 +13,13 @@ export type ChannelWord = SpeakerWord & { channel: 'local' | 'remote' };
 export interface DualOptions { localChannel: 0 | 1; localLabel: string; thresholds: BleedThresholds }
 
 export interface DualDeps {
-  transcribe(path: string, filename: string): Promise<AsrAnswer>;
+  transcribe(path: string, filename: string): Promise<AsrAnswer & { chunks?: number }>;
   diarize(path: string, filename: string): Promise<Diarization>;
   tmpPath(tag: string): string;
 }
 
 export interface DualResult {
-  asr: { duration: number; language?: string };
+  asr: { duration: number; language?: string; chunks: number };
   diarization: Diarization;
   words: ChannelWord[];
   unassigned: number;
@@ -46,7 +46,7 @@ export async function transcribeDual(path: string, info: WavInfo, o: DualOptions
     const words = [...b.local, ...b.remote].sort((x, y) => x.start - y.start || x.end - y.end);
     const unassigned = b.remote.filter((w) => w.speaker === null).length;
     return {
-      asr: { duration: Math.max(localAsr.duration, remoteAsr.duration), language: localAsr.language ?? remoteAsr.language },
+      asr: { duration: Math.max(localAsr.duration, remoteAsr.duration), language: localAsr.language ?? remoteAsr.language, chunks: Math.max(localAsr.chunks ?? 1, remoteAsr.chunks ?? 1) },
       diarization, words, unassigned, smoothed: smooth.smoothed,
       counts: { local_words: b.local.length, remote_words: b.remote.length, bleed_suppressed: b.suppressedLocal + b.suppressedRemote, bleed_suppressed_local: b.suppressedLocal, bleed_suppressed_remote: b.suppressedRemote },
     };

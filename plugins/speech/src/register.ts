@@ -6,7 +6,8 @@ import type { SpeechConfig } from './config.js';
 import { toSrt, toVerbose, toVtt, type Segment, type Transcript } from './formats.js';
 import { transcribeDual, type ChannelWord } from './dualChannel.js';
 import { diarizeFile, type DiarizeOptions } from './longDiarize.js';
-import { assignSpeakers, joinWords, normaliseWords, toBlocks, type SpeakerWord, type Turn, type Word } from './merge.js';
+import { transcribeFile } from './longTranscribe.js';
+import { assignSpeakers, joinWords, normaliseWords, toBlocks, type SpeakerWord, type Word } from './merge.js';
 import { UpstreamQueue } from './queue.js';
 import { diarizeFields, parseFields, speakerFields } from './requestFields.js';
 import { smoothOverlaps } from './smoothing.js';
@@ -87,7 +88,6 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     return { text: t.text, usage: { type: 'duration', seconds: Math.ceil(t.duration) } };
   }
 
-  const diarizeTurns = (d: z.output<typeof diarAnswer>): Turn[] => d.segments.map((s) => ({ start: s.start_s, end: s.end_s, speaker: s.speaker }));
   const capWarning = (n: number | undefined) => (n !== undefined && n >= 4 ? ['The diarizer separates at most 4 speakers; if more people spoke, some were merged.'] : []);
 
   const tmpPath = (tag: string) => join(spool, `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}.wav`);
@@ -95,6 +95,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     parakeet.run(async () => readJson(await post('/v1/audio/transcriptions', multipartFromFile(path, filename, { model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'] }), cfg().asrTimeoutSec, signal), asrAnswer, 'parakeet'), signal);
   const callDiarizer = (signal: AbortSignal) => (endpoint: '/v1/audio/diarize' | '/v1/audio/diarize-chunk', path: string, filename: string) =>
     parakeet.run(async () => readJson(await post(endpoint, multipartFromFile(path, filename, {}), cfg().diarizeTimeoutSec, signal), diarAnswer, 'the diarizer'), signal);
+  const asrChunking = () => ({ chunkSec: cfg().longAudio.asrChunkSec, overlapSec: cfg().longAudio.overlapSec });
   const diarizeOptions = (f: { mode: DiarizeOptions['mode']; chunk_seconds?: number; overlap_seconds?: number }): DiarizeOptions => {
     const l = cfg().longAudio;
     const chunkSec = f.chunk_seconds ?? l.chunkSec;
@@ -109,6 +110,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       const f = parseFields(speakerFields, file.fields);
       const dOpts = diarizeOptions(f);
       const diarize = (path: string, filename: string) => diarizeFile(path, filename, dOpts, { call: callDiarizer(c.signal), tmpPath });
+      const transcribe = (path: string, filename: string) => transcribeFile(path, filename, asrChunking(), { call: (p, n) => callAsr(p, n, c.signal), tmpPath });
       if (f.channel_mode === 'dual') {
         const wav = await readWavInfo(file.path);
         const bad = !wav.ok ? wav.reason : wav.info.channels !== 2 ? `has ${wav.info.channels} channel${wav.info.channels === 1 ? '' : 's'}` : wav.info.duration === 0 ? 'has no audio samples' : undefined;
@@ -118,18 +120,18 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
         const dc = cfg().dualChannel;
         const localChannel = f.local_channel === undefined ? (dc.localChannel === 'left' ? 0 : 1) : f.local_channel === '0' || f.local_channel === 'left' ? 0 : 1;
         const thresholds = { minOverlapRatio: dc.bleedMinOverlapPct / 100, louderDb: dc.bleedLouderDb };
-        const r = await transcribeDual(file.path, wav.info, { localChannel, localLabel: dc.localLabel, thresholds }, { transcribe: (p, n) => callAsr(p, n, c.signal), diarize, tmpPath });
+        const r = await transcribeDual(file.path, wav.info, { localChannel, localLabel: dc.localLabel, thresholds }, { transcribe, diarize, tmpPath });
         return {
-          fields: f, duration: r.asr.duration, language: r.asr.language, diarization: r.diarization, unassigned: r.unassigned, smoothed: r.smoothed,
+          fields: f, duration: r.asr.duration, language: r.asr.language, asrChunks: r.asr.chunks, diarization: r.diarization, unassigned: r.unassigned, smoothed: r.smoothed,
           blocks: toBlocks(r.words, { blockGapS: cfg().blockGapSec }),
           dual: { local_channel: localChannel === 0 ? 'left' : 'right', local_label: dc.localLabel, ...r.counts, thresholds: { min_overlap_pct: dc.bleedMinOverlapPct, louder_db: dc.bleedLouderDb } },
         };
       }
-      const asr = await callAsr(file.path, file.filename, c.signal);
+      const asr = await transcribe(file.path, file.filename);
       const diarization = await diarize(file.path, file.filename);
       const merged = assignSpeakers(normaliseWords(asr.words), diarization.turns);
       const smooth = smoothOverlaps(merged.words, diarization.turns);
-      return { fields: f, duration: asr.duration, language: asr.language, diarization, unassigned: merged.unassigned, smoothed: smooth.smoothed, blocks: toBlocks(smooth.words, { blockGapS: cfg().blockGapSec }), dual: undefined };
+      return { fields: f, duration: asr.duration, language: asr.language, asrChunks: asr.chunks, diarization, unassigned: merged.unassigned, smoothed: smooth.smoothed, blocks: toBlocks(smooth.words, { blockGapS: cfg().blockGapSec }), dual: undefined };
     } finally {
       file.cleanup();
     }
@@ -157,8 +159,8 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       const words = normaliseWords(result.words);
       const t: Transcript = { text: joinWords(words) || (result.text ?? ''), language: result.language, duration: result.duration, words, segments: segmentsOf(words) };
       if (format === 'diarized_json') {
-        const d = await parakeet.run(async () => readJson(await post('/v1/audio/diarize', multipartFromFile(copy, 'audio.wav', {}), cfg().diarizeTimeoutSec, c.signal), diarAnswer, 'the diarizer'), c.signal);
-        const blocks = toBlocks(assignSpeakers(words, diarizeTurns(d)).words, { blockGapS: cfg().blockGapSec });
+        const d = await diarizeFile(copy, 'audio.wav', diarizeOptions({ mode: 'auto' }), { call: callDiarizer(c.signal), tmpPath });
+        const blocks = toBlocks(smoothOverlaps(assignSpeakers(words, d.turns).words, d.turns).words, { blockGapS: cfg().blockGapSec });
         note('transcriptions', t0, 200);
         return { duration: result.duration, text: t.text, segments: blocks.map((b, id) => ({ type: 'transcript.text.segment', id: `seg_${id}`, start: b.start_ms / 1000, end: b.end_ms / 1000, text: b.text, speaker: b.speaker })) };
       }
@@ -233,6 +235,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       suppressed_bleed_words: r.dual?.bleed_suppressed ?? 0,
       merge: { algorithm: 'max_overlap', smoothing: '3-word majority on overlapped words', smoothed_words: r.smoothed, gap_split_ms: Math.round(cfg().blockGapSec * 1000), channel_mode: r.dual ? 'dual' : 'mixed' },
       diarization: { mode: r.diarization.mode, chunks: r.diarization.chunks },
+      transcription: { chunks: r.asrChunks },
       ...(r.dual ? { dual_channel: r.dual } : {}),
       warnings: r.diarization.warnings,
     };
