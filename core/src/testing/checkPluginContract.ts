@@ -197,8 +197,9 @@ export async function checkPluginContract(target: SparkPlugin | string, opts: Co
     symlinkSync(resolve(uiDir), join(dataDir, 'inline-ui', id), 'dir');
   }
   const guard = createNetworkGuard(id);
-  const k = await createTestKernel({ dataDir, plugins: [...(opts.with ?? []), instrument(plugin, problems, guard)], config: opts.config, simulate: opts.simulate ?? false });
+  let k: Awaited<ReturnType<typeof createTestKernel>> | undefined;
   try {
+    k = await createTestKernel({ dataDir, plugins: [...(opts.with ?? []), instrument(plugin, problems, guard)], config: opts.config, simulate: opts.simulate ?? false });
     const rec = k.kernel.get(id);
     const scope = rec?.scope;
     const io = [...(scope?.ioDuringRegister ?? []), ...guard.seen];
@@ -241,7 +242,7 @@ export async function checkPluginContract(target: SparkPlugin | string, opts: Co
     }
   } finally {
     guard.release();
-    await k.stop();
+    await k?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
   return problems;
