@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSparkPlugin, type PluginContext, type SparkPlugin } from '../../core/src/api/index.js';
@@ -90,6 +91,11 @@ describe('checkPluginContract', () => {
     expect(crash[0].message).toContain('boom in register');
     const start = await checkPluginContract(plugin((ctx) => ctx.lifecycle.onStart(() => { throw new Error('no upstream'); })));
     expect(start).toMatchObject([{ code: 'SPK_CONTRACT_START_FAILED', severity: 'warning' }]);
+  });
+
+  it('passes a shipped third-party package folder (the acme fixture) as it is', async () => {
+    const problems = await checkPluginContract(fileURLToPath(new URL('../fixtures/spark-control-plugin-acme', import.meta.url)));
+    expect(problems, formatProblems(problems)).toEqual([]);
   });
 
   it('checks a plugin folder: package.json, entry, tile module on disk and served', async () => {
