@@ -1,6 +1,7 @@
 import { z } from 'zod';
-// An outside author imports the published plugin API; in this repo it is core/src/api.
-import { defineSparkPlugin, SparkError } from '../../../core/src/api/index.js';
+// The published plugin API, imported exactly as an outside author does (build.mjs and tsconfig map it to core/src/api
+// inside this repo; the bundle carries its small runtime).
+import { defineSparkPlugin, SparkError } from '@spark-control/plugin-api';
 import { startFakeComfy } from '../sim/fakeComfy.js';
 
 const configSchema = z.object({
