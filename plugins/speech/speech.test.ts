@@ -68,7 +68,7 @@ describe('transcription through the OpenAI client', () => {
   it('labels speakers (diarized_json) and in the existing transcribe-with-speakers contract', async () => {
     const d = await client().audio.transcriptions.create({ file: await toFile(sample.wav, 'talk.wav'), model: 'parakeet', response_format: 'diarized_json' as never });
     const segs = (d as unknown as { segments: Array<{ speaker: string; text: string }> }).segments;
-    expect(segs.map((s) => s.speaker)).toEqual(['Speaker_0', 'Speaker_1']);
+    expect(segs.map((s) => s.speaker)).toEqual(['A', 'B']);
     const fd = new FormData();
     fd.append('file', new Blob([new Uint8Array(sample.wav)]), 'talk.wav');
     const r = await (await k.fetch('/api/audio/transcribe-with-speakers', { method: 'POST', body: fd })).json();

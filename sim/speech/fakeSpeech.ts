@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import busboy from 'busboy';
 import { fingerprint, heardWords } from './hearing.js';
-import { pcmWav, wavDuration, type TruthWord } from './wav.js';
+import { pcmWav, readChunks, wavDuration, type TruthWord } from './wav.js';
 
 const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -70,7 +70,7 @@ function turns(truth: TruthWord[]) {
 /** Fake parakeet ASR + Sortformer service. One request at a time, like the GPU service: an overlapping request gets
  *  503 + Retry-After. `maxInFlight` counts what the upstream saw (tests assert it never exceeds 1). */
 export function startFakeParakeet(opts: { processingMs?: number } = {}) {
-  const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0, diarized: [] as Array<{ endpoint: string; offset: number; duration: number; speakers: number }> };
+  const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0, diarized: [] as Array<{ endpoint: string; offset: number; duration: number; speakers: number; maxSpeakers?: string }>, asrChannels: [] as number[] };
   const server = createServer(async (req, res) => {
     const url = req.url ?? '/';
     if (url === '/health') return send(res, 200, { status: 'ok' });
@@ -91,13 +91,16 @@ export function startFakeParakeet(opts: { processingMs?: number } = {}) {
       const heard = heardWords(wav, duration);
       if (url === '/v1/audio/transcriptions') {
         const words = asrTokens(heard.asr);
+        // Channels of each file the recogniser got (a stereo call sent whole would be downmixed).
+        state.asrChannels.push(wav.length >= 24 && wav.toString('ascii', 0, 4) === 'RIFF' ? (readChunks(wav).get('fmt ')?.readUInt16LE(2) ?? 0) : 0);
+        if (state.asrChannels.length > 50) state.asrChannels.shift();
         return send(res, 200, { task: 'transcribe', language: 'en', duration, text: heard.asr.map((w) => w.word).join(' '), words, segments: [] });
       }
       if (url === '/v1/audio/diarize' || url === '/v1/audio/diarize-chunk') {
         const t = turns(heard.diarizer);
         const speakers = [...new Set(t.turns.map((x) => x.speaker))];
         const label = (s: string) => s.replace('speaker_', 'Speaker_');
-        state.diarized.push({ endpoint: url, offset: heard.offset, duration, speakers: speakers.length });
+        state.diarized.push({ endpoint: url, offset: heard.offset, duration, speakers: speakers.length, ...(form.fields.max_speakers ? { maxSpeakers: form.fields.max_speakers[0] } : {}) });
         if (state.diarized.length > 50) state.diarized.shift();
         return send(res, 200, {
           duration, speakers_detected: speakers.length, segments: t.turns.map((x) => ({ start_s: x.start, end_s: x.end, speaker: label(x.speaker) })),

@@ -21,7 +21,7 @@ export function toVerbose(t: Transcript, granularities: string[]) {
   return {
     task: 'transcribe', language: t.language ?? 'en', duration: t.duration, text: t.text,
     ...(granularities.includes('word') ? { words: t.words } : {}),
-    ...(granularities.includes('segment') || granularities.length === 0 ? { segments: t.segments.map((s) => ({ id: s.id, seek: 0, start: s.start, end: s.end, text: s.text, tokens: [], temperature: 0, avg_logprob: 0, compression_ratio: 1, no_speech_prob: 0 })) } : {}),
+    ...(granularities.includes('segment') || granularities.length === 0 ? { segments: t.segments.map((s) => ({ id: s.id, seek: 0, start: s.start, end: s.end, text: s.text, tokens: [], temperature: 0, avg_logprob: 0, compression_ratio: 1, no_speech_prob: 0, ...(s.speaker !== undefined ? { speaker: s.speaker } : {}) })) } : {}),
     usage: { type: 'duration', seconds: Math.ceil(t.duration) },
   };
 }

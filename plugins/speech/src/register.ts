@@ -5,15 +5,15 @@ import { SparkError, type HttpResponse, type PluginContext, type RouteContext, t
 import type { SpeechConfig } from './config.js';
 import { toSrt, toVerbose, toVtt, type Segment, type Transcript } from './formats.js';
 import { transcribeDual, type ChannelWord } from './dualChannel.js';
-import { diarizeFile, type DiarizeOptions } from './longDiarize.js';
+import { diarizeFile, type Diarization, type DiarizeOptions } from './longDiarize.js';
 import { transcribeFile } from './longTranscribe.js';
 import { assignSpeakers, joinWords, normaliseWords, toBlocks, type SpeakerWord, type Word } from './merge.js';
 import { UpstreamQueue } from './queue.js';
-import { diarizeFields, parseFields, speakerFields } from './requestFields.js';
+import { diarizeFields, parseFields, speakerFields, transcriptionFields } from './requestFields.js';
 import { smoothOverlaps } from './smoothing.js';
-import { asrAnswer, diarAnswer } from './upstreamSchemas.js';
+import { asrAnswer, diarAnswer, type AsrAnswer } from './upstreamSchemas.js';
 import { multipartFromFile, spoolUpload, streamUpload } from './upload.js';
-import { readWavInfo } from './wavFile.js';
+import { readWavInfo, wavHeadChannels } from './wavFile.js';
 
 const FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
 const speechBody = z.object({
@@ -38,13 +38,17 @@ async function readJson<T extends z.ZodType>(res: HttpResponse, schema: T, what:
   return r.data;
 }
 
-/** Segments for text/srt/vtt: sentences, split on end punctuation or pauses over 1 s. */
-function segmentsOf(words: Word[]): Segment[] {
+type OutWord = Word & { speaker?: string | null; channel?: 'local' | 'remote' };
+
+/** Segments for text/srt/vtt/verbose_json: sentences, split on end punctuation or pauses over 1 s, and on a change
+ *  of speaker or channel when words carry them (then each segment names its speaker). */
+function segmentsOf(words: OutWord[], bySpeaker = false): Segment[] {
   const segs: Segment[] = [];
-  let cur: Word[] = [];
-  const flush = () => { if (cur.length) segs.push({ id: segs.length, start: cur[0].start, end: cur[cur.length - 1].end, text: joinWords(cur) }); cur = []; };
+  let cur: OutWord[] = [];
+  const flush = () => { if (cur.length) segs.push({ id: segs.length, start: cur[0].start, end: cur[cur.length - 1].end, text: joinWords(cur), ...(bySpeaker ? { speaker: cur[0].speaker ?? 'unknown' } : {}) }); cur = []; };
+  const key = (w: OutWord) => `${bySpeaker ? w.speaker ?? 'unknown' : ''}|${w.channel ?? ''}`;
   for (const w of words) {
-    if (cur.length && w.start - cur[cur.length - 1].end > 1) flush();
+    if (cur.length && (w.start - cur[cur.length - 1].end > 1 || key(w) !== key(cur[cur.length - 1]))) flush();
     cur.push(w);
     if (/[.!?]$/.test(w.word)) flush();
   }
@@ -93,14 +97,37 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
   const tmpPath = (tag: string) => join(spool, `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}.wav`);
   const callAsr = (path: string, filename: string, signal: AbortSignal) =>
     parakeet.run(async () => readJson(await post('/v1/audio/transcriptions', multipartFromFile(path, filename, { model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'] }), cfg().asrTimeoutSec, signal), asrAnswer, 'parakeet'), signal);
-  const callDiarizer = (signal: AbortSignal) => (endpoint: '/v1/audio/diarize' | '/v1/audio/diarize-chunk', path: string, filename: string) =>
-    parakeet.run(async () => readJson(await post(endpoint, multipartFromFile(path, filename, {}), cfg().diarizeTimeoutSec, signal), diarAnswer, 'the diarizer'), signal);
+  const callDiarizer = (signal: AbortSignal) => (endpoint: '/v1/audio/diarize' | '/v1/audio/diarize-chunk', path: string, filename: string, fields: Record<string, string> = {}) =>
+    parakeet.run(async () => readJson(await post(endpoint, multipartFromFile(path, filename, fields), cfg().diarizeTimeoutSec, signal), diarAnswer, 'the diarizer'), signal);
   const asrChunking = () => ({ chunkSec: cfg().longAudio.asrChunkSec, overlapSec: cfg().longAudio.overlapSec });
-  const diarizeOptions = (f: { mode: DiarizeOptions['mode']; chunk_seconds?: number; overlap_seconds?: number }): DiarizeOptions => {
+  const diarizeOptions = (f: { mode: DiarizeOptions['mode']; chunk_seconds?: number; overlap_seconds?: number; max_speakers?: number }): DiarizeOptions => {
     const l = cfg().longAudio;
     const chunkSec = f.chunk_seconds ?? l.chunkSec;
-    return { mode: f.mode, chunkSec, overlapSec: Math.min(f.overlap_seconds ?? l.overlapSec, chunkSec / 3), clusterThreshold: l.clusterThreshold };
+    return { mode: f.mode, chunkSec, overlapSec: Math.min(f.overlap_seconds ?? l.overlapSec, chunkSec / 3), clusterThreshold: l.clusterThreshold, maxSpeakers: f.max_speakers };
   };
+  /** ASR (chunked past `asrChunkSec`) and diarization (chunked past `chunkSec`) of a file on disk, each call queued. */
+  const pipelines = (signal: AbortSignal, dOpts: DiarizeOptions) => ({
+    diarize: (path: string, filename: string) => diarizeFile(path, filename, dOpts, { call: callDiarizer(signal), tmpPath }),
+    transcribe: (path: string, filename: string) => transcribeFile(path, filename, asrChunking(), { call: (p, n) => callAsr(p, n, signal), tmpPath }),
+  });
+
+  /** The dual-channel pipeline shared by transcribe-with-speakers and /v1/audio/transcriptions: the file must be a
+   *  stereo 16-bit PCM WAV; both channels are transcribed, the remote one diarized (skipped when `diarize` is false:
+   *  its words then have no speaker) and bleed copies dropped (dualChannel.ts). */
+  async function dualChannel(path: string, f: { local_channel?: '0' | '1' | 'left' | 'right' }, dOpts: DiarizeOptions, signal: AbortSignal, o: { diarize: boolean }) {
+    const wav = await readWavInfo(path);
+    const bad = !wav.ok ? wav.reason : wav.info.channels !== 2 ? `has ${wav.info.channels} channel${wav.info.channels === 1 ? '' : 's'}` : wav.info.duration === 0 ? 'has no audio samples' : undefined;
+    if (bad || !wav.ok) {
+      throw new SparkError('SPEECH_DUAL_NEEDS_STEREO', `channel_mode=dual needs a 2-channel 16-bit PCM WAV file; this file ${bad}`, { status: 400, details: { errors: [{ field: 'file', message: `${bad}; channel_mode=dual needs a stereo 16-bit PCM WAV` }] } });
+    }
+    const dc = cfg().dualChannel;
+    const localChannel = f.local_channel === undefined ? (dc.localChannel === 'left' ? 0 : 1) : f.local_channel === '0' || f.local_channel === 'left' ? 0 : 1;
+    const thresholds = { minOverlapRatio: dc.bleedMinOverlapPct / 100, louderDb: dc.bleedLouderDb };
+    const p = pipelines(signal, dOpts);
+    const noDiarization = async (): Promise<Diarization> => ({ duration: wav.info.duration, mode: 'single', chunks: 0, turns: [], speakers: [], model: 'none', warnings: [] });
+    const r = await transcribeDual(path, wav.info, { localChannel, localLabel: dc.localLabel, thresholds }, { transcribe: p.transcribe, diarize: o.diarize ? p.diarize : noDiarization, tmpPath });
+    return { r, dual: { local_channel: localChannel === 0 ? 'left' : 'right', local_label: dc.localLabel, ...r.counts, thresholds: { min_overlap_pct: dc.bleedMinOverlapPct, louder_db: dc.bleedLouderDb } } };
+  }
 
   /** ASR + diarization on the same audio (spooled once), merged into speaker-labelled blocks; `channel_mode=dual`
    *  treats a stereo file as a call with the local microphone on one channel. */
@@ -109,22 +136,12 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     try {
       const f = parseFields(speakerFields, file.fields);
       const dOpts = diarizeOptions(f);
-      const diarize = (path: string, filename: string) => diarizeFile(path, filename, dOpts, { call: callDiarizer(c.signal), tmpPath });
-      const transcribe = (path: string, filename: string) => transcribeFile(path, filename, asrChunking(), { call: (p, n) => callAsr(p, n, c.signal), tmpPath });
+      const { diarize, transcribe } = pipelines(c.signal, dOpts);
       if (f.channel_mode === 'dual') {
-        const wav = await readWavInfo(file.path);
-        const bad = !wav.ok ? wav.reason : wav.info.channels !== 2 ? `has ${wav.info.channels} channel${wav.info.channels === 1 ? '' : 's'}` : wav.info.duration === 0 ? 'has no audio samples' : undefined;
-        if (bad || !wav.ok) {
-          throw new SparkError('SPEECH_DUAL_NEEDS_STEREO', `channel_mode=dual needs a 2-channel 16-bit PCM WAV file; this file ${bad}`, { status: 400, details: { errors: [{ field: 'file', message: `${bad}; channel_mode=dual needs a stereo 16-bit PCM WAV` }] } });
-        }
-        const dc = cfg().dualChannel;
-        const localChannel = f.local_channel === undefined ? (dc.localChannel === 'left' ? 0 : 1) : f.local_channel === '0' || f.local_channel === 'left' ? 0 : 1;
-        const thresholds = { minOverlapRatio: dc.bleedMinOverlapPct / 100, louderDb: dc.bleedLouderDb };
-        const r = await transcribeDual(file.path, wav.info, { localChannel, localLabel: dc.localLabel, thresholds }, { transcribe, diarize, tmpPath });
+        const { r, dual } = await dualChannel(file.path, f, dOpts, c.signal, { diarize: true });
         return {
           fields: f, duration: r.asr.duration, language: r.asr.language, asrChunks: r.asr.chunks, diarization: r.diarization, unassigned: r.unassigned, smoothed: r.smoothed,
-          blocks: toBlocks(r.words, { blockGapS: cfg().blockGapSec }),
-          dual: { local_channel: localChannel === 0 ? 'left' : 'right', local_label: dc.localLabel, ...r.counts, thresholds: { min_overlap_pct: dc.bleedMinOverlapPct, louder_db: dc.bleedLouderDb } },
+          blocks: toBlocks(r.words, { blockGapS: cfg().blockGapSec }), dual,
         };
       }
       const asr = await transcribe(file.path, file.filename);
@@ -138,40 +155,83 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
   }
 
   const audio = ctx.publicRoutes('/v1/audio');
-  audio.add({ method: 'POST', path: '/transcriptions', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Transcribe (OpenAI multipart contract)' }, async (c) => {
+  /** OpenAI fields (response_format, timestamp_granularities) and the §9 A extensions, each 400 naming its field. */
+  const transcriptionOptions = (fields: Record<string, string[]>) => ({ ...checkFormat(fields), f: parseFields(transcriptionFields, fields) });
+
+  audio.add({ method: 'POST', path: '/transcriptions', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Transcribe (OpenAI multipart contract; diarize, channel_mode, local_channel, max_speakers extensions)' }, async (c) => {
     const t0 = performance.now();
+    // The audio streams straight to parakeet; a copy is kept on disk until the fields (which may arrive after the
+    // file) say whether a second pass is needed: diarization (diarized_json, or diarize with verbose_json).
+    const copy = join(spool, `tee-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    const u = streamUpload(c, maxBytes(), (f) => ({ model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'], ...(f.language?.[0] && /^[a-z]{2}$/.test(f.language[0]) ? { language: f.language[0] } : {}) }), copy);
     try {
-      // The audio streams straight to parakeet; a copy is kept on disk only until we know whether diarized_json
-      // (a second, diarization pass) was asked for — form fields may arrive after the file.
+      // A stereo call must not reach parakeet whole (it would downmix it). When the fields before the file ask for
+      // channel_mode=dual, or a stereo WAV comes without channel_mode=mixed in front of it, the upload is only
+      // spooled, and transcribed from disk (per channel, or chunked when long) once every field is in.
+      const head = await u.head;
+      // Fields sent before the file are checked before anything goes upstream (the granularity rule waits for all).
+      parseFields(transcriptionFields, head.fields);
+      if (head.fields.response_format) checkFormat({ response_format: head.fields.response_format });
+      const early = head.fields.channel_mode?.[0];
+      const spooled = early === 'dual' || (early !== 'mixed' && wavHeadChannels(head.bytes) === 2);
       let fields: Record<string, string[]> = {};
-      const copy = join(spool, `tee-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-      const dropCopy = () => { try { unlinkSync(copy); } catch { /* none */ } };
-      try {
-      const result = await parakeet.run(async () => {
-        const u = streamUpload(c, maxBytes(), (f) => ({ model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'], ...(f.language?.[0] && /^[a-z]{2}$/.test(f.language[0]) ? { language: f.language[0] } : {}) }), copy);
-        const resP = post('/v1/audio/transcriptions', u, cfg().asrTimeoutSec, c.signal);
-        resP.catch(() => {}); // settled below; a bad upload rejects `u.fields` first
+      let streamed: AsrAnswer | undefined;
+      if (spooled) {
+        u.body.resume();
         fields = await u.fields;
-        checkFormat(fields);
-        return readJson(await resP, asrAnswer, 'parakeet');
-      }, c.signal);
-      const { format, gran } = checkFormat(fields);
-      const words = normaliseWords(result.words);
-      const t: Transcript = { text: joinWords(words) || (result.text ?? ''), language: result.language, duration: result.duration, words, segments: segmentsOf(words) };
-      if (format === 'diarized_json') {
-        const d = await diarizeFile(copy, 'audio.wav', diarizeOptions({ mode: 'auto' }), { call: callDiarizer(c.signal), tmpPath });
-        const blocks = toBlocks(smoothOverlaps(assignSpeakers(words, d.turns).words, d.turns).words, { blockGapS: cfg().blockGapSec });
-        note('transcriptions', t0, 200);
-        return { duration: result.duration, text: t.text, segments: blocks.map((b, id) => ({ type: 'transcript.text.segment', id: `seg_${id}`, start: b.start_ms / 1000, end: b.end_ms / 1000, text: b.text, speaker: b.speaker })) };
+        transcriptionOptions(fields);
+      } else {
+        // Bad fields end the upstream request at once; the slot is held for the cooldown while the GPU lets go.
+        const local = new AbortController();
+        const signal = AbortSignal.any([c.signal, local.signal]);
+        streamed = await parakeet.run(async () => {
+          const resP = post('/v1/audio/transcriptions', u, cfg().asrTimeoutSec, signal);
+          resP.catch(() => {}); // settled below; a bad upload rejects `u.fields` first
+          fields = await u.fields;
+          try { transcriptionOptions(fields); } catch (e) { local.abort(); throw e; }
+          return readJson(await resP, asrAnswer, 'parakeet');
+        }, signal);
       }
+      const { format, gran, f } = transcriptionOptions(fields);
+      await u.copied;
+      const dOpts = diarizeOptions({ mode: 'auto', max_speakers: f.max_speakers });
+      const dual = f.channel_mode === 'dual';
+      // Speakers only where the answer can carry them; json/text/srt/vtt ignore diarize (no second pass).
+      const withSpeakers = format === 'diarized_json' || (f.diarize && format === 'verbose_json');
+      let words: OutWord[];
+      let duration: number, language: string | undefined, fallbackText = '';
+      if (dual) {
+        const { r } = await dualChannel(copy, f, dOpts, c.signal, { diarize: withSpeakers });
+        ({ words } = r); duration = r.asr.duration; language = r.asr.language;
+      } else {
+        const asr = streamed ?? await pipelines(c.signal, dOpts).transcribe(copy, 'audio.wav');
+        words = normaliseWords(asr.words); duration = asr.duration; language = asr.language; fallbackText = asr.text ?? '';
+        if (withSpeakers) {
+          const d = await diarizeFile(copy, 'audio.wav', dOpts, { call: callDiarizer(c.signal), tmpPath });
+          words = smoothOverlaps(assignSpeakers(words, d.turns).words, d.turns).words;
+        }
+      }
+      const text = joinWords(words) || fallbackText;
+      const usage = { type: 'duration', seconds: Math.ceil(duration) };
       note('transcriptions', t0, 200);
-      return render(c, t, format, gran);
-      } finally {
-        dropCopy();
+      if (format === 'diarized_json') {
+        // OpenAI names diarized speakers A, B, … by first appearance; the local channel keeps its configured name.
+        const blocks = toBlocks(words.map((w) => ({ ...w, speaker: w.speaker ?? null })), { blockGapS: cfg().blockGapSec });
+        const localLabel = cfg().dualChannel.localLabel;
+        const letters = new Map<string, string>();
+        for (const b of blocks) if (b.speaker !== 'unknown' && !(dual && b.speaker === localLabel) && !letters.has(b.speaker)) letters.set(b.speaker, String.fromCharCode(65 + letters.size));
+        return { task: 'transcribe', duration, text, segments: blocks.map((b, id) => ({ type: 'transcript.text.segment', id: `seg_${id}`, start: b.start_ms / 1000, end: b.end_ms / 1000, text: b.text, speaker: letters.get(b.speaker) ?? b.speaker })), usage };
       }
+      const out: OutWord[] = words.map((w) => ({ word: w.word, start: w.start, end: w.end, ...(withSpeakers ? { speaker: w.speaker ?? null } : {}), ...(dual ? { channel: w.channel } : {}) }));
+      const t: Transcript = { text, language, duration, words: out, segments: segmentsOf(out, withSpeakers) };
+      return render(c, t, format, gran);
     } catch (e) {
+      u.cancel();
       note('transcriptions', t0, (e as SparkError).status ?? 500);
       throw e;
+    } finally {
+      await u.copied;
+      try { unlinkSync(copy); } catch { /* none */ }
     }
   });
 

@@ -5,20 +5,35 @@ import { SparkError } from '../../../core/src/api/index.js';
  *  wrong in the 400 instead of silently falling back to a default. */
 const seconds = (min: number, max: number) => z.coerce.number().refine(Number.isFinite, 'must be a number').pipe(z.number().min(min).max(max));
 
+/** The diarizer (Sortformer 4spk) separates at most 4 speakers. */
+const maxSpeakers = z.coerce.number().refine(Number.isFinite, 'must be a number').pipe(z.number().int('must be a whole number').min(1, 'must be 1–4').max(4, 'must be 1–4 (the diarizer separates at most 4 speakers)')).optional();
+
 const chunking = {
   mode: z.enum(['auto', 'single', 'chunked']).default('auto'),
   chunk_seconds: seconds(5, 3600).optional(),
   overlap_seconds: seconds(0, 600).optional(),
+  max_speakers: maxSpeakers,
+};
+
+const channel = {
+  channel_mode: z.enum(['mixed', 'dual']).default('mixed'),
+  /** Which channel holds the local microphone: 0/left or 1/right (overrides the configured default). */
+  local_channel: z.enum(['0', '1', 'left', 'right']).optional(),
 };
 
 export const diarizeFields = z.object({ ...chunking, response_format: z.enum(['json', 'rttm']).default('json') });
 
 export const speakerFields = z.object({
   ...chunking,
-  channel_mode: z.enum(['mixed', 'dual']).default('mixed'),
-  /** Which channel holds the local microphone: 0/left or 1/right (overrides the configured default). */
-  local_channel: z.enum(['0', '1', 'left', 'right']).optional(),
+  ...channel,
   include_words: z.enum(['true', 'false']).default('false'),
+});
+
+/** `/v1/audio/transcriptions` extensions (services.md §9 A); the OpenAI fields are checked in register.ts. */
+export const transcriptionFields = z.object({
+  ...channel,
+  diarize: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  max_speakers: maxSpeakers,
 });
 
 export function parseFields<T extends z.ZodType>(schema: T, fields: Record<string, string[]>): z.output<T> {

@@ -27,7 +27,7 @@ export function planChunks(duration: number, chunkSec: number, overlapSec: numbe
   return Array.from({ length: n }, (_, i) => ({ start: i * step, end: i === n - 1 ? duration : Math.min(duration, i * step + chunkSec) }));
 }
 
-function cosine(a: number[], b: number[]): number {
+export function cosine(a: number[], b: number[]): number {
   let dot = 0, na = 0, nb = 0;
   for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
   return na && nb ? dot / Math.sqrt(na * nb) : 0;

@@ -13,7 +13,16 @@ export interface UploadStream {
   fields: Promise<Record<string, string[]>>;
   /** Bytes of the file seen so far. */
   bytes(): number;
+  /** The fields sent before the file and its first bytes (up to 4 KiB), as soon as they are there; lets a caller
+   *  decide to spool instead of streaming (a stereo WAV may be a dual-channel call). Never rejects. */
+  head: Promise<{ fields: Record<string, string[]>; bytes: Buffer }>;
+  /** Resolves once the tee copy is completely on disk (at once without `teePath`). */
+  copied: Promise<void>;
+  /** Stop reading: the rest of the upload is drained and dropped, `fields` rejects. */
+  cancel(): void;
 }
+
+const HEAD_BYTES = 4096;
 
 /** Re-streams a client's multipart upload to an upstream without holding it in memory or on disk. The client's
  *  fields are collected (they may come after the file) and `extraFields(fields)` decides what the upstream gets. */
@@ -32,6 +41,15 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
   const fields: Record<string, string[]> = {};
   let seen = 0;
   let sawFile = false;
+  let headDone: (h: { fields: Record<string, string[]>; bytes: Buffer }) => void = () => {};
+  const head = new Promise<{ fields: Record<string, string[]>; bytes: Buffer }>((r) => { headDone = r; });
+  let headFields: Record<string, string[]> | undefined;
+  const headParts: Buffer[] = [];
+  let headLen = 0;
+  const giveHead = () => headDone({ fields: headFields ?? { ...fields }, bytes: Buffer.concat(headParts) });
+  let copiedDone: () => void = () => {};
+  const copied = teePath ? new Promise<void>((r) => { copiedDone = r; }) : Promise.resolve();
+  let cancel = () => {};
   const fieldsDone = new Promise<Record<string, string[]>>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -40,21 +58,32 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
       reject(new SparkError('SPEECH_BAD_MULTIPART', 'the multipart body could not be read', { status: 400, details: { errors: [{ field: 'file', message: 'bad multipart body' }] } }));
       return;
     }
-    const fail = (e: SparkError) => { out.destroy(); c.req.unpipe(bb); c.req.resume(); reject(e); };
+    let tee: ReturnType<typeof createWriteStream> | undefined;
+    const fail = (e: SparkError) => { out.destroy(); tee?.destroy(); copiedDone(); c.req.unpipe(bb); c.req.resume(); giveHead(); reject(e); };
+    cancel = () => fail(new SparkError('SPK_ABORTED', 'the upload was not needed any more', { status: 499 }));
     bb.on('field', (name, value) => { (fields[name] ??= []).push(value); });
     bb.on('file', (name, file, info) => {
       if (name !== 'file') { file.resume(); return; }
       sawFile = true;
       out.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${(info.filename || 'audio').replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${info.mimeType || 'application/octet-stream'}\r\n\r\n`);
-      const tee = teePath ? createWriteStream(teePath, { mode: 0o600 }) : undefined;
-      file.on('data', (d: Buffer) => { seen += d.length; tee?.write(d); if (!out.write(d)) { file.pause(); out.once('drain', () => file.resume()); } });
-      file.on('end', () => tee?.end());
+      headFields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, [...v]]));
+      tee = teePath ? createWriteStream(teePath, { mode: 0o600 }) : undefined;
+      tee?.on('close', () => copiedDone());
+      tee?.on('error', () => copiedDone());
+      file.on('data', (d: Buffer) => {
+        seen += d.length;
+        if (headLen < HEAD_BYTES) { headParts.push(d.subarray(0, HEAD_BYTES - headLen)); headLen += Math.min(d.length, HEAD_BYTES - headLen); if (headLen >= HEAD_BYTES) giveHead(); }
+        tee?.write(d);
+        if (!out.write(d)) { file.pause(); out.once('drain', () => file.resume()); }
+      });
+      file.on('end', () => { giveHead(); tee?.end(); });
       file.on('error', () => { /* reported through busboy's own 'error' */ });
       file.on('limit', () => fail(new SparkError('SPEECH_TOO_LARGE', `uploads are limited to ${Math.round(maxBytes / 1048576)} MB`, { status: 413, details: { errors: [{ field: 'file', message: 'too large' }] } })));
       file.on('end', () => out.write('\r\n'));
     });
     bb.on('error', () => fail(new SparkError('SPEECH_BAD_MULTIPART', 'the multipart body is malformed or was cut off', { status: 400, details: { errors: [{ field: 'file', message: 'bad or truncated multipart body' }] } })));
     bb.on('close', () => {
+      giveHead();
       if (!sawFile) return fail(new SparkError('SPEECH_NO_FILE', 'no "file" field in the upload', { status: 400, details: { errors: [{ field: 'file', message: 'required' }] } }));
       for (const [k, v] of Object.entries(extraFields(fields))) {
         for (const one of Array.isArray(v) ? v : [v]) out.write(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${one}\r\n`);
@@ -66,7 +95,7 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
     c.req.pipe(bb);
   });
   fieldsDone.catch(() => {});
-  return { body: out, contentType: `multipart/form-data; boundary=${boundary}`, fields: fieldsDone, bytes: () => seen };
+  return { body: out, contentType: `multipart/form-data; boundary=${boundary}`, fields: fieldsDone, bytes: () => seen, head, copied, cancel: () => cancel() };
 }
 
 /** Multipart body re-read from a spooled file (two-pass endpoints: ASR and diarization on the same audio). */

@@ -94,3 +94,18 @@ export function wavHeader(rate: number, channels: number, dataBytes: number, ext
   const riff = Buffer.alloc(12); riff.write('RIFF', 0); riff.writeUInt32LE(body.length + 4 + dataBytes + (dataBytes % 2), 4); riff.write('WAVE', 8);
   return Buffer.concat([riff, body]);
 }
+
+/** Channel count from the first bytes of a WAV upload (before it is on disk); undefined when the head is not a WAV
+ *  or its format chunk is not among those bytes. */
+export function wavHeadChannels(head: Buffer): number | undefined {
+  if (head.length < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') return undefined;
+  let p = 12;
+  while (p + 8 <= head.length) {
+    const id = head.toString('ascii', p, p + 4);
+    const len = head.readUInt32LE(p + 4);
+    if (id === 'fmt ') return p + 12 <= head.length ? head.readUInt16LE(p + 10) : undefined;
+    if (id === 'data') return undefined;
+    p += 8 + len + (len % 2);
+  }
+  return undefined;
+}
