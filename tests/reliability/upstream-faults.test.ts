@@ -10,9 +10,8 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
  *  after the headers, and a "server" that answers with bytes that are not HTTP. Pass: the client gets what was sent
  *  and then a terminated stream or an error status — never a hang past the configured timeout — and the kernel's
  *  log names the service and the host.
- *  KNOWN GAP (it.fails below, flips to a failure once fixed): a mid-stream death is not logged at all today — the only
- *  line is the debug "http 200" written when the headers went out. The fix belongs in HttpService.proxy (log from
- *  the upstream body's 'error' listener with service, host, plugin and path). */
+ *  A mid-stream death is logged by HttpService.proxy (from the upstream body's 'error' listener) with service, host,
+ *  plugin and path. */
 let upstream: Server;
 let junk: NetServer;
 let upstreamUrl = '';
@@ -150,9 +149,7 @@ describe('upstream faults mid-answer', () => {
     console.log(`[upstream-faults] ${figures.join(' | ')}`);
   });
 
-  // KNOWN GAP, see the header comment. it.fails passes while the log line is missing and fails once it is written:
-  // then turn it into it(...).
-  it.fails('KNOWN GAP: each mid-answer death is logged with service and host (not yet: HttpService.proxy logs nothing)', async () => {
+  it('logs each mid-answer death with service and host', async () => {
     for (const path of ['/fv1/sse-die', '/fv1/chunked-die', '/fv1/short-length', '/fv1/stall']) {
       const since = lines.length;
       await readAll(path, 5000);
@@ -160,6 +157,5 @@ describe('upstream faults mid-answer', () => {
       expect(l, `${path}: a log line naming the service`).toMatch(/fakeup/);
       expect(l, `${path}: and the host`).toMatch(/spark-9/);
     }
-    console.warn('\n!!! upstream-faults: mid-stream upstream deaths are now logged — turn the it.fails into it()\n');
   });
 });

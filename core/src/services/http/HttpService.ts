@@ -158,7 +158,12 @@ export class HttpService {
         koa.set('Cache-Control', 'no-cache');
       }
       const upstreamBody = res.body as unknown as Readable;
-      upstreamBody.on('error', (e) => { errorText = (e as Error).message; });
+      upstreamBody.on('error', (e) => {
+        errorText = (e as Error).message;
+        // The client already has the status line; this is the only place a mid-answer death becomes visible.
+        // (A client that left is not an upstream fault.) No query string: it may carry user data.
+        if (!abort.signal.aborted) this.log.warn('upstream broke off mid-answer', { service: u.service, host: u.hostId, plugin: info.plugin, path: info.path.split('?')[0], requestId: route.requestId, error: errorText });
+      });
       koa.body = upstreamBody;
       // Koa drops Content-Length for stream bodies; keep the upstream's so clients are not forced into chunked.
       const len = res.headers['content-length'];
