@@ -26,7 +26,6 @@ interface Persisted {
  *  loading on the Spark. Without it, one dropped session failed a minutes-long load and left the container running
  *  behind a "failed" job (found by tests/reliability/sshd-restart-swap.test.ts). Past this the swap fails naming the
  *  phase and the host; the job's own timeout and cancel still apply throughout. */
-const SSH_OUTAGE_TOLERANCE_MS = 60_000;
 const TRANSIENT_SSH = new Set(['SPK_SSH_UNREACHABLE', 'SPK_SSH_TIMEOUT', 'SPK_SSH_EXEC']);
 /** A channel that closed without an exit status: the session dropped mid-command, the command's outcome is unknown. */
 const sessionLost = (r: { code: number | null; signal?: string }) => r.code === null && !r.signal;
@@ -136,9 +135,10 @@ export class SwapController {
     return this.ctx.ssh.exec(this.hostId(), cmd, { timeoutMs, signal: job.signal });
   }
 
-  /** exec that waits out a lost SSH session (bounded by SSH_OUTAGE_TOLERANCE_MS), for phases where the Spark keeps
+  /** exec that waits out a lost SSH session (bounded by sshOutageToleranceSec), for phases where the Spark keeps
    *  working on its own (launch dispatch, readiness). Other errors and cancellation pass straight through. */
   private async sshRidingOut(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000) {
+    const toleranceMs = this.ctx.config.get().sshOutageToleranceSec * 1000;
     let since: number | undefined;
     for (;;) {
       let why: string;
@@ -158,8 +158,8 @@ export class SwapController {
         since = Date.now();
         job.log(`SSH to ${this.hostId()} lost during phase ${phase} (${why}); retrying while the model keeps loading on the Spark`);
       }
-      if (Date.now() - since > SSH_OUTAGE_TOLERANCE_MS) {
-        throw new SparkError('VLLM_SSH_LOST', `lost SSH to ${this.hostId()} during phase ${phase} for more than ${SSH_OUTAGE_TOLERANCE_MS / 1000} s (${why})`, { status: 503, details: { host: this.hostId(), phase } });
+      if (Date.now() - since > toleranceMs) {
+        throw new SparkError('VLLM_SSH_LOST', `lost SSH to ${this.hostId()} during phase ${phase} for more than ${toleranceMs / 1000} s (${why})`, { status: 503, details: { host: this.hostId(), phase } });
       }
       await sleep(1000, job.signal);
     }
