@@ -2,12 +2,19 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
 interface Block { start_ms: number; end_ms: number; speaker: string; text: string; channel?: string | null }
-interface SpeakerAnswer { segments: Block[]; warnings?: string[]; unassigned_words?: number; dual_channel?: { local_words: number; remote_words: number; bleed_suppressed: number } }
-const COLORS = ['var(--spark-accent)', 'var(--spark-ok)', 'var(--spark-warn)', 'var(--spark-err)'];
+interface SpeakerAnswer { segments: Block[]; warnings?: string[]; unassigned_words?: number; dual_channel?: { local_label: string; local_words: number; remote_words: number; bleed_suppressed: number } }
+/** One colour per speaker (red is kept for errors; a 4th speaker gets the text colour, "unknown" the muted one). */
+const COLORS = ['var(--spark-accent)', 'var(--spark-ok)', 'var(--spark-warn)', 'var(--spark-text)'];
+const SERVICE_NAMES: Record<string, string> = { parakeet: 'Transcription', kokoro: 'Voice' };
+const ROUTE_NAMES: Record<string, string> = { transcriptions: 'transcription', 'transcribe-with-speakers': 'transcription with speakers', diarize: 'speaker detection', speech: 'read aloud' };
+const took = (ms: number) => (ms < 100 ? 'under 0.1 s' : `${(ms / 1000).toFixed(1)} s`);
+/** "Speaker_0" → "Speaker 1", the local channel → "Local microphone", as an owner would say it. */
+const speakerName = (s: string, localLabel?: string) => (localLabel && s === localLabel ? 'Local microphone' : s === 'unknown' ? 'Unknown speaker' : s.replace(/^speaker_(\d+)$/i, (_, n) => `Speaker ${Number(n) + 1}`));
+const clock = (ms: number) => { const s = Math.floor(ms / 1000); return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`; };
 
 /** Service health, queue, recent requests; try transcription (upload) with speaker colours; hear TTS. */
 export class SpeechTile extends LitElement {
-  static properties = { api: { attribute: false }, status: { state: true }, health: { state: true }, blocks: { state: true }, error: { state: true }, audioUrl: { state: true }, busy: { state: true }, summary: { state: true }, recording: { state: true } };
+  static properties = { api: { attribute: false }, status: { state: true }, health: { state: true }, blocks: { state: true }, error: { state: true }, audioUrl: { state: true }, busy: { state: true }, speaking: { state: true }, summary: { state: true }, recording: { state: true }, localLabel: { state: true } };
   api?: SparkTileApi;
   status?: { queues: Record<string, { inFlight: number; waiting: number }>; recent: Array<{ at: string; route: string; ms: number; status: number }> };
   health?: Array<{ name: string; status: string }>;
@@ -15,20 +22,34 @@ export class SpeechTile extends LitElement {
   error = '';
   audioUrl = '';
   busy = false;
+  speaking = false;
   summary = '';
+  localLabel?: string;
   recording = false;
   private recorder?: MediaRecorder;
+  private warnings: string[] = [];
 
   static styles = css`
     :host { display: block; font-family: var(--spark-font); color: var(--spark-text); }
+    h4 { margin: 14px 0 4px; font-size: 0.92rem; }
     .muted { color: var(--spark-muted); font-size: 0.82rem; }
-    .dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: var(--spark-err); margin-right: 4px; }
+    .services { display: flex; gap: 14px; flex-wrap: wrap; font-size: 0.85rem; }
+    .dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: var(--spark-err); margin-right: 5px; }
     .dot.up { background: var(--spark-ok); }
-    form { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; margin: 8px 0; }
+    form { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; margin: 6px 0; }
     input, button, textarea { font: inherit; font-size: 0.86rem; }
+    input[type=file] { max-width: 100%; }
     textarea, input[type=text] { flex: 1; min-width: 140px; padding: 6px; border-radius: 8px; border: 1px solid var(--spark-border); background: var(--spark-bg); color: var(--spark-text); }
-    button { padding: 5px 10px; border-radius: 8px; border: 1px solid var(--spark-accent); background: var(--spark-accent); color: var(--spark-accent-text, #fff); cursor: pointer; }
-    .block { border-left: 3px solid; padding: 2px 8px; margin: 4px 0; font-size: 0.88rem; }
+    label { display: inline-flex; gap: 5px; align-items: center; font-size: 0.85rem; }
+    button { padding: 5px 12px; border-radius: 8px; border: 1px solid var(--spark-accent); background: var(--spark-accent); color: var(--spark-accent-text); cursor: pointer; }
+    button.secondary { background: var(--spark-surface); color: var(--spark-text); border-color: var(--spark-border); }
+    button[disabled] { opacity: 0.6; cursor: progress; }
+    .transcript { max-height: 420px; overflow: auto; margin: 6px 0; }
+    .block { border-left: 4px solid; padding: 4px 10px; margin: 6px 0; font-size: 0.9rem; line-height: 1.4; background: var(--spark-bg); border-radius: 0 8px 8px 0; }
+    .who { font-weight: 600; font-size: 0.82rem; }
+    .when { color: var(--spark-muted); font-size: 0.78rem; margin-left: 6px; }
+    .summary { font-size: 0.82rem; color: var(--spark-muted); margin: 4px 0; }
+    .warn { border-left: 3px solid var(--spark-warn); padding: 2px 8px; font-size: 0.82rem; margin: 4px 0; }
     .err { color: var(--spark-err); font-size: 0.85rem; }
     audio { width: 100%; margin-top: 4px; }
   `;
@@ -49,7 +70,7 @@ export class SpeechTile extends LitElement {
     ev.preventDefault();
     const form = ev.target as HTMLFormElement;
     const f = (form.querySelector('input[type=file]') as HTMLInputElement).files?.[0];
-    if (!f) return;
+    if (!f) { this.error = 'Choose an audio file first.'; return; }
     await this.send(f, f.name, (form.querySelector('input[name=dual]') as HTMLInputElement).checked);
   }
 
@@ -62,11 +83,14 @@ export class SpeechTile extends LitElement {
       const r = await this.api!.json<SpeakerAnswer>('/api/audio/transcribe-with-speakers', { method: 'POST', body: fd });
       this.blocks = r.segments;
       const d = r.dual_channel;
+      this.localLabel = d?.local_label;
+      const people = new Set(r.segments.map((b) => b.speaker).filter((s) => s !== 'unknown')).size;
       this.summary = [
-        d ? `local ${d.local_words} words · remote ${d.remote_words} · bleed copies removed ${d.bleed_suppressed}` : '',
-        r.unassigned_words ? `${r.unassigned_words} words without a speaker` : '',
-        ...(r.warnings ?? []),
+        `${people} ${people === 1 ? 'speaker' : 'speakers'}`,
+        d ? `local microphone ${d.local_words} words, other side ${d.remote_words} words, ${d.bleed_suppressed} echoed words removed` : '',
+        r.unassigned_words ? `${r.unassigned_words} words could not be given a speaker` : '',
       ].filter(Boolean).join(' · ');
+      this.warnings = r.warnings ?? [];
       this.error = '';
     } catch (e) { this.error = (e as Error).message; } finally { this.busy = false; void this.load(); }
   }
@@ -94,28 +118,53 @@ export class SpeechTile extends LitElement {
 
   private async speak(ev: Event) {
     ev.preventDefault();
-    const text = ((ev.target as HTMLFormElement).querySelector('input[type=text]') as HTMLInputElement).value;
-    const res = await this.api!.fetch('/v1/audio/speech', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: text, voice: 'af_heart', response_format: 'wav' }) });
-    if (!res.ok) { this.error = `speech failed (${res.status})`; return; }
+    const text = ((ev.target as HTMLFormElement).querySelector('input[type=text]') as HTMLInputElement).value.trim();
+    if (!text) { this.error = 'Type something to read aloud first.'; return; }
+    this.speaking = true;
+    try {
+      const res = await this.api!.fetch('/v1/audio/speech', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: text, voice: 'af_heart', response_format: 'wav' }) });
+      if (!res.ok) {
+        const body = await res.json().catch(() => undefined) as { error?: { message?: string } } | undefined;
+        this.error = `Reading aloud failed: ${body?.error?.message ?? `HTTP ${res.status}`}`;
+        return;
+      }
+      if (this.audioUrl) URL.revokeObjectURL(this.audioUrl);
+      this.audioUrl = URL.createObjectURL(await res.blob());
+      this.error = '';
+    } catch (e) { this.error = `Reading aloud failed: ${(e as Error).message}`; } finally { this.speaking = false; void this.load(); }
+  }
+
+  disconnectedCallback(): void {
+    super.disconnectedCallback();
     if (this.audioUrl) URL.revokeObjectURL(this.audioUrl);
-    this.audioUrl = URL.createObjectURL(await res.blob());
+    this.recorder?.stop();
+  }
+
+  private queueText(name: string) {
+    const q = this.status?.queues[name];
+    if (!q) return '';
+    return q.inFlight || q.waiting ? `${q.inFlight} working, ${q.waiting} waiting` : 'idle';
   }
 
   render() {
-    const speakers = [...new Set((this.blocks ?? []).map((b) => b.speaker))];
+    const speakers = [...new Set((this.blocks ?? []).map((b) => b.speaker).filter((s) => s !== 'unknown'))];
+    const colour = (s: string) => (s === 'unknown' ? 'var(--spark-muted)' : COLORS[speakers.indexOf(s) % COLORS.length]);
     return html`
-      <div class="muted">${this.health?.map((h) => html`<span><span class="dot ${h.status === 'up' ? 'up' : ''}"></span>${h.name} </span>`)}
-        ${this.status ? html` · parakeet queue ${this.status.queues.parakeet?.inFlight ?? 0} running, ${this.status.queues.parakeet?.waiting ?? 0} waiting · kokoro ${this.status.queues.kokoro?.waiting ?? 0} waiting` : nothing}</div>
+      <div class="services">${this.health?.map((h) => html`<span><span class="dot ${h.status === 'up' ? 'up' : ''}"></span>${SERVICE_NAMES[h.name] ?? h.name}: ${h.status === 'up' ? 'ready' : 'not reachable'}${this.status ? html` <span class="muted">(${this.queueText(h.name)})</span>` : nothing}</span>`)}</div>
+      <h4>Transcribe a recording</h4>
       <form @submit=${this.transcribe}><input type="file" accept="audio/*" aria-label="Audio file">
-        <label class="muted" title="Stereo 16-bit WAV; the local microphone on the configured channel (left by default)"><input type="checkbox" name="dual"> dual-channel (stereo call)</label>
+        <label title="A stereo 16-bit WAV of a call: your microphone on one channel (left by default), the other side on the other"><input type="checkbox" name="dual"> Stereo call recording</label>
         <button ?disabled=${this.busy}>${this.busy ? 'Working…' : 'Transcribe'}</button>
-        <button type="button" ?disabled=${this.busy} @click=${this.toggleRecording}>${this.recording ? 'Stop and transcribe' : 'Record'}</button></form>
-      ${this.summary ? html`<div class="muted">${this.summary}</div>` : nothing}
-      ${this.blocks?.map((b) => html`<div class="block" style="border-color:${COLORS[speakers.indexOf(b.speaker) % COLORS.length]}"><span class="muted">${b.speaker}${b.channel ? ` (${b.channel} channel)` : ''} · ${(b.start_ms / 1000).toFixed(1)} s</span><br>${b.text}</div>`)}
-      <form @submit=${this.speak}><input type="text" aria-label="Text to speak" value="Hello from Spark Control."><button>Speak</button></form>
+        <button type="button" class="secondary" ?disabled=${this.busy && !this.recording} @click=${this.toggleRecording}>${this.recording ? 'Stop and transcribe' : 'Record from microphone'}</button></form>
+      ${this.blocks ? nothing : html`<div class="muted">Choose a recording and press Transcribe: the text comes back split by who is speaking, one colour per person.</div>`}
+      ${this.summary ? html`<div class="summary" data-testid="summary">${this.summary}</div>` : nothing}
+      ${this.warnings.map((w) => html`<div class="warn">${w}</div>`)}
+      ${this.blocks ? html`<div class="transcript">${this.blocks.length ? this.blocks.map((b) => html`<div class="block" style="border-color:${colour(b.speaker)}"><span class="who" style="color:${colour(b.speaker)}" data-testid="speaker">${speakerName(b.speaker, this.localLabel)}</span><span class="when">${clock(b.start_ms)}</span><div data-testid="text">${b.text}</div></div>`) : html`<div class="muted">No speech was recognised in this recording.</div>`}</div>` : nothing}
+      <h4>Read text aloud</h4>
+      <form @submit=${this.speak}><input type="text" aria-label="Text to speak" value="Hello from Spark Control."><button ?disabled=${this.speaking}>${this.speaking ? 'Working…' : 'Speak'}</button></form>
       ${this.audioUrl ? html`<audio controls src=${this.audioUrl}></audio>` : nothing}
-      ${this.status?.recent.length ? html`<div class="muted">Recent: ${this.status.recent.slice(0, 5).map((r) => `${r.route} ${r.ms} ms`).join(' · ')}</div>` : nothing}
-      ${this.error ? html`<p class="err">${this.error}</p>` : nothing}`;
+      ${this.status?.recent.length ? html`<div class="muted">Recent requests: ${this.status.recent.slice(0, 5).map((r) => `${ROUTE_NAMES[r.route] ?? r.route} ${r.status === 200 ? took(r.ms) : `failed (${r.status})`}`).join(' · ')}</div>` : nothing}
+      ${this.error ? html`<p class="err" role="alert">${this.error}</p>` : nothing}`;
   }
 }
 
