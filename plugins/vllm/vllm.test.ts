@@ -222,6 +222,57 @@ describe('vLLM swap against the simulated Spark 1', () => {
   });
 });
 
+describe('vLLM model downloads', () => {
+  const hfKnobs = (v: object) => writeFileSync(join(root, 'state/hf-sim.json'), JSON.stringify(v));
+  const hub = () => join(root, '.cache/huggingface/hub/models--openai--gpt-oss-120b');
+  const download = async (id: string) => k.fetch(`/api/models/${id}/download`, { method: 'POST' });
+  const hfRunning = () => (k.app.sim!.cluster as unknown as { server(id: string): { processes(): Array<{ command: string }> } }).server('spark-1').processes().filter((p) => p.command.includes('download'));
+
+  it('refuses a local model, an unknown id and a swap to a model that is not downloaded yet', async () => {
+    expect((await download('no-such-model')).status).toBe(404);
+    const dir = join(root, 'models/dl-local');
+    mkdirSync(dir, { recursive: true });
+    expect((await postJson('/models', { id: 'dl-local', name: 'L', servedName: 'l', localPath: dir })).status).toBe(201);
+    const local = await download('dl-local');
+    expect(local.status).toBe(409);
+    expect((await local.json()).code).toBe('VLLM_LOCAL_MODEL');
+    const job = await swapTo('gpt-oss-120b');
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'VLLM_PREFLIGHT', phase: 'preflight', message: expect.stringMatching(/not in the Hugging Face cache on spark-1; press Download/) } });
+  });
+
+  it('a gated repo fails with what to do, in plain words', async () => {
+    hfKnobs({ fail: 'gated' });
+    const job = await k.app.services.jobs.wait((await (await download('gpt-oss-120b')).json()).id);
+    expect(job).toMatchObject({ state: 'failed', phase: 'download', error: { code: 'VLLM_DOWNLOAD_GATED', message: expect.stringMatching(/gated.*accept its licence/) } });
+  });
+
+  it('cancelling stops the remote download; the next one resumes and the model then swaps in', async () => {
+    hfKnobs({ files: 4, chunkMs: 400 });
+    const first = await (await download('gpt-oss-120b')).json();
+    expect((await download('gpt-oss-120b')).status).toBe(409); // one download per model
+    const end = Date.now() + 10_000;
+    while (!existsSync(join(hub(), 'blobs')) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 600));
+    await k.fetch(`/api/jobs/${first.id}/cancel`, { method: 'POST' });
+    expect((await k.app.services.jobs.wait(first.id)).state).toBe('cancelled');
+    const gone = Date.now() + 5000;
+    while (hfRunning().length && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    expect(hfRunning()).toEqual([]);
+    // What a real interrupted download leaves: a partial blob, which the swap refuses and the next download resumes.
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(join(hub(), 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(true);
+    expect((await swapTo('gpt-oss-120b')).error?.message).toMatch(/only partly downloaded/);
+    hfKnobs({ files: 4, chunkMs: 20 });
+    const second = await k.app.services.jobs.wait((await (await download('gpt-oss-120b')).json()).id);
+    expect(second.state, JSON.stringify(second.error)).toBe('succeeded');
+    expect(second.progress).toBe(1);
+    expect(second.logTail.join('\n')).toMatch(/downloading openai\/gpt-oss-120b[\s\S]*4\/4 files[\s\S]*downloaded: the model can be swapped in now/);
+    const sizes = (await (await api('/disk')).json()).models.find((m: { id: string }) => m.id === 'gpt-oss-120b');
+    expect(sizes.sizeBytes).toBeGreaterThan(3 * 1024 * 1024);
+    expect((await swapTo('gpt-oss-120b')).state).toBe('succeeded');
+  }, 60_000);
+});
+
 describe('vLLM model lost without a swap', () => {
   it('notices the served container vanished, reports it in plain words and an event, and does not restart it', async () => {
     expect((await swapTo('qwen3-4b-instruct')).state).toBe('succeeded');

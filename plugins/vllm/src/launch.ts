@@ -2,7 +2,8 @@ import { sh, type ShellCommand } from '../../../core/src/api/index.js';
 import { LOCAL_PATH, type ModelEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 
-const home = (p: string) => (p.startsWith('/') ? sh`${p}` : sh`"$HOME"/${p}`);
+/** A configured path on the Spark: absolute, or relative to the SSH user's home. */
+export const home = (p: string) => (p.startsWith('/') ? sh`${p}` : sh`"$HOME"/${p}`);
 
 /** VLLM_SPARK_EXTRA_DOCKER_ARGS value: the launcher expands it UNQUOTED, so it may only contain allow-listed paths. */
 export function extraDockerArgs(m: ModelEntry): string {
@@ -54,6 +55,14 @@ export function preflightCommand(cfg: VllmConfig, m: ModelEntry): ShellCommand {
   if (m.localPath) {
     return sh`test -d ${m.localPath} || { echo 'missing: directory'; exit 3; }; test -f ${m.localPath + '/config.json'} || { echo 'missing: config.json'; exit 3; }; ls ${m.localPath} | grep -Eq '\.(safetensors|bin|gguf)$' || { echo 'missing: weights'; exit 3; }; echo ok`;
   }
-  const dir = `hub/models--${m.repo!.replace('/', '--')}/snapshots`;
-  return sh`d=${home(cfg.hfHome)}/${dir}; if [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null)" ]; then echo ok; else echo 'not-downloaded'; fi`;
+  // A blob still named *.incomplete means a download is running or was interrupted: vLLM would fail on it.
+  const dir = `hub/models--${m.repo!.replace('/', '--')}`;
+  return sh`r=${home(cfg.hfHome)}/${dir}; d="$r"/snapshots; if ls "$r"/blobs 2>/dev/null | grep -q '\.incomplete$'; then echo incomplete; elif [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null)" ]; then echo ok; else echo 'not-downloaded'; fi`;
+}
+
+const DOWNLOAD_CLI: Record<VllmConfig['downloadCli'], string[]> = { hf: ['hf'], 'uvx hf': ['uvx', 'hf'], 'huggingface-cli': ['huggingface-cli'] };
+
+/** `hf download <repo>` with HF_HOME set, so the files land in the cache the launcher mounts into the container. */
+export function downloadCommand(cfg: VllmConfig, repo: string): ShellCommand {
+  return sh`HF_HOME=${home(cfg.hfHome)} ${DOWNLOAD_CLI[cfg.downloadCli]} download ${repo}`;
 }

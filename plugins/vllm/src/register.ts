@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SparkError, sh, validationError, type PluginContext } from '../../../core/src/api/index.js';
 import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
+import { ModelDownloads } from './download.js';
 import { createSwapHooks, vllmSwapPoint } from './hooks.js';
 import { InflightRequests } from './inflight.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
@@ -22,6 +23,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
   const inflight = new InflightRequests();
   const swap = new SwapController(ctx, hooks, () => catalog, inflight);
+  const downloads = new ModelDownloads(ctx, () => swap.upstream().hostId!);
   let lastMetrics: { at: number; tokens: number | null } | undefined;
 
   const userEntries = () => catalog.filter((m) => m.source === 'user').map(({ source: _s, ...m }) => m);
@@ -68,7 +70,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   // The catalog answers under the plugin prefix and at the short /api/models path automation scripts use.
   const modelRoutes = (router: typeof r, base: string) => {
     router.add({ method: 'GET', path: base, summary: 'Catalog with state and source' }, () => ({
-      active: swap.active, lost: swap.lost, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf', lastLoadSeconds: swap.lastLoadSeconds(m.id) ?? null })),
+      active: swap.active, lost: swap.lost, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf', lastLoadSeconds: swap.lastLoadSeconds(m.id) ?? null, download: downloads.current(m.id) ?? null })),
     }));
     router.add({ method: 'POST', path: base, body: z.unknown(), summary: 'Add a model (validated before anything is stored)' }, async (c) => {
       const entry = parseEntry(c.body);
@@ -81,6 +83,12 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       const entry = parseEntry({ ...(c.body as object), id: c.params.id });
       await saveUser([...userEntries().filter((m) => m.id !== entry.id), entry]);
       return entry;
+    });
+    router.add({ method: 'POST', path: `${base}/:id/download`, params: idParams, summary: 'Download a Hugging Face model into the Spark\'s cache (job with progress; cancel via /api/jobs/<id>/cancel)' }, (c) => {
+      const m = catalog.find((x) => x.id === c.params.id);
+      if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+      c.status(202);
+      return downloads.start(m);
     });
     router.add({ method: 'DELETE', path: `${base}/:id`, params: idParams, summary: 'Remove a user-added model from the catalog' }, async (c) => {
       const m = catalog.find((x) => x.id === c.params.id);

@@ -185,7 +185,9 @@ export class SwapController {
         const what = pf.stdout.trim();
         throw new SparkError('VLLM_PREFLIGHT', model.localPath
           ? `${model.localPath} is not a usable model directory on ${this.hostId()} (${what.replace('missing: ', 'missing ')})`
-          : `${model.repo} is not in the Hugging Face cache on ${this.hostId()}; download it first`, { status: 422 });
+          : what === 'incomplete'
+            ? `${model.repo} is only partly downloaded on ${this.hostId()}; press Download to finish it (it resumes)`
+            : `${model.repo} is not in the Hugging Face cache on ${this.hostId()}; press Download first`, { status: 422 });
       }
       job.log(`preflight ok: ${model.localPath ?? model.repo}`);
       const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });

@@ -1,23 +1,28 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
-interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; expectedLoadMinutes: number; lastLoadSeconds?: number | null; state: string; kind: 'hf' | 'local'; source: string }
+interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
 interface Metrics { running: number | null; waiting: number | null; kvCachePct: number | null; tokensPerSecond: number | null }
 
 const PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
+const fmtBytes = (b: number) => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(1)} GiB` : `${Math.max(1, Math.round(b / 1024 ** 2))} MiB`);
 const fmtDuration = (s: number) => (s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`);
 const elapsed = (from: string, to?: string) => fmtDuration(Math.round(((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000));
 
 /** vLLM tile: active model + live metrics, catalog with search and badges, swap with progress/log/cancel, add local model. */
 export class VllmTile extends LitElement {
   static properties = {
-    api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
+    api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, disk: { state: true }, downloads: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
     filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true },
   };
   api?: SparkTileApi;
   models: Model[] = [];
   active: { modelId: string; servedName: string; since: string; vllmVersion?: string } | null = null;
+  /** Bytes on disk per model id (null = not downloaded); filled by one `du` over SSH, so loaded apart from the list. */
+  disk: Record<string, number | null> = {};
+  /** Running download jobs by model id, live from job.update events. */
+  downloads: Record<string, Job & { progress?: number }> = {};
   /** The served model's container went away without a swap. */
   lost: { modelId: string; servedName: string; at: string; container: string } | null = null;
   job: Job | null = null;
@@ -74,9 +79,14 @@ export class VllmTile extends LitElement {
     if (this.api) {
       this.offs.push(this.api.subscribe('vllm.swap.', () => void this.load()));
       this.offs.push(this.api.subscribe('vllm.model.lost', () => void this.load()));
+      this.offs.push(this.api.subscribe('vllm.download.', () => { void this.load(); void this.loadDisk(); }));
       this.offs.push(this.api.subscribe('job.update', (e) => {
         const j = e.data as Job & { kind: string };
         if (j.kind === 'vllm.swap') { this.job = { ...j, modelId: String(j.meta?.modelId ?? '') }; this.running = !j.endedAt; }
+        if (j.kind === 'vllm.download' && j.meta?.modelId) {
+          const { [String(j.meta.modelId)]: _old, ...rest } = this.downloads;
+          this.downloads = j.endedAt ? rest : { ...rest, [String(j.meta.modelId)]: j };
+        }
       }));
     }
   }
@@ -91,6 +101,8 @@ export class VllmTile extends LitElement {
     try {
       const [m, s] = await Promise.all([this.api!.json<{ models: Model[]; active: VllmTile['active'] }>('/models'), this.api!.json<{ running: boolean; job: Job | null; active: VllmTile['active']; lost: VllmTile['lost'] }>('/swap')]);
       this.models = m.models;
+      this.downloads = Object.fromEntries(m.models.filter((x) => x.download && !x.download.endedAt).map((x) => [x.id, x.download!]));
+      if (!Object.keys(this.disk).length) void this.loadDisk();
       this.active = s.active;
       this.lost = s.lost;
       this.job = s.job;
@@ -98,6 +110,33 @@ export class VllmTile extends LitElement {
       if (this.active) void this.loadMetrics();
       this.error = '';
     } catch (e) { this.error = (e as Error).message; }
+  }
+
+  private async loadDisk() {
+    try {
+      const d = await this.api!.json<{ models: Array<{ id: string; sizeBytes: number | null }> }>('/disk');
+      this.disk = Object.fromEntries(d.models.map((x) => [x.id, x.sizeBytes]));
+    } catch { /* sizes are optional extras */ }
+  }
+
+  private async download(m: Model) {
+    try {
+      const j = await this.api!.json<Job>(`/models/${m.id}/download`, { method: 'POST' });
+      this.downloads = { ...this.downloads, [m.id]: j };
+      this.error = '';
+    } catch (e) { this.error = (e as Error).message; }
+  }
+
+  private async cancelDownload(j: Job) {
+    try { await this.api!.json(`/api/jobs/${j.id}/cancel`, { method: 'POST' }); } catch (e) { this.error = (e as Error).message; }
+  }
+
+  private diskNote(m: Model) {
+    const dl = this.downloads[m.id];
+    if (dl) return html` · <span data-testid="download">downloading ${Math.round((dl.progress ?? 0) * 100)}%</span>`;
+    if (!(m.id in this.disk)) return nothing;
+    const b = this.disk[m.id];
+    return b === null ? html` · <span class="muted">not downloaded</span>` : html` · ${fmtBytes(b)} on disk`;
   }
 
   private async loadMetrics() {
@@ -186,8 +225,11 @@ export class VllmTile extends LitElement {
         <button @click=${() => { this.adding = true; }}>+ Add local model</button></div>
       <ul>${list.map((m) => html`<li data-model=${m.id}>
         <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}
-          <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min${m.lastLoadSeconds != null ? html` <span title="measured on the last successful load">(last ${fmtDuration(m.lastLoadSeconds)})</span>` : nothing}</div></div>
-        <div class="row"><button class="primary" ?disabled=${this.running || m.state === 'active'} @click=${() => this.swap(m)}>${m.state === 'active' ? 'Active' : 'Swap'}</button></div>
+          <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min${m.lastLoadSeconds != null ? html` <span title="measured on the last successful load">(last ${fmtDuration(m.lastLoadSeconds)})</span>` : nothing}${this.diskNote(m)}</div></div>
+        <div class="row">
+          ${this.downloads[m.id] ? html`<button @click=${() => this.cancelDownload(this.downloads[m.id])}>Stop download</button>`
+            : m.kind === 'hf' && this.disk[m.id] === null ? html`<button @click=${() => this.download(m)}>Download</button>` : nothing}
+          <button class="primary" ?disabled=${this.running || m.state === 'active' || !!this.downloads[m.id] || (m.kind === 'hf' && this.disk[m.id] === null)} @click=${() => this.swap(m)}>${m.state === 'active' ? 'Active' : 'Swap'}</button></div>
       </li>`)}</ul>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
       ${this.adding ? this.dialog() : nothing}

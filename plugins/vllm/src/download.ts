@@ -1,0 +1,107 @@
+import { SparkError, type JobHandle, type JobSnapshot, type PluginContext } from '../../../core/src/api/index.js';
+import type { CatalogEntry } from './catalog.js';
+import type { VllmConfig } from './config.js';
+import { downloadCommand, preflightCommand } from './launch.js';
+
+const DOWNLOAD_FAILURES: Array<{ code: string; re: RegExp; message: (host: string, cli: string) => string }> = [
+  { code: 'VLLM_DOWNLOAD_GATED', re: /GatedRepoError|401 Client Error|403 Client Error|is restricted|gated repo/i, message: () => 'This Hugging Face repository is gated: accept its licence on huggingface.co, then log in on the Spark (hf auth login) or set HF_TOKEN there, and download again.' },
+  { code: 'VLLM_DOWNLOAD_NOT_FOUND', re: /RepositoryNotFoundError|404 Client Error/i, message: () => 'Hugging Face has no repository with this id (check the spelling and case).' },
+  { code: 'VLLM_DOWNLOAD_NETWORK', re: /ConnectionError|Read timed out|Temporary failure in name resolution|Connection reset/i, message: (host) => `${host} could not reach Hugging Face; start the download again to resume where it stopped.` },
+  { code: 'VLLM_DOWNLOAD_DISK_FULL', re: /No space left on device/i, message: (host) => `the disk of ${host} is full; free space (delete a model you no longer use) and download again.` },
+  { code: 'VLLM_DOWNLOAD_NO_CLI', re: /command not found|No such file or directory.*(hf|huggingface-cli|uvx)/i, message: (host, cli) => `${cli} is not installed on ${host}; install it (pip install -U huggingface_hub) or pick another download command in the vLLM settings.` },
+];
+
+/** Progress of `hf download`: tqdm redraws with `\r`; "Fetching N files: P%| k/N" is the overall bar, per-file bars
+ *  read "<file>: P%". */
+export function parseDownloadProgress(line: string): { filesDone?: number; files?: number; file?: string; pct?: number } | undefined {
+  const all = /Fetching (\d+) files:\s*\d+%\|[^|]*?(\d+)\/(\d+)/.exec(line) ?? /Fetching (\d+) files:.*?\|\s*(\d+)\/(\d+)/.exec(line);
+  if (all) return { files: Number(all[3]), filesDone: Number(all[2]) };
+  const one = /^\s*([\w.-]+):\s+(\d{1,3})%/.exec(line);
+  if (one) return { file: one[1], pct: Number(one[2]) };
+  return undefined;
+}
+
+/** Downloads of Hugging Face models into the Spark's cache, one job per model, with progress and cancel
+ *  (cancelling kills the remote process; the partial files stay, so the next download resumes). */
+export class ModelDownloads {
+  private readonly running = new Map<string, string>();
+
+  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hostId: () => string) {}
+
+  /** The running download job of a model, if any. */
+  current(modelId: string): JobSnapshot | undefined {
+    const id = this.running.get(modelId);
+    return id ? this.ctx.jobs.get(id) : undefined;
+  }
+
+  start(model: CatalogEntry): JobSnapshot {
+    if (!model.repo) throw new SparkError('VLLM_LOCAL_MODEL', 'local models are not downloaded: they are already on the Spark', { status: 409 });
+    const busy = this.current(model.id);
+    if (busy && !busy.endedAt) throw new SparkError('VLLM_DOWNLOAD_IN_PROGRESS', `${model.repo} is already downloading`, { status: 409, details: { job: { id: busy.id, phase: busy.phase } } });
+    const cfg = this.ctx.config.get();
+    const snap = this.ctx.jobs.start({
+      kind: 'vllm.download', title: `Download ${model.name}`, phases: ['download', 'verify'], timeoutMs: cfg.downloadTimeoutMin * 60_000,
+      meta: { modelId: model.id, repo: model.repo, host: this.hostId() },
+      run: (job) => this.run(job, model),
+    });
+    this.running.set(model.id, snap.id);
+    void this.ctx.jobs.wait(snap.id).then((s) => {
+      if (this.running.get(model.id) === snap.id) this.running.delete(model.id);
+      this.ctx.events.emit(`vllm.download.${s.state}`, { jobId: s.id, modelId: model.id, error: s.error });
+    });
+    return snap;
+  }
+
+  private async run(job: JobHandle, model: CatalogEntry): Promise<{ repo: string; path: string }> {
+    const cfg = this.ctx.config.get();
+    const host = this.hostId();
+    job.phase('download');
+    job.log(`downloading ${model.repo} into the Hugging Face cache on ${host} (${cfg.downloadCli} download)`);
+    let files = 0;
+    let filesDone = 0;
+    let lastLogged = '';
+    const tail: string[] = [];
+    let path = '';
+    const onPiece = (piece: string, stream: 'stdout' | 'stderr') => {
+      const text = piece.trim();
+      if (!text) return;
+      if (stream === 'stdout' && text.startsWith('/')) path = text;
+      const p = parseDownloadProgress(text);
+      if (!p) {
+        tail.push(text);
+        if (tail.length > 40) tail.shift();
+        job.log(text);
+        return;
+      }
+      if (p.files) { files = p.files; filesDone = p.filesDone ?? filesDone; }
+      const current = p.pct !== undefined ? p.pct / 100 : 0;
+      if (files) job.progress(Math.min(0.99, (filesDone + (p.pct !== undefined && filesDone < files ? current : 0)) / files));
+      // One log line per file and per quarter, not one per redraw.
+      const mark = p.file ? `${p.file} ${Math.floor((p.pct ?? 0) / 25) * 25}%` : `${filesDone}/${files} files`;
+      if (mark !== lastLogged) { lastLogged = mark; job.log(mark); }
+    };
+    // Chunks can end mid-line; keep the unfinished piece of each stream for the next chunk.
+    const rests = { stdout: '', stderr: '' };
+    const feed = (stream: 'stdout' | 'stderr') => (c: string) => {
+      const parts = (rests[stream] + c).split(/[\r\n]/);
+      rests[stream] = parts.pop() ?? '';
+      for (const x of parts) onPiece(x, stream);
+    };
+    const res = await this.ctx.ssh.stream(host, downloadCommand(cfg, model.repo!), {
+      timeoutMs: cfg.downloadTimeoutMin * 60_000, signal: job.signal, onStdout: feed('stdout'), onStderr: feed('stderr'),
+    });
+    onPiece(rests.stdout, 'stdout');
+    onPiece(rests.stderr, 'stderr');
+    if (res.code !== 0) {
+      const text = tail.join('\n');
+      const known = DOWNLOAD_FAILURES.find((f) => f.re.test(text)) ?? (res.code === 127 ? DOWNLOAD_FAILURES.find((f) => f.code === 'VLLM_DOWNLOAD_NO_CLI') : undefined);
+      throw new SparkError(known?.code ?? 'VLLM_DOWNLOAD_FAILED', known?.message(host, cfg.downloadCli) ?? `the download exited with ${res.code ?? 'no status'}: ${tail[tail.length - 1]?.slice(0, 200) ?? ''}`, { status: 502, details: { host } });
+    }
+    job.phase('verify');
+    const check = await this.ctx.ssh.exec(host, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
+    if (check.stdout.trim() !== 'ok') throw new SparkError('VLLM_DOWNLOAD_INCOMPLETE', `the download ended but ${model.repo} is still not in the cache on ${host}`, { status: 502 });
+    job.progress(1);
+    job.log('downloaded: the model can be swapped in now');
+    return { repo: model.repo!, path };
+  }
+}
