@@ -172,6 +172,8 @@ export class PluginRouterImpl implements PluginRouter {
         const out = await handler(c);
         if (out !== undefined) {
           koa.body = out as object;
+        } else if (koa.respond === false) {
+          // The handler wrote the response itself (the streaming proxy): nothing to add.
         } else if (koa.body === undefined || koa.body === null) {
           if (koa.status === 404) koa.status = 204;
         }

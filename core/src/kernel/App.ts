@@ -147,7 +147,8 @@ export class App {
     app.use(async (ctx, next) => {
       try {
         await next();
-        if (ctx.status === 404 && ctx.body === undefined) {
+        // respond === false: a handler (the streaming proxy) answers on ctx.res itself; an upstream 404 is not ours.
+        if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
           throw Object.assign(new Error(`no route for ${ctx.method} ${ctx.path}`), { status: 404 });
         }
       } catch (err) {

@@ -5,11 +5,14 @@ import type { z } from 'zod';
 import type { HttpRequestOptions, HttpResponse, KernelHooks, Logger, ProxyOptions, ProxyRequestInfo, RouteContext, UpstreamRef } from '../../api/types.js';
 import { SparkError, isSparkError } from '../../api/errors.js';
 import { internalsOf } from '../../http/routeInternals.js';
+import { ResponseForwarder } from './proxyHandler.js';
 import type { Metrics } from '../metrics/Metrics.js';
 
 /** Headers that describe one hop only (RFC 9110 §7.6.1) plus our own credentials, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'proxy-authorization', 'proxy-authenticate']);
 const NEVER_UPSTREAM = new Set(['authorization', 'cookie', 'origin', 'referer']);
+/** Statuses that never carry a body (Koa's `statuses.empty`). */
+const EMPTY_STATUS = new Set([204, 205, 304]);
 
 function where(u: UpstreamRef): string {
   return u.hostId ? `${u.service} on ${u.hostId}` : u.service;
@@ -103,18 +106,22 @@ export class HttpService {
     return r.data;
   }
 
-  /** Streams the incoming request to the upstream and the answer back; nothing is buffered. */
+  /** Streams the incoming request to the upstream and the answer back; nothing is buffered. Resolves once the
+   *  upstream's headers are in (the body then flows straight to the client, see ResponseForwarder); rejects with a
+   *  mapped SparkError when the upstream fails before that, so the error middleware can still answer 502/503/504. */
   async proxy(route: RouteContext, u: UpstreamRef, opts: ProxyOptions = {}): Promise<void> {
     const internals = internalsOf(route);
     const started = performance.now();
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const req = route.req;
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
+    const inHeaders = req.headers;
+    for (const k in inHeaders) {
+      const v = inHeaders[k];
       if (v === undefined || HOP_BY_HOP.has(k) || NEVER_UPSTREAM.has(k)) continue;
       headers[k] = Array.isArray(v) ? v.join(', ') : v;
     }
-    Object.assign(headers, opts.headers ?? {});
+    if (opts.headers) Object.assign(headers, opts.headers);
     if (opts.body !== undefined && typeof opts.body !== 'object') headers['content-length'] = String(Buffer.byteLength(opts.body));
     else if (Buffer.isBuffer(opts.body)) headers['content-length'] = String(opts.body.length);
     let info: ProxyRequestInfo = {
@@ -123,58 +130,13 @@ export class HttpService {
     };
     // Only pay for the hook round trip when some plugin tapped it (hot path).
     if (this.hooks.beforeProxy.isUsed()) info = await this.hooks.beforeProxy.promise(info);
-    const hasBody = !['GET', 'HEAD'].includes(info.method);
+    const method = info.method;
+    const hasBody = method !== 'GET' && method !== 'HEAD';
     const body = opts.body ?? (hasBody ? (req as unknown as Readable) : undefined);
-    const abort = new AbortController();
-    // Client gone before we finished → abort the upstream request (also stops an upstream SSE stream).
-    const onClientGone = () => { if (!route.res.writableFinished) abort.abort(); };
-    route.res.once('close', onClientGone);
-    let status = 0;
-    let errorText: string | undefined;
-    try {
-      const url = new URL(info.path, u.baseUrl);
-      const res = await request(url, {
-        method: info.method as Dispatcher.HttpMethod,
-        headers: info.headers,
-        body: body as Dispatcher.DispatchOptions['body'],
-        dispatcher: this.agent(url.origin),
-        signal: abort.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
-      });
-      status = res.statusCode;
-      const koa = internals.koa;
-      koa.status = res.statusCode;
-      for (const [k, v] of Object.entries(res.headers)) {
-        if (v === undefined || HOP_BY_HOP.has(k) || k === 'content-length' && res.headers['transfer-encoding']) continue;
-        koa.set(k, v as string | string[]);
-      }
-      const ct = String(res.headers['content-type'] ?? '');
-      if (ct.includes('text/event-stream')) {
-        // Flush every SSE chunk as it arrives.
-        req.socket?.setNoDelay(true);
-        req.socket?.setTimeout(0);
-        koa.set('X-Accel-Buffering', 'no');
-        koa.set('Cache-Control', 'no-cache');
-      }
-      const upstreamBody = res.body as unknown as Readable;
-      upstreamBody.on('error', (e) => {
-        errorText = (e as Error).message;
-        // The client already has the status line; this is the only place a mid-answer death becomes visible.
-        // (A client that left is not an upstream fault.) No query string: it may carry user data.
-        if (!abort.signal.aborted) this.log.warn('upstream broke off mid-answer', { service: u.service, host: u.hostId, plugin: info.plugin, path: info.path.split('?')[0], requestId: route.requestId, error: errorText });
-      });
-      koa.body = upstreamBody;
-      // Koa drops Content-Length for stream bodies; keep the upstream's so clients are not forced into chunked.
-      const len = res.headers['content-length'];
-      if (typeof len === 'string' && !res.headers['transfer-encoding']) koa.length = Number(len);
-    } catch (e) {
-      route.res.off('close', onClientGone);
-      const mapped = mapUpstreamError(e, u, timeoutMs);
-      status = mapped.status;
-      errorText = mapped.code;
-      throw mapped;
-    } finally {
+    const koa = internals.koa;
+    const res = route.res;
+    // Metrics and afterProxy describe the time to the upstream's headers (or to its failure), as before.
+    const finish = (status: number, errorText?: string) => {
       const durationMs = performance.now() - started;
       this.metrics?.observeUpstream(u.service, status, durationMs);
       if (this.hooks.afterProxy.isUsed()) {
@@ -182,7 +144,75 @@ export class HttpService {
           this.log.warn('afterProxy tap failed', { error: (err as Error).message }),
         );
       }
+    };
+    let url: URL;
+    try {
+      url = new URL(info.path, u.baseUrl);
+    } catch (e) {
+      const mapped = mapUpstreamError(e, u, timeoutMs);
+      finish(mapped.status, mapped.code);
+      throw mapped;
     }
+    await new Promise<void>((resolve, reject) => {
+      const forwarder: ResponseForwarder = new ResponseForwarder(res, {
+        head: (statusCode, h) => {
+          try {
+            koa.status = statusCode;
+            const chunked = h['transfer-encoding'] !== undefined;
+            for (const k in h) {
+              const v = h[k];
+              if (v === undefined || HOP_BY_HOP.has(k) || (k === 'content-length' && chunked)) continue;
+              res.setHeader(k, v);
+            }
+            if (EMPTY_STATUS.has(statusCode)) {
+              // What Koa did for these statuses: no entity headers on a body-less answer.
+              res.removeHeader('content-type');
+              res.removeHeader('content-length');
+            } else if (!res.hasHeader('content-type')) {
+              res.setHeader('content-type', 'application/octet-stream'); // Koa's default for a stream body
+            }
+            const ct = h['content-type'];
+            if (typeof ct === 'string' && ct.includes('text/event-stream')) {
+              // Flush every SSE chunk as it arrives.
+              req.socket?.setNoDelay(true);
+              req.socket?.setTimeout(0);
+              res.setHeader('X-Accel-Buffering', 'no');
+              res.setHeader('Cache-Control', 'no-cache');
+            }
+            // From here on this response is ours: Koa must not write a body (or a 404) after the handler returns.
+            koa.respond = false;
+          } catch (e) {
+            // e.g. a status Koa rejects: nothing was written yet, so it becomes an ordinary error answer.
+            const mapped = mapUpstreamError(e, u, timeoutMs);
+            finish(mapped.status, mapped.code);
+            reject(mapped);
+            return false;
+          }
+          finish(statusCode);
+          resolve();
+          return true;
+        },
+        failed: (err) => {
+          const mapped = mapUpstreamError(err, u, timeoutMs);
+          finish(mapped.status, mapped.code);
+          reject(mapped);
+        },
+        brokeOff: (err) => {
+          // The client already has the status line; this is the only place a mid-answer death becomes visible.
+          // (A client that left is not an upstream fault.) No query string: it may carry user data.
+          this.log.warn('upstream broke off mid-answer', { service: u.service, host: u.hostId, plugin: info.plugin, path: info.path.split('?')[0], requestId: route.requestId, error: err.message });
+        },
+      });
+      this.agent(url.origin).dispatch({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: method as Dispatcher.HttpMethod,
+        headers: info.headers,
+        body: body as Dispatcher.DispatchOptions['body'],
+        headersTimeout: timeoutMs,
+        bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
+      }, forwarder);
+    });
   }
 
   async close(): Promise<void> {

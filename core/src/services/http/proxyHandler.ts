@@ -1,0 +1,86 @@
+import type { ServerResponse } from 'node:http';
+import { errors as undiciErrors, util as undiciUtil } from 'undici';
+import type { Dispatcher } from 'undici';
+
+/** What the proxy decides at the edges of one forwarded answer; everything in between is bytes to `res`. */
+export interface ForwardEvents {
+  /** Upstream status line and headers arrived: set status/headers on the response (nothing is written yet).
+   *  false = the answer cannot be forwarded (the caller already reported it): the upstream request is dropped. */
+  head(statusCode: number, headers: Record<string, string | string[] | undefined>): boolean;
+  /** The upstream failed before any header: the client has nothing yet, so the caller can still answer an error. */
+  failed(err: Error): void;
+  /** The upstream died mid-answer (the client already has the status line): the response is destroyed after this. */
+  brokeOff(err: Error): void;
+}
+
+/**
+ * undici dispatch handler that writes the upstream answer straight to the client's ServerResponse.
+ * Why not `request()` + a Readable body piped by Koa: that path costs a Readable, a stream.pipeline (whose internal
+ * AbortController is aborted, creating a DOMException, on every finished request), an AbortController/signal pair and
+ * several extra ticks per request — most of the proxy's CPU on small answers. Here each chunk is one `res.write`, and
+ * backpressure is undici's own: returning false from onData pauses the socket parser until the client drains.
+ */
+export class ResponseForwarder implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((err?: Error) => void) | undefined;
+  private resumeUpstream: (() => void) | undefined;
+  private started = false;
+  private done = false;
+  /** True once the client went away before the answer was complete (then nothing is an upstream fault). */
+  clientGone = false;
+
+  constructor(private readonly res: ServerResponse, private readonly ev: ForwardEvents) {
+    // Only the response's close means the client left (the request emits 'close' as soon as its body was read).
+    res.once('close', this.onResClose);
+  }
+
+  private readonly onResClose = (): void => {
+    if (this.done || this.res.writableFinished) return;
+    this.clientGone = true;
+    // The error is created only here, when a client really left (not once per request).
+    this.abortUpstream?.(new undiciErrors.RequestAbortedError());
+  };
+
+  private readonly onDrain = (): void => { this.resumeUpstream?.(); };
+
+  onConnect(abort: (err?: Error) => void): void {
+    // A client that left while the request was still queued in the pool: never send it.
+    if (this.clientGone) abort(new undiciErrors.RequestAbortedError());
+    else this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx informational: not forwarded (as with request())
+    this.resumeUpstream = resume;
+    if (!this.ev.head(statusCode, undiciUtil.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>)) {
+      this.done = true;
+      this.abortUpstream?.(new undiciErrors.RequestAbortedError());
+      return false;
+    }
+    this.started = true;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.destroyed) return true; // client gone: the abort follows from 'close'
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    this.done = true;
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.done) return; // already answered (a refused head) — this is our own abort coming back
+    this.done = true;
+    if (!this.started) {
+      this.ev.failed(err);
+      return;
+    }
+    if (!this.clientGone) this.ev.brokeOff(err);
+    // Headers (and maybe part of the body) are out: the only honest signal left is a terminated stream.
+    this.res.destroy();
+  }
+}
