@@ -189,6 +189,33 @@ export class PluginRouterImpl implements PluginRouter {
     }
     const routes = router.routes();
     const allowed = router.allowedMethods({ throw: false });
-    return async (koa, next) => routes(koa as never, async () => { await allowed(koa as never, next); });
+    const afterRoutes = (koa: Context, next: () => Promise<unknown>) => async () => { await allowed(koa as never, next); };
+    // The kernel's own router sits in front of every request (proxied traffic included) and would run each of its
+    // route regexes on a path like /v1/chat/completions only to find nothing. When every route starts with a literal
+    // first segment, a path whose first segment is none of them cannot match: skip straight to the next middleware
+    // (exactly what the router itself does on no match). @koa/router matches case-insensitively, hence lowercase.
+    const heads = firstSegments(this.routes.map((r) => r.fullPath));
+    return async (koa, next) => {
+      if (heads && !heads.has(firstSegment(koa.path))) return next();
+      return routes(koa as never, afterRoutes(koa, next));
+    };
   }
+}
+
+/** Lowercased first path segment: '/api/x' → 'api', '/health/' → 'health', '/' → ''. */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return (end === -1 ? path.slice(1) : path.slice(1, end)).toLowerCase();
+}
+
+/** The literal first segments of route paths, or undefined when one of them is not literal (a param, wildcard,
+ *  optional group or escape), in which case any path may match. */
+function firstSegments(paths: string[]): Set<string> | undefined {
+  const out = new Set<string>();
+  for (const p of paths) {
+    const seg = firstSegment(p);
+    if (/[:*(){}?+\\[\]!@;,]/.test(seg)) return undefined;
+    out.add(seg);
+  }
+  return out;
 }

@@ -29,6 +29,9 @@ import { toOpenAiError, toProblem } from '../http/problem.js';
 import { isSparkError } from '../api/errors.js';
 import { startSimulation, type Simulation } from './simulation.js';
 
+/** A client's X-Request-Id is kept only when it is this harmless (it is echoed and logged). */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
 /** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
 @injectable()
 class CoreServices {
@@ -127,11 +130,13 @@ export class App {
       kernel: this.kernel, s, version: this.version, simulated: () => this.simulated,
       jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
     });
+    // The per-request 'http' line is debug: when debug is off, skip building its record (every proxied request).
+    const httpDebug = (this.o.logLevel ?? levelFromEnv()) === 'debug';
     // request id → timing/log → errors → security headers → auth → CSRF → kernel routes → plugins → static UI
     app.use(async (ctx, next) => {
-      const incoming = ctx.get('x-request-id');
-      ctx.state.requestId = /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-      ctx.set('X-Request-Id', ctx.state.requestId);
+      const incoming = ctx.req.headers['x-request-id'];
+      ctx.state.requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      ctx.res.setHeader('X-Request-Id', ctx.state.requestId);
       const t0 = performance.now();
       try {
         await next();
@@ -141,7 +146,7 @@ export class App {
         s.metrics.observeHttp(plugin, ctx.method, ctx.status, ms);
         // Paths only: query strings and bodies may carry private data and are never logged.
         const level = ctx.status >= 500 ? 'warn' : 'debug';
-        this.log[level]('http', { req: ctx.state.requestId, method: ctx.method, path: ctx.state.sensitive ? ctx.state.routeTemplate ?? ctx.path : ctx.path, status: ctx.status, ms: Math.round(ms), plugin });
+        if (level === 'warn' || httpDebug) this.log[level]('http', { req: ctx.state.requestId, method: ctx.method, path: ctx.state.sensitive ? ctx.state.routeTemplate ?? ctx.path : ctx.path, status: ctx.status, ms: Math.round(ms), plugin });
       }
     });
     app.use(async (ctx, next) => {

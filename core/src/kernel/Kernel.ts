@@ -387,32 +387,43 @@ export class Kernel {
 
   /** Longest-prefix routing to plugin routers; 503 while a plugin is not running. */
   dispatcher(): Middleware {
+    // Runs on every request that reaches the plugins (all proxied traffic): it only compares strings. The
+    // `/api/plugins/<id>` prefix is built once per record, and no match object or closure is made per request.
+    const ownPrefix = new WeakMap<PluginRecord, string>();
     return async (koa, next) => {
       const path = koa.path;
-      let best: { r: PluginRecord; prefix: string; mw: () => Middleware } | undefined;
+      let best: PluginRecord | undefined;
+      let bestScope: PluginScope | undefined;
+      let bestPrefix = '';
       for (const r of this.records.values()) {
         const scope = r.scope;
         if (!scope) continue;
-        const own = `/api/plugins/${r.id}`;
-        if (path === own || path.startsWith(own + '/')) {
-          if (!best || own.length > best.prefix.length) best = { r, prefix: own, mw: () => cachedMiddleware(scope, own) };
+        let own = ownPrefix.get(r);
+        if (own === undefined) ownPrefix.set(r, (own = `/api/plugins/${r.id}`));
+        if (under(path, own) && (!best || own.length > bestPrefix.length)) {
+          best = r; bestScope = scope; bestPrefix = own;
         }
         for (const prefix of scope.publicRouters.keys()) {
-          if ((path === prefix || path.startsWith(prefix + '/')) && (!best || prefix.length > best.prefix.length)) {
-            best = { r, prefix, mw: () => cachedMiddleware(scope, prefix) };
+          if (under(path, prefix) && (!best || prefix.length > bestPrefix.length)) {
+            best = r; bestScope = scope; bestPrefix = prefix;
           }
         }
       }
       if (!best) return next();
-      koa.state.plugin = best.r.id;
-      if (best.r.state !== 'running') {
-        throw new SparkError('SPK_PLUGIN_NOT_RUNNING', `plugin ${best.r.id} is ${best.r.state}${best.r.reason ? `: ${best.r.reason}` : ''}`, {
-          status: 503, retryAfter: best.r.state === 'retrying' || best.r.state === 'starting' ? 5 : 30, details: { plugin: best.r.id, state: best.r.state },
+      koa.state.plugin = best.id;
+      if (best.state !== 'running') {
+        throw new SparkError('SPK_PLUGIN_NOT_RUNNING', `plugin ${best.id} is ${best.state}${best.reason ? `: ${best.reason}` : ''}`, {
+          status: 503, retryAfter: best.state === 'retrying' || best.state === 'starting' ? 5 : 30, details: { plugin: best.id, state: best.state },
         });
       }
-      await best.mw()(koa, next);
+      await cachedMiddleware(bestScope!, bestPrefix)(koa, next);
     };
   }
+}
+
+/** `path` is `prefix` or below it (`prefix/...`), without building `prefix + '/'`. */
+function under(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* / */);
 }
 
 const compiled = new WeakMap<PluginScope, Map<string, Middleware>>();
