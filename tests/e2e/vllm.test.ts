@@ -52,4 +52,18 @@ describeBrowser('vLLM tile in Chromium', () => {
     await page.screenshot({ path: screenshotPath('vllm-active.png'), fullPage: true });
     expect(await row.locator('.badge.active').textContent()).toBe('active');
   });
+
+  it('downloads a model that is not on the Spark yet from its row, then offers to swap to it', async () => {
+    writeFileSync(join(k.sim!.hostRoot('spark-1'), 'state/hf-sim.json'), JSON.stringify({ files: 3, chunkMs: 150 }));
+    const tile = page.locator('spark-vllm-tile');
+    const row = tile.locator('li[data-model="qwen3-coder-30b"]');
+    await row.locator('.src:has-text("not downloaded")').waitFor({ timeout: 20_000 });
+    expect(await row.locator('button:has-text("Swap")').isDisabled()).toBe(true);
+    await row.locator('button:has-text("Download")').click();
+    await row.locator('[data-testid="download"]').waitFor();
+    await page.screenshot({ path: screenshotPath('vllm-downloading.png'), fullPage: true });
+    await row.locator('.src:has-text("on disk")').waitFor({ timeout: 20_000 });
+    expect(await row.locator('button:has-text("Swap")').isDisabled()).toBe(false);
+    expect(await row.locator('button:has-text("Download")').count()).toBe(0);
+  });
 });
