@@ -157,7 +157,7 @@ describe('vLLM swap against the simulated Spark 1', () => {
     expect(busy.headers.get('retry-after')).toBe('30');
     expect((await busy.json()).error.code).toBe('VLLM_SWAP_RUNNING');
     // Let it reach the readiness phase, then cancel.
-    const end = Date.now() + 5000;
+    const end = Date.now() + 15_000;
     while (!['process', 'health'].includes((await (await api('/swap')).json()).job?.phase) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect((await k.fetch('/api/swap/cancel', { method: 'POST' })).status).toBe(200);
     const done = await k.app.services.jobs.wait(first.id);
@@ -177,6 +177,25 @@ describe('vLLM swap against the simulated Spark 1', () => {
       knobs({ loadMs: 600 });
     });
   }
+
+  it('cancelling while the launcher is still starting the container stops that container too', async () => {
+    writeFileSync(join(root, 'state/launcher-delay'), '3');
+    try {
+      const job = await (await postJson('/swap', { model: 'gpt-oss-20b' })).json();
+      const end = Date.now() + 15_000;
+      while ((await (await api('/swap')).json()).job?.phase !== 'launch' && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500)); // the container now runs; the launcher has not returned yet
+      expect((await k.fetch('/api/swap/cancel', { method: 'POST' })).status).toBe(200);
+      const done = await k.app.services.jobs.wait(job.id);
+      expect(done).toMatchObject({ state: 'cancelled', phase: 'launch' });
+      const gone = Date.now() + 10_000;
+      const running = () => { try { return JSON.parse(readFileSync(join(root, 'state/containers/vllm_node.json'), 'utf8')).State.Running; } catch { return false; } };
+      while (running() && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      expect(running()).toBe(false);
+    } finally {
+      rmSync(join(root, 'state/launcher-delay'), { force: true });
+    }
+  }, 40_000);
 
   it('launches a local-path model bind-mounted read-only at the same path, with hostile values arriving as one argument', async () => {
     const dir = join(root, 'models/my-finetune');

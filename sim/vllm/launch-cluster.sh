@@ -37,6 +37,8 @@ case "$ACTION" in
       # shellcheck disable=SC2086  # unquoted on purpose: this is what the real launcher does
       docker run --gpus all -d --rm --network host --name "$NAME" --privileged --ipc=host "${ENVS[@]}" $DOCKER_ARGS "$IMAGE" sleep infinity >/dev/null || exit 1
       sleep 0.2
+      # Tests can slow the start of the container down (seconds in $SIM_STATE/launcher-delay), like a cold image.
+      [ -f "$SIM_STATE/launcher-delay" ] && sleep "$(cat "$SIM_STATE/launcher-delay")"
     fi
     CMD=$(printf '%q ' "$@")
     if [ "$DAEMON" = 1 ]; then

@@ -227,6 +227,9 @@ export class SwapController {
 
       // launch: dispatched detached; exit 0 means dispatched, not ready.
       this.phase(job, 'launch');
+      // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
+      // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
+      launched = true;
       let l = await this.ssh(job, launchCommand(cfg, model, port), 120_000).catch((e) => {
         if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
         return { stdout: '', stderr: '', code: null, durationMs: 0 };
@@ -234,14 +237,12 @@ export class SwapController {
       if (sessionLost(l)) {
         // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
         // launch again only if it was not (the launcher skips `docker run` when the container already runs).
-        launched = true; // a container may exist now: a failure from here on stops it
         job.log(`SSH to ${this.hostId()} dropped while the launcher ran; checking what was dispatched`);
         const alive = (await this.sshRidingOut(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
         l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.sshRidingOut(job, launchCommand(cfg, model, port), 120_000);
       }
       for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
       if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
-      launched = true;
       const launchedAt = Date.now();
 
       await this.waitReady(job, model);
