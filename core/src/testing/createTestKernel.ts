@@ -4,22 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SparkPlugin, SimControl } from '../api/types.js';
 import { App } from '../kernel/App.js';
-import type { LogSink } from '../services/logger/Logger.js';
+import type { PluginTestKernelOptions } from './index.js';
 
-export interface TestKernelOptions {
-  /** Built-in plugin ids and/or plugin objects. Default: no built-ins. */
-  plugins?: Array<string | SparkPlugin>;
-  /** Initial config.json content (merged over defaults). */
-  config?: Record<string, unknown>;
-  /** Default true: run against the simulated cluster. */
-  simulate?: boolean;
-  /** Existing data dir (restart tests); default: a fresh temp dir removed by stop(). */
-  dataDir?: string;
-  pluginsDir?: string | false;
-  retryBaseMs?: number;
-  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
-  /** Capture every log line (leak tests). */
-  logSink?: LogSink;
+/** The public options (documented in ./index.ts) plus kernel knobs only this repo's own tests use. */
+export interface TestKernelOptions extends PluginTestKernelOptions {
   ssh?: { connectTimeoutMs?: number; keepaliveIntervalMs?: number; keepaliveCountMax?: number };
 }
 
