@@ -24,6 +24,8 @@ export interface SimClusterOptions {
   authorizedKeys: string[];
   /** Also accept this password (key-install flows). */
   password?: string;
+  /** Spark 1 starts out serving Qwen3 4B in `vllm_node` (the demo of `npm start`); tests start with nothing running. */
+  preloadModel?: boolean;
   log?: Logger;
 }
 
@@ -38,7 +40,7 @@ export interface SimCluster {
 }
 
 /** Seeds a fake root the first time: a Hugging Face cache with two models, and on spark-2 the bot's source repo. */
-function seed(root: string, hostId: string): void {
+function seed(root: string, hostId: string, preloadModel: boolean): void {
   const seedDir = join(repoRoot, 'sim/fakeroot/seed', hostId);
   if (existsSync(seedDir)) cpSync(seedDir, root, { recursive: true, force: false });
   const hub = join(root, '.cache/huggingface/hub');
@@ -55,6 +57,20 @@ function seed(root: string, hostId: string): void {
   if (!existsSync(launcher)) {
     mkdirSync(join(root, 'spark-vllm-docker'), { recursive: true });
     cpSync(join(repoRoot, 'sim/vllm/launch-cluster.sh'), launcher);
+  }
+  if (hostId === 'spark-1' && preloadModel && !existsSync(join(root, 'state/containers/vllm_node.json'))) {
+    // What the launcher leaves behind after `--solo -d exec vllm serve …`, loaded a minute ago.
+    const containers = join(root, 'state/containers');
+    mkdirSync(containers, { recursive: true });
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const serve = ['vllm', 'serve', 'Qwen/Qwen3-4B-Instruct-2507', '--host', '0.0.0.0', '--port', '8888', '--served-model-name', 'qwen3-4b'];
+    writeFileSync(join(containers, 'vllm_node.json'), JSON.stringify({
+      Id: 'a11'.padEnd(64, '0'), Name: 'vllm_node', Image: 'vllm-node', Cmd: ['sleep', 'infinity'], Env: [], Args: ['--gpus', 'all', '-d', '--rm', '--network', 'host', '--name', 'vllm_node', '--privileged', '--ipc=host'],
+      Created: at, RestartPolicy: 'no', ImageKnown: true,
+      State: { Status: 'running', Running: true, Restarting: false, ExitCode: 0, StartedAt: at, FinishedAt: '0001-01-01T00:00:00Z' },
+      Exec: { cmd: ['bash', '-c', `${serve.join(' ')} >> /proc/1/fd/1 2>&1`], at, dead: false },
+    }, null, 2));
+    writeFileSync(join(containers, 'vllm_node.log'), `${at} container started from vllm-node\n`);
   }
   if (hostId === 'spark-2' && !existsSync(join(root, 'matrix-bot'))) {
     mkdirSync(join(root, 'matrix-bot'), { recursive: true });
@@ -82,7 +98,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
     const id = `spark-${i}`;
     const root = join(o.dataDir, 'sim', id);
     mkdirSync(root, { recursive: true });
-    seed(root, id);
+    seed(root, id, !!o.preloadModel);
     const srv = new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password });
     const port = await srv.start();
     servers.set(id, srv);

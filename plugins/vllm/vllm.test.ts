@@ -314,6 +314,34 @@ describe('vLLM model lost without a swap', () => {
   });
 });
 
+describe('vLLM adopts a model it did not start', () => {
+  it('takes over the model the Spark already serves at the first start, then swaps away from it as usual', async () => {
+    const kk = await createTestKernel({ plugins: ['vllm'], simPreloadModel: true, config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1 } } } });
+    try {
+      const events: string[] = [];
+      const off = kk.app.services.events.on('vllm.model.', (e) => events.push(e.type));
+      const entry = await kk.app.services.health.runNow('vllm', 'vllm');
+      expect(entry).toMatchObject({ status: 'up', detail: 'qwen3-4b' });
+      const s = await (await kk.fetch('/api/swap')).json();
+      expect(s.active).toMatchObject({ modelId: 'qwen3-4b-instruct', servedName: 'qwen3-4b', vllmVersion: '0.12.0' });
+      expect(events).toEqual(['vllm.model.adopted']);
+      const listed = (await (await kk.fetch('/api/models')).json()).models.find((m: { id: string }) => m.id === 'qwen3-4b-instruct');
+      expect(listed.state).toBe('active');
+      const chat = await new OpenAI({ baseURL: `${kk.url}/v1`, apiKey: 'unused' }).chat.completions.create({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
+      expect(chat.choices[0].message.content).toContain('qwen3-4b');
+      await kk.app.services.health.runNow('vllm', 'vllm'); // adopting happens once
+      expect(events).toEqual(['vllm.model.adopted']);
+      writeFileSync(join(kk.sim!.hostRoot('spark-1'), 'state/vllm-sim.json'), JSON.stringify({ loadMs: 300 }));
+      const job = await kk.app.services.jobs.wait((await (await kk.fetch('/api/swap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-oss-20b"}' })).json()).id);
+      expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+      expect(job.logTail.join('\n')).toContain('previous model stopped; container gone');
+      off();
+    } finally {
+      await kk.stop();
+    }
+  }, 60_000);
+});
+
 describe('vLLM swap across a restart of Spark Control', () => {
   it('re-attaches to a swap that was loading and reports one that cannot continue', async () => {
     const kk = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10 } } } });

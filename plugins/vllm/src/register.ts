@@ -166,7 +166,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
         throw e;
       }
       res.body.resume();
-      return res.status === 200 ? { status: 'up', detail: swap.active?.servedName } : { status: 'down', detail: `health ${res.status}` };
+      if (res.status === 200 && !swap.active) await swap.adoptRunning(signal);
+      return res.status === 200 ? { status: 'up', detail: swap.active?.servedName ?? 'serving a model that is not in the catalog' } : { status: 'down', detail: `health ${res.status}` };
     },
   });
 

@@ -331,6 +331,24 @@ export class SwapController {
     return this.ctx.http.fetchJson(this.upstream(), '/version', z.object({ version: z.string().max(64) }), { timeoutMs: 3000, signal }).then((v) => v.version, () => undefined);
   }
 
+  /** A model this Spark Control did not start (already running at its first start, or started by hand): when vLLM
+   *  answers with a catalog model, that is the active model. Without this the tile would say "no model" while one
+   *  serves, and the next swap would not know what it stops. */
+  async adoptRunning(signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<ActiveModel | undefined> {
+    if (this.state.active || this.runningJob) return undefined;
+    const list = await this.ctx.http.fetchJson(this.upstream(), '/v1/models', z.object({ data: z.array(z.object({ id: z.string(), root: z.string().nullish() })) }), { timeoutMs: 5000, signal }).catch(() => undefined);
+    const served = list?.data.find((d) => this.catalog().some((c) => c.servedName === d.id));
+    const model = served && this.catalog().find((c) => c.servedName === served.id);
+    if (!served || !model || this.state.active || this.runningJob) return undefined;
+    const active = { modelId: model.id, servedName: served.id, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal) };
+    this.state.active = active;
+    this.state.lost = null;
+    await this.persist();
+    this.ctx.log.info('took over the model that was already being served', { modelId: model.id, servedName: served.id });
+    this.ctx.events.emit('vllm.model.adopted', active);
+    return active;
+  }
+
   /** The health check could not reach the served model. If its container is gone, the model did not stop through a
    *  swap (crash, OOM kill, stopped by hand): record and announce it once. Never restarted blindly — the owner decides. */
   async noticeUnreachable(): Promise<LostModel | undefined> {

@@ -78,7 +78,7 @@ export class VllmTile extends LitElement {
     this.timers.push(setInterval(() => { this.tick++; if (this.active) void this.loadMetrics(); }, 5000));
     if (this.api) {
       this.offs.push(this.api.subscribe('vllm.swap.', () => void this.load()));
-      this.offs.push(this.api.subscribe('vllm.model.lost', () => void this.load()));
+      this.offs.push(this.api.subscribe('vllm.model.', () => void this.load()));
       this.offs.push(this.api.subscribe('vllm.download.', () => { void this.load(); void this.loadDisk(); }));
       this.offs.push(this.api.subscribe('job.update', (e) => {
         const j = e.data as Job & { kind: string };
