@@ -178,6 +178,36 @@ describe('vLLM swap against the simulated Spark 1', () => {
     });
   }
 
+  it('rolls back to the previous model when asked and the new one fails; never without being asked', async () => {
+    knobs({ loadMs: 300 });
+    expect((await swapTo('qwen3-4b-instruct')).state).toBe('succeeded');
+    knobs({ loadMs: 300, fail: 'oom', failModel: 'gpt-oss-20b' });
+    const events: Array<{ type: string; data: { jobId?: string } }> = [];
+    const off = k.app.services.events.on('vllm.swap.', (e) => events.push(e as never));
+    try {
+      // Default (rollbackOnFailure off): a failed swap leaves nothing running and starts nothing else.
+      const plain = await swapTo('gpt-oss-20b');
+      expect(plain).toMatchObject({ state: 'failed', error: { code: 'VLLM_OUT_OF_MEMORY' } });
+      expect(events.some((e) => e.type === 'vllm.swap.rollback')).toBe(false);
+      expect((await (await api('/swap')).json()).running).toBe(false);
+      expect((await swapTo('qwen3-4b-instruct')).state).toBe('succeeded');
+      const r = await postJson('/swap', { model: 'gpt-oss-20b', rollback: true });
+      expect(r.status).toBe(202);
+      const failed = await k.app.services.jobs.wait((await r.json()).id);
+      expect(failed.state).toBe('failed');
+      const end = Date.now() + 10_000;
+      while (!events.some((e) => e.type === 'vllm.swap.rollback') && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+      const back = events.find((e) => e.type === 'vllm.swap.rollback')!.data.jobId!;
+      const done = await k.app.services.jobs.wait(back);
+      expect(done, JSON.stringify(done.error)).toMatchObject({ state: 'succeeded', title: 'Roll back to Qwen3 4B Instruct 2507' });
+      expect((await (await api('/swap')).json()).active).toMatchObject({ modelId: 'qwen3-4b-instruct' });
+      expect((await postJson('/swap', { model: 'gpt-oss-20b', rollback: 'yes' })).status).toBe(400);
+    } finally {
+      off();
+      knobs({ loadMs: 600 });
+    }
+  }, 60_000);
+
   it('cancelling while the launcher is still starting the container stops that container too', async () => {
     writeFileSync(join(root, 'state/launcher-delay'), '3');
     try {

@@ -8,6 +8,8 @@ export interface FakeVllmKnobs {
   loadMs?: number;
   /** Make the load fail with a classified signature. */
   fail?: 'oom' | 'free-memory' | 'path' | 'gated' | 'port' | 'crash';
+  /** Only this served name fails (default: every load fails). */
+  failModel?: string;
   /** Delay between streamed tokens (default 20 ms). */
   tokenDelayMs?: number;
 }
@@ -72,7 +74,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node'): Pr
       }
       return 'loading';
     }
-    if (k.fail) {
+    if (k.fail && (!k.failModel || k.failModel === servedName)) {
       // The serve process dies with the signature in the container log.
       appendFileSync(logFile, FAILURE_LOGS[k.fail].join('\n') + '\n');
       writeFileSync(containerFile, JSON.stringify({ ...c, Exec: { ...c.Exec, dead: true } }, null, 2));

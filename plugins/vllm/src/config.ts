@@ -13,6 +13,7 @@ export const vllmConfigSchema = z.object({
   drainTimeoutSec: z.number().int().min(0).max(600).default(30).describe('Before stopping the old model, give requests in flight this long to finish (new ones already get 503).'),
   sshOutageToleranceSec: z.number().int().min(5).max(3600).default(60).describe('During launch and loading, how long a lost SSH connection to the Spark is waited out before the swap fails (the model keeps loading meanwhile).'),
   readinessPollMs: z.number().int().min(100).max(2000).default(1000).describe('How often readiness is checked (≤ 2 s keeps "ready → active" under one poll).'),
+  rollbackOnFailure: z.boolean().default(false).describe('When a swap fails, start the model that was active before it again (once; not after a cancel). A swap request can also ask for it with "rollback": true.'),
   downloadCli: z.enum(['hf', 'uvx hf', 'huggingface-cli']).default('hf').describe('Hugging Face command on the Spark that downloads models (hf, uvx hf, or the older huggingface-cli).'),
   downloadTimeoutMin: z.number().int().min(1).max(24 * 60).default(360).describe('Longest a model download may take before it is stopped (it resumes when started again).'),
   webhooks: z.array(z.string().url().max(500).refine((u) => /^https?:\/\//.test(u), 'http(s) only')).max(10).default([]).describe('Called with every vllm.swap.* event (POST JSON, 5 s timeout).'),

@@ -14,7 +14,11 @@ import { SwapController } from './swap.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
 const idParams = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a model id') });
-const swapBody = z.object({ model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a model id from the catalog') });
+const swapBody = z.object({
+  model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a model id from the catalog'),
+  /** Start the previous model again if this swap fails (default: the rollbackOnFailure setting). */
+  rollback: z.boolean().optional(),
+});
 
 export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   const hooks = createSwapHooks();
@@ -121,7 +125,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     router.add({ method: 'GET', path: base, summary: 'Current or last swap job' }, () => ({ running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob }));
     router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time)' }, (c) => {
       c.status(202);
-      return swap.start(c.body.model);
+      return swap.start(c.body.model, { rollback: c.body.rollback ?? ctx.config.get().rollbackOnFailure });
     });
     router.add({ method: 'POST', path: `${base}/cancel`, summary: 'Cancel the running swap' }, () => swap.cancel());
   };

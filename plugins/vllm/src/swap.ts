@@ -98,7 +98,7 @@ export class SwapController {
     }
   }
 
-  start(modelId: string): JobSnapshot {
+  start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string } = {}): JobSnapshot {
     if (this.runningJob) {
       const j = this.ctx.jobs.get(this.runningJob);
       throw new SparkError('VLLM_SWAP_IN_PROGRESS', `a swap is already running (${j?.meta?.modelId ?? '?'}, phase ${j?.phase ?? '?'})`, { status: 409, details: { job: j ? { id: j.id, phase: j.phase, modelId: j.meta?.modelId } : undefined } });
@@ -106,9 +106,11 @@ export class SwapController {
     const model = this.catalog().find((m) => m.id === modelId);
     if (!model) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${modelId} in the catalog`, { status: 404, details: { field: 'model' } });
     const timeoutMs = (model.timeoutMinutes ?? Math.max(15, model.expectedLoadMinutes * 2)) * 60_000;
+    // The model to go back to if this swap fails (a rollback itself never rolls back: no loops).
+    const previous = opts.rollback && !opts.rollbackOf && this.state.active?.modelId !== model.id ? this.state.active?.modelId : undefined;
     const snap = this.ctx.jobs.start({
-      kind: 'vllm.swap', title: `Swap to ${model.name}`, phases: SWAP_PHASES, timeoutMs, logTailLines: 300,
-      meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes },
+      kind: 'vllm.swap', title: opts.rollbackOf ? `Roll back to ${model.name}` : `Swap to ${model.name}`, phases: SWAP_PHASES, timeoutMs, logTailLines: 300,
+      meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes, ...(previous ? { rollbackTo: previous } : {}), ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}) },
       run: (job) => this.run(job, model),
     });
     this.runningJob = snap.id;
@@ -121,6 +123,16 @@ export class SwapController {
       await this.persist().catch(() => {});
       if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
       else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
+      // A failed swap leaves nothing served; go back to what served before (not after a cancel: the owner chose).
+      if (s.state === 'failed' && previous) {
+        try {
+          const back = this.start(previous, { rollbackOf: s.id });
+          this.ctx.log.warn('swap failed; rolling back to the previous model', { failed: model.id, previous, job: back.id });
+          this.emit('rollback', { jobId: back.id, failedJobId: s.id, modelId: previous, failedModelId: model.id });
+        } catch (e) {
+          this.ctx.log.warn('could not roll back to the previous model', { previous, error: (e as Error).message });
+        }
+      }
     });
     return snap;
   }
