@@ -73,8 +73,17 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
       file.on('data', (d: Buffer) => {
         seen += d.length;
         if (headLen < HEAD_BYTES) { headParts.push(d.subarray(0, HEAD_BYTES - headLen)); headLen += Math.min(d.length, HEAD_BYTES - headLen); if (headLen >= HEAD_BYTES) giveHead(); }
-        tee?.write(d);
-        if (!out.write(d)) { file.pause(); out.once('drain', () => file.resume()); }
+        // Both the upstream and the disk copy may fall behind: read on only once every full one has drained, or a
+        // slow disk would buffer the whole upload in memory.
+        const teeFull = tee ? !tee.write(d) : false;
+        const outFull = !out.write(d);
+        if (teeFull || outFull) {
+          file.pause();
+          let waiting = (teeFull ? 1 : 0) + (outFull ? 1 : 0);
+          const drained = () => { if (--waiting === 0) file.resume(); };
+          if (teeFull) tee!.once('drain', drained);
+          if (outFull) out.once('drain', drained);
+        }
       });
       file.on('end', () => { giveHead(); tee?.end(); });
       file.on('error', () => { /* reported through busboy's own 'error' */ });
