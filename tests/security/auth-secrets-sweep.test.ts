@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { defineSparkPlugin } from '../../core/src/api/index.js';
 import type { SparkEvent } from '../../core/src/api/types.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+import { fillPath as fillOpenApiPath } from '../helpers/openapiPaths.js';
 
 /** The bearer token and the secrets, swept over every route the running kernel declares (its OpenAPI document, all
  *  built-in plugins plus one with a secret config field), so a new route is covered without touching this file:
@@ -30,18 +31,7 @@ const vault = () => defineSparkPlugin({
   },
 });
 
-function fillPath(p: string): string {
-  return p
-    .replace(/\/api\/plugins\/\{id\}/, '/api/plugins/vault')
-    .replace(/\/api\/config\/plugins\/\{id\}/, '/api/config/plugins/vault')
-    .replace(/\/hosts\/\{id\}/, '/hosts/spark-1')
-    .replace(/\/jobs\/\{id\}/, '/jobs/00000000-0000-4000-8000-000000000000')
-    .replace(/\/models\/\{id\}/, '/models/qwen3-4b-instruct')
-    .replace(/\{state\}/, 'up')
-    .replace(/\{rest\}/, 'models')
-    .replace(/\{name\}/, 'docs')
-    .replace(/\{[A-Za-z0-9_]+\}/g, 'x');
-}
+const fillPath = (template: string) => fillOpenApiPath(template, { plugin: 'vault', state: 'up', rest: 'models', collection: 'docs' });
 
 let k: TestKernel;
 const lines: string[] = [];

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SparkEvent } from '../../core/src/api/types.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import { describeBrowser, launchBrowser } from '../helpers/browser.js';
+import { fillPath as fillOpenApiPath } from '../helpers/openapiPaths.js';
 
 /** CSRF in a real browser: an attacker page on another origin tries every unsafe route the running kernel declares
  *  (read from its OpenAPI document, so a new route is covered without touching this file) with every classic trick:
@@ -30,19 +31,7 @@ interface Arrival { method: string; status: number; body: string; acao: unknown;
 
 const TECHNIQUES = ['form-urlencoded', 'form-multipart', 'form-text-plain-json', 'fetch-no-cors-credentials', 'fetch-simple-no-credentials', 'fetch-json-credentials', 'send-beacon'] as const;
 
-/** A value for each path parameter that would really act if the guard let the request through. */
-function fillPath(p: string): string {
-  return p
-    .replace(/\/api\/plugins\/\{id\}/, '/api/plugins/vllm')
-    .replace(/\/api\/config\/plugins\/\{id\}/, '/api/config/plugins/vllm')
-    .replace(/\/hosts\/\{id\}/, '/hosts/spark-1')
-    .replace(/\/jobs\/\{id\}/, '/jobs/00000000-0000-4000-8000-000000000000')
-    .replace(/\/models\/\{id\}/, '/models/qwen3-4b-instruct')
-    .replace(/\{state\}/, 'down')
-    .replace(/\{rest\}/, 'chat/completions')
-    .replace(/\{name\}/, 'csrf-docs')
-    .replace(/\{[A-Za-z0-9_]+\}/g, 'x');
-}
+const fillPath = (template: string) => fillOpenApiPath(template, { plugin: 'vllm', state: 'down', rest: 'chat/completions', collection: 'csrf-docs' });
 const BODIES: Array<[RegExp, unknown]> = [
   [/swap$/, { model: 'qwen3-4b-instruct' }],
   [/\/api\/config\/auth$/, { token: 'attacker-chosen-token-123456' }],
