@@ -22,10 +22,7 @@ interface Persisted {
   lost?: LostModel | null;
   job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
 
-/** How long launch and readiness ride out a lost SSH session (sshd restarted, a link blip) while the model keeps
- *  loading on the Spark. Without it, one dropped session failed a minutes-long load and left the container running
- *  behind a "failed" job (found by tests/reliability/sshd-restart-swap.test.ts). Past this the swap fails naming the
- *  phase and the host; the job's own timeout and cancel still apply throughout. */
+/** SSH errors that a restarted sshd or a link blip causes; launch and readiness ride them out (sshRidingOut). */
 const TRANSIENT_SSH = new Set(['SPK_SSH_UNREACHABLE', 'SPK_SSH_TIMEOUT', 'SPK_SSH_EXEC']);
 /** A channel that closed without an exit status: the session dropped mid-command, the command's outcome is unknown. */
 const sessionLost = (r: { code: number | null; signal?: string }) => r.code === null && !r.signal;
@@ -148,7 +145,9 @@ export class SwapController {
   }
 
   /** exec that waits out a lost SSH session (bounded by sshOutageToleranceSec), for phases where the Spark keeps
-   *  working on its own (launch dispatch, readiness). Other errors and cancellation pass straight through. */
+   *  working on its own (launch dispatch, readiness). Without it one dropped session failed a minutes-long load and left
+   *  the container running behind a "failed" job (tests/reliability/sshd-restart-swap.test.ts). Past the tolerance the
+   *  swap fails naming phase and host; the job's timeout and cancel apply throughout. Other errors pass straight through. */
   private async sshRidingOut(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000) {
     const toleranceMs = this.ctx.config.get().sshOutageToleranceSec * 1000;
     let since: number | undefined;
@@ -348,15 +347,14 @@ export class SwapController {
    *  serves, and the next swap would not know what it stops. */
   async adoptRunning(signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<ActiveModel | undefined> {
     if (this.state.active || this.runningJob) return undefined;
-    const list = await this.ctx.http.fetchJson(this.upstream(), '/v1/models', z.object({ data: z.array(z.object({ id: z.string(), root: z.string().nullish() })) }), { timeoutMs: 5000, signal }).catch(() => undefined);
-    const served = list?.data.find((d) => this.catalog().some((c) => c.servedName === d.id));
-    const model = served && this.catalog().find((c) => c.servedName === served.id);
-    if (!served || !model || this.state.active || this.runningJob) return undefined;
-    const active = { modelId: model.id, servedName: served.id, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal) };
+    const list = await this.ctx.http.fetchJson(this.upstream(), '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })) }), { timeoutMs: 5000, signal }).catch(() => undefined);
+    const model = this.catalog().find((c) => list?.data.some((d) => d.id === c.servedName));
+    if (!model || this.state.active || this.runningJob) return undefined;
+    const active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal) };
     this.state.active = active;
     this.state.lost = null;
     await this.persist();
-    this.ctx.log.info('took over the model that was already being served', { modelId: model.id, servedName: served.id });
+    this.ctx.log.info('took over the model that was already being served', { modelId: model.id, servedName: model.servedName });
     this.ctx.events.emit('vllm.model.adopted', active);
     return active;
   }
