@@ -15,7 +15,6 @@ export interface JsonSchema {
   maximum?: number;
   secret?: boolean;
   required?: string[];
-  additionalProperties?: boolean | JsonSchema;
 }
 
 const MASK = '********';

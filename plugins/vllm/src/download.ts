@@ -74,8 +74,9 @@ export class ModelDownloads {
         return;
       }
       if (p.files) { files = p.files; filesDone = p.filesDone ?? filesDone; }
-      const current = p.pct !== undefined ? p.pct / 100 : 0;
-      if (files) job.progress(Math.min(0.99, (filesDone + (p.pct !== undefined && filesDone < files ? current : 0)) / files));
+      // Files done plus the share of the file being fetched; 1.0 only after the verify phase.
+      const current = p.pct !== undefined && filesDone < files ? p.pct / 100 : 0;
+      if (files) job.progress(Math.min(0.99, (filesDone + current) / files));
       // One log line per file and per quarter, not one per redraw.
       const mark = p.file ? `${p.file} ${Math.floor((p.pct ?? 0) / 25) * 25}%` : `${filesDone}/${files} files`;
       if (mark !== lastLogged) { lastLogged = mark; job.log(mark); }
