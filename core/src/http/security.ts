@@ -1,32 +1,46 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Context, Middleware } from 'koa';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Middleware } from 'koa';
 import { SparkError } from '../api/errors.js';
+
+// Each guard is a plain function over the request's method, path and headers, so the Koa lane (dashboard, kernel
+// routes) and the fast lane (plugin routes) refuse exactly the same requests.
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const SESSION_COOKIE = 'spark_session';
 
 /** Same-origin guard for every state-changing request. Browsers always send Origin or Sec-Fetch-Site on
  *  cross-site requests (form posts, fetch, `text/plain` tricks); non-browser clients (curl, SDKs) send neither. */
+export function checkSameOrigin(method: string, headers: IncomingHttpHeaders): void {
+  if (!UNSAFE.has(method)) return;
+  const site = headers['sec-fetch-site'];
+  if (site && site !== 'same-origin' && site !== 'none') {
+    throw new SparkError('SPK_CSRF', 'cross-site request refused', { status: 403 });
+  }
+  const origin = headers.origin;
+  if (origin) {
+    let host: string | undefined;
+    try { host = new URL(origin).host; } catch { host = undefined; }
+    if (!host || host !== (headers.host ?? '')) throw new SparkError('SPK_CSRF', 'cross-origin request refused', { status: 403 });
+  }
+}
+
 export function csrfGuard(): Middleware {
   return async (ctx, next) => {
-    if (UNSAFE.has(ctx.method)) {
-      const site = ctx.get('sec-fetch-site');
-      if (site && site !== 'same-origin' && site !== 'none') {
-        throw new SparkError('SPK_CSRF', 'cross-site request refused', { status: 403 });
-      }
-      const origin = ctx.get('origin');
-      if (origin) {
-        let host: string | undefined;
-        try { host = new URL(origin).host; } catch { host = undefined; }
-        if (!host || host !== ctx.host) throw new SparkError('SPK_CSRF', 'cross-origin request refused', { status: 403 });
-      }
-    }
+    checkSameOrigin(ctx.method, ctx.req.headers);
     await next();
   };
 }
 
 export function sessionValue(token: string): string {
   return createHmac('sha256', token).update('spark-control-session-v1').digest('base64url');
+}
+
+/** The Set-Cookie value that logs the browser in (`value`) or out (no value). */
+export function sessionCookie(value?: string): string {
+  return value
+    ? `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict`
+    : `${SESSION_COOKIE}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict`;
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -38,39 +52,55 @@ function safeEqual(a: string, b: string): boolean {
 /** Paths reachable without the token when auth is on: liveness and what the login page needs. */
 const OPEN = new Set(['/health', '/login.html', '/login.js', '/login.css', '/theme.css', '/api/login', '/favicon.svg']);
 
-/** Optional bearer token (config `auth.token`): API clients send `Authorization: Bearer`, the browser UI gets an
- *  HttpOnly cookie from the login page. Off when no token is configured (LAN trust model). */
-export function authGuard(getToken: () => string | undefined): Middleware {
-  return async (ctx, next) => {
-    const token = getToken();
-    if (!token || OPEN.has(ctx.path)) return next();
-    if (isAuthenticated(ctx, token)) return next();
-    if (ctx.method === 'GET' && (ctx.path === '/' || ctx.path === '/index.html') && ctx.accepts('html')) {
-      ctx.redirect('/login.html');
-      return;
-    }
-    ctx.set('WWW-Authenticate', 'Bearer realm="spark-control"');
-    throw new SparkError('SPK_UNAUTHORIZED', 'a valid bearer token is required', { status: 401 });
-  };
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
-export function isAuthenticated(ctx: Context, token: string): boolean {
-  const h = ctx.get('authorization');
+export function isAuthenticated(headers: IncomingHttpHeaders, token: string): boolean {
+  const h = headers.authorization ?? '';
   if (h.startsWith('Bearer ') && safeEqual(h.slice(7).trim(), token)) return true;
-  const c = ctx.cookies.get(SESSION_COOKIE);
+  const c = cookieValue(headers.cookie, SESSION_COOKIE);
   return !!c && safeEqual(c, sessionValue(token));
 }
 
-/** Baseline headers for every response; the dashboard page adds its CSP with the import-map hash. */
-export function securityHeaders(): Middleware {
-  // Straight on the ServerResponse: nothing is sent this early, and Koa's set() only adds a delegate hop and checks.
+/** Optional bearer token (config `auth.token`): API clients send `Authorization: Bearer`, the browser UI gets an
+ *  HttpOnly cookie from the login page. Off when no token is configured (LAN trust model). Throws 401. */
+export function checkToken(token: string | undefined, path: string, headers: IncomingHttpHeaders, res: ServerResponse): void {
+  if (!token || OPEN.has(path) || isAuthenticated(headers, token)) return;
+  res.setHeader('WWW-Authenticate', 'Bearer realm="spark-control"');
+  throw new SparkError('SPK_UNAUTHORIZED', 'a valid bearer token is required', { status: 401 });
+}
+
+export function authGuard(getToken: () => string | undefined): Middleware {
   return async (ctx, next) => {
-    const res = ctx.res;
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    const token = getToken();
+    // The dashboard page itself sends a browser without a session to the login page instead of a 401.
+    if (token && ctx.method === 'GET' && (ctx.path === '/' || ctx.path === '/index.html') && !isAuthenticated(ctx.req.headers, token) && ctx.accepts('html')) {
+      ctx.redirect('/login.html');
+      return;
+    }
+    checkToken(token, ctx.path, ctx.req.headers, ctx.res);
+    await next();
+  };
+}
+
+/** Baseline headers for every response; the dashboard page adds its CSP with the import-map hash. */
+export function setSecurityHeaders(res: ServerResponse): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+}
+
+export function securityHeaders(): Middleware {
+  return async (ctx, next) => {
+    setSecurityHeaders(ctx.res);
     await next();
   };
 }

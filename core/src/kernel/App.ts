@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Koa from 'koa';
@@ -25,12 +24,9 @@ import { repoRoot } from './paths.js';
 import { kernelRoutes } from '../routes/kernelRoutes.js';
 import { authGuard, csrfGuard, securityHeaders } from '../http/security.js';
 import { staticUi } from '../http/static.js';
-import { toOpenAiError, toProblem } from '../http/problem.js';
-import { isSparkError } from '../api/errors.js';
+import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
+import { FastLane } from '../http/FastLane.js';
 import { startSimulation, type Simulation } from './simulation.js';
-
-/** A client's X-Request-Id is kept only when it is this harmless (it is echoed and logged). */
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
 @injectable()
@@ -83,6 +79,8 @@ export class App {
   sim?: Simulation;
   private simulated = false;
   private readonly jsonSchemaCache = new Map<string, unknown>();
+  /** The per-request 'http' line is debug: when debug is off, its record is never built (every proxied request). */
+  private readonly httpDebug: boolean;
 
   constructor(readonly o: AppOptions) {
     this.log = new JsonLogger(o.logLevel ?? levelFromEnv(), { svc: 'spark-control' }, o.logSink);
@@ -100,6 +98,7 @@ export class App {
     const app = this;
     this.services = services;
     this.kernel = new Kernel(services, { dataDir: o.dataDir, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs });
+    this.httpDebug = (o.logLevel ?? levelFromEnv()) === 'debug';
     this.koa = this.buildKoa();
     core.metrics.gauge('spark_plugins', 'Plugins by state', () => {
       const counts = new Map<string, number>();
@@ -132,50 +131,39 @@ export class App {
       kernel: this.kernel, s, version: this.version, simulated: () => this.simulated,
       jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
     });
-    // The per-request 'http' line is debug: when debug is off, skip building its record (every proxied request).
-    const httpDebug = (this.o.logLevel ?? levelFromEnv()) === 'debug';
     // request id → timing/log → errors → security headers → auth → CSRF → kernel routes → plugins → static UI
+    // (a running plugin's routes are mostly served before Koa, by the FastLane, with the same guards and answers).
     app.use(async (ctx, next) => {
-      const incoming = ctx.req.headers['x-request-id'];
-      ctx.state.requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      ctx.state.requestId = requestIdOf(ctx.req);
       ctx.res.setHeader('X-Request-Id', ctx.state.requestId);
       const t0 = performance.now();
       try {
         await next();
       } finally {
-        const ms = performance.now() - t0;
         const plugin = String(ctx.state.plugin ?? (ctx.path.startsWith('/api/') || ctx.path === '/health' || ctx.path === '/metrics' ? 'kernel' : 'static'));
-        s.metrics.observeHttp(plugin, ctx.method, ctx.status, ms);
-        // Paths only: query strings and bodies may carry private data and are never logged.
-        const level = ctx.status >= 500 ? 'warn' : 'debug';
-        if (level === 'warn' || httpDebug) this.log[level]('http', { req: ctx.state.requestId, method: ctx.method, path: ctx.state.sensitive ? ctx.state.routeTemplate ?? ctx.path : ctx.path, status: ctx.status, ms: Math.round(ms), plugin });
+        recordRequest(s.metrics, this.log, this.httpDebug, {
+          requestId: ctx.state.requestId, plugin, sensitive: ctx.state.sensitive, routeTemplate: ctx.state.routeTemplate,
+          method: ctx.method, path: ctx.path, status: ctx.status, ms: performance.now() - t0,
+        });
       }
     });
     app.use(async (ctx, next) => {
       try {
         await next();
-        // respond === false: a handler (the streaming proxy) answers on ctx.res itself; an upstream 404 is not ours.
+        // respond === false: the route answered on ctx.res itself (see Exchange); an upstream 404 is not ours.
         if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
           throw Object.assign(new Error(`no route for ${ctx.method} ${ctx.path}`), { status: 404 });
         }
       } catch (err) {
-        const problem = toProblem(err, ctx.state.requestId, ctx.state.plugin && ctx.state.plugin !== 'kernel' ? ctx.state.plugin : undefined);
-        if (problem.status === 404 && !isSparkError(err)) problem.code = 'SPK_NOT_FOUND';
-        if (problem.status >= 500) this.log.error('request failed', { req: ctx.state.requestId, plugin: ctx.state.plugin, code: problem.code, error: ctx.state.sensitive ? undefined : (err as Error)?.message });
+        const a = errorAnswer(err, { requestId: ctx.state.requestId, plugin: ctx.state.plugin, errorStyle: ctx.state.errorStyle, sensitive: ctx.state.sensitive }, this.log);
         if (ctx.headerSent || !ctx.writable) {
           ctx.res.destroy();
           return;
         }
-        const retry = isSparkError(err) ? err.retryAfter : undefined;
-        ctx.status = problem.status;
-        if (retry) ctx.set('Retry-After', String(retry));
-        if (ctx.state.errorStyle === 'openai') {
-          ctx.type = 'application/json';
-          ctx.body = toOpenAiError(problem);
-        } else {
-          ctx.type = 'application/problem+json';
-          ctx.body = problem;
-        }
+        ctx.status = a.status;
+        if (a.retryAfter) ctx.set('Retry-After', String(a.retryAfter));
+        ctx.type = a.contentType;
+        ctx.body = a.body;
       }
     });
     app.use(securityHeaders());
@@ -235,7 +223,10 @@ export class App {
 
   private listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = createServer(this.koa.callback());
+      const koa = this.koa.callback();
+      const s = this.services;
+      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, debug: this.httpDebug });
+      const server = createServer((req, res) => { if (!fast.handle(req, res)) void koa(req, res); });
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 0; // uploads and SSE streams are long; per-route limits apply instead
       server.on('error', reject);

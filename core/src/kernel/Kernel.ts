@@ -8,6 +8,7 @@ import type { KernelServices } from './services.js';
 import { PluginScope, pluginDataDir } from './PluginScope.js';
 import { importCandidate, type PluginCandidate, type PluginSource } from './discovery.js';
 import type { Middleware } from 'koa';
+import type { PluginRouterImpl } from '../http/PluginRouter.js';
 
 export type PluginState =
   | 'discovered' | 'incompatible' | 'config_error' | 'registered' | 'starting' | 'running' | 'retrying' | 'failed' | 'disabled' | 'stopping' | 'stopped';
@@ -386,56 +387,62 @@ export class Kernel {
   }
 
   /** Longest-prefix routing to plugin routers; 503 while a plugin is not running. */
+  /** The plugin whose route prefix is the longest one containing `path` (its own `/api/plugins/<id>` or a public
+   *  prefix), with that prefix's router. Runs on every plugin request (all proxied traffic): it only compares strings;
+   *  the `/api/plugins/<id>` prefix is built once per record. */
+  resolve(path: string): PluginRoute | undefined {
+    let best: PluginRoute | undefined;
+    for (const r of this.records.values()) {
+      const scope = r.scope;
+      if (!scope) continue;
+      let own = this.ownPrefix.get(r);
+      if (own === undefined) this.ownPrefix.set(r, (own = `/api/plugins/${r.id}`));
+      if (under(path, own) && (!best || own.length > best.prefix.length)) best = { record: r, scope, prefix: own, router: scope.router };
+      for (const [prefix, router] of scope.publicRouters) {
+        if (under(path, prefix) && (!best || prefix.length > best.prefix.length)) best = { record: r, scope, prefix, router };
+      }
+    }
+    return best;
+  }
+
+  private readonly ownPrefix = new WeakMap<PluginRecord, string>();
+
+  /** 503 problem for a plugin that is not running (its routes exist but must not run). */
+  static notRunning(r: PluginRecord): SparkError {
+    return new SparkError('SPK_PLUGIN_NOT_RUNNING', `plugin ${r.id} is ${r.state}${r.reason ? `: ${r.reason}` : ''}`, {
+      status: 503, retryAfter: r.state === 'retrying' || r.state === 'starting' ? 5 : 30, details: { plugin: r.id, state: r.state },
+    });
+  }
+
+  /** Koa middleware serving plugin routes (the fast lane serves most of them before Koa; see FastLane). */
   dispatcher(): Middleware {
-    // Runs on every request that reaches the plugins (all proxied traffic): it only compares strings. The
-    // `/api/plugins/<id>` prefix is built once per record, and no match object or closure is made per request.
-    const ownPrefix = new WeakMap<PluginRecord, string>();
+    const middlewareOf = new WeakMap<PluginRouterImpl, Middleware>();
     return async (koa, next) => {
-      const path = koa.path;
-      let best: PluginRecord | undefined;
-      let bestScope: PluginScope | undefined;
-      let bestPrefix = '';
-      for (const r of this.records.values()) {
-        const scope = r.scope;
-        if (!scope) continue;
-        let own = ownPrefix.get(r);
-        if (own === undefined) ownPrefix.set(r, (own = `/api/plugins/${r.id}`));
-        if (under(path, own) && (!best || own.length > bestPrefix.length)) {
-          best = r; bestScope = scope; bestPrefix = own;
-        }
-        for (const prefix of scope.publicRouters.keys()) {
-          if (under(path, prefix) && (!best || prefix.length > bestPrefix.length)) {
-            best = r; bestScope = scope; bestPrefix = prefix;
-          }
-        }
+      const hit = this.resolve(koa.path);
+      if (!hit) return next();
+      koa.state.plugin = hit.record.id;
+      if (hit.record.state !== 'running') throw Kernel.notRunning(hit.record);
+      let mw = middlewareOf.get(hit.router);
+      if (!mw) {
+        mw = hit.router.middleware();
+        middlewareOf.set(hit.router, mw);
       }
-      if (!best) return next();
-      koa.state.plugin = best.id;
-      if (best.state !== 'running') {
-        throw new SparkError('SPK_PLUGIN_NOT_RUNNING', `plugin ${best.id} is ${best.state}${best.reason ? `: ${best.reason}` : ''}`, {
-          status: 503, retryAfter: best.state === 'retrying' || best.state === 'starting' ? 5 : 30, details: { plugin: best.id, state: best.state },
-        });
-      }
-      await cachedMiddleware(bestScope!, bestPrefix)(koa, next);
+      await mw(koa, next);
     };
   }
+}
+
+/** A plugin route prefix that matched a request path. */
+export interface PluginRoute {
+  record: PluginRecord;
+  scope: PluginScope;
+  prefix: string;
+  router: PluginRouterImpl;
 }
 
 /** `path` is `prefix` or below it (`prefix/...`), without building `prefix + '/'`. */
 function under(path: string, prefix: string): boolean {
   return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* / */);
-}
-
-const compiled = new WeakMap<PluginScope, Map<string, Middleware>>();
-function cachedMiddleware(scope: PluginScope, prefix: string): Middleware {
-  let m = compiled.get(scope);
-  if (!m) compiled.set(scope, (m = new Map()));
-  let mw = m.get(prefix);
-  if (!mw) {
-    const router = prefix.startsWith('/api/plugins/') ? scope.router : scope.publicRouters.get(prefix)!;
-    m.set(prefix, (mw = router.middleware()));
-  }
-  return mw;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

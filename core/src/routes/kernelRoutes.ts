@@ -4,9 +4,8 @@ import { SPARK_PLUGIN_API_VERSION } from '../api/definePlugin.js';
 import type { Kernel } from '../kernel/Kernel.js';
 import type { KernelServices } from '../kernel/services.js';
 import { PluginRouterImpl } from '../http/PluginRouter.js';
-import { internalsOf } from '../http/routeInternals.js';
 import { buildOpenApi } from '../http/openapi.js';
-import { SESSION_COOKIE, sessionValue } from '../http/security.js';
+import { sessionCookie, sessionValue } from '../http/security.js';
 import { maskSecrets } from '../services/config/secrets.js';
 import { clusterSchema } from '../config/schema.js';
 
@@ -105,12 +104,12 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     const token = s.config.get().auth.token;
     if (!token) return { ok: true, authEnabled: false };
     if (c.body.token !== token) throw new SparkError('SPK_UNAUTHORIZED', 'wrong token', { status: 401 });
-    internalsOf(c).koa.cookies.set(SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: 'strict', overwrite: true, secure: false, path: '/' });
+    c.setHeader('Set-Cookie', sessionCookie(sessionValue(token)));
     return { ok: true, authEnabled: true };
   });
 
   r.add({ method: 'POST', path: '/api/logout', summary: 'Clear the session cookie' }, (c) => {
-    internalsOf(c).koa.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', maxAge: 0, path: '/' });
+    c.setHeader('Set-Cookie', sessionCookie());
     return { ok: true };
   });
 

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { HttpRequestOptions, HttpResponse, KernelHooks, Logger, ProxyOptions, ProxyRequestInfo, RouteContext, UpstreamRef } from '../../api/types.js';
 import { SparkError, isSparkError } from '../../api/errors.js';
-import { internalsOf } from '../../http/routeInternals.js';
+import { KernelRouteContext } from '../../http/routeContext.js';
 import { ResponseForwarder } from './proxyHandler.js';
 import type { Metrics } from '../metrics/Metrics.js';
 
@@ -110,7 +110,7 @@ export class HttpService {
    *  upstream's headers are in (the body then flows straight to the client, see ResponseForwarder); rejects with a
    *  mapped SparkError when the upstream fails before that, so the error middleware can still answer 502/503/504. */
   async proxy(route: RouteContext, u: UpstreamRef, opts: ProxyOptions = {}): Promise<void> {
-    const internals = internalsOf(route);
+    const ex = KernelRouteContext.exchangeOf(route);
     const started = performance.now();
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const req = route.req;
@@ -125,15 +125,14 @@ export class HttpService {
     if (opts.body !== undefined && typeof opts.body !== 'object') headers['content-length'] = String(Buffer.byteLength(opts.body));
     else if (Buffer.isBuffer(opts.body)) headers['content-length'] = String(opts.body.length);
     let info: ProxyRequestInfo = {
-      plugin: internals.plugin, service: u.service, hostId: u.hostId, method: req.method ?? 'GET',
-      path: opts.path ?? route.path + (route.search ? `?${route.search}` : ''), headers, requestId: route.requestId, sensitive: internals.sensitive,
+      plugin: ex.plugin, service: u.service, hostId: u.hostId, method: req.method ?? 'GET',
+      path: opts.path ?? route.path + (route.search ? `?${route.search}` : ''), headers, requestId: route.requestId, sensitive: ex.sensitive,
     };
     // Only pay for the hook round trip when some plugin tapped it (hot path).
     if (this.hooks.beforeProxy.isUsed()) info = await this.hooks.beforeProxy.promise(info);
     const method = info.method;
     const hasBody = method !== 'GET' && method !== 'HEAD';
     const body = opts.body ?? (hasBody ? (req as unknown as Readable) : undefined);
-    const koa = internals.koa;
     const res = route.res;
     // Metrics and afterProxy describe the time to the upstream's headers (or to its failure), as before.
     const finish = (status: number, errorText?: string) => {
@@ -157,7 +156,7 @@ export class HttpService {
       const forwarder: ResponseForwarder = new ResponseForwarder(res, {
         head: (statusCode, h) => {
           try {
-            koa.status = statusCode;
+            res.statusCode = statusCode;
             const chunked = h['transfer-encoding'] !== undefined;
             for (const k in h) {
               const v = h[k];
@@ -179,10 +178,10 @@ export class HttpService {
               res.setHeader('X-Accel-Buffering', 'no');
               res.setHeader('Cache-Control', 'no-cache');
             }
-            // From here on this response is ours: Koa must not write a body (or a 404) after the handler returns.
-            koa.respond = false;
+            // From here on this response is ours: nothing else may write a body (or a 404) after the handler returns.
+            ex.tookOver = true;
           } catch (e) {
-            // e.g. a status Koa rejects: nothing was written yet, so it becomes an ordinary error answer.
+            // e.g. a status Node rejects: nothing was written yet, so it becomes an ordinary error answer.
             const mapped = mapUpstreamError(e, u, timeoutMs);
             finish(mapped.status, mapped.code);
             reject(mapped);
