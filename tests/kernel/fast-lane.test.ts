@@ -127,4 +127,16 @@ describe('fast lane for plugin routes', () => {
     const metrics = await (await k.fetch('/metrics')).text();
     expect(metrics).toMatch(/spark_http_requests_total\{[^}]*plugin="lane"[^}]*status="200"[^}]*\} 3/);
   });
+
+  it('a disabled plugin\'s routes answer 503 naming the state (own and public prefixes), and work again once enabled', async () => {
+    k = await createTestKernel({ simulate: false, plugins: [lane] });
+    expect((await k.fetch('/api/plugins/lane/disable', { method: 'POST' })).status).toBe(200);
+    for (const path of ['/api/plugins/lane/item/1', '/lanepub/stream']) {
+      const off = await k.fetch(path);
+      expect(off.status, path).toBe(503);
+      expect(await off.json()).toMatchObject({ code: 'SPK_PLUGIN_NOT_RUNNING', plugin: 'lane', state: 'disabled' });
+    }
+    expect((await k.fetch('/api/plugins/lane/enable', { method: 'POST' })).status).toBe(200);
+    expect(await (await k.fetch('/lanepub/stream')).text()).toBe('abc');
+  });
 });

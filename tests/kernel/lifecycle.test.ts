@@ -127,11 +127,14 @@ describe('kernel lifecycle', () => {
     k = await createTestKernel({ simulate: false, plugins: [plugin('toggle')] });
     expect((await k.fetch('/api/plugins/toggle/disable', { method: 'POST' })).status).toBe(200);
     expect((await states(k)).toggle).toBe('disabled');
-    expect((await k.fetch('/api/plugins/toggle/ping')).status).toBe(404);
+    const off = await k.fetch('/api/plugins/toggle/ping');
+    expect(off.status).toBe(503);
+    expect((await off.json()).detail).toMatch(/^plugin toggle is disabled/);
     const dataDir = k.dataDir;
     await k.stop({ keepData: true });
     k = await createTestKernel({ simulate: false, dataDir, plugins: [plugin('toggle')] });
     expect((await states(k)).toggle).toBe('disabled');
+    expect((await k.fetch('/api/plugins/toggle/ping')).status).toBe(503);
     expect((await (await k.fetch('/api/plugins/toggle/enable', { method: 'POST' })).json()).state).toBe('running');
     expect((await k.fetch('/api/plugins/toggle/ping')).status).toBe(200);
   });

@@ -32,7 +32,7 @@ export class FastLane {
     if (!url || url.charCodeAt(0) !== 47 /* / */) return false;
     const [path, search] = splitTarget(url);
     const hit = this.d.kernel.resolve(path);
-    if (!hit || hit.record.state !== 'running') return false;
+    if (!hit?.router || hit.record.state !== 'running') return false;
     // The kernel answers /api/plugins/<id>/{health,restart,...} itself, even where a plugin's wildcard would match.
     if (hit.prefix === `/api/plugins/${hit.record.id}` && isKernelAction(path.slice(hit.prefix.length))) return false;
     const compiled = hit.router.compile();

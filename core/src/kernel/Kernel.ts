@@ -26,6 +26,8 @@ export interface PluginRecord {
   candidate: PluginCandidate;
   plugin?: SparkPlugin;
   scope?: PluginScope;
+  /** Public route prefixes of the last scope, kept after it stops so its routes answer 503 (not 404) meanwhile. */
+  publicPrefixes?: string[];
   attempts: number;
   retryTimer?: NodeJS.Timeout;
   nextRetryAt?: string;
@@ -220,6 +222,7 @@ export class Kernel {
     const p = r.plugin!;
     const scope = new PluginScope(p, this.s, pluginDataDir(this.o.dataDir, r.id));
     r.scope = scope;
+    r.publicPrefixes = undefined;
     try {
       await withTimeout(Promise.resolve(p.register(scope.ctx)), this.o.registerTimeoutMs ?? 10_000, `${r.id}: register() did not finish`);
       scope.registering = false;
@@ -294,6 +297,7 @@ export class Kernel {
       for (const fn of [...r.scope.stopFns].reverse()) {
         try { await withTimeout(Promise.resolve(fn()), 15_000, `${r.id}: onStop did not finish`); } catch (e) { this.log.warn('onStop failed', { plugin: r.id, error: (e as Error).message }); }
       }
+      r.publicPrefixes = [...r.scope.publicRouters.keys()];
       await this.teardownScope(r);
     }
     r.scope = undefined;
@@ -394,12 +398,19 @@ export class Kernel {
     let best: PluginRoute | undefined;
     for (const r of this.records.values()) {
       const scope = r.scope;
-      if (!scope) continue;
       let own = this.ownPrefix.get(r);
       if (own === undefined) this.ownPrefix.set(r, (own = `/api/plugins/${r.id}`));
-      if (under(path, own) && (!best || own.length > best.prefix.length)) best = { record: r, scope, prefix: own, router: scope.router };
-      for (const [prefix, router] of scope.publicRouters) {
-        if (under(path, prefix) && (!best || prefix.length > best.prefix.length)) best = { record: r, scope, prefix, router };
+      if (under(path, own) && (!best || own.length > best.prefix.length)) best = { record: r, scope, prefix: own, router: scope?.router };
+      if (scope) {
+        for (const [prefix, router] of scope.publicRouters) {
+          // A live router also wins over a stopped plugin's remembered prefix of the same length.
+          if (under(path, prefix) && (!best || prefix.length > best.prefix.length || (prefix.length === best.prefix.length && !best.router))) best = { record: r, scope, prefix, router };
+        }
+      } else {
+        // Stopped, disabled or failed: its routes are gone, but a client of them gets 503 naming why, not 404.
+        for (const prefix of r.publicPrefixes ?? []) {
+          if (under(path, prefix) && (!best || prefix.length > best.prefix.length)) best = { record: r, prefix };
+        }
       }
     }
     return best;
@@ -421,7 +432,7 @@ export class Kernel {
       const hit = this.resolve(koa.path);
       if (!hit) return next();
       koa.state.plugin = hit.record.id;
-      if (hit.record.state !== 'running') throw Kernel.notRunning(hit.record);
+      if (hit.record.state !== 'running' || !hit.router) throw Kernel.notRunning(hit.record);
       let mw = middlewareOf.get(hit.router);
       if (!mw) {
         mw = hit.router.middleware();
@@ -435,9 +446,10 @@ export class Kernel {
 /** A plugin route prefix that matched a request path. */
 export interface PluginRoute {
   record: PluginRecord;
-  scope: PluginScope;
   prefix: string;
-  router: PluginRouterImpl;
+  /** Present while the plugin has a scope (registered, starting, running …). */
+  scope?: PluginScope;
+  router?: PluginRouterImpl;
 }
 
 /** `path` is `prefix` or below it (`prefix/...`), without building `prefix + '/'`. */
