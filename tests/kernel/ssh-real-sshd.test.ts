@@ -52,7 +52,7 @@ describe.skipIf(!!reason)('SSH pool against a real OpenSSH sshd', () => {
       expect(r.stdout).toBe(h);
     }
     expect(existsSync(canary)).toBe(false);
-    expect(() => ssh().exec('spark-1', ['printf', 'a\0b'])).rejects.toThrow(/NUL/);
+    await expect(Promise.resolve().then(() => ssh().exec('spark-1', ['printf', 'a\0b']))).rejects.toThrow(/NUL/);
   });
 
   it('times out a hanging command (504) and kills it on abort', async () => {
