@@ -27,6 +27,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
   const inflight = new InflightRequests();
   const swap = new SwapController(ctx, hooks, () => catalog, inflight);
+  // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
+  ctx.onDispose(() => swap.flush());
   const downloads = new ModelDownloads(ctx, () => swap.upstream().hostId!);
   let lastMetrics: { at: number; tokens: number | null } | undefined;
 

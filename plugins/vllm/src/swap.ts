@@ -72,6 +72,15 @@ export class SwapController {
     return this.persisting.catch((e) => this.ctx.log.warn('could not save the swap state', { error: (e as Error).message }));
   }
 
+  /** Resolves once no swap-state write is pending (the plugin stopping must not leave a write racing its exit). */
+  async flush(): Promise<void> {
+    let seen: Promise<void> | undefined;
+    while (seen !== this.persisting) {
+      seen = this.persisting;
+      await seen.catch(() => {});
+    }
+  }
+
   upstream(): UpstreamRef {
     const ep = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: this.ctx.config.get().port });
     return { service: 'vllm', hostId: ep.hostId, baseUrl: ep.baseUrl };
