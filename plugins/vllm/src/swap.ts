@@ -121,16 +121,9 @@ export class SwapController {
     });
     this.runningJob = snap.id;
     void this.persist();
-    void this.ctx.jobs.wait(snap.id).then(async (s) => {
-      this.runningJob = undefined;
-      // Spark Control itself is stopping: keep the record "running" so the next start re-attaches.
-      if (s.error?.code === 'SPK_PLUGIN_STOPPING') return;
-      this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
-      await this.persist().catch(() => {});
-      if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
-      else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
+    void this.settle(snap.id, model).then((s) => {
       // A failed swap leaves nothing served; go back to what served before (not after a cancel: the owner chose).
-      if (s.state === 'failed' && previous) {
+      if (s?.state === 'failed' && previous) {
         try {
           const back = this.start(previous, { rollbackOf: s.id });
           this.ctx.log.warn('swap failed; rolling back to the previous model', { failed: model.id, previous, job: back.id });
@@ -141,6 +134,19 @@ export class SwapController {
       }
     });
     return snap;
+  }
+
+  /** When a swap job ends: record it (swap.json), tell listeners (active / cancelled / failed) and resolve with it;
+   *  undefined when Spark Control itself is stopping (the record stays "running" so the next start re-attaches). */
+  private async settle(jobId: string, model: CatalogEntry): Promise<JobSnapshot | undefined> {
+    const s = await this.ctx.jobs.wait(jobId);
+    this.runningJob = undefined;
+    if (s.error?.code === 'SPK_PLUGIN_STOPPING') return undefined;
+    this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
+    await this.persist().catch(() => {});
+    if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
+    else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
+    return s;
   }
 
   cancel(): JobSnapshot {
@@ -433,13 +439,6 @@ export class SwapController {
       },
     });
     this.runningJob = snap.id;
-    void this.ctx.jobs.wait(snap.id).then(async (s) => {
-      this.runningJob = undefined;
-      // Spark Control itself is stopping: keep the record "running" so the next start re-attaches.
-      if (s.error?.code === 'SPK_PLUGIN_STOPPING') return;
-      this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
-      await this.persist().catch(() => {});
-      this.emit(s.state === 'succeeded' ? 'active' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
-    });
+    void this.settle(snap.id, model);
   }
 }
