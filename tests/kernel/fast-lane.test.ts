@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -126,6 +127,35 @@ describe('fast lane for plugin routes', () => {
     expect(seen).toEqual(['/api/plugins/late/ping']);
     const metrics = await (await k.fetch('/metrics')).text();
     expect(metrics).toMatch(/spark_http_requests_total\{[^}]*plugin="lane"[^}]*status="200"[^}]*\} 3/);
+  });
+
+  it('a proxied answer carries the request id and security headers, with the upstream\'s own headers intact', async () => {
+    const upstream = createServer((_req, res) => {
+      res.writeHead(201, [['Content-Type', 'application/json'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['X-Frame-Options', 'SAMEORIGIN']].flat());
+      res.end('{"up":true}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const baseUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+    const proxying = defineSparkPlugin({
+      manifest: { id: 'relay', name: 'relay', version: '1.0.0', apiVersion: '^1.0.0' },
+      configSchema: z.object({}),
+      register(ctx) { ctx.publicRoutes('/relay').add({ method: 'GET', path: '/*rest', bodyMode: 'raw' }, (c) => ctx.http.proxy(c, { service: 'relay-up', baseUrl })); },
+    });
+    try {
+      k = await createTestKernel({ simulate: false, plugins: [proxying] });
+      const seen = koaSeen(k);
+      const r = await k.fetch('/relay/x', { headers: { 'x-request-id': 'relay-1' } });
+      expect(r.status).toBe(201);
+      expect(await r.json()).toEqual({ up: true });
+      expect(r.headers.get('x-request-id')).toBe('relay-1');
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(r.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(r.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+      expect(seen).toEqual([]);
+    } finally {
+      upstream.close();
+    }
   });
 
   it('a disabled plugin\'s routes answer 503 naming the state (own and public prefixes), and work again once enabled', async () => {

@@ -5,7 +5,9 @@ import type { Metrics } from '../services/metrics/Metrics.js';
 import { Exchange, splitTarget } from './exchange.js';
 import { KERNEL_PLUGIN_ACTIONS, type CompiledRoutes, type RouteMatch } from './PluginRouter.js';
 import { recordRequest, requestIdOf, sendError } from './requestFrame.js';
-import { checkSameOrigin, checkToken, setSecurityHeaders } from './security.js';
+import { checkSameOrigin, checkToken, SECURITY_HEADERS } from './security.js';
+
+const SECURITY_FLAT = SECURITY_HEADERS.flat();
 
 export interface FastLaneDeps {
   kernel: Kernel;
@@ -45,15 +47,15 @@ export class FastLane {
   private async serve(ex: Exchange, compiled: CompiledRoutes, m: RouteMatch): Promise<void> {
     const { req, res } = ex;
     const t0 = performance.now();
-    res.setHeader('X-Request-Id', ex.requestId);
+    ex.deferBaseHeaders(['X-Request-Id', ex.requestId, ...SECURITY_FLAT]);
     try {
-      setSecurityHeaders(res);
       // The kernel's guards answer as the kernel (problem+json), before the route's own error style applies.
       checkToken(this.d.token(), ex.path, req.headers, res);
       checkSameOrigin(req.method ?? 'GET', req.headers);
       compiled.describe(ex, m.route);
       await compiled.run(ex, m);
     } catch (err) {
+      ex.applyBaseHeaders();
       sendError(res, err, ex, this.d.log);
     }
     recordRequest(this.d.metrics, this.d.log, this.d.debug, {

@@ -21,6 +21,10 @@ export class Exchange {
   errorStyle: 'problem' | 'openai' = 'problem';
   sensitive = false;
   routeTemplate: string | undefined;
+  /** Headers every answer carries (request id, security headers) not yet put on `res`: the fast lane defers them so
+   *  the proxy can write its whole head in one `writeHead` (see `takeBaseHeaders`). Empty on the Koa lane, whose
+   *  middleware set them already. */
+  private baseHeaders: string[] | undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -30,6 +34,23 @@ export class Exchange {
     readonly path: string,
     readonly search: string,
   ) {}
+
+  deferBaseHeaders(flat: string[]): void {
+    this.baseHeaders = flat;
+  }
+
+  /** The deferred base headers as a flat [name, value, …] list, once (the caller writes them). */
+  takeBaseHeaders(): string[] {
+    const h = this.baseHeaders ?? [];
+    this.baseHeaders = undefined;
+    return h;
+  }
+
+  /** Puts the deferred base headers on `res` (every answer that is not written by `writeHead` with them). */
+  applyBaseHeaders(): void {
+    const h = this.takeBaseHeaders();
+    for (let i = 0; i < h.length; i += 2) if (!this.res.hasHeader(h[i])) this.res.setHeader(h[i], h[i + 1]);
+  }
 }
 
 /** Splits a request target into path and query string (`/a?b=1` → ['/a', 'b=1']). */
@@ -45,6 +66,7 @@ export function splitTarget(url: string): [string, string] {
  */
 export function sendResult(ex: Exchange, out: unknown): void {
   if (ex.tookOver) return;
+  ex.applyBaseHeaders();
   const res = ex.res;
   const stream = out === undefined ? ex.streamBody : undefined;
   const hasValue = out !== undefined && out !== null;

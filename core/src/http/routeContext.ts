@@ -81,6 +81,7 @@ export function openSse(ex: Exchange, heartbeatMs = 15_000): SseSender {
   req.socket.setTimeout(0);
   req.socket.setNoDelay(true);
   ex.tookOver = true;
+  ex.applyBaseHeaders();
   res.writeHead(ex.status ?? 200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',

@@ -89,13 +89,17 @@ export function authGuard(getToken: () => string | undefined): Middleware {
   };
 }
 
-/** Baseline headers for every response; the dashboard page adds its CSP with the import-map hash. */
+/** Baseline headers for every response, as name/value pairs; the dashboard page adds its CSP with the import-map hash. */
+export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['X-Frame-Options', 'DENY'],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+];
+
 export function setSecurityHeaders(res: ServerResponse): void {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
 }
 
 export function securityHeaders(): Middleware {

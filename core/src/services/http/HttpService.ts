@@ -6,13 +6,10 @@ import type { HttpRequestOptions, HttpResponse, KernelHooks, Logger, ProxyOption
 import { SparkError, isSparkError } from '../../api/errors.js';
 import { KernelRouteContext } from '../../http/routeContext.js';
 import { ResponseForwarder } from './proxyHandler.js';
+import { forwardHead, HOP_BY_HOP } from './forwardHead.js';
 import type { Metrics } from '../metrics/Metrics.js';
 
-/** Headers that describe one hop only (RFC 9110 §7.6.1) plus our own credentials, never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'proxy-authorization', 'proxy-authenticate']);
 const NEVER_UPSTREAM = new Set(['authorization', 'cookie', 'origin', 'referer']);
-/** Statuses that never carry a body (Koa's `statuses.empty`). */
-const EMPTY_STATUS = new Set([204, 205, 304]);
 
 function where(u: UpstreamRef): string {
   return u.hostId ? `${u.service} on ${u.hostId}` : u.service;
@@ -180,34 +177,20 @@ export class HttpService {
     }
     await new Promise<void>((resolve, reject) => {
       const forwarder: ResponseForwarder = new ResponseForwarder(res, {
-        head: (statusCode, h) => {
+        head: (statusCode, raw) => {
           try {
-            res.statusCode = statusCode;
-            const chunked = h['transfer-encoding'] !== undefined;
-            for (const k in h) {
-              const v = h[k];
-              if (v === undefined || HOP_BY_HOP.has(k) || (k === 'content-length' && chunked)) continue;
-              res.setHeader(k, v);
-            }
-            if (EMPTY_STATUS.has(statusCode)) {
-              // What Koa did for these statuses: no entity headers on a body-less answer.
-              res.removeHeader('content-type');
-              res.removeHeader('content-length');
-            } else if (!res.hasHeader('content-type')) {
-              res.setHeader('content-type', 'application/octet-stream'); // Koa's default for a stream body
-            }
-            const ct = h['content-type'];
-            if (typeof ct === 'string' && ct.includes('text/event-stream')) {
+            const head = forwardHead(statusCode, raw, ex.takeBaseHeaders());
+            if (head.sse) {
               // Flush every SSE chunk as it arrives.
               req.socket?.setNoDelay(true);
               req.socket?.setTimeout(0);
-              res.setHeader('X-Accel-Buffering', 'no');
-              res.setHeader('Cache-Control', 'no-cache');
             }
+            // One writeHead with the whole list: no setHeader per header (the fast lane set none before).
+            res.writeHead(statusCode, head.headers);
             // From here on this response is ours: nothing else may write a body (or a 404) after the handler returns.
             ex.tookOver = true;
           } catch (e) {
-            // e.g. a status Node rejects: nothing was written yet, so it becomes an ordinary error answer.
+            // e.g. a header value Node rejects: nothing was written yet, so it becomes an ordinary error answer.
             const mapped = mapUpstreamError(e, u, timeoutMs);
             finish(mapped.status, mapped.code);
             reject(mapped);

@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { errors as undiciErrors, util as undiciUtil } from 'undici';
+import { errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 
 /** What the proxy decides at the edges of one forwarded answer; everything in between is bytes to `res`. */
 export interface ForwardEvents {
-  /** Upstream status line and headers arrived: set status/headers on the response (nothing is written yet).
+  /** Upstream status line and raw header buffers arrived: write the response's head (no body yet).
    *  false = the answer cannot be forwarded (the caller already reported it): the upstream request is dropped. */
-  head(statusCode: number, headers: Record<string, string | string[] | undefined>): boolean;
+  head(statusCode: number, rawHeaders: Buffer[]): boolean;
   /** The upstream failed before any header: the client has nothing yet, so the caller can still answer an error. */
   failed(err: Error): void;
   /** The upstream died mid-answer (the client already has the status line): the response is destroyed after this. */
@@ -71,7 +71,7 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational: not forwarded (as with request())
     this.resumeUpstream = resume;
-    if (!this.ev.head(statusCode, undiciUtil.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>)) {
+    if (!this.ev.head(statusCode, rawHeaders)) {
       this.done = true;
       this.abortUpstream?.(new undiciErrors.RequestAbortedError());
       return false;
