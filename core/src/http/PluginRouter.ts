@@ -156,7 +156,8 @@ export class CompiledRoutes {
     const { spec, handler } = m.route;
     const c = new KernelRouteContext(ex, this.log);
     c.params = check(spec.params, m.params, 'params');
-    c.query = check(spec.query, ex.search ? parseQuery(ex.search) : {}, 'query');
+    // A plain object (querystring's has no prototype), as handlers always got.
+    c.query = check(spec.query, ex.search ? { ...parseQuery(ex.search) } : {}, 'query');
     if (m.route.readsJson) {
       const raw = await readJsonBody(ex.req, spec.maxBodyBytes ?? DEFAULT_MAX_BODY);
       c.body = check(spec.body, raw, 'body');
