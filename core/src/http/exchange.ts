@@ -1,8 +1,8 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 
-/** Statuses that never carry a body. */
-const EMPTY_STATUS = new Set([204, 205, 304]);
+/** Statuses that never carry a body (Koa's `statuses.empty`). */
+export const EMPTY_STATUS = new Set([204, 205, 304]);
 
 /**
  * One request/response as a declared route sees it, over the raw Node objects (no Koa): what the handler asked for

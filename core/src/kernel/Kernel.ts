@@ -390,7 +390,6 @@ export class Kernel {
     return undefined;
   }
 
-  /** Longest-prefix routing to plugin routers; 503 while a plugin is not running. */
   /** The plugin whose route prefix is the longest one containing `path` (its own `/api/plugins/<id>` or a public
    *  prefix), with that prefix's router. Runs on every plugin request (all proxied traffic): it only compares strings;
    *  the `/api/plugins/<id>` prefix is built once per record. */
@@ -407,7 +406,7 @@ export class Kernel {
           if (under(path, prefix) && (!best || prefix.length > best.prefix.length || (prefix.length === best.prefix.length && !best.router))) best = { record: r, scope, prefix, router };
         }
       } else {
-        // Stopped, disabled or failed: its routes are gone, but a client of them gets 503 naming why, not 404.
+        // Stopped or disabled (its scope is gone): a client of its routes gets 503 naming why, not 404.
         for (const prefix of r.publicPrefixes ?? []) {
           if (under(path, prefix) && (!best || prefix.length > best.prefix.length)) best = { record: r, prefix };
         }

@@ -1,9 +1,8 @@
 import { util as undiciUtil } from 'undici';
+import { EMPTY_STATUS } from '../../http/exchange.js';
 
 /** Headers that describe one hop only (RFC 9110 §7.6.1) plus our own credentials, never forwarded. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'proxy-authorization', 'proxy-authenticate']);
-/** Statuses that never carry a body (Koa's `statuses.empty`). */
-const EMPTY_STATUS = new Set([204, 205, 304]);
 
 export interface ForwardedHead {
   /** Flat [name, value, …] list for `res.writeHead(status, list)`. */
