@@ -175,14 +175,21 @@ export async function runKernelBench(): Promise<Record<string, unknown>> {
         row[`${name} p99`] = +r.p99.toFixed(2);
         if (r.errors) row[`${name} errors`] = r.errors;
       }
-      row['spark/direct rps'] = +((row['spark rps'] as number) / (row['direct rps'] as number)).toFixed(2);
-      if (nginx) row['spark/nginx rps'] = +((row['spark rps'] as number) / (row['nginx rps'] as number)).toFixed(2);
-      row['spark/node floor rps'] = +((row['spark rps'] as number) / (row['node floor rps'] as number)).toFixed(2);
+      const ratio = (a: string, b: string) => +((row[`${a} rps`] as number) / (row[`${b} rps`] as number)).toFixed(2);
+      row['spark/direct rps'] = ratio('spark', 'direct');
+      row['floor/direct rps'] = ratio('node floor', 'direct');
+      if (nginx) row['spark/nginx rps'] = ratio('spark', 'nginx');
+      if (nginx) row['floor/nginx rps'] = ratio('node floor', 'nginx');
+      row['spark/node floor rps'] = ratio('spark', 'node floor');
       row['p99 added ms'] = +((row['spark p99'] as number) - (row['direct p99'] as number)).toFixed(2);
+      row['floor p99 added ms'] = +((row['node floor p99'] as number) - (row['direct p99'] as number)).toFixed(2);
       rows.push(row);
     }
   }
-  const sse = { direct: await firstChunkMs(`${direct}/sse`), spark: await firstChunkMs(`${k.url}/bench/sse`), ...(nginx ? { nginx: await firstChunkMs(`http://127.0.0.1:${nginx.port}/sse`) } : {}) };
+  const sse = {
+    direct: await firstChunkMs(`${direct}/sse`), spark: await firstChunkMs(`${k.url}/bench/sse`), 'node floor': await firstChunkMs(`${floor.url}/sse`),
+    ...(nginx ? { nginx: await firstChunkMs(`http://127.0.0.1:${nginx.port}/sse`) } : {}),
+  };
   const rss1000 = await rssWithSseStreams(k.url, 1000, k.pid);
   const upload = await uploadRssGrowth(`${k.url}/bench/upload`, 500, k.pid);
   const idle = await idleRssOfNpmStart();
@@ -193,8 +200,55 @@ export async function runKernelBench(): Promise<Record<string, unknown>> {
   return { rows, sseFirstChunkMs: sse, sseAddedMs: +(sse.spark - sse.direct).toFixed(3), rssWith1000SseStreamsMB: +(rss1000 / 1048576).toFixed(1), upload500MB: upload, idleRssOfNpmStartMB: idle };
 }
 
+type Row = Record<string, number | string>;
+
+/** Requests/s of every path and the ratios the targets are stated in. */
+function throughputTable(rows: Row[]): Row[] {
+  const pick = ['direct rps', 'spark rps', 'node floor rps', 'nginx rps', 'spark/direct rps', 'floor/direct rps', 'spark/nginx rps', 'floor/nginx rps', 'spark/node floor rps'];
+  return rows.map((r) => Object.fromEntries([['upstream', r.upstream], ['conns', r.connections], ...pick.filter((k) => k in r).map((k) => [k.replace(' rps', ''), r[k]])]));
+}
+
+/** p50/p99 in ms of every path, and what Spark Control and the bare Node forwarder add to the direct p99. */
+function latencyTable(rows: Row[]): Row[] {
+  return rows.map((r) => {
+    const out: Row = { upstream: r.upstream, conns: r.connections };
+    for (const p of ['direct', 'spark', 'node floor', 'nginx']) if (`${p} p50` in r) out[p] = `${r[`${p} p50`]} / ${r[`${p} p99`]}`;
+    out['spark p99 added'] = r['p99 added ms'];
+    out['floor p99 added'] = r['floor p99 added ms'];
+    return out;
+  });
+}
+
+/** Each target of issue 3 with Spark Control's figure, the bare Node forwarder's figure beside it where one exists
+ *  (what no Node proxy on this machine gets past), and whether Spark Control met it. */
+function targetsTable(r: Awaited<ReturnType<typeof runKernelBench>>): Row[] {
+  const rows = r.rows as Row[];
+  const at = (kind: string, c: number) => rows.find((x) => x.upstream === kind && x.connections === c)!;
+  const out: Row[] = [];
+  const add = (target: string, spark: number, floor: number | string, met: boolean) => out.push({ target, spark, 'node floor': floor, met: met ? 'yes' : 'NO' });
+  for (const c of [1, 16, 64]) {
+    const x = at('CPU-bound', c);
+    if ('spark/nginx rps' in x) add(`CPU-bound, ${c} conns: ≥ 0.5× nginx rps`, x['spark/nginx rps'] as number, x['floor/nginx rps'] as number, (x['spark/nginx rps'] as number) >= 0.5);
+  }
+  const slow = at('20 ms', 64);
+  add('20 ms, 64 conns: ≥ 0.95× direct rps', slow['spark/direct rps'] as number, slow['floor/direct rps'] as number, (slow['spark/direct rps'] as number) >= 0.95);
+  add('20 ms, 64 conns: p99 added < 2 ms', slow['p99 added ms'] as number, slow['floor p99 added ms'] as number, (slow['p99 added ms'] as number) < 2);
+  const sse = r.sseFirstChunkMs as Record<string, number>;
+  add('SSE first chunk added < 1 ms', r.sseAddedMs as number, +(sse['node floor'] - sse.direct).toFixed(3), (r.sseAddedMs as number) < 1);
+  add('1,000 open SSE streams < 200 MB RSS', r.rssWith1000SseStreamsMB as number, '—', (r.rssWith1000SseStreamsMB as number) < 200);
+  const up = r.upload500MB as { rssGrowthMB: number };
+  add('500 MB upload: RSS growth < 64 MB', up.rssGrowthMB, '—', up.rssGrowthMB < 64);
+  add('idle RSS of npm start < 120 MB', r.idleRssOfNpmStartMB as number, '—', (r.idleRssOfNpmStartMB as number) < 120);
+  return out;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await runKernelBench();
-  console.table(r.rows as object[]);
+  console.log('Throughput (requests/s) and ratios');
+  console.table(throughputTable(r.rows as Row[]));
+  console.log('Latency p50 / p99 (ms)');
+  console.table(latencyTable(r.rows as Row[]));
+  console.log('Targets');
+  console.table(targetsTable(r));
   console.log(JSON.stringify({ ...r, rows: undefined }, null, 2));
 }
