@@ -250,6 +250,12 @@ describe('vLLM swap against the simulated Spark 1', () => {
     const ghost = await swapTo('ghost');
     expect(ghost.error).toMatchObject({ code: 'VLLM_PREFLIGHT', phase: 'preflight' });
     expect((await (await api('/swap')).json()).active.modelId).toBe('my-finetune');
+    // An import that would replace the active model away is refused, and nothing is stored.
+    const before = readFileSync(join(k.dataDir, 'plugins-data/vllm/models.json'), 'utf8');
+    const wipe = await postJson('/models/import', { models: [], mode: 'replace' });
+    expect(wipe.status).toBe(409);
+    expect((await wipe.json()).code).toBe('VLLM_MODEL_IN_USE');
+    expect(readFileSync(join(k.dataDir, 'plugins-data/vllm/models.json'), 'utf8')).toBe(before);
   });
 
   it('refuses to delete the cache of the active model, of a local model, and deletes an HF cache otherwise', async () => {

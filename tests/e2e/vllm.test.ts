@@ -66,4 +66,26 @@ describeBrowser('vLLM tile in Chromium', () => {
     expect(await row.locator('button:has-text("Swap")').isDisabled()).toBe(false);
     expect(await row.locator('button:has-text("Download")').count()).toBe(0);
   });
+
+  it('exports the added models as a file and imports a file (a bad one is refused, naming the entry and field)', async () => {
+    const tile = page.locator('spark-vllm-tile');
+    const [download] = await Promise.all([page.waitForEvent('download'), tile.locator('button:has-text("Export")').click()]);
+    expect(download.suggestedFilename()).toBe('spark-control-models.json');
+    const exported = JSON.parse(await (await import('node:fs/promises')).readFile((await download.path())!, 'utf8'));
+    expect(exported.models.map((m: { id: string }) => m.id)).toContain('tiny-chat');
+    await tile.locator('[data-testid="transfer"]:has-text("Exported")').waitFor();
+
+    const file = tile.locator('input[data-testid="import-file"]');
+    const bad = { ...exported, models: [{ id: 'bad-one', name: 'Bad', servedName: 'bad', localPath: '/models/$(reboot)' }] };
+    await file.setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bad)) });
+    await tile.locator('[data-testid="transfer"].err').waitFor();
+    expect(await tile.locator('[data-testid="transfer"]').textContent()).toMatch(/not imported.*models\.0\.localPath/s);
+    expect(await tile.locator('li[data-model="bad-one"]').count()).toBe(0);
+
+    const good = { ...exported, models: [...exported.models, { id: 'shared-coder', name: 'Shared coder', servedName: 'coder', repo: 'org/shared-coder' }] };
+    await file.setInputFiles({ name: 'models.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(good)) });
+    await tile.locator('[data-testid="transfer"]:has-text("1 added")').waitFor();
+    await tile.locator('li[data-model="shared-coder"]').waitFor();
+    await page.screenshot({ path: screenshotPath('vllm-imported.png'), fullPage: true });
+  });
 });

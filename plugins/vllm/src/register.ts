@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SparkError, sh, validationError, type PluginContext } from '../../../core/src/api/index.js';
 import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
+import { exportCatalog, importBody, planImport } from './catalogTransfer.js';
 import type { VllmConfig } from './config.js';
 import { ModelDownloads } from './download.js';
 import { createSwapHooks, vllmSwapPoint } from './hooks.js';
@@ -84,6 +85,17 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       await saveUser([...userEntries(), entry]);
       c.status(201);
       return entry;
+    });
+    router.add({ method: 'GET', path: `${base}/export`, summary: 'The user-added models as a file to import elsewhere (built-ins ship with every install)' }, (c) => {
+      c.setHeader('Content-Disposition', 'attachment; filename="spark-control-models.json"');
+      return exportCatalog(userEntries());
+    });
+    router.add({ method: 'POST', path: `${base}/import`, body: importBody, summary: 'Import models exported by Spark Control: every entry validated, all or nothing; merge (default) or replace; dryRun reports only' }, async (c) => {
+      const plan = planImport(userEntries(), c.body.models, c.body.mode);
+      const inUse = [swap.active?.modelId, swap.running ? swap.lastJob?.modelId : undefined].find((id) => id && plan.removed.includes(id));
+      if (inUse) throw new SparkError('VLLM_MODEL_IN_USE', `replacing the catalog would remove ${inUse}, which is active or loading`, { status: 409 });
+      if (!c.body.dryRun && (plan.added.length || plan.updated.length || plan.removed.length)) await saveUser(plan.entries);
+      return { dryRun: c.body.dryRun, mode: c.body.mode, added: plan.added, updated: plan.updated, removed: plan.removed, unchanged: plan.unchanged };
     });
     router.add({ method: 'PUT', path: `${base}/:id`, params: idParams, body: z.unknown(), summary: 'Replace a model entry' }, async (c) => {
       const entry = parseEntry({ ...(c.body as object), id: c.params.id });

@@ -14,7 +14,7 @@ const elapsed = (from: string, to?: string) => fmtDuration(Math.round(((to ? Dat
 export class VllmTile extends LitElement {
   static properties = {
     api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, disk: { state: true }, downloads: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
-    filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true },
+    filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true }, transfer: { state: true },
   };
   api?: SparkTileApi;
   models: Model[] = [];
@@ -32,6 +32,8 @@ export class VllmTile extends LitElement {
   adding = false;
   addErrors: Record<string, string> = {};
   error = '';
+  /** Outcome of the last catalog export/import, shown under the search row. */
+  transfer: { ok: boolean; text: string; fields?: string[] } | null = null;
   tick = 0;
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private offs: Array<() => void> = [];
@@ -69,6 +71,10 @@ export class VllmTile extends LitElement {
     dialog form { display: grid; gap: 8px; }
     dialog label { font-weight: 600; font-size: 0.85rem; }
     .fielderr { color: var(--spark-err); font-size: 0.78rem; }
+    label.file { padding: 5px 10px; border-radius: 8px; border: 1px solid var(--spark-border); background: var(--spark-surface-2); color: var(--spark-text); cursor: pointer; font-size: 0.88rem; }
+    label.file input { position: absolute; width: 1px; height: 1px; opacity: 0; }
+    ul.fields { max-height: none; margin: 4px 0; font-size: 0.8rem; }
+    ul.fields li { padding: 0; border: 0; }
     .row { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
   `;
 
@@ -173,6 +179,46 @@ export class VllmTile extends LitElement {
     }
   }
 
+  /** Downloads the user-added models as the JSON file another Spark Control imports. */
+  private async exportModels() {
+    try {
+      const doc = await this.api!.json<{ models: unknown[] }>('/models/export');
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+      a.download = 'spark-control-models.json';
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      this.transfer = { ok: true, text: `Exported ${doc.models.length} user-added model${doc.models.length === 1 ? '' : 's'}.` };
+    } catch (e) {
+      this.transfer = { ok: false, text: (e as Error).message };
+    }
+  }
+
+  /** Imports an exported file (merge by id); the server validates every entry and refuses the file as a whole. */
+  private async importModels(ev: Event) {
+    const input = ev.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await file.text());
+    } catch {
+      this.transfer = { ok: false, text: `${file.name} is not a JSON file exported by Spark Control.` };
+      return;
+    }
+    const body = Array.isArray(doc) ? { models: doc } : { ...(doc as object), mode: 'merge', dryRun: false };
+    try {
+      const r = await this.api!.json<{ added: string[]; updated: string[]; unchanged: string[] }>('/models/import', { method: 'POST', jsonBody: body });
+      this.transfer = { ok: true, text: `Imported ${file.name}: ${r.added.length} added, ${r.updated.length} updated, ${r.unchanged.length} unchanged.` };
+      await this.load();
+      void this.loadDisk();
+    } catch (e) {
+      const fields = (e as { fields?: Record<string, string> }).fields;
+      this.transfer = { ok: false, text: `${file.name} was not imported (nothing changed): ${(e as Error).message}`, fields: fields ? Object.entries(fields).map(([f, m]) => `${f}: ${m}`) : undefined };
+    }
+  }
+
   private progress() {
     const j = this.job;
     if (!j) return nothing;
@@ -222,7 +268,10 @@ export class VllmTile extends LitElement {
       </div>
       ${this.progress()}
       <div class="row"><input type="search" placeholder="Search models" aria-label="Search models" @input=${(e: Event) => { this.filter = (e.target as HTMLInputElement).value; }}>
-        <button @click=${() => { this.adding = true; }}>+ Add local model</button></div>
+        <button @click=${() => { this.adding = true; }}>+ Add local model</button>
+        <button title="Download your added models as a file" @click=${this.exportModels}>Export</button>
+        <label class="file" title="Add models from a file exported by Spark Control">Import…<input type="file" accept=".json,application/json" data-testid="import-file" @change=${this.importModels}></label></div>
+      ${this.transfer ? html`<div class=${this.transfer.ok ? 'muted' : 'err'} data-testid="transfer">${this.transfer.text}${this.transfer.fields?.length ? html`<ul class="fields">${this.transfer.fields.slice(0, 8).map((f) => html`<li>${f}</li>`)}</ul>` : nothing}</div>` : nothing}
       <ul>${list.map((m) => html`<li data-model=${m.id}>
         <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}
           <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min${m.lastLoadSeconds != null ? html` <span title="measured on the last successful load">(last ${fmtDuration(m.lastLoadSeconds)})</span>` : nothing}${this.diskNote(m)}</div></div>
