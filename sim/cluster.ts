@@ -45,10 +45,15 @@ function seed(root: string, hostId: string, preloadModel: boolean): void {
   if (existsSync(seedDir)) cpSync(seedDir, root, { recursive: true, force: false });
   const hub = join(root, '.cache/huggingface/hub');
   if (!existsSync(hub)) {
-    for (const [repo, mb] of [['models--Qwen--Qwen3-4B-Instruct-2507', 3], ['models--openai--gpt-oss-20b', 5]] as const) {
+    // The real models' attention shapes, so the fit estimate has something true to read.
+    const models = [
+      ['models--Qwen--Qwen3-4B-Instruct-2507', 3, { architectures: ['Qwen3ForCausalLM'], num_hidden_layers: 36, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 128, hidden_size: 2560, max_position_embeddings: 262144, torch_dtype: 'bfloat16' }],
+      ['models--openai--gpt-oss-20b', 5, { architectures: ['GptOssForCausalLM'], num_hidden_layers: 24, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 64, hidden_size: 2880, max_position_embeddings: 131072, torch_dtype: 'bfloat16' }],
+    ] as const;
+    for (const [repo, mb, config] of models) {
       const snap = join(hub, repo, 'snapshots', 'a1b2c3');
       mkdirSync(snap, { recursive: true });
-      writeFileSync(join(snap, 'config.json'), JSON.stringify({ architectures: ['SimForCausalLM'] }));
+      writeFileSync(join(snap, 'config.json'), JSON.stringify(config));
       writeFileSync(join(snap, 'model.safetensors'), Buffer.alloc(mb * 1024 * 1024));
     }
   }

@@ -67,6 +67,32 @@ describe('vLLM catalog', () => {
     expect(health.checks[0]).toMatchObject({ status: 'down', detail: expect.stringMatching(/no model is running/) });
   });
 
+  it('estimates before launch whether each model fits, from its files and config.json on the Spark and its MemTotal', async () => {
+    const memTotal = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024; // the simulated Spark runs here
+    const all = await (await api('/fit')).json();
+    expect(all.memTotalBytes).toBe(memTotal);
+    const byId = Object.fromEntries(all.models.map((m: { id: string }) => [m.id, m]));
+    // Qwen3 4B (seeded with its real attention shape): 36 layers × 8 KV heads × 128 × 2 (K,V) × 2 bytes per token.
+    expect(byId['qwen3-4b-instruct']).toMatchObject({ verdict: 'fits', kvBytesPerToken: 36 * 8 * 128 * 2 * 2, contextTokens: 32768, gpuMemoryUtilization: 0.5 });
+    expect(byId['gpt-oss-120b']).toMatchObject({ verdict: 'unknown', weightsBytes: null });
+    // A local model whose context needs 1.3× one Spark's share: two Sparks would hold it, one does not.
+    const dir = join(root, 'models/long-context');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_hidden_layers: 64, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 128, max_position_embeddings: 10_000_000, torch_dtype: 'bfloat16' }));
+    writeFileSync(join(dir, 'model.safetensors'), 'x');
+    const perToken = 64 * 8 * 128 * 2 * 2;
+    const tokens = (share: number) => String(Math.ceil((memTotal * 0.9 * share) / perToken));
+    expect((await postJson('/models', { id: 'long-context', name: 'Long context', servedName: 'long', localPath: dir, args: ['--max-model-len', tokens(1.3)] })).status).toBe(201);
+    const one = await (await k.fetch('/api/models/long-context/fit')).json();
+    expect(one).toMatchObject({ id: 'long-context', verdict: 'needs-more-sparks', sparksNeeded: 2, kvBytesPerToken: perToken });
+    expect(one.summary).toMatch(/^Needs 2 Sparks/);
+    expect((await api('/models/long-context', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Long context', servedName: 'long', localPath: dir, args: ['--max-model-len', tokens(3)] }) })).status).toBe(200);
+    expect((await (await api('/models/long-context/fit')).json()).verdict).toBe('too-large');
+    expect((await api('/models/long-context', { method: 'DELETE' })).status).toBe(200);
+    expect((await api('/models/nope/fit')).status).toBe(404);
+    expect((await api('/models/Bad%20Id/fit')).status).toBe(400);
+  });
+
   it('skips an invalid stored override with a warning and loads the rest', async () => {
     const lines: string[] = [];
     const kk = await createTestKernel({ plugins: ['vllm'], simulate: false, logLevel: 'warn', logSink: (l) => lines.push(l) });
@@ -90,6 +116,8 @@ describe('vLLM swap against the simulated Spark 1', () => {
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
     expect(job.phase).toBe('active');
     expect(job.logTail.join('\n')).toContain('Application startup complete');
+    // The fit estimate is logged in preflight (advisory), so an out-of-memory failure has its likely cause beside it.
+    expect(job.logTail.join('\n')).toMatch(/estimate: Fits on one Spark: .* KV cache for 32,768 tokens 4\.5 GiB/);
     const last = calls().at(-1);
     expect(last.argv.slice(0, 8)).toEqual(['--solo', '-d', '-t', 'vllm-node', '--name', 'vllm_node', 'exec', 'vllm']);
     expect(last.argv).toContain('Qwen/Qwen3-4B-Instruct-2507');

@@ -86,6 +86,12 @@ describeBrowser('vLLM tile in Chromium', () => {
     await file.setInputFiles({ name: 'models.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(good)) });
     await tile.locator('[data-testid="transfer"]:has-text("1 added")').waitFor();
     await tile.locator('li[data-model="shared-coder"]').waitFor();
+    // The fit estimate shows on the rows whose files are on the Spark, with its reasoning as the tooltip.
+    const fit = tile.locator('li[data-model="qwen3-4b-instruct"] [data-testid="fit"]');
+    await fit.waitFor();
+    expect(await fit.textContent()).toBe('fits 1 Spark');
+    expect(await fit.getAttribute('title')).toMatch(/^Fits on one Spark: .* GiB of .* GiB per Spark \(weights .*, KV cache for 32,768 tokens 4\.5 GiB\)/);
+    expect(await tile.locator('li[data-model="gpt-oss-120b"] [data-testid="fit"]').count()).toBe(0); // not downloaded: nothing to say
     await page.screenshot({ path: screenshotPath('vllm-imported.png'), fullPage: true });
   });
 });

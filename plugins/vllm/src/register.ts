@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SparkError, sh, validationError, type PluginContext } from '../../../core/src/api/index.js';
 import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
 import { exportCatalog, importBody, planImport } from './catalogTransfer.js';
+import { probeFit } from './fitProbe.js';
 import type { VllmConfig } from './config.js';
 import { ModelDownloads } from './download.js';
 import { createSwapHooks, vllmSwapPoint } from './hooks.js';
@@ -27,7 +28,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   const userFile = overridesPath(ctx.dataDir);
   let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
   const inflight = new InflightRequests();
-  const swap = new SwapController(ctx, hooks, () => catalog, inflight);
+  const swap: SwapController = new SwapController(ctx, hooks, () => catalog, inflight, async (m) => (await probeFit(ctx, hostId(), hubDir(), [m], 15_000)).models[0].summary);
   // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
   ctx.onDispose(() => swap.flush());
   const downloads = new ModelDownloads(ctx, () => swap.upstream().hostId!);
@@ -45,7 +46,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     if (!r.success) throw validationError(r.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
     return r.data;
   };
-  const hostId = () => swap.upstream().hostId!;
+  const hostId = (): string => swap.upstream().hostId!;
   const hubDir = () => {
     const h = ctx.config.get().hfHome;
     return h.startsWith('/') ? sh`${h + '/hub'}` : sh`"$HOME"/${h + '/hub'}`;
@@ -97,6 +98,12 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       if (!c.body.dryRun && (plan.added.length || plan.updated.length || plan.removed.length)) await saveUser(plan.entries);
       return { dryRun: c.body.dryRun, mode: c.body.mode, added: plan.added, updated: plan.updated, removed: plan.removed, unchanged: plan.unchanged };
     });
+    router.add({ method: 'GET', path: `${base}/:id/fit`, params: idParams, summary: 'Will this model fit? Weights + KV cache for its context vs. memory per Spark, before launching' }, async (c) => {
+      const m = catalog.find((x) => x.id === c.params.id);
+      if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+      const report = await probeFit(ctx, hostId(), hubDir(), [m]);
+      return { host: report.host, memTotalBytes: report.memTotalBytes, ...report.models[0] };
+    });
     router.add({ method: 'PUT', path: `${base}/:id`, params: idParams, body: z.unknown(), summary: 'Replace a model entry' }, async (c) => {
       const entry = parseEntry({ ...(c.body as object), id: c.params.id });
       await saveUser([...userEntries().filter((m) => m.id !== entry.id), entry]);
@@ -119,6 +126,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   };
   modelRoutes(r, '/models');
   modelRoutes(ctx.publicRoutes('/api/models'), '');
+  r.add({ method: 'GET', path: '/fit', summary: 'Fit estimate of every catalog model (one SSH round trip)' }, () => probeFit(ctx, hostId(), hubDir(), catalog));
   r.add({ method: 'GET', path: '/disk', summary: 'Size on disk of every model and free space' }, () => disk());
   r.add({ method: 'DELETE', path: '/models/:id/cache', params: idParams, summary: 'Delete a downloaded Hugging Face model from the cache' }, async (c) => {
     const m = catalog.find((x) => x.id === c.params.id);

@@ -40,7 +40,12 @@ export class SwapController {
   private runningJob?: string;
   private readonly file: string;
 
-  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests) {
+  constructor(
+    private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests,
+    /** The fit estimate's sentence for a model, logged in preflight so a later out-of-memory failure has its likely cause
+     *  next to it. Advisory: an estimate never blocks a swap. */
+    private readonly fitOf?: (model: CatalogEntry) => Promise<string>,
+  ) {
     this.file = join(ctx.dataDir, 'swap.json');
     if (existsSync(this.file)) {
       try { this.state = JSON.parse(readFileSync(this.file, 'utf8')); } catch { this.state = { active: null, job: null }; }
@@ -216,6 +221,10 @@ export class SwapController {
             : `${model.repo} is not in the Hugging Face cache on ${this.hostId()}; press Download first`, { status: 422 });
       }
       job.log(`preflight ok: ${model.localPath ?? model.repo}`);
+      if (this.fitOf) {
+        const fit = await this.fitOf(model).catch(() => undefined);
+        if (fit) job.log(`estimate: ${fit}`);
+      }
       const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });
       if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
 

@@ -1,8 +1,9 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
-interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
+interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; tensorParallel: number; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
+interface Fit { id: string; verdict: 'fits' | 'needs-more-sparks' | 'too-large' | 'unknown'; summary: string; sparksNeeded?: number }
 interface Metrics { running: number | null; waiting: number | null; kvCachePct: number | null; tokensPerSecond: number | null }
 
 const PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
@@ -14,13 +15,15 @@ const elapsed = (from: string, to?: string) => fmtDuration(Math.round(((to ? Dat
 export class VllmTile extends LitElement {
   static properties = {
     api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, disk: { state: true }, downloads: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
-    filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true }, transfer: { state: true },
+    fit: { state: true }, filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true }, transfer: { state: true },
   };
   api?: SparkTileApi;
   models: Model[] = [];
   active: { modelId: string; servedName: string; since: string; vllmVersion?: string } | null = null;
   /** Bytes on disk per model id (null = not downloaded); filled by one `du` over SSH, so loaded apart from the list. */
   disk: Record<string, number | null> = {};
+  /** Fit estimate per model id (weights + KV cache vs. memory per Spark), loaded with the disk sizes. */
+  fit: Record<string, Fit> = {};
   /** Running download jobs by model id, live from job.update events. */
   downloads: Record<string, Job & { progress?: number }> = {};
   /** The served model's container went away without a swap. */
@@ -59,6 +62,9 @@ export class VllmTile extends LitElement {
     .badge.active { border-color: var(--spark-ok); color: var(--spark-ok); }
     .badge.loading { border-color: var(--spark-warn); color: var(--spark-warn); }
     .badge.failed { border-color: var(--spark-err); color: var(--spark-err); }
+    .badge.fit-fits { font-weight: 500; color: var(--spark-muted); }
+    .badge.fit-needs-more-sparks { border-color: var(--spark-warn); color: var(--spark-warn); }
+    .badge.fit-too-large { border-color: var(--spark-err); color: var(--spark-err); }
     .progress { border: 1px solid var(--spark-border); border-radius: 10px; padding: 10px; margin: 8px 0; background: var(--spark-surface-2); }
     .phases { display: flex; gap: 4px; flex-wrap: wrap; margin: 6px 0; }
     .phases span { font-size: 0.72rem; padding: 2px 6px; border-radius: 6px; background: var(--spark-bg); color: var(--spark-muted); }
@@ -123,6 +129,10 @@ export class VllmTile extends LitElement {
       const d = await this.api!.json<{ models: Array<{ id: string; sizeBytes: number | null }> }>('/disk');
       this.disk = Object.fromEntries(d.models.map((x) => [x.id, x.sizeBytes]));
     } catch { /* sizes are optional extras */ }
+    try {
+      const f = await this.api!.json<{ models: Fit[] }>('/fit');
+      this.fit = Object.fromEntries(f.models.map((x) => [x.id, x]));
+    } catch { /* so is the estimate */ }
   }
 
   private async download(m: Model) {
@@ -145,13 +155,23 @@ export class VllmTile extends LitElement {
     return b === null ? html` · <span class="muted">not downloaded</span>` : html` · ${fmtBytes(b)} on disk`;
   }
 
+  /** A badge when the estimate has something to say; its tooltip is the estimate's own sentence. */
+  private fitBadge(m: Model) {
+    const f = this.fit[m.id];
+    if (!f || f.verdict === 'unknown') return nothing;
+    const label = f.verdict === 'fits' ? `fits ${m.tensorParallel > 1 ? `${m.tensorParallel} Sparks` : '1 Spark'}` : f.verdict === 'needs-more-sparks' ? `needs ${f.sparksNeeded} Sparks` : 'too large';
+    return html`<span class="badge fit-${f.verdict}" data-testid="fit" title=${f.summary}>${label}</span>`;
+  }
+
   private async loadMetrics() {
     try { this.metrics = await this.api!.json<Metrics>('/metrics'); } catch { this.metrics = undefined; }
   }
 
   private async swap(m: Model) {
     const took = m.lastLoadSeconds != null ? ` (last time it took ${fmtDuration(m.lastLoadSeconds)})` : '';
-    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.`)) return;
+    const fit = this.fit[m.id];
+    const warn = fit && (fit.verdict === 'needs-more-sparks' || fit.verdict === 'too-large') ? `\n\nWarning: ${fit.summary}` : '';
+    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.${warn}`)) return;
     try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
   }
 
@@ -273,7 +293,7 @@ export class VllmTile extends LitElement {
         <label class="file" title="Add models from a file exported by Spark Control">Import…<input type="file" accept=".json,application/json" data-testid="import-file" @change=${this.importModels}></label></div>
       ${this.transfer ? html`<div class=${this.transfer.ok ? 'muted' : 'err'} data-testid="transfer">${this.transfer.text}${this.transfer.fields?.length ? html`<ul class="fields">${this.transfer.fields.slice(0, 8).map((f) => html`<li>${f}</li>`)}</ul>` : nothing}</div>` : nothing}
       <ul>${list.map((m) => html`<li data-model=${m.id}>
-        <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}
+        <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}${this.fitBadge(m)}
           <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min${m.lastLoadSeconds != null ? html` <span title="measured on the last successful load">(last ${fmtDuration(m.lastLoadSeconds)})</span>` : nothing}${this.diskNote(m)}</div></div>
         <div class="row">
           ${this.downloads[m.id] ? html`<button @click=${() => this.cancelDownload(this.downloads[m.id])}>Stop download</button>`

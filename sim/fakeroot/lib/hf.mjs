@@ -13,6 +13,12 @@ if (cmd !== 'download' || !repo || !/^[\w.-]+\/[\w.-]+$/.test(repo)) {
   process.exit(2);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Attention shapes of the catalog's models as their config.json gives them (the fit estimate reads these).
+const SHAPES = {
+  'openai/gpt-oss-120b': { architectures: ['GptOssForCausalLM'], num_hidden_layers: 36, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 64, hidden_size: 2880, max_position_embeddings: 131072, torch_dtype: 'bfloat16' },
+  'Qwen/Qwen3-Coder-30B-A3B-Instruct': { architectures: ['Qwen3MoeForCausalLM'], num_hidden_layers: 48, num_attention_heads: 32, num_key_value_heads: 4, head_dim: 128, hidden_size: 2048, max_position_embeddings: 262144, torch_dtype: 'bfloat16' },
+  default: { architectures: ['SimForCausalLM'], num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 128, hidden_size: 4096, max_position_embeddings: 32768, torch_dtype: 'bfloat16' },
+};
 if (knobs.fail === 'gated') {
   process.stderr.write(`huggingface_hub.errors.GatedRepoError: 401 Client Error. Cannot access gated repo for url https://huggingface.co/${repo}/resolve/main/config.json.\nAccess to model ${repo} is restricted. You must have access to it and be authenticated to access it. Please log in.\n`);
   process.exit(1);
@@ -38,7 +44,7 @@ for (let i = 0; i < names.length; i++) {
     const part = `${blob}.incomplete`;
     const size = name === 'config.json' ? 0 : 4 * chunk;
     let have = existsSync(part) ? statSync(part).size : 0;
-    if (name === 'config.json') writeFileSync(part, JSON.stringify({ architectures: ['SimForCausalLM'], repo }));
+    if (name === 'config.json') writeFileSync(part, JSON.stringify({ ...(SHAPES[repo] ?? SHAPES.default), repo }));
     while (have < size) {
       appendFileSync(part, Buffer.alloc(chunk));
       have += chunk;

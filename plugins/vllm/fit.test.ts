@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { estimateFit, kvBytesPerToken, kvShape, parseTokens, WORKING_MEMORY_BYTES } from './src/fit.js';
+
+const GiB = 1024 ** 3;
+// Published config.json shapes.
+const llama3_8b = { num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, hidden_size: 4096, max_position_embeddings: 8192, torch_dtype: 'bfloat16' };
+const deepseekV3 = { num_hidden_layers: 61, num_attention_heads: 128, num_key_value_heads: 128, hidden_size: 7168, kv_lora_rank: 512, qk_rope_head_dim: 64, max_position_embeddings: 163840, torch_dtype: 'bfloat16' };
+
+describe('vLLM fit estimate: KV cache size', () => {
+  it('matches the known per-token KV size of Llama 3 8B (128 KiB in bf16) and halves with an fp8 KV cache', () => {
+    expect(kvBytesPerToken(kvShape(llama3_8b, [])!)).toBe(128 * 1024);
+    expect(kvBytesPerToken(kvShape(llama3_8b, ['--kv-cache-dtype', 'fp8'])!)).toBe(64 * 1024);
+    expect(kvBytesPerToken(kvShape(llama3_8b, ['--kv-cache-dtype=fp8_e4m3'])!)).toBe(64 * 1024);
+  });
+
+  it('sizes multi-head latent attention by its latent (DeepSeek V3: 61 × 576 × 2 bytes)', () => {
+    expect(kvBytesPerToken(kvShape(deepseekV3, [])!)).toBe(61 * 576 * 2);
+  });
+
+  it('reads a multimodal config from text_config, and says nothing when layers or heads are missing', () => {
+    expect(kvShape({ architectures: ['X'], text_config: llama3_8b }, [])).toMatchObject({ layers: 32, kvHeads: 8, headDim: 128 });
+    expect(kvShape({ architectures: ['SimForCausalLM'] }, [])).toBeUndefined();
+    expect(kvShape('not an object', [])).toBeUndefined();
+    expect(kvShape({ ...llama3_8b, num_hidden_layers: '32' }, [])).toBeUndefined(); // wrong type: ignored, not guessed
+  });
+
+  it('reads --max-model-len as vLLM does (32768, 32k, 1m)', () => {
+    expect(parseTokens('32768')).toBe(32768);
+    expect(parseTokens('32k')).toBe(32768);
+    expect(parseTokens('1m')).toBe(1024 ** 2);
+    expect(parseTokens('lots')).toBeUndefined();
+  });
+});
+
+describe('vLLM fit estimate: verdicts', () => {
+  const mem = 128 * GiB; // one DGX Spark
+  it('fits: weights + KV for the context + working memory within --gpu-memory-utilization × memory', () => {
+    const e = estimateFit({ weightsBytes: 16 * GiB, config: llama3_8b, args: ['--max-model-len', '8192', '--gpu-memory-utilization', '0.5'], tensorParallel: 1, memTotalBytes: mem });
+    expect(e.verdict).toBe('fits');
+    expect(e.needBytesPerNode).toBe(16 * GiB + 8192 * 128 * 1024 + WORKING_MEMORY_BYTES);
+    expect(e.availableBytesPerNode).toBe(64 * GiB);
+    expect(e.summary).toMatch(/^Fits on one Spark: 19\.0 GiB of 64\.0 GiB per Spark/);
+  });
+
+  it('needs 2 Sparks when one is too small but tensor parallel 2 fits, and names the context that would fit on one', () => {
+    // 70 GiB of weights + 1 M tokens of KV (128 GiB at 128 KiB/token) on 115.2 GiB: no; halved on two: yes.
+    const e = estimateFit({ weightsBytes: 70 * GiB, config: llama3_8b, args: ['--max-model-len', '1m'], tensorParallel: 1, memTotalBytes: mem });
+    expect(e).toMatchObject({ verdict: 'needs-more-sparks', sparksNeeded: 2 });
+    const oneSpark = Math.floor(((mem * 0.9 - WORKING_MEMORY_BYTES - 70 * GiB)) / (128 * 1024));
+    expect(e.maxContextThatFits).toBe(oneSpark);
+    expect(e.summary).toContain(`Needs 2 Sparks (tensor parallel 2)`);
+    expect(e.summary).toContain(oneSpark.toLocaleString('en'));
+    // Declared with tensor parallel 2, the same model fits.
+    expect(estimateFit({ weightsBytes: 70 * GiB, config: llama3_8b, args: ['--max-model-len', '1m'], tensorParallel: 2, memTotalBytes: mem }).verdict).toBe('fits');
+  });
+
+  it('too large: not even both Sparks hold it; says how far to cut the context, or that the weights alone are too big', () => {
+    const long = estimateFit({ weightsBytes: 20 * GiB, config: llama3_8b, args: ['--max-model-len', '4m'], tensorParallel: 1, memTotalBytes: mem });
+    expect(long.verdict).toBe('too-large');
+    expect(long.summary).toMatch(/not even on both Sparks.*Lower --max-model-len to [\d,]+ \([\d,]+ with tensor parallel 2\)/);
+    const huge = estimateFit({ weightsBytes: 300 * GiB, config: llama3_8b, args: [], tensorParallel: 2, memTotalBytes: mem });
+    expect(huge).toMatchObject({ verdict: 'too-large', maxContextThatFits: 0 });
+    expect(huge.summary).toMatch(/weights alone do not fit/);
+  });
+
+  it('unknown when the model is not downloaded or its config says too little, and uses vLLM\'s default utilisation', () => {
+    const absent = estimateFit({ weightsBytes: undefined, config: undefined, args: [], tensorParallel: 1, memTotalBytes: mem });
+    expect(absent).toMatchObject({ verdict: 'unknown', weightsBytes: null, gpuMemoryUtilization: 0.9 });
+    expect(absent.summary).toMatch(/Not on the Spark yet/);
+    expect(estimateFit({ weightsBytes: GiB, config: { architectures: ['X'] }, args: [], tensorParallel: 1, memTotalBytes: mem }).verdict).toBe('unknown');
+    // The model's own maximum context is used when --max-model-len is not given.
+    expect(estimateFit({ weightsBytes: GiB, config: llama3_8b, args: [], tensorParallel: 1, memTotalBytes: mem }).contextTokens).toBe(8192);
+  });
+});
