@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import { pcmWav, type TruthWord } from '../../sim/speech/wav.js';
 import { normaliseText } from './src/bleed.js';
+import { wavHeadFormat, wavHeadSeconds } from './src/wavFile.js';
 import { wder } from './src/merge.js';
 import { fixtureSkipReason, LOCAL, meeting, stereoCall, type HypWord } from './testFixtures.js';
 
@@ -104,6 +105,24 @@ describe('long audio: overlapping chunks stitched by fingerprint', () => {
     expect(w.transcription.chunks).toBeGreaterThanOrEqual(2);
     const rttm = await (await post(k, '/v1/audio/diarize', m.wav, { response_format: 'rttm', mode: 'single' })).text();
     expect(rttm.split('\n')[0]).toMatch(/^SPEAKER audio 1 \d+\.\d{3} \d+\.\d{3} <NA> <NA> Speaker_0 <NA> <NA>$/);
+  });
+
+  it.skipIf(!!reason)('transcribes a mono WAV longer than one ASR pass through /v1/audio/transcriptions in overlapping chunks', async () => {
+    const m = meeting();
+    const fakeAsr = async () => (await (await fetch(`http://127.0.0.1:${k.sim!.servicePorts.parakeet.port}/__sim/state`)).json()).asrChannels.length as number;
+    const before = await fakeAsr();
+    const r = await post(k, '/v1/audio/transcriptions', m.wav, { model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': 'word' });
+    expect(r.status).toBe(200);
+    const v = await r.json();
+    const calls = (await fakeAsr()) - before;
+    const seconds = wavHeadSeconds(wavHeadFormat(m.wav)!, 0)!;
+    // asrChunkSec is 12 here: the meeting goes to parakeet in pieces, never whole.
+    expect(calls).toBeGreaterThanOrEqual(Math.ceil(seconds / 12));
+    expect(v.duration).toBeCloseTo(seconds, 1);
+    const { pairs, inserted } = align(m.truth, v.words.map((w: HypWord) => ({ ...w })), () => undefined);
+    console.log(`[speech] long mono transcription: ${seconds.toFixed(1)} s in ${calls} ASR calls, ${pairs.filter((p) => p.hyp).length}/${m.truth.length} words, ${inserted.length} duplicates`);
+    expect(pairs.every((p) => p.hyp)).toBe(true);
+    expect(inserted).toEqual([]);
   });
 
   it('surfaces the 4-speaker cap as a warning naming the chunk', async () => {

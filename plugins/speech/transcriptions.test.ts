@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import { pcmWav } from '../../sim/speech/wav.js';
 import { capSpeakers } from './src/speakerCap.js';
-import { wavHeadChannels } from './src/wavFile.js';
+import { wavHeadFormat, wavHeadSeconds } from './src/wavFile.js';
 import { fixtureSkipReason, LOCAL, meeting, stereoCall } from './testFixtures.js';
 
 /** `/v1/audio/transcriptions` extensions (services.md §9 A): diarize, channel_mode, local_channel, max_speakers. */
@@ -170,11 +170,19 @@ describe('bad extension values', () => {
 });
 
 describe('helpers', () => {
-  it('reads the channel count from the first bytes of a WAV and nothing from other bytes', () => {
-    expect(wavHeadChannels(pcmWav(new Int16Array(8), 16000, 2).subarray(0, 64))).toBe(2);
-    expect(wavHeadChannels(pcmWav(new Int16Array(8), 16000, 1, { id: 'LIST', data: Buffer.alloc(100) }))).toBe(1);
-    expect(wavHeadChannels(Buffer.from('RIFF'))).toBeUndefined();
-    expect(wavHeadChannels(Buffer.from('ID3 whatever else comes here'))).toBeUndefined();
+  it('reads channels, rate and duration from the first bytes of a WAV and nothing from other bytes', () => {
+    expect(wavHeadFormat(pcmWav(new Int16Array(8), 16000, 2).subarray(0, 64))).toEqual({ channels: 2, rate: 16000, blockAlign: 4, dataBytes: 16 });
+    const mono = wavHeadFormat(pcmWav(new Int16Array(32000), 16000, 1, { id: 'LIST', data: Buffer.alloc(100) }))!;
+    expect(mono.channels).toBe(1);
+    expect(wavHeadSeconds(mono, 0)).toBe(2);
+    // A streaming writer's unknown size: the upload's size bounds the duration instead.
+    const streamed = pcmWav(new Int16Array(16), 16000, 1);
+    streamed.writeUInt32LE(0xffffffff, 40);
+    expect(wavHeadFormat(streamed)!.dataBytes).toBeUndefined();
+    expect(wavHeadSeconds(wavHeadFormat(streamed)!, 64_000)).toBe(2);
+    expect(wavHeadSeconds(wavHeadFormat(streamed)!, 0)).toBeUndefined();
+    expect(wavHeadFormat(Buffer.from('RIFF'))).toBeUndefined();
+    expect(wavHeadFormat(Buffer.from('ID3 whatever else comes here'))).toBeUndefined();
   });
 
   it('caps speakers: least heard into the closest voice, else the nearest in time; labels renumbered', () => {

@@ -13,7 +13,7 @@ import { diarizeFields, parseFields, speakerFields, transcriptionFields } from '
 import { smoothOverlaps } from './smoothing.js';
 import { asrAnswer, diarAnswer, type AsrAnswer } from './upstreamSchemas.js';
 import { multipartFromFile, spoolUpload, streamUpload } from './upload.js';
-import { readWavInfo, wavHeadChannels } from './wavFile.js';
+import { readWavInfo, wavHeadFormat, wavHeadSeconds } from './wavFile.js';
 
 const FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
 const speechBody = z.object({
@@ -173,7 +173,11 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       parseFields(transcriptionFields, head.fields);
       if (head.fields.response_format) checkFormat({ response_format: head.fields.response_format });
       const early = head.fields.channel_mode?.[0];
-      const spooled = early === 'dual' || (early !== 'mixed' && wavHeadChannels(head.bytes) === 2);
+      // A WAV longer than parakeet's single pass is spooled too, then transcribed in overlapping chunks from disk.
+      const wav = wavHeadFormat(head.bytes);
+      const seconds = wav && wavHeadSeconds(wav, Number(c.headers['content-length'] ?? 0));
+      const long = seconds !== undefined && seconds > cfg().longAudio.asrChunkSec;
+      const spooled = early === 'dual' || (early !== 'mixed' && wav?.channels === 2) || long;
       let fields: Record<string, string[]> = {};
       let streamed: AsrAnswer | undefined;
       if (spooled) {

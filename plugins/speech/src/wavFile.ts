@@ -95,17 +95,30 @@ export function wavHeader(rate: number, channels: number, dataBytes: number, ext
   return Buffer.concat([riff, body]);
 }
 
-/** Channel count from the first bytes of a WAV upload (before it is on disk); undefined when the head is not a WAV
- *  or its format chunk is not among those bytes. */
-export function wavHeadChannels(head: Buffer): number | undefined {
+/** What the first bytes of a WAV upload say (before it is on disk): channels, rate, bytes per frame, and the audio
+ *  size when the header states it (streaming writers leave it unknown). undefined when the head is not a WAV or its
+ *  format chunk is not among those bytes. */
+export interface WavHead { channels: number; rate: number; blockAlign: number; dataBytes?: number }
+
+export function wavHeadFormat(head: Buffer): WavHead | undefined {
   if (head.length < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') return undefined;
+  let fmt: Omit<WavHead, 'dataBytes'> | undefined;
   let p = 12;
   while (p + 8 <= head.length) {
     const id = head.toString('ascii', p, p + 4);
     const len = head.readUInt32LE(p + 4);
-    if (id === 'fmt ') return p + 12 <= head.length ? head.readUInt16LE(p + 10) : undefined;
-    if (id === 'data') return undefined;
+    if (id === 'fmt ') {
+      if (p + 22 > head.length) return undefined;
+      fmt = { channels: head.readUInt16LE(p + 10), rate: head.readUInt32LE(p + 12), blockAlign: head.readUInt16LE(p + 20) };
+    }
+    if (id === 'data') return fmt && { ...fmt, ...(UNKNOWN_SIZES.has(len) ? {} : { dataBytes: len }) };
     p += 8 + len + (len % 2);
   }
-  return undefined;
+  return fmt;
+}
+
+/** Seconds of audio an upload holds: from the header's data size, else from the upload's size (an upper bound). */
+export function wavHeadSeconds(h: WavHead, uploadBytes: number): number | undefined {
+  const bytes = h.dataBytes ?? (uploadBytes > 0 ? uploadBytes : undefined);
+  return bytes !== undefined && h.blockAlign > 0 && h.rate > 0 ? bytes / h.blockAlign / h.rate : undefined;
 }
