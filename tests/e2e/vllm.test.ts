@@ -45,7 +45,15 @@ describeBrowser('vLLM tile in Chromium', () => {
     await row.waitFor();
     expect(await row.locator('.badge.local').textContent()).toBe('local');
     expect(await row.locator('code').textContent()).toBe(dir);
-    await row.locator('button:has-text("Swap")').click();
+    // Roll back if it fails: off by default (the plugin's setting), ticked here, sent with this swap.
+    const rollback = tile.locator('input[data-testid="rollback"]');
+    expect(await rollback.isChecked()).toBe(false);
+    await rollback.check();
+    const [sent] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith('/api/plugins/vllm/swap') && r.method() === 'POST'),
+      row.locator('button:has-text("Swap")').click(),
+    ]);
+    expect(JSON.parse(sent.postData()!)).toEqual({ model: 'tiny-chat', rollback: true });
     await tile.locator('[data-testid="swap"] .phases span.now').waitFor();
     await page.screenshot({ path: screenshotPath('vllm-swapping.png'), fullPage: true });
     await tile.locator('[data-testid="active"]:has-text("Tiny chat")').waitFor({ timeout: 20_000 });

@@ -144,7 +144,9 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   });
 
   const swapRoutes = (router: typeof r, base: string) => {
-    router.add({ method: 'GET', path: base, summary: 'Current or last swap job' }, () => ({ running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob }));
+    router.add({ method: 'GET', path: base, summary: 'Current or last swap job' }, () => ({
+      running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob, rollbackOnFailure: ctx.config.get().rollbackOnFailure,
+    }));
     router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time)' }, (c) => {
       c.status(202);
       return swap.start(c.body.model, { rollback: c.body.rollback ?? ctx.config.get().rollbackOnFailure });

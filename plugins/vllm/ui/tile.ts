@@ -15,13 +15,15 @@ const elapsed = (from: string, to?: string) => fmtDuration(Math.round(((to ? Dat
 export class VllmTile extends LitElement {
   static properties = {
     api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, disk: { state: true }, downloads: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
-    fit: { state: true }, filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true }, transfer: { state: true },
+    fit: { state: true }, rollback: { state: true }, filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true }, transfer: { state: true },
   };
   api?: SparkTileApi;
   models: Model[] = [];
   active: { modelId: string; servedName: string; since: string; vllmVersion?: string } | null = null;
   /** Bytes on disk per model id (null = not downloaded); filled by one `du` over SSH, so loaded apart from the list. */
   disk: Record<string, number | null> = {};
+  /** Start the previous model again if this swap fails; starts as the plugin's setting, changed per swap here. */
+  rollback: boolean | undefined;
   /** Fit estimate per model id (weights + KV cache vs. memory per Spark), loaded with the disk sizes. */
   fit: Record<string, Fit> = {};
   /** Running download jobs by model id, live from job.update events. */
@@ -78,6 +80,7 @@ export class VllmTile extends LitElement {
     dialog label { font-weight: 600; font-size: 0.85rem; }
     .fielderr { color: var(--spark-err); font-size: 0.78rem; }
     label.file { padding: 5px 10px; border-radius: 8px; border: 1px solid var(--spark-border); background: var(--spark-surface-2); color: var(--spark-text); cursor: pointer; font-size: 0.88rem; }
+    label.check { display: inline-flex; gap: 4px; align-items: center; font-size: 0.85rem; color: var(--spark-muted); cursor: pointer; }
     label.file input { position: absolute; width: 1px; height: 1px; opacity: 0; }
     ul.fields { max-height: none; margin: 4px 0; font-size: 0.8rem; }
     ul.fields li { padding: 0; border: 0; }
@@ -111,7 +114,8 @@ export class VllmTile extends LitElement {
 
   private async load() {
     try {
-      const [m, s] = await Promise.all([this.api!.json<{ models: Model[]; active: VllmTile['active'] }>('/models'), this.api!.json<{ running: boolean; job: Job | null; active: VllmTile['active']; lost: VllmTile['lost'] }>('/swap')]);
+      const [m, s] = await Promise.all([this.api!.json<{ models: Model[]; active: VllmTile['active'] }>('/models'), this.api!.json<{ running: boolean; job: Job | null; active: VllmTile['active']; lost: VllmTile['lost']; rollbackOnFailure: boolean }>('/swap')]);
+      this.rollback ??= s.rollbackOnFailure;
       this.models = m.models;
       this.downloads = Object.fromEntries(m.models.filter((x) => x.download && !x.download.endedAt).map((x) => [x.id, x.download!]));
       if (!Object.keys(this.disk).length) void this.loadDisk();
@@ -171,8 +175,9 @@ export class VllmTile extends LitElement {
     const took = m.lastLoadSeconds != null ? ` (last time it took ${fmtDuration(m.lastLoadSeconds)})` : '';
     const fit = this.fit[m.id];
     const warn = fit && (fit.verdict === 'needs-more-sparks' || fit.verdict === 'too-large') ? `\n\nWarning: ${fit.summary}` : '';
-    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.${warn}`)) return;
-    try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
+    const back = this.rollback && this.active ? ` If it fails, ${this.models.find((x) => x.id === this.active!.modelId)?.name ?? this.active.servedName} is started again.` : '';
+    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.${back}${warn}`)) return;
+    try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id, rollback: !!this.rollback } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
   }
 
   private async cancel() {
@@ -289,6 +294,7 @@ export class VllmTile extends LitElement {
       ${this.progress()}
       <div class="row"><input type="search" placeholder="Search models" aria-label="Search models" @input=${(e: Event) => { this.filter = (e.target as HTMLInputElement).value; }}>
         <button @click=${() => { this.adding = true; }}>+ Add local model</button>
+        <label class="check" title="If the new model fails to load, start the one that ran before (once; never after a cancel)"><input type="checkbox" data-testid="rollback" .checked=${!!this.rollback} @change=${(e: Event) => { this.rollback = (e.target as HTMLInputElement).checked; }}> roll back on failure</label>
         <button title="Download your added models as a file" @click=${this.exportModels}>Export</button>
         <label class="file" title="Add models from a file exported by Spark Control">Import…<input type="file" accept=".json,application/json" data-testid="import-file" @change=${this.importModels}></label></div>
       ${this.transfer ? html`<div class=${this.transfer.ok ? 'muted' : 'err'} data-testid="transfer">${this.transfer.text}${this.transfer.fields?.length ? html`<ul class="fields">${this.transfer.fields.slice(0, 8).map((f) => html`<li>${f}</li>`)}</ul>` : nothing}</div>` : nothing}
