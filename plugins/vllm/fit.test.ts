@@ -48,8 +48,8 @@ describe('vLLM fit estimate: verdicts', () => {
     expect(e).toMatchObject({ verdict: 'needs-more-sparks', sparksNeeded: 2 });
     const oneSpark = Math.floor(((mem * 0.9 - WORKING_MEMORY_BYTES - 70 * GiB)) / (128 * 1024));
     expect(e.maxContextThatFits).toBe(oneSpark);
-    expect(e.summary).toContain(`Needs 2 Sparks (tensor parallel 2)`);
-    expect(e.summary).toContain(oneSpark.toLocaleString('en'));
+    expect(e.summary).toContain('Needs 2 Sparks (tensor parallel 2), which Spark Control does not launch yet');
+    expect(e.summary).toContain(`lower --max-model-len to ${oneSpark.toLocaleString('en')}`);
     // Declared with tensor parallel 2, the same model fits.
     expect(estimateFit({ weightsBytes: 70 * GiB, config: llama3_8b, args: ['--max-model-len', '1m'], tensorParallel: 2, memTotalBytes: mem }).verdict).toBe('fits');
   });

@@ -211,6 +211,10 @@ export class SwapController {
     try {
       // preflight: the model is there, and nobody vetoes.
       this.phase(job, 'preflight');
+      // One DGX Spark has one GPU and the launch is --solo: tensor parallel > 1 could only fail later, inside vLLM.
+      if (model.tensorParallel > 1) {
+        throw new SparkError('VLLM_MULTI_NODE', `${model.name} is set to tensor parallel ${model.tensorParallel}, which needs a launch across ${model.tensorParallel} Sparks; Spark Control launches on one Spark for now (set tensorParallel to 1, with a --max-model-len that fits)`, { status: 422 });
+      }
       const pf = await this.ssh(job, preflightCommand(cfg, model));
       if (pf.stdout.trim() !== 'ok') {
         const what = pf.stdout.trim();
