@@ -4,6 +4,8 @@ import { estimateFit, kvBytesPerToken, kvShape, parseTokens, WORKING_MEMORY_BYTE
 const GiB = 1024 ** 3;
 // Published config.json shapes.
 const llama3_8b = { num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, hidden_size: 4096, max_position_embeddings: 8192, torch_dtype: 'bfloat16' };
+/** The same attention with a context window long enough for the memory arithmetic below. */
+const longLlama = { ...llama3_8b, max_position_embeddings: 8 * 1024 ** 2 };
 const deepseekV3 = { num_hidden_layers: 61, num_attention_heads: 128, num_key_value_heads: 128, hidden_size: 7168, kv_lora_rank: 512, qk_rope_head_dim: 64, max_position_embeddings: 163840, torch_dtype: 'bfloat16' };
 
 describe('vLLM fit estimate: KV cache size', () => {
@@ -44,18 +46,20 @@ describe('vLLM fit estimate: verdicts', () => {
 
   it('needs 2 Sparks when one is too small but tensor parallel 2 fits, and names the context that would fit on one', () => {
     // 70 GiB of weights + 1 M tokens of KV (128 GiB at 128 KiB/token) on 115.2 GiB: no; halved on two: yes.
-    const e = estimateFit({ weightsBytes: 70 * GiB, config: llama3_8b, args: ['--max-model-len', '1m'], tensorParallel: 1, memTotalBytes: mem });
+    const e = estimateFit({ weightsBytes: 70 * GiB, config: longLlama, args: ['--max-model-len', '1m'], tensorParallel: 1, memTotalBytes: mem });
     expect(e).toMatchObject({ verdict: 'needs-more-sparks', sparksNeeded: 2 });
     const oneSpark = Math.floor(((mem * 0.9 - WORKING_MEMORY_BYTES - 70 * GiB)) / (128 * 1024));
     expect(e.maxContextThatFits).toBe(oneSpark);
     expect(e.summary).toContain('Needs 2 Sparks (tensor parallel 2), which Spark Control does not launch yet');
     expect(e.summary).toContain(`lower --max-model-len to ${oneSpark.toLocaleString('en')}`);
     // Declared with tensor parallel 2, the same model fits.
-    expect(estimateFit({ weightsBytes: 70 * GiB, config: llama3_8b, args: ['--max-model-len', '1m'], tensorParallel: 2, memTotalBytes: mem }).verdict).toBe('fits');
+    expect(estimateFit({ weightsBytes: 70 * GiB, config: longLlama, args: ['--max-model-len', '1m'], tensorParallel: 2, memTotalBytes: mem }).verdict).toBe('fits');
+    // What fits is never more than the model's own window.
+    expect(estimateFit({ weightsBytes: 70 * GiB, config: llama3_8b, args: ['--max-model-len', '1m'], tensorParallel: 1, memTotalBytes: mem }).maxContextThatFits).toBe(8192);
   });
 
   it('too large: not even both Sparks hold it; says how far to cut the context, or that the weights alone are too big', () => {
-    const long = estimateFit({ weightsBytes: 20 * GiB, config: llama3_8b, args: ['--max-model-len', '4m'], tensorParallel: 1, memTotalBytes: mem });
+    const long = estimateFit({ weightsBytes: 20 * GiB, config: longLlama, args: ['--max-model-len', '4m'], tensorParallel: 1, memTotalBytes: mem });
     expect(long.verdict).toBe('too-large');
     expect(long.summary).toMatch(/not even on both Sparks.*Lower --max-model-len to [\d,]+ \([\d,]+ with tensor parallel 2\)/);
     const huge = estimateFit({ weightsBytes: 300 * GiB, config: llama3_8b, args: [], tensorParallel: 2, memTotalBytes: mem });

@@ -117,7 +117,7 @@ export interface FitEstimate {
   maxContextThatFits: number | null;
 }
 
-const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+const gib = (b: number) => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(1)} GiB` : `${Math.max(1, Math.round(b / 1024 ** 2))} MiB`);
 
 export function estimateFit(input: FitInput): FitEstimate {
   const util = Number(argValue(input.args, '--gpu-memory-utilization') ?? DEFAULT_GPU_MEMORY_UTILIZATION);
@@ -136,7 +136,8 @@ export function estimateFit(input: FitInput): FitEstimate {
     return { ...base, summary: "config.json does not describe the model's layers and heads: only the weights are known." };
   }
   const need = (n: number) => Math.ceil(input.weightsBytes! / n + (perToken * context) / n + WORKING_MEMORY_BYTES);
-  const fitsContext = (n: number) => Math.max(0, Math.floor(((available - WORKING_MEMORY_BYTES - input.weightsBytes! / n) * n) / perToken));
+  // Never more than the model itself can attend to.
+  const fitsContext = (n: number) => Math.min(shape?.maxPositions ?? Infinity, Math.max(0, Math.floor(((available - WORKING_MEMORY_BYTES - input.weightsBytes! / n) * n) / perToken)));
   const needHere = need(tp);
   const out = { ...base, needBytesPerNode: needHere, maxContextThatFits: fitsContext(tp) };
   const sparks = [1, 2].find((n) => n <= MAX_SPARKS && need(n) <= available);
