@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
-import { pcmWav, type TruthWord } from '../../sim/speech/wav.js';
+import { pcmWav, readChunks, wavInFormat, type TruthWord } from '../../sim/speech/wav.js';
 import { normaliseText } from './src/bleed.js';
 import { wavHeadFormat, wavHeadSeconds } from './src/wavFile.js';
 import { wder } from './src/merge.js';
@@ -71,6 +71,28 @@ describe('dual-channel stereo call (espeak-ng + sox, bleed both ways)', () => {
     const swapped = await (await post(k, '/api/audio/transcribe-with-speakers', call.wav, { channel_mode: 'dual', local_channel: 'right' })).json();
     expect(swapped.dual_channel.local_channel).toBe('right');
     expect(swapped.segments[0].channel).toBe('remote');
+  });
+
+  it.skipIf(!!reason)('takes the same call recorded as 24-bit or 32-bit float WAV (converted to 16-bit once, then split)', async () => {
+    const call = stereoCall();
+    const chunks = readChunks(call.wav);
+    const d = chunks.get('data')!;
+    const samples = new Int16Array(Array.from({ length: d.length / 2 }, (_, i) => d.readInt16LE(i * 2)));
+    const extras = [...chunks].filter(([id]) => id === 'sctx').map(([id, data]) => ({ id, data }));
+    const rate = chunks.get('fmt ')!.readUInt32LE(4);
+    const reference = await (await post(k, '/api/audio/transcribe-with-speakers', call.wav, { channel_mode: 'dual', include_words: 'true' })).json();
+    const words = (r: { segments: Array<{ words: Array<{ word: string; channel: string; speaker: string }> }> }) => r.segments.flatMap((s) => s.words.map((w) => `${w.channel}:${w.speaker}:${w.word}`));
+    for (const kind of ['int24', 'float32'] as const) {
+      const res = await post(k, '/api/audio/transcribe-with-speakers', wavInFormat(samples, rate, 2, kind, false, extras), { channel_mode: 'dual', include_words: 'true' });
+      expect(res.status, kind).toBe(200);
+      const r = await res.json();
+      expect(r.dual_channel.bleed_suppressed, kind).toBe(reference.dual_channel.bleed_suppressed);
+      expect(words(r), kind).toEqual(words(reference));
+    }
+    // Through the OpenAI route too: a 24-bit stereo call with channel_mode=dual.
+    const v = await post(k, '/v1/audio/transcriptions', wavInFormat(samples, rate, 2, 'int24', false, extras), { model: 'parakeet', channel_mode: 'dual', response_format: 'verbose_json', 'timestamp_granularities[]': 'word' });
+    expect(v.status).toBe(200);
+    expect((await v.json()).words.filter((w: { channel: string }) => w.channel === 'local').length).toBe(reference.dual_channel.local_words);
   });
 
   it.skipIf(!!reason)('still answers the mixed-mode contract for the same stereo file (the backend downmixes)', async () => {

@@ -56,3 +56,31 @@ export function truthOf(wav: Buffer): TruthWord[] {
   if (!t) return [];
   try { return JSON.parse(t.toString('utf8')); } catch { return []; }
 }
+
+export type SampleFormat = 'int8' | 'int24' | 'int32' | 'float32' | 'float64';
+const BITS: Record<SampleFormat, number> = { int8: 8, int24: 24, int32: 32, float32: 32, float64: 64 };
+
+/** The same samples written in another sample format (as a recorder or DAW would), optionally as WAVE_FORMAT_EXTENSIBLE. */
+export function wavInFormat(samples: Int16Array, rate: number, channels: number, kind: SampleFormat, extensible = false, extras: Array<{ id: string; data: Buffer }> = []): Buffer {
+  const bytes = BITS[kind] / 8;
+  const data = Buffer.alloc(samples.length * bytes);
+  samples.forEach((s, k) => {
+    const i = k * bytes;
+    if (kind === 'int8') data[i] = (s >> 8) + 128;
+    else if (kind === 'int24') data.writeIntLE(s * 256, i, 3);
+    else if (kind === 'int32') data.writeInt32LE(s * 65536, i);
+    else if (kind === 'float32') data.writeFloatLE(s / 32767, i);
+    else data.writeDoubleLE(s / 32767, i);
+  });
+  const fmt = Buffer.alloc(extensible ? 48 : 24);
+  fmt.write('fmt ', 0); fmt.writeUInt32LE(extensible ? 40 : 16, 4);
+  const tag = kind.startsWith('float') ? 3 : 1;
+  fmt.writeUInt16LE(extensible ? 0xfffe : tag, 8); fmt.writeUInt16LE(channels, 10); fmt.writeUInt32LE(rate, 12);
+  fmt.writeUInt32LE(rate * channels * bytes, 16); fmt.writeUInt16LE(channels * bytes, 20); fmt.writeUInt16LE(BITS[kind], 22);
+  if (extensible) { fmt.writeUInt16LE(22, 24); fmt.writeUInt16LE(BITS[kind], 26); fmt.writeUInt16LE(tag, 32); }
+  const dh = Buffer.alloc(8); dh.write('data', 0); dh.writeUInt32LE(data.length, 4);
+  const extra = extras.map((e) => { const h = Buffer.alloc(8); h.write(e.id, 0); h.writeUInt32LE(e.data.length, 4); return Buffer.concat([h, e.data, Buffer.alloc(e.data.length % 2)]); });
+  const body = Buffer.concat([fmt, ...extra, dh]);
+  const riff = Buffer.alloc(12); riff.write('RIFF', 0); riff.writeUInt32LE(4 + body.length + data.length, 4); riff.write('WAVE', 8);
+  return Buffer.concat([riff, body, data]);
+}

@@ -13,6 +13,7 @@ import { diarizeFields, parseFields, speakerFields, transcriptionFields } from '
 import { smoothOverlaps } from './smoothing.js';
 import { asrAnswer, diarAnswer, type AsrAnswer } from './upstreamSchemas.js';
 import { multipartFromFile, spoolUpload, streamUpload } from './upload.js';
+import { ensurePcm16 } from './pcm16.js';
 import { readWavInfo, wavHeadFormat, wavHeadSeconds } from './wavFile.js';
 
 const FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
@@ -118,7 +119,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     const wav = await readWavInfo(path);
     const bad = !wav.ok ? wav.reason : wav.info.channels !== 2 ? `has ${wav.info.channels} channel${wav.info.channels === 1 ? '' : 's'}` : wav.info.duration === 0 ? 'has no audio samples' : undefined;
     if (bad || !wav.ok) {
-      throw new SparkError('SPEECH_DUAL_NEEDS_STEREO', `channel_mode=dual needs a 2-channel 16-bit PCM WAV file; this file ${bad}`, { status: 400, details: { errors: [{ field: 'file', message: `${bad}; channel_mode=dual needs a stereo 16-bit PCM WAV` }] } });
+      throw new SparkError('SPEECH_DUAL_NEEDS_STEREO', `channel_mode=dual needs a 2-channel PCM WAV file; this file ${bad}`, { status: 400, details: { errors: [{ field: 'file', message: `${bad}; channel_mode=dual needs a stereo PCM WAV` }] } });
     }
     const dc = cfg().dualChannel;
     const localChannel = f.local_channel === undefined ? (dc.localChannel === 'left' ? 0 : 1) : f.local_channel === '0' || f.local_channel === 'left' ? 0 : 1;
@@ -198,6 +199,8 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       }
       const { format, gran, f } = transcriptionOptions(fields);
       await u.copied;
+      // The disk copy is what gets split or sliced: one sample format (16-bit PCM) from here on.
+      await ensurePcm16(copy);
       const dOpts = diarizeOptions({ mode: 'auto', max_speakers: f.max_speakers });
       const dual = f.channel_mode === 'dual';
       // Speakers only where the answer can carry them; json/text/srt/vtt ignore diarize (no second pass).

@@ -5,6 +5,8 @@ export interface WavInfo {
   rate: number;
   channels: number;
   bitsPerSample: number;
+  /** Integer PCM or IEEE float samples (only 16-bit integer unless read with `anyDepth`). */
+  encoding: 'int' | 'float';
   blockAlign: number;
   dataOffset: number;
   dataBytes: number;
@@ -19,9 +21,10 @@ const EXTRA_LIMIT = 1 << 20;
 // Streaming writers (sox to a pipe, ffmpeg -f wav -) cannot seek back to fill in sizes and leave one of these.
 const UNKNOWN_SIZES = new Set([0, 0xffffffff]);
 
-/** Reads the header of a PCM WAV file. Anything we cannot slice sample-exactly (compressed, float, 8/24-bit, cut
- *  short) comes back as a reason the caller can show, never as an exception. */
-export async function readWavInfo(path: string): Promise<WavRead> {
+/** Reads the header of a PCM WAV file. Anything we cannot slice sample-exactly (compressed, cut short, and — unless
+ *  `anyDepth`, for the converter in pcm16.ts — any sample format but 16-bit integer) comes back as a reason the
+ *  caller can show, never as an exception. */
+export async function readWavInfo(path: string, o: { anyDepth?: boolean } = {}): Promise<WavRead> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -42,7 +45,7 @@ export async function readWavInfo(path: string): Promise<WavRead> {
         const available = size - (p + 8);
         const dataBytes = UNKNOWN_SIZES.has(len) ? available : len;
         if (dataBytes > available) return { ok: false, reason: `is truncated (header promises ${dataBytes} bytes of audio, ${available} are there)` };
-        return describe(fmt, p + 8, dataBytes, extras);
+        return describe(fmt, p + 8, dataBytes, extras, !!o.anyDepth);
       }
       if (p + 8 + len > size) return { ok: false, reason: `is truncated inside its "${id.replace(/[^\x20-\x7e]/g, '?')}" chunk` };
       if (id === 'fmt ') {
@@ -62,7 +65,10 @@ export async function readWavInfo(path: string): Promise<WavRead> {
   }
 }
 
-function describe(fmt: Buffer, dataOffset: number, dataBytes: number, extras: WavInfo['extras']): WavRead {
+/** Sample formats the converter turns into 16-bit integer PCM. */
+const CONVERTIBLE: Record<WavInfo['encoding'], number[]> = { int: [8, 16, 24, 32], float: [32, 64] };
+
+function describe(fmt: Buffer, dataOffset: number, dataBytes: number, extras: WavInfo['extras'], anyDepth: boolean): WavRead {
   if (fmt.length < 16) return { ok: false, reason: 'has a malformed format chunk' };
   const tag = fmt.readUInt16LE(0);
   const channels = fmt.readUInt16LE(2);
@@ -70,12 +76,14 @@ function describe(fmt: Buffer, dataOffset: number, dataBytes: number, extras: Wa
   const blockAlign = fmt.readUInt16LE(12);
   const bitsPerSample = fmt.readUInt16LE(14);
   // WAVE_FORMAT_EXTENSIBLE names the real encoding in the first two bytes of its sub-format GUID.
-  const pcm = tag === 1 || (tag === 0xfffe && fmt.length >= 26 && fmt.readUInt16LE(24) === 1);
-  if (!pcm) return { ok: false, reason: `is not PCM (format tag 0x${tag.toString(16)}); send 16-bit PCM WAV` };
-  if (bitsPerSample !== 16) return { ok: false, reason: `has ${bitsPerSample}-bit samples; send 16-bit PCM WAV` };
-  if (channels < 1 || channels > 8 || blockAlign !== channels * 2 || rate < 1000 || rate > 384_000) return { ok: false, reason: 'has an inconsistent format chunk' };
+  const real = tag === 0xfffe && fmt.length >= 26 ? fmt.readUInt16LE(24) : tag;
+  const encoding = real === 1 ? 'int' : real === 3 ? 'float' : undefined;
+  if (!encoding) return { ok: false, reason: `is not PCM (format tag 0x${tag.toString(16)}); send a PCM WAV` };
+  const supported = anyDepth ? CONVERTIBLE[encoding].includes(bitsPerSample) : encoding === 'int' && bitsPerSample === 16;
+  if (!supported) return { ok: false, reason: `has ${bitsPerSample}-bit ${encoding === 'float' ? 'float ' : ''}samples; send 16-bit PCM WAV` };
+  if (channels < 1 || channels > 8 || blockAlign !== channels * (bitsPerSample / 8) || rate < 1000 || rate > 384_000) return { ok: false, reason: 'has an inconsistent format chunk' };
   const usable = dataBytes - (dataBytes % blockAlign);
-  return { ok: true, info: { rate, channels, bitsPerSample, blockAlign, dataOffset, dataBytes: usable, duration: usable / blockAlign / rate, extras } };
+  return { ok: true, info: { rate, channels, bitsPerSample, encoding, blockAlign, dataOffset, dataBytes: usable, duration: usable / blockAlign / rate, extras } };
 }
 
 /** Header for a 16-bit PCM file; `extras` are written before the audio, each padded to an even length. */
