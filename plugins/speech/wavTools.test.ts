@@ -30,7 +30,7 @@ describe('WAV header reading', () => {
     const cut = stereo().subarray(0, 5000);
     expect(await readWavInfo(file('cut.wav', cut))).toMatchObject({ ok: false, reason: expect.stringContaining('truncated') });
     const float = stereo(); float.writeUInt16LE(3, 20);
-    expect(await readWavInfo(file('float.wav', float))).toMatchObject({ ok: false, reason: expect.stringContaining('not PCM') });
+    expect(await readWavInfo(file('float.wav', float))).toMatchObject({ ok: false, reason: expect.stringContaining('16-bit float samples') });
     const b24 = stereo(); b24.writeUInt16LE(24, 34);
     expect(await readWavInfo(file('24.wav', b24))).toMatchObject({ ok: false, reason: expect.stringContaining('24-bit') });
     expect(await readWavInfo(file('empty.wav', Buffer.alloc(0)))).toMatchObject({ ok: false });
