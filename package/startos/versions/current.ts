@@ -7,7 +7,8 @@ export const current = VersionInfo.of({
     'First release of Spark Control for StartOS.',
     '',
     '- Dashboard with one card per Spark (GPU, memory, disk, containers, VPN), SSH key install, connectivity log',
-    '- vLLM model swaps with live progress, OpenAI-compatible API',
+    '- vLLM model swaps with live progress, a fit estimate before launch, catalog export/import, OpenAI-compatible API',
+    '- Speech: transcription (long recordings in chunks), diarization, dual-channel calls, text to speech',
     '- Embeddings and hybrid search, redaction gateway, Matrix bot management',
   ].join('\n'),
   migrations: {
