@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import { generate } from './eval/corpus.js';
 import { evaluate } from './eval/evaluate.js';
+import { detectTier1, detectTier2, resolveOverlaps } from './src/detect.js';
 import { fold } from './src/fold.js';
 
 let k: TestKernel;
@@ -33,6 +34,28 @@ describe('redaction quality (rules only)', () => {
     expect(s.tier1Recall).toBe(1);
     expect(s.recall).toBeGreaterThanOrEqual(0.95);
     expect(s.f2).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('name and address rules', () => {
+  const found = (t: string) => resolveOverlaps([...detectTier1(t), ...detectTier2(t)]).map((s) => t.slice(s.start, s.end));
+  it('finds a name someone is addressed by at the start of a sentence, but not an interjection', () => {
+    expect(found('Priyanka, could you check the logs?')).toContain('Priyanka');
+    expect(found('Thanks. Okay, can you check the logs?')).toEqual([]);
+    expect(found('Sorry, could you resend it?')).toEqual([]);
+    // Words that merely begin like a title (Dr, Ms, Prof, Rev, Miss) are not names.
+    expect(found('Draft the memo. Missing pages follow. Revenue grew.')).toEqual([]);
+  });
+  it('keeps a given name or surname that is also a word when it stands next to another name, and only then', () => {
+    expect(found('The report came from June Okafor.')).toContain('June Okafor');
+    expect(found('Escalate it to Tomasz Will.')).toContain('Tomasz Will');
+    expect(found('May I send it by June?')).toEqual([]);
+  });
+  it('reads numbered streets and whole designators, without the sentence\'s full stop', () => {
+    expect(found('Ship it to 77 W 42nd Street.')).toEqual(['77 W 42nd Street']);
+    expect(found('Our office is at 18 Quarry Plains.')).toEqual(['18 Quarry Plains']);
+    expect(found('Drop it at 5 Elm St. after lunch')).toEqual(['5 Elm St.']);
+    expect(found('Dr Okafor moved to 9 Harbor Lane')).toEqual(['Dr Okafor', '9 Harbor Lane']);
   });
 });
 

@@ -113,6 +113,15 @@ const COMMON = new Set(('the a an and or but if then so to of in on at by for wi
   'ask tell ping invite meet remind cc bcc forward introduce message text reply write thank welcome congratulate notify inform ' +
   'summary notes agenda action minutes update fyi urgent reminder').split(' '));
 
+/** Grammar words that are also given names or surnames: kept when they stand next to another capitalised name
+ *  ("May Franey", "Selmer Will"), dropped when alone (a sentence-initial "May I…"). */
+const NAME_HOMOGRAPHS = new Set(['will', 'may', 'june', 'april', 'august', 'grace', 'hope', 'mark', 'bill']);
+/** Sentence openers that take a comma like a name does ("Okay, can you…") but address nobody. */
+const NOT_VOCATIVE = new Set(('ok okay now well hey sorry great sure also anyway actually so then yes no thanks team everyone all guys folks hi hello ' +
+  'however meanwhile again finally otherwise alright right quick btw fyi honestly seriously first second next lastly besides basically').split(' '));
+/** A request addressed to someone: "Hellen, can you forward…". */
+const VOCATIVE_AFTER = /^,\s+(?:can|could|would|will|please|do|did|are|have|is|when|what|where|any|just)\b/i;
+
 // O'Keefe, D'Amore, MacGyver, DuBuque, Smith-Jones, Zoë.
 const NAME_WORD = "(?:[A-Z]['’])?[A-Z][a-zà-ÿ]+(?:[A-Z][a-zà-ÿ]+)*(?:['’-][A-Z]?[a-zà-ÿ]+)*";
 const ROMAN = '(?:I{1,3}|IV|VI{0,3}|IX|X)';
@@ -125,11 +134,12 @@ function capitalisedRuns(text: string): Array<{ start: number; end: number; word
     let start = m.index;
     let words = m[0].split(/\s+/);
     // Drop leading grammar words ("Please John Smith" → "John Smith").
-    while (words.length && COMMON.has(words[0].toLowerCase().replace(/\.$/, '')) && !new RegExp(`^${TITLE}$`).test(words[0])) {
+    const keep = (w: string) => words.length > 1 && NAME_HOMOGRAPHS.has(w.toLowerCase());
+    while (words.length && COMMON.has(words[0].toLowerCase().replace(/\.$/, '')) && !new RegExp(`^${TITLE}$`).test(words[0]) && !keep(words[0])) {
       start += words[0].length + (text.slice(start + words[0].length).match(/^\s+/)?.[0].length ?? 0);
       words = words.slice(1);
     }
-    while (words.length && COMMON.has(words[words.length - 1].toLowerCase())) words = words.slice(0, -1);
+    while (words.length && COMMON.has(words[words.length - 1].toLowerCase()) && !keep(words[words.length - 1])) words = words.slice(0, -1);
     if (!words.length) continue;
     const end = start + words.join(' ').length;
     out.push({ start, end: Math.min(end, m.index + m[0].length), words });
@@ -149,7 +159,9 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
   // Phone-like digit groups libphonenumber rejects (fictional 555 numbers, extensions) are still someone's number.
   if (use('phone-pattern')) out.push(...regexSpans(text, /(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)|\d{2,4})[\s.-]\d{3,4}[\s.-]\d{3,4}(?:\s*(?:x|ext\.?)\s*\d{1,6})?\b/g, 'PHONE', 2, (m) => digits(m[0]).length >= 9 && digits(m[0]).length <= 16));
   out.push(...regexSpans(text, /\b(?:\d{1,3}\.){3}\d{1,3}\b/g, 'IP', 2, (m) => !use('validator') || validator.isIP(m[0])));
-  out.push(...regexSpans(text, new RegExp(`\\b\\d{1,6}[A-Za-z]?(?:\\s+[A-Z][A-Za-z'.-]*){1,4}\\s+(?:${STREET})\\.?(?:,?\\s+(?:Apt\\.?|Suite|Unit|#)\\s*[A-Za-z0-9-]+)?`, 'g'), 'LOCATION', 2));
+  // "260 E 11th Street": ordinals are street names too; the designator must end at a word boundary ("Pl" ≠ "Plains"),
+  // and only an abbreviation takes the period after it (a sentence's full stop is not part of the address).
+  out.push(...regexSpans(text, new RegExp(`\\b\\d{1,6}[A-Za-z]?(?:\\s+(?:[A-Z][A-Za-z'.-]*|\\d{1,4}(?:st|nd|rd|th))){1,4}\\s+(?:${STREET})\\b(?:(?<=\\b(?:St|Ave|Rd|Dr|Blvd|Ln|Ct|Pl|Sq|Hwy|Pkwy|Cir))\\.)?(?:,?\\s+(?:Apt\\.?|Suite|Unit|#)\\s*[A-Za-z0-9-]+)?`, 'g'), 'LOCATION', 2));
   out.push(...regexSpans(text, /\b(?:Apt\.?|Suite|Unit)\s+\d+[A-Z]?\b/g, 'LOCATION', 2));
   out.push(...regexSpans(text, /\b\d{5}(?:-\d{4})?\b/g, 'LOCATION', 2, (m) => /\b[A-Z]{2}\s*$/.test(text.slice(Math.max(0, m.index - 6), m.index)) || /,\s*$/.test(text.slice(Math.max(0, m.index - 3), m.index))));
   out.push(...regexSpans(text, /https?:\/\/[^\s)>\]]+/g, 'URL', 2));
@@ -173,8 +185,11 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
     }
     const isPlaceCue = /\b(?:in|at|near|from|to|visit(?:ing|ed)?|based in|located in|moved to|lives in|office in|city of)\s*$/i.test(before);
     const sentenceStart = run.start === 0 || /[.!?:\n]\s*$/.test(text.slice(0, run.start));
-    if (run.words.length === 1 && sentenceStart && !new RegExp(`^${TITLE}`).test(phrase)) continue; // "Thanks", "Great" …
-    out.push({ start: run.start, end: run.end, kind: isPlaceCue && run.words.length <= 3 && !new RegExp(`^${TITLE}`).test(phrase) ? 'LOCATION' : 'PERSON', tier: 2, key: phrase.replace(new RegExp(`^${TITLE}\\s+`), '') });
+    const vocative = VOCATIVE_AFTER.test(after) && !NOT_VOCATIVE.has(phrase.toLowerCase());
+    // A title is a word of its own ("Dr Smith"), not the start of one ("Drop", "Draft", "Missing").
+    const titled = new RegExp(`^${TITLE}\\s`).test(phrase);
+    if (run.words.length === 1 && sentenceStart && !vocative && !titled) continue; // "Thanks", "Great" …
+    out.push({ start: run.start, end: run.end, kind: isPlaceCue && run.words.length <= 3 && !titled ? 'LOCATION' : 'PERSON', tier: 2, key: phrase.replace(new RegExp(`^${TITLE}\\s+`), '') });
   }
   return out;
 }
