@@ -1,4 +1,4 @@
-import { sh, type PluginContext, type ShellCommand } from '../../../core/src/api/index.js';
+import { SparkError, sh, type PluginContext, type ShellCommand } from '../../../core/src/api/index.js';
 import type { CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 import { estimateFit, type FitEstimate } from './fit.js';
@@ -23,7 +23,7 @@ export async function probeFit(ctx: PluginContext<VllmConfig>, host: string, hub
   const r = await ctx.ssh.exec(host, cmd, { timeoutMs });
   const [modelPart, memPart = ''] = r.stdout.split('@@mem\n');
   const memKb = Number(/MemTotal:\s+(\d+)\s*kB/.exec(memPart)?.[1] ?? NaN);
-  if (!Number.isFinite(memKb) || memKb <= 0) throw new Error(`could not read MemTotal on ${host}`);
+  if (!Number.isFinite(memKb) || memKb <= 0) throw new SparkError('VLLM_FIT_UNAVAILABLE', `could not read the memory size of ${host} (/proc/meminfo)`, { status: 502, details: { host } });
   const memTotalBytes = memKb * 1024;
   const sections = modelPart.split('@@model\n').slice(1);
   return {

@@ -47,6 +47,11 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     return r.data;
   };
   const hostId = (): string => swap.upstream().hostId!;
+  const modelOr404 = (id: string): CatalogEntry => {
+    const m = catalog.find((x) => x.id === id);
+    if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${id}`, { status: 404 });
+    return m;
+  };
   const hubDir = () => {
     const h = ctx.config.get().hfHome;
     return h.startsWith('/') ? sh`${h + '/hub'}` : sh`"$HOME"/${h + '/hub'}`;
@@ -99,8 +104,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       return { dryRun: c.body.dryRun, mode: c.body.mode, added: plan.added, updated: plan.updated, removed: plan.removed, unchanged: plan.unchanged };
     });
     router.add({ method: 'GET', path: `${base}/:id/fit`, params: idParams, summary: 'Will this model fit? Weights + KV cache for its context vs. memory per Spark, before launching' }, async (c) => {
-      const m = catalog.find((x) => x.id === c.params.id);
-      if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+      const m = modelOr404(c.params.id);
       const report = await probeFit(ctx, hostId(), hubDir(), [m]);
       return { host: report.host, memTotalBytes: report.memTotalBytes, ...report.models[0] };
     });
@@ -110,14 +114,12 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       return entry;
     });
     router.add({ method: 'POST', path: `${base}/:id/download`, params: idParams, summary: 'Download a Hugging Face model into the Spark\'s cache (job with progress; cancel via /api/jobs/<id>/cancel)' }, (c) => {
-      const m = catalog.find((x) => x.id === c.params.id);
-      if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+      const m = modelOr404(c.params.id);
       c.status(202);
       return downloads.start(m);
     });
     router.add({ method: 'DELETE', path: `${base}/:id`, params: idParams, summary: 'Remove a user-added model from the catalog' }, async (c) => {
-      const m = catalog.find((x) => x.id === c.params.id);
-      if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+      const m = modelOr404(c.params.id);
       if (m.source !== 'user') throw new SparkError('VLLM_BUILTIN_MODEL', 'built-in catalog entries cannot be removed', { status: 409 });
       if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'this model is active or loading', { status: 409 });
       await saveUser(userEntries().filter((x) => x.id !== m.id));
@@ -129,8 +131,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   r.add({ method: 'GET', path: '/fit', summary: 'Fit estimate of every catalog model (one SSH round trip)' }, () => probeFit(ctx, hostId(), hubDir(), catalog));
   r.add({ method: 'GET', path: '/disk', summary: 'Size on disk of every model and free space' }, () => disk());
   r.add({ method: 'DELETE', path: '/models/:id/cache', params: idParams, summary: 'Delete a downloaded Hugging Face model from the cache' }, async (c) => {
-    const m = catalog.find((x) => x.id === c.params.id);
-    if (!m) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${c.params.id}`, { status: 404 });
+    const m = modelOr404(c.params.id);
     if (m.localPath) throw new SparkError('VLLM_LOCAL_MODEL', 'local models are never deleted by Spark Control', { status: 409 });
     if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'cannot delete the active or loading model', { status: 409 });
     // The path is built from the validated repo id, never taken from the client; realpath must sit directly in the hub.
