@@ -199,12 +199,12 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       }
       const { format, gran, f } = transcriptionOptions(fields);
       await u.copied;
-      // The disk copy is what gets split or sliced: one sample format (16-bit PCM) from here on.
-      await ensurePcm16(copy);
       const dOpts = diarizeOptions({ mode: 'auto', max_speakers: f.max_speakers });
       const dual = f.channel_mode === 'dual';
       // Speakers only where the answer can carry them; json/text/srt/vtt ignore diarize (no second pass).
       const withSpeakers = format === 'diarized_json' || (f.diarize && format === 'verbose_json');
+      // Where the disk copy gets split or sliced, it is in one sample format (16-bit PCM) first.
+      if (dual || !streamed || withSpeakers) await ensurePcm16(copy);
       let words: OutWord[];
       let duration: number, language: string | undefined, fallbackText = '';
       if (dual) {
