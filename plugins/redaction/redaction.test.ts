@@ -51,6 +51,11 @@ describe('name and address rules', () => {
     expect(found('Escalate it to Tomasz Will.')).toContain('Tomasz Will');
     expect(found('May I send it by June?')).toEqual([]);
   });
+  it('finds an acronym company before its suffix, and not an acronym alone', () => {
+    expect(found('We signed with ACME Corp. yesterday')).toEqual(['ACME Corp']);
+    expect(found('The audit by KPMG LLP starts Monday')).toEqual(['KPMG LLP']);
+    expect(found('The API returns JSON over HTTP')).toEqual([]);
+  });
   it('reads numbered streets and whole designators, without the sentence\'s full stop', () => {
     expect(found('Ship it to 77 W 42nd Street.')).toEqual(['77 W 42nd Street']);
     expect(found('Our office is at 18 Quarry Plains.')).toEqual(['18 Quarry Plains']);

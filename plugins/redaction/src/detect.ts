@@ -171,6 +171,9 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
   if (opts.bucketAmounts) {
     out.push(...regexSpans(text, /(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|bn|million|billion|thousand))?|\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|CHF|dollars|euros|pounds)\b)/gi, 'AMOUNT', 2));
   }
+  // An acronym before a company suffix ("ACME Corp", "KPMG LLP"): capitalised runs need lower-case letters, so these
+  // would pass as two ordinary words.
+  out.push(...regexSpans(text, new RegExp(`\\b[A-Z][A-Z0-9&]{1,11}(?:\\s+[A-Z][A-Za-z0-9&]*){0,2}\\s+(?:${ORG_SUFFIX})(?![A-Za-z])`, 'g'), 'ORG', 2));
   // Names, organisations, funds and places from capitalised runs and cue words.
   for (const run of capitalisedRuns(text)) {
     const phrase = text.slice(run.start, run.end);
