@@ -2,6 +2,7 @@ import { SparkError, sh, type PluginContext, type ShellCommand } from '../../../
 import type { CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 import { estimateFit, type FitEstimate } from './fit.js';
+import { modelDir } from './launch.js';
 
 /** config.json is read up to this size (real ones are a few KiB; a huge file is not a config). */
 const CONFIG_MAX_BYTES = 256 * 1024;
@@ -18,7 +19,7 @@ export interface FitReport {
  * entries and are quoted by `sh`.
  */
 export async function probeFit(ctx: PluginContext<VllmConfig>, host: string, hubDir: ShellCommand, models: CatalogEntry[], timeoutMs = 60_000): Promise<FitReport> {
-  const dirs = models.map((m) => (m.localPath ? sh`${m.localPath}` : sh`${hubDir}/${`models--${m.repo!.replace('/', '--')}`}`));
+  const dirs = models.map((m) => modelDir(m, hubDir));
   const cmd = sh`for d in ${dirs}; do echo @@model; if [ -d "$d" ]; then s=$(ls -dt "$d"/snapshots/*/ 2>/dev/null | head -n 1); du -sk "$d" 2>/dev/null | cut -f1; head -c ${CONFIG_MAX_BYTES} "\${s:-$d/}config.json" 2>/dev/null; echo; else echo -; fi; done; echo @@mem; grep '^MemTotal:' /proc/meminfo`;
   const r = await ctx.ssh.exec(host, cmd, { timeoutMs });
   const [modelPart, memPart = ''] = r.stdout.split('@@mem\n');

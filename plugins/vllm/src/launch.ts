@@ -5,6 +5,12 @@ import type { VllmConfig } from './config.js';
 /** A configured path on the Spark: absolute, or relative to the SSH user's home. */
 export const home = (p: string) => (p.startsWith('/') ? sh`${p}` : sh`"$HOME"/${p}`);
 
+/** The HF cache's directory name for a repo id (`org/name` → `models--org--name`). */
+export const cacheDirName = (repo: string) => `models--${repo.replace('/', '--')}`;
+
+/** Where a model's files are on the Spark: its local directory, or its directory in the HF cache `hubDir`. */
+export const modelDir = (m: ModelEntry, hubDir: ShellCommand): ShellCommand => (m.localPath ? sh`${m.localPath}` : sh`${hubDir}/${cacheDirName(m.repo!)}`);
+
 /** VLLM_SPARK_EXTRA_DOCKER_ARGS value: the launcher expands it UNQUOTED, so it may only contain allow-listed paths. */
 export function extraDockerArgs(m: ModelEntry): string {
   const parts = ['-e', 'HF_HUB_OFFLINE=1'];
@@ -56,7 +62,7 @@ export function preflightCommand(cfg: VllmConfig, m: ModelEntry): ShellCommand {
     return sh`test -d ${m.localPath} || { echo 'missing: directory'; exit 3; }; test -f ${m.localPath + '/config.json'} || { echo 'missing: config.json'; exit 3; }; ls ${m.localPath} | grep -Eq '\.(safetensors|bin|gguf)$' || { echo 'missing: weights'; exit 3; }; echo ok`;
   }
   // A blob still named *.incomplete means a download is running or was interrupted: vLLM would fail on it.
-  const dir = `hub/models--${m.repo!.replace('/', '--')}`;
+  const dir = `hub/${cacheDirName(m.repo!)}`;
   return sh`r=${home(cfg.hfHome)}/${dir}; d="$r"/snapshots; if ls "$r"/blobs 2>/dev/null | grep -q '\.incomplete$'; then echo incomplete; elif [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null)" ]; then echo ok; else echo 'not-downloaded'; fi`;
 }
 

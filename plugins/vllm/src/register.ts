@@ -7,6 +7,7 @@ import { SparkError, sh, validationError, type PluginContext } from '../../../co
 import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
 import { exportCatalog, importBody, planImport } from './catalogTransfer.js';
 import { probeFit } from './fitProbe.js';
+import { cacheDirName, modelDir } from './launch.js';
 import type { VllmConfig } from './config.js';
 import { ModelDownloads } from './download.js';
 import { createSwapHooks, vllmSwapPoint } from './hooks.js';
@@ -66,7 +67,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
 
   /** Sizes on disk: one `du` for every model dir (HF cache dirs and local dirs) plus the free space. */
   async function disk() {
-    const targets = catalog.map((m) => (m.localPath ? sh`${m.localPath}` : sh`${hubDir()}/${`models--${m.repo!.replace('/', '--')}`}`));
+    const targets = catalog.map((m) => modelDir(m, hubDir()));
     const cmd = sh`for d in ${targets}; do if [ -e "$d" ]; then du -sk "$d" 2>/dev/null | cut -f1; else echo -; fi; done; echo @@df; df -Pk ${hubDir()} 2>/dev/null | tail -1 || df -Pk "$HOME" | tail -1`;
     const r = await ctx.ssh.exec(hostId(), cmd, { timeoutMs: 60_000 });
     const [sizes, dfPart] = r.stdout.split('@@df\n');
@@ -135,7 +136,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     if (m.localPath) throw new SparkError('VLLM_LOCAL_MODEL', 'local models are never deleted by Spark Control', { status: 409 });
     if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'cannot delete the active or loading model', { status: 409 });
     // The path is built from the validated repo id, never taken from the client; realpath must sit directly in the hub.
-    const name = `models--${m.repo!.replace('/', '--')}`;
+    const name = cacheDirName(m.repo!);
     const res = await ctx.ssh.exec(hostId(), sh`hub=$(cd ${hubDir()} 2>/dev/null && pwd -P) || { echo nohub; exit 0; }; t="$hub"/${name}; [ -d "$t" ] || { echo absent; exit 0; }; [ "$(cd "$t" && pwd -P)" = "$hub"/${name} ] || { echo escape; exit 0; }; ls "$t"/blobs 2>/dev/null | grep -q '\.incomplete$' && { echo downloading; exit 0; }; s=$(du -sk "$t" | cut -f1); rm -rf --one-file-system -- "$t" "$hub"/.locks/${name} && echo "deleted $s"`, { timeoutMs: 120_000 });
     const out = res.stdout.trim();
     if (out.startsWith('deleted')) return { deleted: m.id, freedBytes: Number(out.split(' ')[1]) * 1024 };
