@@ -3,7 +3,7 @@ import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
 interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; tensorParallel: number; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
-interface Fit { id: string; verdict: 'fits' | 'needs-more-sparks' | 'too-large' | 'unknown'; summary: string; sparksNeeded?: number }
+interface Fit { id: string; verdict: 'fits' | 'needs-more-sparks' | 'too-large' | 'unknown'; summary: string; sparksNeeded?: number; weightsBytes: number | null }
 interface Metrics { running: number | null; waiting: number | null; kvCachePct: number | null; tokensPerSecond: number | null }
 
 const PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
@@ -128,15 +128,13 @@ export class VllmTile extends LitElement {
     } catch (e) { this.error = (e as Error).message; }
   }
 
+  /** Sizes on disk and the fit estimate from one `du` over SSH (the estimate's weights are the size on disk). */
   private async loadDisk() {
     try {
-      const d = await this.api!.json<{ models: Array<{ id: string; sizeBytes: number | null }> }>('/disk');
-      this.disk = Object.fromEntries(d.models.map((x) => [x.id, x.sizeBytes]));
-    } catch { /* sizes are optional extras */ }
-    try {
       const f = await this.api!.json<{ models: Fit[] }>('/fit');
+      this.disk = Object.fromEntries(f.models.map((x) => [x.id, x.weightsBytes]));
       this.fit = Object.fromEntries(f.models.map((x) => [x.id, x]));
-    } catch { /* so is the estimate */ }
+    } catch { /* sizes and the estimate are optional extras */ }
   }
 
   private async download(m: Model) {
