@@ -126,6 +126,8 @@ const VOCATIVE_AFTER = /^,\s+(?:can|could|would|will|please|do|did|are|have|is|w
 const NAME_WORD = "(?:[A-Z]['’])?[A-Z][a-zà-ÿ]+(?:[A-Z][a-zà-ÿ]+)*(?:['’-][A-Z]?[a-zà-ÿ]+)*";
 const ROMAN = '(?:I{1,3}|IV|VI{0,3}|IX|X)';
 const TITLE = '(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Hon)\\.?';
+/** A title as a word of its own ("Dr Smith"), not the start of one ("Drop", "Draft", "Missing"). */
+const TITLED = new RegExp(`^${TITLE}\\s`);
 
 function capitalisedRuns(text: string): Array<{ start: number; end: number; words: string[] }> {
   const re = new RegExp(`(?:${TITLE}\\s+)?${NAME_WORD}(?:\\s+(?:(?:de|van|von|der|den|da|di|le|la|du|bin|al|O'|Mc)\\s+)?${NAME_WORD}){0,3}`, 'g');
@@ -189,8 +191,7 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
     const isPlaceCue = /\b(?:in|at|near|from|to|visit(?:ing|ed)?|based in|located in|moved to|lives in|office in|city of)\s*$/i.test(before);
     const sentenceStart = run.start === 0 || /[.!?:\n]\s*$/.test(text.slice(0, run.start));
     const vocative = VOCATIVE_AFTER.test(after) && !NOT_VOCATIVE.has(phrase.toLowerCase());
-    // A title is a word of its own ("Dr Smith"), not the start of one ("Drop", "Draft", "Missing").
-    const titled = new RegExp(`^${TITLE}\\s`).test(phrase);
+    const titled = TITLED.test(phrase);
     if (run.words.length === 1 && sentenceStart && !vocative && !titled) continue; // "Thanks", "Great" …
     out.push({ start: run.start, end: run.end, kind: isPlaceCue && run.words.length <= 3 && !titled ? 'LOCATION' : 'PERSON', tier: 2, key: phrase.replace(new RegExp(`^${TITLE}\\s+`), '') });
   }
