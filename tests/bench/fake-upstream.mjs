@@ -1,8 +1,10 @@
 // Fake upstream for the proxy benchmarks, run as its own process so it never shares an event loop with the proxy.
-// Routes: /fast (answers at once), /slow (after 20 ms, LLM-like), /sse (first chunk at once, then 1/s), /upload (counts bytes).
+// Routes: /fast (answers at once), /slow (after 20 ms, LLM-like), /jitter (after 15–25 ms, mean 20), /sse (first chunk at once, then 1/s), /upload (counts bytes).
 import { createServer } from 'node:http';
 const server = createServer((req, res) => {
-  if (req.url.startsWith('/slow')) {
+  if (req.url.startsWith('/jitter')) {
+    setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"ok":true,"kind":"jitter"}'); }, 15 + Math.random() * 10);
+  } else if (req.url.startsWith('/slow')) {
     setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"ok":true,"kind":"slow"}'); }, 20);
   } else if (req.url.startsWith('/sse')) {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
