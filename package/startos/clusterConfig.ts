@@ -9,6 +9,8 @@ export interface HostInput {
   address: string
   sshUser: string | null
   sshPort: number | null
+  /** Address on the cable between the Sparks (tensor-parallel launches across Sparks); null = address */
+  linkAddress?: string | null
 }
 
 /** Merge hosts into `<dir>/config.json`, validate the whole file with the app's schema, then write it atomically
@@ -18,7 +20,7 @@ export function writeClusterConfig(dir: string, hosts: HostInput[]): ConfigFile 
   const current: Record<string, unknown> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {}
   const next = {
     ...current,
-    hosts: hosts.map((h) => ({ id: h.id, name: h.name, address: h.address, sshUser: h.sshUser ?? '', sshPort: h.sshPort ?? '' })),
+    hosts: hosts.map((h) => ({ id: h.id, name: h.name, address: h.address, sshUser: h.sshUser ?? '', sshPort: h.sshPort ?? '', linkAddress: h.linkAddress ?? '' })),
   }
   const parsed = configFileSchema.safeParse(next)
   if (!parsed.success) {
@@ -40,7 +42,7 @@ export function readHosts(dir: string): HostInput[] {
   if (!existsSync(file)) return []
   try {
     const cfg = JSON.parse(readFileSync(file, 'utf8')) as { hosts?: HostInput[] }
-    return (cfg.hosts ?? []).map((h) => ({ id: h.id, name: h.name, address: h.address, sshUser: h.sshUser ?? null, sshPort: h.sshPort ?? null }))
+    return (cfg.hosts ?? []).map((h) => ({ id: h.id, name: h.name, address: h.address, sshUser: h.sshUser ?? null, sshPort: h.sshPort ?? null, linkAddress: h.linkAddress ?? null }))
   } catch {
     return []
   }

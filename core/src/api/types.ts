@@ -127,6 +127,8 @@ export interface HostInfo {
   address: string;
   sshUser: string;
   sshPort: number;
+  /** Address on the direct link between the Sparks, where the owner set one (multi-node launches use it). */
+  linkAddress?: string;
 }
 
 /** Where a service runs, as `ctx.cluster.service()` resolves it. */

@@ -23,6 +23,9 @@ export const hostSchema = z.object({
   address: z.string().trim().min(1, 'required').max(253).regex(SAFE_HOST, 'must be a host name or IP address'),
   sshUser: z.preprocess(blankToUndefined, z.string().regex(SAFE_USER, 'must be a Unix user name (a-z, 0-9, _ and -)').default('spark')),
   sshPort: z.preprocess(blankToUndefined, portSchema.default(22)),
+  /** The Spark's address on the direct link between the Sparks (the QSFP cable), for launches across Sparks. */
+  linkAddress: z.preprocess(blankToUndefined, z.string().trim().max(253).regex(SAFE_HOST, 'must be a host name or IP address').optional())
+    .describe('Address on the direct link between the Sparks (QSFP), used by tensor-parallel vLLM launches across Sparks; blank = Address'),
 });
 export type HostConfig = z.output<typeof hostSchema>;
 

@@ -57,11 +57,11 @@ export async function startSimulation(o: SimulationOptions): Promise<Simulation>
   const down = new Set<string>();
   o.log.info('simulated cluster running', { hosts: cluster.hosts.map((h) => `${h.id}@127.0.0.1:${h.sshPort}`), services: Object.fromEntries(Object.entries(servicePorts).map(([k, v]) => [k, v.port])) });
   return {
-    hosts: cluster.hosts.map(({ id, name, address, sshUser, sshPort }) => ({ id, name, address, sshUser, sshPort })),
+    hosts: cluster.hosts.map(({ id, name, address, sshUser, sshPort, linkAddress }) => ({ id, name, address, sshUser, sshPort, linkAddress })),
     servicePorts,
     cluster,
     control: {
-      hosts: () => cluster.hosts.map(({ id, name, address, sshUser, sshPort }) => ({ id, name, address, sshUser, sshPort })),
+      hosts: () => cluster.hosts.map(({ id, name, address, sshUser, sshPort, linkAddress }) => ({ id, name, address, sshUser, sshPort, linkAddress })),
       hostRoot: (id) => cluster.hostRoot(id),
       setHostDown: async (id, isDown) => {
         await cluster.setHostDown(id, isDown);

@@ -9,6 +9,7 @@ const hostSpec = InputSpec.of({
   address: Value.text({ name: 'Address', description: 'IP address or host name of the Spark on your LAN or VPN, e.g. <spark-1-ip>', default: null, required: true, placeholder: '192.168.1.50' }),
   sshUser: Value.text({ name: 'SSH user', description: 'Leave blank for the default (spark)', default: null, required: false, patterns: [{ regex: '^[a-z_][a-z0-9_-]{0,31}$', description: 'a Unix user name' }] }),
   sshPort: Value.number({ name: 'SSH port', description: 'Leave blank for 22', default: null, required: false, integer: true, min: 1, max: 65535 }),
+  linkAddress: Value.text({ name: 'Link address', description: 'Address of this Spark on the cable between your Sparks, for models that run across both (tensor parallel); leave blank to use Address', default: null, required: false, placeholder: '<spark-1-link-ip>' }),
 })
 
 export const inputSpec = InputSpec.of({

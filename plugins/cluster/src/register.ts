@@ -20,7 +20,7 @@ export function registerCluster(ctx: PluginContext<ClusterPluginConfig>): void {
     const keys = new Map(ctx.ssh.hostKeys.list().map((k) => [k.hostId, k]));
     return ctx.cluster.hosts().map((h) => ({
       ...(poller.snapshots.get(h.id) ?? { hostId: h.id, name: h.name, address: h.address, reachable: false, since: undefined, pending: true }),
-      name: h.name, address: h.address, sshUser: h.sshUser, sshPort: h.sshPort,
+      name: h.name, address: h.address, sshUser: h.sshUser, sshPort: h.sshPort, linkAddress: h.linkAddress,
       hostKey: keys.get(h.id) ?? null,
     }));
   };

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
 interface Host {
-  hostId: string; name: string; address: string; sshUser: string; sshPort: number; reachable: boolean; since?: string; pending?: boolean; error?: string;
+  hostId: string; name: string; address: string; sshUser: string; sshPort: number; linkAddress?: string; reachable: boolean; since?: string; pending?: boolean; error?: string;
   gpu?: Array<{ name: string; utilizationPct: number | null; temperatureC: number | null; powerW: number | null }>;
   memory?: { usedMiB: number; totalMiB: number; source: string };
   cpu?: { load1: number; cores: number | null };
@@ -13,7 +13,7 @@ interface Host {
   hostKey: { fingerprint: string; mismatch?: { fingerprint: string } } | null;
 }
 interface Transition { hostId?: string; name: string; plugin: string; from: string; to: string; at: string; durationMs?: number; detail?: string }
-interface HostForm { id: string; name: string; address: string; sshUser: string; sshPort: string }
+interface HostForm { id: string; name: string; address: string; sshUser: string; sshPort: string; linkAddress: string }
 
 const gib = (kib: number) => `${(kib / 1048576).toFixed(kib > 104857600 ? 0 : 1)} GiB`;
 const ago = (iso?: string) => {
@@ -69,7 +69,7 @@ export class ClusterTile extends LitElement {
     .timeline li { padding: 2px 0; border-bottom: 1px dashed var(--spark-border); }
     .to-up { color: var(--spark-ok); } .to-down { color: var(--spark-err); } .to-degraded { color: var(--spark-warn); }
     .form { display: grid; gap: 8px; }
-    .hostrow { display: grid; grid-template-columns: 1fr 1fr 1.3fr 1fr 0.7fr auto; gap: 6px; align-items: start; }
+    .hostrow { display: grid; grid-template-columns: 1fr 1fr 1.3fr 1fr 0.7fr 1.2fr auto; gap: 6px; align-items: start; }
     .hostrow input { width: 100%; }
     .fielderr { color: var(--spark-err); font-size: 0.75rem; }
     @media (max-width: 720px) { .hostrow { grid-template-columns: 1fr 1fr; } }
@@ -125,8 +125,8 @@ export class ClusterTile extends LitElement {
   }
 
   private openConfig() {
-    this.form = this.hosts.map((h) => ({ id: h.hostId, name: h.name, address: h.address, sshUser: h.sshUser, sshPort: String(h.sshPort) }));
-    if (!this.form.length) this.form = [{ id: 'spark-1', name: 'Spark 1', address: '', sshUser: '', sshPort: '' }];
+    this.form = this.hosts.map((h) => ({ id: h.hostId, name: h.name, address: h.address, sshUser: h.sshUser, sshPort: String(h.sshPort), linkAddress: h.linkAddress ?? '' }));
+    if (!this.form.length) this.form = [{ id: 'spark-1', name: 'Spark 1', address: '', sshUser: '', sshPort: '', linkAddress: '' }];
     this.formErrors = {};
     this.formMessage = this.simulated ? 'Saving real hosts leaves the simulated cluster.' : '';
     this.configuring = true;
@@ -157,7 +157,7 @@ export class ClusterTile extends LitElement {
         <span class="dot ${h.reachable ? 'up' : ''}"></span><span class="name">${h.name}</span>
         ${h.vpn?.map((v) => html`<span class="badge" title=${v.ifname}>VPN ${v.address}</span>`)}
       </div>
-      <div class="muted" data-testid="reach">${h.pending ? 'checking…' : h.reachable ? `reachable for ${ago(h.since)}` : `unreachable for ${ago(h.since)}`} · ${h.sshUser}@${h.address}:${h.sshPort}</div>
+      <div class="muted" data-testid="reach">${h.pending ? 'checking…' : h.reachable ? `reachable for ${ago(h.since)}` : `unreachable for ${ago(h.since)}`} · ${h.sshUser}@${h.address}:${h.sshPort}${h.linkAddress ? ` · link ${h.linkAddress}` : ''}</div>
       ${h.error && !h.reachable ? html`<div class="err">${h.error}</div>` : nothing}
       ${h.hostKey?.mismatch ? html`<div class="warn">⚠ The host key changed (now ${h.hostKey.mismatch.fingerprint}). Commands to this Spark are blocked until you trust it.
         <div class="row"><button @click=${() => this.act(`/hosts/${h.hostId}/trust-host-key`)}>Trust new key</button></div></div>` : nothing}
@@ -183,14 +183,14 @@ export class ClusterTile extends LitElement {
     return html`<form class="form" @submit=${this.saveConfig} novalidate>
       <h3>Configure Sparks</h3>
       ${this.form.map((h, i) => html`<div class="hostrow">
-        ${(['id', 'name', 'address', 'sshUser', 'sshPort'] as const).map((f) => html`<div>
-          <input aria-label=${f} placeholder=${{ id: 'id (spark-1)', name: 'name', address: '<spark-ip>', sshUser: 'user (default spark)', sshPort: 'port (default 22)' }[f]} .value=${h[f]}
+        ${(['id', 'name', 'address', 'sshUser', 'sshPort', 'linkAddress'] as const).map((f) => html`<div>
+          <input aria-label=${f} title=${f === 'linkAddress' ? 'Address on the cable between the Sparks, for models that run across them (blank = address)' : ''} placeholder=${{ id: 'id (spark-1)', name: 'name', address: '<spark-ip>', sshUser: 'user (default spark)', sshPort: 'port (default 22)', linkAddress: 'link address (optional)' }[f]} .value=${h[f]}
             @input=${(e: Event) => this.editHost(i, f, (e.target as HTMLInputElement).value)}>
           ${err(i, f) ? html`<div class="fielderr" data-field=${`hosts.${i}.${f}`}>${err(i, f)}</div>` : nothing}</div>`)}
         <button type="button" @click=${() => { this.form = this.form.filter((_, j) => j !== i); }}>Remove</button>
       </div>`)}
       <div class="row">
-        <button type="button" @click=${() => { this.form = [...this.form, { id: `spark-${this.form.length + 1}`, name: `Spark ${this.form.length + 1}`, address: '', sshUser: '', sshPort: '' }]; }}>Add a Spark</button>
+        <button type="button" @click=${() => { this.form = [...this.form, { id: `spark-${this.form.length + 1}`, name: `Spark ${this.form.length + 1}`, address: '', sshUser: '', sshPort: '', linkAddress: '' }]; }}>Add a Spark</button>
         <button type="submit">Save</button><button type="button" @click=${() => { this.configuring = false; }}>Cancel</button>
       </div>
       ${this.formMessage ? html`<div class="muted">${this.formMessage}</div>` : nothing}
