@@ -16,6 +16,8 @@ export interface SimHost {
   sshPort: number;
   sshUser: string;
   hostPublicKey: string;
+  /** Address on the simulated link between the Sparks (never contacted: the fake ssh/rsync map it to a fake root). */
+  linkAddress: string;
 }
 
 export interface SimClusterOptions {
@@ -58,11 +60,10 @@ function seed(root: string, hostId: string, preloadModel: boolean): void {
     }
   }
   // eugr/spark-vllm-docker's launcher, where the owner keeps it.
+  // Refreshed on every start: it is the simulator's, and an older copy in a kept data dir would lack what it learned since.
   const launcher = join(root, 'spark-vllm-docker/launch-cluster.sh');
-  if (!existsSync(launcher)) {
-    mkdirSync(join(root, 'spark-vllm-docker'), { recursive: true });
-    cpSync(join(repoRoot, 'sim/vllm/launch-cluster.sh'), launcher);
-  }
+  mkdirSync(join(root, 'spark-vllm-docker'), { recursive: true });
+  cpSync(join(repoRoot, 'sim/vllm/launch-cluster.sh'), launcher);
   if (hostId === 'spark-1' && preloadModel && !existsSync(join(root, 'state/containers/vllm_node.json'))) {
     // What the launcher leaves behind after `--solo -d exec vllm serve …`, loaded a minute ago.
     const containers = join(root, 'state/containers');
@@ -99,16 +100,19 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
   const servers = new Map<string, SimSshServer>();
   const roots = new Map<string, string>();
   const hosts: SimHost[] = [];
+  const linkAddress = (i: number) => `10.203.250.${i}`;
+  const peers: Record<string, { id: string; root: string }> = {};
+  for (let i = 1; i <= count; i++) peers[linkAddress(i)] = { id: `spark-${i}`, root: join(o.dataDir, 'sim', `spark-${i}`) };
   for (let i = 1; i <= count; i++) {
     const id = `spark-${i}`;
     const root = join(o.dataDir, 'sim', id);
     mkdirSync(root, { recursive: true });
     seed(root, id, !!o.preloadModel);
-    const srv = new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password });
+    const srv = new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password, linkAddress: linkAddress(i), peers });
     const port = await srv.start();
     servers.set(id, srv);
     roots.set(id, root);
-    hosts.push({ id, name: `Spark ${i} (simulated)`, address: '127.0.0.1', sshPort: port, sshUser: 'spark', hostPublicKey: srv.hostPublicKey });
+    hosts.push({ id, name: `Spark ${i} (simulated)`, address: '127.0.0.1', sshPort: port, sshUser: 'spark', hostPublicKey: srv.hostPublicKey, linkAddress: linkAddress(i) });
   }
   const must = (id: string) => {
     const s = servers.get(id);

@@ -13,5 +13,5 @@ export default defineSparkPlugin({
   },
   configSchema: vllmConfigSchema,
   register: registerVllm,
-  simulators: [{ service: 'vllm', hostId: 'spark-1', start: (env) => startFakeVllm(env.hostRoots['spark-1']) }],
+  simulators: [{ service: 'vllm', hostId: 'spark-1', start: (env) => startFakeVllm(env.hostRoots['spark-1'], 'vllm_node', Object.entries(env.hostRoots).filter(([id]) => id !== 'spark-1').map(([, root]) => root)) }],
 });

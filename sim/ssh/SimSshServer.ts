@@ -22,6 +22,10 @@ export interface SimSshServerOptions {
   port?: number;
   /** Listen address (default 127.0.0.1; a network-namespace test binds the namespace's own address). */
   bind?: string;
+  /** This Spark's address on the simulated link between the Sparks, and every Spark's (link address → id and root):
+   *  the fake `ssh` and `rsync` on the Sparks reach each other through it, as the real ones do over the QSFP cable. */
+  linkAddress?: string;
+  peers?: Record<string, { id: string; root: string }>;
 }
 
 interface ProcEntry { pid: number; command: string; startedAt: string; child: ChildProcess }
@@ -72,6 +76,8 @@ export class SimSshServer {
       SIM_ROOT: this.o.root,
       SIM_STATE: join(this.o.root, 'state'),
       SIM_REPO: this.o.repoRoot,
+      ...(this.o.linkAddress ? { SIM_LINK_IP: this.o.linkAddress } : {}),
+      ...(this.o.peers ? { SIM_PEERS: JSON.stringify(this.o.peers) } : {}),
     };
     for (const [svc, port] of Object.entries(this.servicePorts)) env[`SIM_PORT_${svc.toUpperCase().replace(/-/g, '_')}`] = String(port);
     return env;

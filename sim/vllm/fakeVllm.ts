@@ -45,8 +45,16 @@ interface Served { model: string; servedName: string; readyAt: number; container
 
 /** A fake vLLM OpenAI server that serves only what the simulated `vllm_node` container is running, after its load
  *  time — refusing connections while "loading", like the real one. */
-export function startFakeVllm(hostRoot: string, containerName = 'vllm_node'): Promise<{ port: number; close(): Promise<void> }> {
+export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', peerRoots: string[] = []): Promise<{ port: number; close(): Promise<void> }> {
   const state = join(hostRoot, 'state');
+  /** Ranks of a tensor-parallel launch running on the other Sparks: their containers run the same model headless. */
+  const workerRanks = (model: string): number => peerRoots.filter((root) => {
+    try {
+      const w = JSON.parse(readFileSync(join(root, 'state', 'containers', `${containerName}.json`), 'utf8')) as { State: { Running: boolean }; Exec?: { cmd: string[]; dead: boolean }; RemoveAt?: string };
+      const cmd = w.Exec?.cmd.join(' ') ?? '';
+      return w.State.Running && !w.RemoveAt && !!w.Exec && !w.Exec.dead && cmd.includes('--headless') && cmd.includes(model);
+    } catch { return false; }
+  }).length;
   const knobs = (): FakeVllmKnobs => { try { return JSON.parse(readFileSync(join(state, 'vllm-sim.json'), 'utf8')); } catch { return {}; } };
   let counters = { prompt: 0, generation: 0, running: 0 };
   const announced = new Set<string>();
@@ -66,6 +74,19 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node'): Pr
     const servedName = n > 0 ? words[n + 1] : model;
     const k = knobs();
     const readyAt = Date.parse(c.Exec.at) + (k.loadMs ?? 1500);
+    // Tensor parallel across Sparks: one GPU each, so N ranks need N-1 workers (each started with --headless); a
+    // rank that is missing at load time, or goes away later, kills the serve process, as NCCL does.
+    const tpAt = words.indexOf('--tensor-parallel-size');
+    const tp = tpAt > 0 ? Number(words[tpAt + 1]) : 1;
+    const die = (lines: string[]) => {
+      appendFileSync(logFile, lines.join('\n') + '\n');
+      writeFileSync(containerFile, JSON.stringify({ ...c, Exec: { ...c.Exec!, dead: true } }, null, 2));
+      return undefined;
+    };
+    if (tp > 1 && !words.includes('--nnodes')) {
+      if (Date.now() < readyAt) return 'loading';
+      return die([`ValueError: World size (${tp}) is larger than the number of available GPUs (1) in this node.`]);
+    }
     const key = `${c.Exec.at}:${servedName}`;
     if (Date.now() < readyAt) {
       if (!announced.has(`${key}:banner`)) {
@@ -73,6 +94,9 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node'): Pr
         appendFileSync(logFile, `INFO vLLM API server version 0.12.0 (simulated)\nINFO non-default args: {'model': '${model}', 'served_model_name': ['${servedName}']}\nINFO Loading weights...\n`);
       }
       return 'loading';
+    }
+    if (tp > 1 && workerRanks(model) < tp - 1) {
+      return die([`RuntimeError: NCCL error: timed out waiting for ${tp - 1 - workerRanks(model)} of ${tp - 1} worker rank(s) to join (tensor parallel ${tp})`, 'EngineCore failed to start.']);
     }
     if (k.fail && (!k.failModel || k.failModel === servedName)) {
       // The serve process dies with the signature in the container log.
