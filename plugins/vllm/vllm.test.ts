@@ -277,14 +277,15 @@ describe('vLLM swap against the simulated Spark 1', () => {
     await postJson('/models', { id: 'ghost', name: 'Ghost', servedName: 'ghost', localPath: join(root, 'models/none') });
     const ghost = await swapTo('ghost');
     expect(ghost.error).toMatchObject({ code: 'VLLM_PREFLIGHT', phase: 'preflight' });
-    // Tensor parallel 2 would need a launch across both Sparks: refused in plain words before anything is stopped.
-    await postJson('/models', { id: 'two-node', name: 'Two node', servedName: 'two', localPath: dir, tensorParallel: 2 });
+    // Tensor parallel 3 needs three Sparks (one GPU each) and two are configured: refused in plain words before
+    // anything is stopped (launches across two Sparks: multi-node.test.ts).
+    await postJson('/models', { id: 'three-node', name: 'Three node', servedName: 'three', localPath: dir, tensorParallel: 3 });
     const launchesBefore = calls().length;
-    const twoNode = await swapTo('two-node');
-    expect(twoNode.error).toMatchObject({ code: 'VLLM_MULTI_NODE', phase: 'preflight' });
-    expect(twoNode.error?.message).toMatch(/tensor parallel 2.*launches on one Spark/);
+    const threeNode = await swapTo('three-node');
+    expect(threeNode.error).toMatchObject({ code: 'VLLM_MULTI_NODE', phase: 'preflight' });
+    expect(threeNode.error?.message).toMatch(/tensor parallel 3, which needs 3 Sparks .*2 are configured/);
     expect(calls().length).toBe(launchesBefore);
-    expect((await api('/models/two-node', { method: 'DELETE' })).status).toBe(200);
+    expect((await api('/models/three-node', { method: 'DELETE' })).status).toBe(200);
     expect((await (await api('/swap')).json()).active.modelId).toBe('my-finetune');
     // An import that would replace the active model away is refused, and nothing is stored.
     const before = readFileSync(join(k.dataDir, 'plugins-data/vllm/models.json'), 'utf8');

@@ -21,12 +21,14 @@ export function parseDownloadProgress(line: string): { filesDone?: number; files
   return undefined;
 }
 
-/** Downloads of Hugging Face models into the Spark's cache, one job per model, with progress and cancel
- *  (cancelling kills the remote process; the partial files stay, so the next download resumes). */
+/** Downloads of Hugging Face models into the Sparks' caches, one job per model, with progress and cancel
+ *  (cancelling kills the remote process; the partial files stay, so the next download resumes). A model that runs
+ *  across Sparks (tensor parallel) is downloaded on each of them, one after another: every rank loads its part from
+ *  its own disk. */
 export class ModelDownloads {
   private readonly running = new Map<string, string>();
 
-  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hostId: () => string) {}
+  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hostsFor: (model: CatalogEntry) => string[]) {}
 
   /** The running download job of a model, if any. */
   current(modelId: string): JobSnapshot | undefined {
@@ -39,10 +41,17 @@ export class ModelDownloads {
     const busy = this.current(model.id);
     if (busy && !busy.endedAt) throw new SparkError('VLLM_DOWNLOAD_IN_PROGRESS', `${model.repo} is already downloading`, { status: 409, details: { job: { id: busy.id, phase: busy.phase } } });
     const cfg = this.ctx.config.get();
+    const hosts = this.hostsFor(model);
     const snap = this.ctx.jobs.start({
-      kind: 'vllm.download', title: `Download ${model.name}`, phases: ['download', 'verify'], timeoutMs: cfg.downloadTimeoutMin * 60_000,
-      meta: { modelId: model.id, repo: model.repo, host: this.hostId() },
-      run: (job) => this.run(job, model),
+      kind: 'vllm.download', title: `Download ${model.name}${hosts.length > 1 ? ` on ${hosts.join(' and ')}` : ''}`, phases: ['download', 'verify'], timeoutMs: cfg.downloadTimeoutMin * 60_000,
+      meta: { modelId: model.id, repo: model.repo, host: hosts[0], hosts },
+      run: async (job) => {
+        let last: { repo: string; path: string } | undefined;
+        for (let i = 0; i < hosts.length; i++) last = await this.run(job, model, hosts[i], { index: i, of: hosts.length });
+        job.progress(1);
+        job.log(hosts.length > 1 ? `downloaded on ${hosts.join(' and ')}: the model can be swapped in now` : 'downloaded: the model can be swapped in now');
+        return { ...last!, hosts };
+      },
     });
     this.running.set(model.id, snap.id);
     void this.ctx.jobs.wait(snap.id).then((s) => {
@@ -52,9 +61,10 @@ export class ModelDownloads {
     return snap;
   }
 
-  private async run(job: JobHandle, model: CatalogEntry): Promise<{ repo: string; path: string }> {
+  /** One Spark's download; `part` places its progress within the whole job (host i of n). */
+  private async run(job: JobHandle, model: CatalogEntry, host: string, part: { index: number; of: number }): Promise<{ repo: string; path: string }> {
     const cfg = this.ctx.config.get();
-    const host = this.hostId();
+    const overall = (p: number) => (part.index + p) / part.of;
     job.phase('download');
     job.log(`downloading ${model.repo} into the Hugging Face cache on ${host} (${cfg.downloadCli} download)`);
     let files = 0;
@@ -76,7 +86,7 @@ export class ModelDownloads {
       if (p.files) { files = p.files; filesDone = p.filesDone ?? filesDone; }
       // Files done plus the share of the file being fetched; 1.0 only after the verify phase.
       const current = p.pct !== undefined && filesDone < files ? p.pct / 100 : 0;
-      if (files) job.progress(Math.min(0.99, (filesDone + current) / files));
+      if (files) job.progress(Math.min(0.99, overall((filesDone + current) / files)));
       // One log line per file and per quarter, not one per redraw.
       const mark = p.file ? `${p.file} ${Math.floor((p.pct ?? 0) / 25) * 25}%` : `${filesDone}/${files} files`;
       if (mark !== lastLogged) { lastLogged = mark; job.log(mark); }
@@ -100,9 +110,9 @@ export class ModelDownloads {
     }
     job.phase('verify');
     const check = await this.ctx.ssh.exec(host, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
-    if (check.stdout.trim() !== 'ok') throw new SparkError('VLLM_DOWNLOAD_INCOMPLETE', `the download ended but ${model.repo} is still not in the cache on ${host}`, { status: 502 });
-    job.progress(1);
-    job.log('downloaded: the model can be swapped in now');
+    if (check.stdout.trim() !== 'ok') throw new SparkError('VLLM_DOWNLOAD_INCOMPLETE', `the download ended but ${model.repo} is still not in the cache on ${host}`, { status: 502, details: { host } });
+    job.progress(Math.min(0.99, overall(1)));
+    if (part.of > 1) job.log(`${model.repo} is in the cache on ${host}`);
     return { repo: model.repo!, path };
   }
 }

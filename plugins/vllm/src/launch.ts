@@ -30,13 +30,35 @@ export function serveArgv(m: ModelEntry, port: number): string[] {
   return [...argv, ...m.args];
 }
 
-export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number): ShellCommand {
+/** The Sparks one launch runs on: the head (serves the API) and, for tensor parallel N, N-1 workers, each with its
+ *  address on the link between the Sparks (the launcher's `-n` list, head first). */
+export interface LaunchNodes {
+  head: { hostId: string; address: string };
+  workers: Array<{ hostId: string; address: string }>;
+}
+
+/** Solo on one Spark; across Sparks the launcher gets `-n head,worker…` and LOCAL_IP (the head must be "the local IP";
+ *  set explicitly, its own detection reads interfaces Spark Control cannot vouch for). The launcher starts the
+ *  workers' containers over the head's ssh to them and appends `--nnodes/--node-rank/--master-addr/--headless`
+ *  itself, so serveArgv carries only --tensor-parallel-size. */
+export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, nodes?: LaunchNodes): ShellCommand {
   const envArgs = Object.entries(m.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  if (nodes && nodes.workers.length > 0) {
+    const list = [nodes.head, ...nodes.workers].map((n) => n.address).join(',');
+    return sh`LOCAL_IP=${nodes.head.address} VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} -n ${list} -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
+  }
   return sh`VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} --solo -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
 }
 
+/** Stops the model on the head. A worker's container is stopped by Spark Control's own SSH to that Spark
+ *  (workerStopCommand): that works whatever the launcher's node detection thinks, and every failure is seen. */
 export function stopCommand(cfg: VllmConfig): ShellCommand {
   return sh`${home(cfg.launcherPath)} --solo --name ${cfg.containerName} stop`;
+}
+
+/** On a worker Spark: stop the launch's container there (absent is fine: it exits 0 either way). */
+export function workerStopCommand(cfg: VllmConfig): ShellCommand {
+  return sh`docker stop ${cfg.containerName} >/dev/null 2>&1; echo stopped`;
 }
 
 /** Prints `present` while a container of that exact name exists (running or not). */

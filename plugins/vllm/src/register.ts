@@ -32,7 +32,11 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   const swap: SwapController = new SwapController(ctx, hooks, () => catalog, inflight, async (m) => (await probeFit(ctx, hostId(), hubDir(), [m], 15_000)).models[0].summary);
   // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
   ctx.onDispose(() => swap.flush());
-  const downloads = new ModelDownloads(ctx, () => swap.upstream().hostId!);
+  // Every Spark the model runs on; a tensor-parallel model whose Sparks cannot be planned (too few, one address) is
+  // still downloaded on the head: the swap's preflight names what is wrong with the plan.
+  const downloads = new ModelDownloads(ctx, (m) => {
+    try { const n = swap.nodesFor(m); return [n.head.hostId, ...n.workers.map((w) => w.hostId)]; } catch { return [swap.upstream().hostId!]; }
+  });
   let lastMetrics: { at: number; tokens: number | null } | undefined;
 
   const userEntries = () => catalog.filter((m) => m.source === 'user').map(({ source: _s, ...m }) => m);

@@ -2,17 +2,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { SparkError, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
 import type { CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
-import { containerExistsCommand, launchCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand } from './launch.js';
+import { containerExistsCommand, launchCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
 import type { InflightRequests } from './inflight.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
-export interface ActiveModel { modelId: string; servedName: string; since: string; vllmVersion?: string }
+export interface ActiveModel {
+  modelId: string; servedName: string; since: string; vllmVersion?: string;
+  /** The Sparks it runs on, head first (more than one for tensor parallel across Sparks). */
+  nodes?: string[];
+}
 /** A served model whose container went away without a swap (crash, OOM kill, stopped by hand). */
 export interface LostModel { modelId: string; servedName: string; at: string; container: string }
 interface Persisted {
@@ -93,6 +97,40 @@ export class SwapController {
 
   private hostId(): string {
     return this.upstream().hostId!;
+  }
+
+  /** The Sparks a launch of `model` runs on: the head alone for tensor parallel 1; otherwise the other configured
+   *  Sparks in their configured order, one GPU each, as many as it needs. Each is reached over the link between the
+   *  Sparks at its link address (its SSH address when none is set), so two Sparks must not share one. */
+  nodesFor(model: CatalogEntry): LaunchNodes {
+    const headId = this.hostId();
+    const hosts = this.ctx.cluster.hosts();
+    const node = (h: HostInfo) => ({ hostId: h.id, address: h.linkAddress ?? h.address });
+    const head = hosts.find((h) => h.id === headId);
+    const headNode = head ? node(head) : { hostId: headId, address: '' };
+    const need = model.tensorParallel - 1;
+    if (need <= 0) return { head: headNode, workers: [] };
+    const others = hosts.filter((h) => h.id !== headId);
+    if (others.length < need) {
+      throw new SparkError('VLLM_MULTI_NODE', `${model.name} is set to tensor parallel ${model.tensorParallel}, which needs ${model.tensorParallel} Sparks (one GPU each); ${hosts.length} ${hosts.length === 1 ? 'is' : 'are'} configured`, { status: 422, details: { field: 'tensorParallel' } });
+    }
+    const workers = others.slice(0, need).map(node);
+    const all = [headNode, ...workers];
+    const clash = all.find((n, i) => all.findIndex((m) => m.address === n.address) !== i);
+    if (clash) {
+      const first = all.find((m) => m.address === clash.address)!;
+      throw new SparkError('VLLM_NODE_ADDRESS', `${first.hostId} and ${clash.hostId} have the same address (${clash.address}) for a launch across Sparks: set each Spark's link address to its address on the cable between the Sparks`, { status: 422, details: { field: 'linkAddress', host: clash.hostId } });
+    }
+    return { head: headNode, workers };
+  }
+
+  /** The Sparks other than the head that the active model, or a launch of `next`, runs on (their containers must go
+   *  before a launch and after a failure). */
+  private workerHostsFor(next?: LaunchNodes): string[] {
+    const head = this.hostId();
+    const ids = new Set([...(this.state.active?.nodes ?? []), ...(next?.workers.map((w) => w.hostId) ?? [])]);
+    ids.delete(head);
+    return [...ids];
   }
 
   /** Per-URL delivery chains: each webhook receives events in the order they happened. */
@@ -207,24 +245,30 @@ export class SwapController {
     const cfg = this.ctx.config.get();
     const port = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: cfg.port }).port;
     let launched = false;
+    /** Workers of this launch: a failure stops their containers too. */
+    let launchWorkers: string[] = [];
     this.emit('started', { jobId: job.id, modelId: model.id });
     try {
       // preflight: the model is there, and nobody vetoes.
       this.phase(job, 'preflight');
-      // One DGX Spark has one GPU and the launch is --solo: tensor parallel > 1 could only fail later, inside vLLM.
-      if (model.tensorParallel > 1) {
-        throw new SparkError('VLLM_MULTI_NODE', `${model.name} is set to tensor parallel ${model.tensorParallel}, which needs a launch across ${model.tensorParallel} Sparks; Spark Control launches on one Spark for now (set tensorParallel to 1, with a --max-model-len that fits)`, { status: 422 });
-      }
-      const pf = await this.ssh(job, preflightCommand(cfg, model));
-      if (pf.stdout.trim() !== 'ok') {
+      // One GPU per Spark: tensor parallel N runs on N Sparks, each loading its shard from its own disk, so the model
+      // must be on every one of them.
+      const nodes = this.nodesFor(model);
+      const onNodes = [nodes.head, ...nodes.workers];
+      launchWorkers = nodes.workers.map((w) => w.hostId);
+      if (nodes.workers.length) job.log(`launch across ${onNodes.length} Sparks: ${onNodes.map((n, i) => `${n.hostId} (${i ? 'worker' : 'head'}, ${n.address})`).join(', ')}`);
+      for (const n of onNodes) {
+        const pf = await this.ctx.ssh.exec(n.hostId, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
+        if (pf.stdout.trim() === 'ok') continue;
         const what = pf.stdout.trim();
+        const fix = n.hostId === this.hostId() ? 'press Download' : `press Download, which fetches it on ${n.hostId} too (each Spark loads its part from its own disk),`;
         throw new SparkError('VLLM_PREFLIGHT', model.localPath
-          ? `${model.localPath} is not a usable model directory on ${this.hostId()} (${what.replace('missing: ', 'missing ')})`
+          ? `${model.localPath} is not a usable model directory on ${n.hostId} (${what.replace('missing: ', 'missing ')})`
           : what === 'incomplete'
-            ? `${model.repo} is only partly downloaded on ${this.hostId()}; press Download to finish it (it resumes)`
-            : `${model.repo} is not in the Hugging Face cache on ${this.hostId()}; press Download first`, { status: 422 });
+            ? `${model.repo} is only partly downloaded on ${n.hostId}; ${fix} to finish it (it resumes)`
+            : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
       }
-      job.log(`preflight ok: ${model.localPath ?? model.repo}`);
+      job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}` : ''}`);
       if (this.fitOf) {
         const fit = await this.fitOf(model).catch(() => undefined);
         if (fit) job.log(`estimate: ${fit}`);
@@ -241,27 +285,38 @@ export class SwapController {
         job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
       }
       await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
+      // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
+      const workerHosts = this.workerHostsFor(nodes);
+      for (const w of workerHosts) {
+        job.log(`stopping ${cfg.containerName} on ${w}`);
+        await this.ctx.ssh.exec(w, workerStopCommand(cfg), { timeoutMs: cfg.stopTimeoutSec * 1000, signal: job.signal });
+      }
       this.state.active = null;
       const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
-      for (;;) {
-        const st = (await this.ssh(job, containerExistsCommand(cfg))).stdout.trim();
-        if (st === 'absent') break;
-        if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504 });
-        await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
+      for (const h of [this.hostId(), ...workerHosts]) {
+        for (;;) {
+          const st = (await this.ctx.ssh.exec(h, containerExistsCommand(cfg), { timeoutMs: 30_000, signal: job.signal })).stdout.trim();
+          if (st === 'absent') break;
+          if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
+          await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
+        }
       }
-      job.log('previous model stopped; container gone');
+      job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.hostId(), ...workerHosts].join(' and ')}` : ''}`);
 
       // memory settle: unified memory comes back slowly after a model unloads.
       this.phase(job, 'memory');
       const memDeadline = Date.now() + cfg.memorySettleTimeoutSec * 1000;
-      for (;;) {
-        const out = (await this.ssh(job, memInfoCommand())).stdout;
-        const total = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? 0);
-        const avail = Number(/MemAvailable:\s+(\d+)/.exec(out)?.[1] ?? 0);
-        const pct = total ? (avail / total) * 100 : 0;
-        if (pct >= cfg.memoryFloorPct) { job.log(`memory settled: ${pct.toFixed(0)}% available`); break; }
-        if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503 });
-        await sleep(cfg.readinessPollMs, job.signal);
+      for (const n of onNodes) {
+        const where = nodes.workers.length ? ` on ${n.hostId}` : '';
+        for (;;) {
+          const out = (await this.ctx.ssh.exec(n.hostId, memInfoCommand(), { timeoutMs: 30_000, signal: job.signal })).stdout;
+          const total = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? 0);
+          const avail = Number(/MemAvailable:\s+(\d+)/.exec(out)?.[1] ?? 0);
+          const pct = total ? (avail / total) * 100 : 0;
+          if (pct >= cfg.memoryFloorPct) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available`); break; }
+          if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
+          await sleep(cfg.readinessPollMs, job.signal);
+        }
       }
 
       // launch: dispatched detached; exit 0 means dispatched, not ready.
@@ -269,7 +324,7 @@ export class SwapController {
       // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
       // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
       launched = true;
-      let l = await this.ssh(job, launchCommand(cfg, model, port), 120_000).catch((e) => {
+      let l = await this.ssh(job, launchCommand(cfg, model, port, nodes), 120_000).catch((e) => {
         if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
         return { stdout: '', stderr: '', code: null, durationMs: 0 };
       });
@@ -278,15 +333,15 @@ export class SwapController {
         // launch again only if it was not (the launcher skips `docker run` when the container already runs).
         job.log(`SSH to ${this.hostId()} dropped while the launcher ran; checking what was dispatched`);
         const alive = (await this.sshRidingOut(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
-        l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.sshRidingOut(job, launchCommand(cfg, model, port), 120_000);
+        l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.sshRidingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
       }
       for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
       if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
       const launchedAt = Date.now();
 
-      await this.waitReady(job, model);
+      await this.waitReady(job, model, nodes);
       this.phase(job, 'active');
-      const active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal) };
+      const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal), ...(nodes.workers.length ? { nodes: onNodes.map((n) => n.hostId) } : {}) };
       this.state.active = active;
       this.state.lost = null;
       this.state.loads = { ...this.state.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
@@ -306,6 +361,14 @@ export class SwapController {
           return false;
         });
         if (stopped) job.log('stopped the failed/cancelled container');
+        for (const w of launchWorkers) {
+          const tailW = await this.ctx.ssh.exec(w, logTailCommand(cfg, 40), { timeoutMs: 15_000 }).catch(() => undefined);
+          if (tailW?.stdout.trim()) for (const line of tailW.stdout.trim().split('\n')) job.log(`[${w}] ${line}`);
+          await this.ctx.ssh.exec(w, workerStopCommand(cfg), { timeoutMs: 60_000 }).then(
+            () => job.log(`stopped the container on ${w}`),
+            (se) => job.log(`could not stop the container on ${w} (${(se as Error).message}); the next swap stops it`),
+          );
+        }
       }
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
       throw e;
@@ -325,7 +388,7 @@ export class SwapController {
   }
 
   /** process alive → /health 200 → /v1/models lists the served name → one streamed completion yields a token. */
-  private async waitReady(job: JobHandle, model: CatalogEntry): Promise<void> {
+  private async waitReady(job: JobHandle, model: CatalogEntry, nodes?: LaunchNodes): Promise<void> {
     const cfg = this.ctx.config.get();
     const up = this.upstream();
     this.lastTail = [];
@@ -338,6 +401,17 @@ export class SwapController {
         if (tail) this.appendLog(job, tail.stdout);
       }
       const alive = (await this.sshRidingOut(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
+      // A worker's rank that died (its disk, its memory) is the cause to name, not the head's NCCL timeout after it.
+      if (nodes?.workers.length && polls % 3 === 1) {
+        for (const w of nodes.workers) {
+          const ok = await this.ctx.ssh.exec(w.hostId, processAliveCommand(cfg), { timeoutMs: 30_000, signal: job.signal }).then((r) => r.stdout.trim() === 'alive', () => true);
+          if (ok) continue;
+          const tail = (await this.ctx.ssh.exec(w.hostId, logTailCommand(cfg, 120), { timeoutMs: 15_000, signal: job.signal }).catch(() => undefined))?.stdout ?? '';
+          for (const line of tail.trim().split('\n').filter(Boolean).slice(-20)) job.log(`[${w.hostId}] ${line}`);
+          const sig = classifyFailure(tail);
+          throw new SparkError('VLLM_WORKER_DIED', `the worker rank on ${w.hostId} is no longer running${sig ? `: ${sig.message}` : '; see its log lines'}`, { status: 502, details: { host: w.hostId } });
+        }
+      }
       if (!alive) {
         const tail = await this.sshRidingOut(job, logTailCommand(cfg, 300));
         this.appendLog(job, tail.stdout);
@@ -440,14 +514,18 @@ export class SwapController {
       meta: { modelId: model.id, servedName: model.servedName, reattachedFrom: j.id },
       run: async (job) => {
         job.log(`re-attached to the swap started at ${j.startedAt}`);
+        // The Sparks it was launched on (the configuration may have changed since: then the head alone is followed).
+        let nodes: LaunchNodes | undefined;
+        try { nodes = this.nodesFor(model); } catch { nodes = undefined; }
         try {
-          await this.waitReady(job, model);
+          await this.waitReady(job, model, nodes);
         } catch (e) {
           await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
+          for (const w of nodes?.workers ?? []) await this.ctx.ssh.exec(w.hostId, workerStopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
           throw e;
         }
         this.phase(job, 'active');
-        this.state.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString() };
+        this.state.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), ...(nodes?.workers.length ? { nodes: [nodes.head.hostId, ...nodes.workers.map((w) => w.hostId)] } : {}) };
         return this.state.active;
       },
     });

@@ -19,7 +19,7 @@ export class VllmTile extends LitElement {
   };
   api?: SparkTileApi;
   models: Model[] = [];
-  active: { modelId: string; servedName: string; since: string; vllmVersion?: string } | null = null;
+  active: { modelId: string; servedName: string; since: string; vllmVersion?: string; nodes?: string[] } | null = null;
   /** Bytes on disk per model id (null = not downloaded); filled by one `du` over SSH, so loaded apart from the list. */
   disk: Record<string, number | null> = {};
   /** Start the previous model again if this swap fails; starts as the plugin's setting, changed per swap here. */
@@ -285,7 +285,7 @@ export class VllmTile extends LitElement {
     const mt = this.metrics;
     return html`
       <div class="current">
-        ${this.active ? html`<b data-testid="active">${activeModel?.name ?? this.active.servedName}</b><span class="muted">as <code>${this.active.servedName}</code> for ${elapsed(this.active.since)}${this.active.vllmVersion ? ` · vLLM ${this.active.vllmVersion}` : ''}</span>`
+        ${this.active ? html`<b data-testid="active">${activeModel?.name ?? this.active.servedName}</b><span class="muted">as <code>${this.active.servedName}</code> for ${elapsed(this.active.since)}${this.active.nodes?.length ? ` · on ${this.active.nodes.join(' + ')}` : ''}${this.active.vllmVersion ? ` · vLLM ${this.active.vllmVersion}` : ''}</span>`
           : html`<b>No model active</b>${this.lost ? html`<span class="err" data-testid="lost">${this.lost.servedName} stopped without a swap at ${new Date(this.lost.at).toLocaleTimeString()} (container ${this.lost.container}). It is not restarted automatically: press Swap to start it again.</span>` : nothing}`}
         ${mt ? html`<div class="stats"><span>running <b>${mt.running ?? '–'}</b></span><span>waiting <b>${mt.waiting ?? '–'}</b></span><span>KV cache <b>${mt.kvCachePct ?? '–'}%</b></span><span>tokens/s <b>${mt.tokensPerSecond ?? '–'}</b></span></div>` : nothing}
       </div>
@@ -297,11 +297,13 @@ export class VllmTile extends LitElement {
         <label class="file" title="Add models from a file exported by Spark Control">Import…<input type="file" accept=".json,application/json" data-testid="import-file" @change=${this.importModels}></label></div>
       ${this.transfer ? html`<div class=${this.transfer.ok ? 'muted' : 'err'} data-testid="transfer">${this.transfer.text}${this.transfer.fields?.length ? html`<ul class="fields">${this.transfer.fields.slice(0, 8).map((f) => html`<li>${f}</li>`)}</ul>` : nothing}</div>` : nothing}
       <ul>${list.map((m) => html`<li data-model=${m.id}>
-        <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}${this.fitBadge(m)}
+        <div class="m"><b>${m.name}</b>${m.kind === 'local' ? html`<span class="badge local">local</span>` : nothing}${m.tensorParallel > 1 ? html`<span class="badge" title="tensor parallel ${m.tensorParallel}: runs across ${m.tensorParallel} Sparks, one GPU each">${m.tensorParallel} Sparks</span>` : nothing}${m.state !== 'stopped' ? html`<span class="badge ${m.state}">${m.state}</span>` : nothing}${this.fitBadge(m)}
           <div class="src">${m.localPath ? html`<code>${m.localPath}</code>` : html`<a href="https://huggingface.co/${m.repo}" target="_blank" rel="noopener noreferrer">${m.repo}</a>`} · ~${m.expectedLoadMinutes} min${m.lastLoadSeconds != null ? html` <span title="measured on the last successful load">(last ${fmtDuration(m.lastLoadSeconds)})</span>` : nothing}${this.diskNote(m)}</div></div>
         <div class="row">
           ${this.downloads[m.id] ? html`<button @click=${() => this.cancelDownload(this.downloads[m.id])}>Stop download</button>`
-            : m.kind === 'hf' && this.disk[m.id] === null ? html`<button @click=${() => this.download(m)}>Download</button>` : nothing}
+            : m.kind === 'hf' && this.disk[m.id] === null ? html`<button @click=${() => this.download(m)}>Download</button>`
+            // Across Sparks every rank loads from its own disk: one job fetches what is missing on each (a no-op where present).
+            : m.kind === 'hf' && m.tensorParallel > 1 ? html`<button title="Make sure every Spark it runs on has the files" @click=${() => this.download(m)}>Download on ${m.tensorParallel} Sparks</button>` : nothing}
           <button class="primary" ?disabled=${this.running || m.state === 'active' || !!this.downloads[m.id] || (m.kind === 'hf' && this.disk[m.id] === null)} @click=${() => this.swap(m)}>${m.state === 'active' ? 'Active' : 'Swap'}</button></div>
       </li>`)}</ul>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}

@@ -1,0 +1,152 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+
+// Tensor parallel across the two simulated Sparks: the launcher on Spark 1 gets `-n` and starts the worker's
+// container on Spark 2 over the (simulated) link between them; the fake vLLM on Spark 1 only becomes ready while the
+// worker rank runs there, as NCCL would have it.
+
+let k: TestKernel;
+let head: string;
+let worker: string;
+const api = (p: string, init?: RequestInit) => k.fetch(`/api/plugins/vllm${p}`, init);
+const postJson = (p: string, body: unknown) => api(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const calls = () => readFileSync(join(head, 'state/launcher.calls'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const container = (root: string) => {
+  const f = join(root, 'state/containers/vllm_node.json');
+  return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
+};
+const QWEN = 'hub/models--Qwen--Qwen3-4B-Instruct-2507';
+
+async function swapTo(model: string) {
+  const r = await postJson('/swap', { model });
+  expect(r.status).toBe(202);
+  return k.app.services.jobs.wait((await r.json()).id);
+}
+
+beforeAll(async () => {
+  k = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10 } } } });
+  head = k.sim!.hostRoot('spark-1');
+  worker = k.sim!.hostRoot('spark-2');
+  writeFileSync(join(head, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 600 }));
+  const add = await postJson('/models', { id: 'qwen-tp2', name: 'Qwen3 4B on two Sparks', servedName: 'qwen-tp2', repo: 'Qwen/Qwen3-4B-Instruct-2507', tensorParallel: 2, expectedLoadMinutes: 0.1 });
+  expect(add.status).toBe(201);
+});
+afterAll(async () => { await k?.stop(); });
+
+describe('vLLM tensor parallel across two Sparks', () => {
+  it('refuses in preflight, naming the worker, when the model is not on the worker Spark; Download fetches it on both', async () => {
+    const cache = join(worker, '.cache/huggingface', QWEN);
+    rmSync(cache, { recursive: true });
+    const before = existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0;
+    const job = await swapTo('qwen-tp2');
+    expect(job.error).toMatchObject({ code: 'VLLM_PREFLIGHT', phase: 'preflight' });
+    expect(job.error?.message).toMatch(/not in the Hugging Face cache on spark-2; press Download, which fetches it on spark-2 too/);
+    expect(existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0).toBe(before);
+    // One download job covers every Spark of the launch, one after another, with one progress bar.
+    writeFileSync(join(worker, 'state/hf-sim.json'), JSON.stringify({ files: 2, chunkMs: 5 }));
+    writeFileSync(join(head, 'state/hf-sim.json'), JSON.stringify({ files: 2, chunkMs: 5 }));
+    const r = await postJson('/models/qwen-tp2/download', {});
+    expect(r.status).toBe(202);
+    const started = await r.json();
+    expect(started.meta).toMatchObject({ hosts: ['spark-1', 'spark-2'] });
+    const done = await k.app.services.jobs.wait(started.id);
+    expect(done.state, JSON.stringify(done.error)).toBe('succeeded');
+    expect(done.progress).toBe(1);
+    expect(done.logTail.join('\n')).toMatch(/in the cache on spark-1[\s\S]*in the cache on spark-2[\s\S]*downloaded on spark-1 and spark-2/);
+    expect(existsSync(join(cache, 'refs/main'))).toBe(true);
+  }, 30_000);
+
+  it('launches on both Sparks with the link addresses, serves through the OpenAI client, and records both nodes', async () => {
+    const job = await swapTo('qwen-tp2');
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const launch = calls().at(-1);
+    expect(launch.localIp).toBe('10.203.250.1');
+    expect(launch.argv.slice(0, 3)).toEqual(['-n', '10.203.250.1,10.203.250.2', '-d']);
+    expect(launch.argv).not.toContain('--solo');
+    expect(launch.argv.slice(launch.argv.indexOf('vllm'))).toEqual(expect.arrayContaining(['--tensor-parallel-size', '2']));
+    // The worker's container runs rank 1 headless against the head; the head runs rank 0 and serves the API.
+    const w = container(worker);
+    expect(w?.State.Running).toBe(true);
+    expect(w.Exec.cmd.join(' ')).toMatch(/vllm serve Qwen\/Qwen3-4B-Instruct-2507 .*--tensor-parallel-size 2 --nnodes 2 --node-rank 1 --master-addr 10\.203\.250\.1 --master-port 29501 --headless/);
+    expect(container(head).Exec.cmd.join(' ')).toMatch(/--node-rank 0 --master-addr 10\.203\.250\.1/);
+    expect(job.logTail.join('\n')).toMatch(/launch across 2 Sparks: spark-1 \(head, 10\.203\.250\.1\), spark-2 \(worker, 10\.203\.250\.2\)/);
+    const swap = await (await api('/swap')).json();
+    expect(swap.active).toMatchObject({ modelId: 'qwen-tp2', nodes: ['spark-1', 'spark-2'] });
+    const client = new OpenAI({ baseURL: `${k.url}/v1`, apiKey: 'unused' });
+    const r = await client.chat.completions.create({ model: 'qwen-tp2', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
+    expect(r.choices[0].message.content).toMatch(/^Hello from qwen-tp2/);
+  }, 40_000);
+
+  it('swapping to a one-Spark model stops the worker container on Spark 2 as well', async () => {
+    const job = await swapTo('qwen3-4b-instruct');
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.logTail.join('\n')).toMatch(/stopping vllm_node on spark-2/);
+    const w = container(worker);
+    expect(!w || !w.State.Running || !!w.RemoveAt).toBe(true);
+    expect(calls().at(-1).argv).toContain('--solo');
+    expect((await (await api('/swap')).json()).active.nodes).toBeUndefined();
+  }, 40_000);
+
+  it('a worker rank that is gone fails the load loudly, and the failed launch is stopped on both Sparks', async () => {
+    // The worker's rank dies right after it was dispatched (its disk, its memory): the head never gets rank 1.
+    const job = await (async () => {
+      const r = await postJson('/swap', { model: 'qwen-tp2' });
+      const { id } = await r.json();
+      for (let i = 0; i < 200; i++) {
+        const w = container(worker);
+        if (w?.Exec && !w.Exec.dead) { writeFileSync(join(worker, 'state/containers/vllm_node.json'), JSON.stringify({ ...w, Exec: { ...w.Exec, dead: true } })); break; }
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      return k.app.services.jobs.wait(id);
+    })();
+    expect(job.state).toBe('failed');
+    // Named as the worker's failure, not as the head's NCCL timeout that would follow it.
+    expect(job.error).toMatchObject({ code: 'VLLM_WORKER_DIED', phase: expect.stringMatching(/process|health/) });
+    expect(job.error?.message).toMatch(/the worker rank on spark-2 is no longer running/);
+    const w = container(worker);
+    expect(!w || !w.State.Running || !!w.RemoveAt).toBe(true);
+    const h = container(head);
+    expect(!h || !h.State.Running || !!h.RemoveAt).toBe(true);
+  }, 40_000);
+});
+
+describe('link addresses for a launch across Sparks (a configured cluster)', () => {
+  let kc: TestKernel;
+  const putCluster = (hosts: object[]) => kc.fetch('/api/config/cluster', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hosts }) });
+  // Both Sparks reached through one address (a jump host, a port forward): no usable `-n` list without link addresses.
+  const spark = (id: string, extra: object = {}) => ({ id, name: id, address: '127.0.0.1', sshUser: 'spark', sshPort: 9, ...extra });
+
+  beforeAll(async () => {
+    kc = await createTestKernel({ simulate: false, plugins: ['vllm'], config: { hosts: [spark('spark-1'), spark('spark-2')] } });
+    const add = await kc.fetch('/api/plugins/vllm/models', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'big', name: 'Big', servedName: 'big', repo: 'org/big', tensorParallel: 2 }) });
+    expect(add.status).toBe(201);
+  });
+  afterAll(async () => { await kc?.stop(); });
+
+  const swapBig = async () => {
+    const r = await kc.fetch('/api/plugins/vllm/swap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'big' }) });
+    expect(r.status).toBe(202);
+    return kc.app.services.jobs.wait((await r.json()).id);
+  };
+
+  it('refuses, before any SSH, two Sparks that would share one address, and says which setting fixes it', async () => {
+    const job = await swapBig();
+    expect(job.error).toMatchObject({ code: 'VLLM_NODE_ADDRESS', phase: 'preflight' });
+    expect(job.error?.message).toMatch(/spark-1 and spark-2 have the same address \(127\.0\.0\.1\).*link address/);
+  });
+
+  it('validates a link address like an address (field named), stores a good one, and then plans the launch with it', async () => {
+    const bad = await putCluster([spark('spark-1'), spark('spark-2', { linkAddress: '10.0.0.2;reboot' })]);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors.map((e: { field: string }) => e.field)).toEqual(['hosts.1.linkAddress']);
+    expect((await putCluster([spark('spark-1', { linkAddress: '' }), spark('spark-2', { linkAddress: '10.0.0.2' })])).status).toBe(200);
+    expect((await (await kc.fetch('/api/config')).json()).hosts[1].linkAddress).toBe('10.0.0.2');
+    // Past the address check the swap goes on to SSH, which fails here (nothing listens on port 9): the plan was accepted.
+    const job = await swapBig();
+    expect(job.error?.code).not.toBe('VLLM_NODE_ADDRESS');
+    expect(job.error?.phase).toBe('preflight');
+  }, 30_000);
+});
