@@ -50,7 +50,7 @@ describe('vLLM fit estimate: verdicts', () => {
     expect(e).toMatchObject({ verdict: 'needs-more-sparks', sparksNeeded: 2 });
     const oneSpark = Math.floor(((mem * 0.9 - WORKING_MEMORY_BYTES - 70 * GiB)) / (128 * 1024));
     expect(e.maxContextThatFits).toBe(oneSpark);
-    expect(e.summary).toContain('Needs 2 Sparks (tensor parallel 2), which Spark Control does not launch yet');
+    expect(e.summary).toContain('Needs 2 Sparks: set tensorParallel to 2 to run it across them');
     expect(e.summary).toContain(`lower --max-model-len to ${oneSpark.toLocaleString('en')}`);
     // Declared with tensor parallel 2, the same model fits.
     expect(estimateFit({ weightsBytes: 70 * GiB, config: longLlama, args: ['--max-model-len', '1m'], tensorParallel: 2, memTotalBytes: mem }).verdict).toBe('fits');

@@ -143,12 +143,12 @@ export function estimateFit(input: FitInput): FitEstimate {
   const sparks = [1, 2].find((n) => n <= MAX_SPARKS && need(n) <= available);
   const at = `${gib(needHere)} of ${gib(available)} per Spark (weights ${gib(input.weightsBytes)}, KV cache for ${context.toLocaleString('en')} tokens ${gib(perToken * context)})`;
   if (needHere <= available) {
-    return { ...out, verdict: 'fits', sparksNeeded: sparks, summary: tp === 1 ? `Fits on one Spark: ${at}.` : `Fits on ${tp} Sparks (tensor parallel ${tp}, which Spark Control does not launch yet): ${at}.` };
+    return { ...out, verdict: 'fits', sparksNeeded: sparks, summary: tp === 1 ? `Fits on one Spark: ${at}.` : `Fits on ${tp} Sparks (tensor parallel ${tp}, one GPU each): ${at}.` };
   }
   if (sparks !== undefined && sparks > tp) {
-    // Spark Control launches on one Spark (the launcher's --solo mode); a model needing both is said so plainly.
-    const cut = out.maxContextThatFits > 0 ? ` To run it on one Spark, lower --max-model-len to ${out.maxContextThatFits.toLocaleString('en')}.` : '';
-    return { ...out, verdict: 'needs-more-sparks', sparksNeeded: sparks, summary: `Needs ${sparks} Sparks (tensor parallel ${sparks}), which Spark Control does not launch yet: ${at}.${cut}` };
+    // Set to fewer Sparks than it needs: say how many, and what would make it fit where it is set to run.
+    const cut = out.maxContextThatFits > 0 ? ` To run it on ${tp === 1 ? 'one Spark' : `${tp} Sparks`}, lower --max-model-len to ${out.maxContextThatFits.toLocaleString('en')}.` : '';
+    return { ...out, verdict: 'needs-more-sparks', sparksNeeded: sparks, summary: `Needs ${sparks} Sparks: set tensorParallel to ${sparks} to run it across them (${at}).${cut}` };
   }
   const onBoth = tp < MAX_SPARKS ? fitsContext(MAX_SPARKS) : 0;
   const shorter = out.maxContextThatFits > 0
