@@ -45,18 +45,35 @@ describe('vLLM tensor parallel across two Sparks', () => {
     expect(job.error).toMatchObject({ code: 'VLLM_PREFLIGHT', phase: 'preflight' });
     expect(job.error?.message).toMatch(/not in the Hugging Face cache on spark-2; press Download, which fetches it on spark-2 too/);
     expect(existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0).toBe(before);
-    // One download job covers every Spark of the launch, one after another, with one progress bar.
+    // One job covers every Spark of the launch: downloaded on the head, then copied from it to the worker over the
+    // link (rsync run by the head), so both ranks load the same revision.
     writeFileSync(join(worker, 'state/hf-sim.json'), JSON.stringify({ files: 2, chunkMs: 5 }));
     writeFileSync(join(head, 'state/hf-sim.json'), JSON.stringify({ files: 2, chunkMs: 5 }));
-    const r = await postJson('/models/qwen-tp2/download', {});
-    expect(r.status).toBe(202);
-    const started = await r.json();
-    expect(started.meta).toMatchObject({ hosts: ['spark-1', 'spark-2'] });
-    const done = await k.app.services.jobs.wait(started.id);
+    const download = async () => {
+      const r = await postJson('/models/qwen-tp2/download', {});
+      expect(r.status).toBe(202);
+      const started = await r.json();
+      expect(started.meta).toMatchObject({ hosts: ['spark-1', 'spark-2'] });
+      return k.app.services.jobs.wait(started.id);
+    };
+    const done = await download();
     expect(done.state, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.progress).toBe(1);
-    expect(done.logTail.join('\n')).toMatch(/in the cache on spark-1[\s\S]*in the cache on spark-2[\s\S]*downloaded on spark-1 and spark-2/);
-    expect(existsSync(join(cache, 'refs/main'))).toBe(true);
+    const log = done.logTail.join('\n');
+    expect(log).toMatch(/in the cache on spark-1[\s\S]*copying Qwen\/Qwen3-4B-Instruct-2507 from spark-1 to spark-2 over the link \(10\.203\.250\.2\)[\s\S]*in the cache on spark-2 \(copied [\d.]+ GiB over the link[\s\S]*downloaded on spark-1 and spark-2/);
+    const headCache = join(head, '.cache/huggingface', QWEN);
+    expect(readFileSync(join(cache, 'refs/main'), 'utf8')).toBe(readFileSync(join(headCache, 'refs/main'), 'utf8'));
+    // Without ssh trust from the head to the worker the copy cannot run: said so, and the worker downloads it itself.
+    rmSync(cache, { recursive: true });
+    writeFileSync(join(head, 'state/rsync-sim.json'), JSON.stringify({ fail: 'auth' }));
+    try {
+      const fallback = await download();
+      expect(fallback.state, JSON.stringify(fallback.error)).toBe('succeeded');
+      expect(fallback.logTail.join('\n')).toMatch(/could not copy it to spark-2 over the link \(rsync exited with 255: spark@10\.203\.250\.2: Permission denied \(publickey\)\.\); downloading it there from Hugging Face instead[\s\S]*downloading Qwen\/Qwen3-4B-Instruct-2507 into the Hugging Face cache on spark-2/);
+      expect(existsSync(join(cache, 'refs/main'))).toBe(true);
+    } finally {
+      rmSync(join(head, 'state/rsync-sim.json'));
+    }
   }, 30_000);
 
   it('launches on both Sparks with the link addresses, serves through the OpenAI client, and records both nodes', async () => {

@@ -1,7 +1,7 @@
 import { SparkError, type JobHandle, type JobSnapshot, type PluginContext } from '../../../core/src/api/index.js';
 import type { CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
-import { downloadCommand, preflightCommand } from './launch.js';
+import { copyToSparkCommand, downloadCommand, preflightCommand } from './launch.js';
 
 const DOWNLOAD_FAILURES: Array<{ code: string; re: RegExp; message: (host: string, cli: string) => string }> = [
   { code: 'VLLM_DOWNLOAD_GATED', re: /GatedRepoError|401 Client Error|403 Client Error|is restricted|gated repo/i, message: () => 'This Hugging Face repository is gated: accept its licence on huggingface.co, then log in on the Spark (hf auth login) or set HF_TOKEN there, and download again.' },
@@ -23,12 +23,13 @@ export function parseDownloadProgress(line: string): { filesDone?: number; files
 
 /** Downloads of Hugging Face models into the Sparks' caches, one job per model, with progress and cancel
  *  (cancelling kills the remote process; the partial files stay, so the next download resumes). A model that runs
- *  across Sparks (tensor parallel) is downloaded on each of them, one after another: every rank loads its part from
- *  its own disk. */
+ *  across Sparks (tensor parallel) must be on each of them (every rank loads its part from its own disk): it is
+ *  downloaded on the head, then copied from the head to each worker over the link between them (the same revision
+ *  everywhere, and the link is far faster than the internet), or, when that copy cannot run, downloaded there too. */
 export class ModelDownloads {
   private readonly running = new Map<string, string>();
 
-  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly hostsFor: (model: CatalogEntry) => string[]) {}
+  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly nodesFor: (model: CatalogEntry) => Array<{ hostId: string; address: string }>) {}
 
   /** The running download job of a model, if any. */
   current(modelId: string): JobSnapshot | undefined {
@@ -41,16 +42,28 @@ export class ModelDownloads {
     const busy = this.current(model.id);
     if (busy && !busy.endedAt) throw new SparkError('VLLM_DOWNLOAD_IN_PROGRESS', `${model.repo} is already downloading`, { status: 409, details: { job: { id: busy.id, phase: busy.phase } } });
     const cfg = this.ctx.config.get();
-    const hosts = this.hostsFor(model);
+    const nodes = this.nodesFor(model);
+    const hosts = nodes.map((n) => n.hostId);
     const snap = this.ctx.jobs.start({
       kind: 'vllm.download', title: `Download ${model.name}${hosts.length > 1 ? ` on ${hosts.join(' and ')}` : ''}`, phases: ['download', 'verify'], timeoutMs: cfg.downloadTimeoutMin * 60_000,
       meta: { modelId: model.id, repo: model.repo, host: hosts[0], hosts },
       run: async (job) => {
-        let last: { repo: string; path: string } | undefined;
-        for (let i = 0; i < hosts.length; i++) last = await this.run(job, model, hosts[i], { index: i, of: hosts.length });
+        const [head, ...workers] = nodes;
+        const last = await this.run(job, model, head.hostId, { index: 0, of: nodes.length });
+        for (let i = 0; i < workers.length; i++) {
+          const w = workers[i];
+          const part = { index: i + 1, of: nodes.length };
+          try {
+            await this.copyOverLink(job, model, head.hostId, w, part);
+          } catch (e) {
+            if (job.signal.aborted) throw e;
+            job.log(`could not copy it to ${w.hostId} over the link (${(e as Error).message}); downloading it there from Hugging Face instead`);
+            await this.run(job, model, w.hostId, part);
+          }
+        }
         job.progress(1);
         job.log(hosts.length > 1 ? `downloaded on ${hosts.join(' and ')}: the model can be swapped in now` : 'downloaded: the model can be swapped in now');
-        return { ...last!, hosts };
+        return { ...last, hosts };
       },
     });
     this.running.set(model.id, snap.id);
@@ -59,6 +72,45 @@ export class ModelDownloads {
       this.ctx.events.emit(`vllm.download.${s.state}`, { jobId: s.id, modelId: model.id, error: s.error });
     });
     return snap;
+  }
+
+  /** Copies the head's cache directory of the model to a worker with rsync over the link (run on the head), then
+   *  checks the worker has a complete snapshot. Throws with the copy's last words when it cannot run (no ssh trust
+   *  from the head to the worker, no rsync there) — the caller then downloads on the worker instead. */
+  private async copyOverLink(job: JobHandle, model: CatalogEntry, from: string, to: { hostId: string; address: string }, part: { index: number; of: number }): Promise<void> {
+    const cfg = this.ctx.config.get();
+    job.phase('download');
+    job.log(`copying ${model.repo} from ${from} to ${to.hostId} over the link (${to.address})`);
+    const t0 = Date.now();
+    let bytes = 0;
+    let lastQuarter = -1;
+    const tail: string[] = [];
+    let rest = '';
+    const feed = (c: string) => {
+      const parts = (rest + c).split(/[\r\n]/);
+      rest = parts.pop() ?? '';
+      for (const raw of parts) {
+        const text = raw.trim();
+        if (!text) continue;
+        // progress2: "  1,234,567  45%  110.52MB/s    0:00:10 (xfr#3, to-chk=2/7)"
+        const p = /^([\d,]+)\s+(\d{1,3})%/.exec(text);
+        if (!p) { tail.push(text); if (tail.length > 20) tail.shift(); continue; }
+        bytes = Number(p[1].replace(/,/g, ''));
+        const pct = Number(p[2]);
+        job.progress(Math.min(0.99, (part.index + pct / 100) / part.of));
+        if (Math.floor(pct / 25) !== lastQuarter) { lastQuarter = Math.floor(pct / 25); job.log(`copy to ${to.hostId}: ${pct}%`); }
+      }
+    };
+    const res = await this.ctx.ssh.stream(from, copyToSparkCommand(cfg, model.repo!, to.address), {
+      timeoutMs: cfg.downloadTimeoutMin * 60_000, signal: job.signal, onStdout: feed, onStderr: feed,
+    });
+    feed('\n');
+    if (res.code !== 0) throw new Error(`rsync exited with ${res.code ?? 'no status'}: ${tail.filter((l) => !/connection unexpectedly closed|rsync error/.test(l))[0] ?? tail.at(-1) ?? 'no output'}`.slice(0, 300));
+    job.phase('verify');
+    const check = await this.ctx.ssh.exec(to.hostId, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
+    if (check.stdout.trim() !== 'ok') throw new Error(`the copy ended but ${to.hostId} has no complete snapshot (${check.stdout.trim()})`);
+    const s = Math.max(0.1, (Date.now() - t0) / 1000);
+    job.log(`${model.repo} is in the cache on ${to.hostId} (copied ${(bytes / 2 ** 30).toFixed(2)} GiB over the link in ${s.toFixed(1)} s)`);
   }
 
   /** One Spark's download; `part` places its progress within the whole job (host i of n). */

@@ -94,3 +94,14 @@ const DOWNLOAD_CLI: Record<VllmConfig['downloadCli'], string[]> = { hf: ['hf'], 
 export function downloadCommand(cfg: VllmConfig, repo: string): ShellCommand {
   return sh`HF_HOME=${home(cfg.hfHome)} ${DOWNLOAD_CLI[cfg.downloadCli]} download ${repo}`;
 }
+
+/** On the head: copy a model's HF cache directory to another Spark over the link between them, run as the head's own
+ *  ssh to it (the trust eugr's launcher needs anyway). Runs the worker's copy into exactly the head's files
+ *  (--delete within that one model directory: every rank must load the same revision); --partial resumes a cut copy;
+ *  BatchMode: never a password prompt on a session without a terminal. A relative HF home is relative to the home
+ *  directory on both Sparks. */
+export function copyToSparkCommand(cfg: VllmConfig, repo: string, toAddress: string): ShellCommand {
+  const name = cacheDirName(repo);
+  const host = toAddress.includes(':') ? `[${toAddress}]` : toAddress;
+  return sh`cd ${home(cfg.hfHome)}/hub && rsync -a --partial --delete --mkpath --info=progress2 -e ${'ssh -o BatchMode=yes -o ConnectTimeout=10'} ${name + '/'} ${`${host}:${cfg.hfHome}/hub/${name}/`}`;
+}
