@@ -83,6 +83,8 @@ describe('vLLM tensor parallel across two Sparks', () => {
     expect(launch.localIp).toBe('10.203.250.1');
     expect(launch.argv.slice(0, 3)).toEqual(['-n', '10.203.250.1,10.203.250.2', '-d']);
     expect(launch.argv).not.toContain('--solo');
+    // A start across Sparks may outlast vLLM's default 600 s engine wait: it waits as long as the swap (15 min here).
+    expect(launch.argv.join(' ')).toContain('-e VLLM_ENGINE_READY_TIMEOUT_S=900 exec');
     expect(launch.argv.slice(launch.argv.indexOf('vllm'))).toEqual(expect.arrayContaining(['--tensor-parallel-size', '2']));
     // The worker's container runs rank 1 headless against the head; the head runs rank 0 and serves the API.
     const w = container(worker);

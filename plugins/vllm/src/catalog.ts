@@ -46,6 +46,9 @@ export const modelSchema = z.object({
 });
 export type ModelEntry = z.output<typeof modelSchema>;
 
+/** How long a swap to this model may take in all: its own cap, else twice its expected load and at least 15 min. */
+export const swapTimeoutMs = (m: ModelEntry): number => (m.timeoutMinutes ?? Math.max(15, m.expectedLoadMinutes * 2)) * 60_000;
+
 export interface CatalogEntry extends ModelEntry {
   source: 'builtin' | 'user';
 }

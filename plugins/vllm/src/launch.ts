@@ -1,5 +1,5 @@
 import { sh, type ShellCommand } from '../../../core/src/api/index.js';
-import { LOCAL_PATH, type ModelEntry } from './catalog.js';
+import { LOCAL_PATH, swapTimeoutMs, type ModelEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 
 /** A configured path on the Spark: absolute, or relative to the SSH user's home. */
@@ -44,6 +44,9 @@ export interface LaunchNodes {
 export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, nodes?: LaunchNodes): ShellCommand {
   const envArgs = Object.entries(m.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   if (nodes && nodes.workers.length > 0) {
+    // vLLM gives up on an engine that is not ready after 600 s, which a start across Sparks can exceed: let it wait as
+    // long as the swap does (unless the model sets its own).
+    if (m.env.VLLM_ENGINE_READY_TIMEOUT_S === undefined) envArgs.push('-e', `VLLM_ENGINE_READY_TIMEOUT_S=${Math.round(swapTimeoutMs(m) / 1000)}`);
     const list = [nodes.head, ...nodes.workers].map((n) => n.address).join(',');
     return sh`LOCAL_IP=${nodes.head.address} VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} -n ${list} -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
   }

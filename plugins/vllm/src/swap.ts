@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
-import type { CatalogEntry } from './catalog.js';
+import { swapTimeoutMs, type CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 import { containerExistsCommand, launchCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
 import { classifyFailure } from './signatures.js';
@@ -154,7 +154,7 @@ export class SwapController {
     }
     const model = this.catalog().find((m) => m.id === modelId);
     if (!model) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${modelId} in the catalog`, { status: 404, details: { field: 'model' } });
-    const timeoutMs = (model.timeoutMinutes ?? Math.max(15, model.expectedLoadMinutes * 2)) * 60_000;
+    const timeoutMs = swapTimeoutMs(model);
     // The model to go back to if this swap fails (a rollback itself never rolls back: no loops).
     const previous = opts.rollback && !opts.rollbackOf && this.state.active?.modelId !== model.id ? this.state.active?.modelId : undefined;
     const snap = this.ctx.jobs.start({
@@ -510,7 +510,7 @@ export class SwapController {
     }
     // The container is up and was loading: follow its readiness in a new job.
     const snap = this.ctx.jobs.start({
-      kind: 'vllm.swap', title: `Swap to ${model.name} (re-attached after restart)`, phases: SWAP_PHASES, timeoutMs: (model.timeoutMinutes ?? Math.max(15, model.expectedLoadMinutes * 2)) * 60_000,
+      kind: 'vllm.swap', title: `Swap to ${model.name} (re-attached after restart)`, phases: SWAP_PHASES, timeoutMs: swapTimeoutMs(model),
       meta: { modelId: model.id, servedName: model.servedName, reattachedFrom: j.id },
       run: async (job) => {
         job.log(`re-attached to the swap started at ${j.startedAt}`);
