@@ -21,6 +21,13 @@ export function parseDownloadProgress(line: string): { filesDone?: number; files
   return undefined;
 }
 
+/** Progress of `rsync --info=progress2`: "  1,234,567  45%  110.52MB/s    0:00:10 (xfr#3, to-chk=2/7)" (bytes so far,
+ *  percent of the whole transfer), lines separated by `\r`. */
+export function parseRsyncProgress(line: string): { bytes: number; pct: number } | undefined {
+  const p = /^\s*([\d,]+)\s+(\d{1,3})%/.exec(line);
+  return p ? { bytes: Number(p[1].replace(/,/g, '')), pct: Number(p[2]) } : undefined;
+}
+
 /** Downloads of Hugging Face models into the Sparks' caches, one job per model, with progress and cancel
  *  (cancelling kills the remote process; the partial files stay, so the next download resumes). A model that runs
  *  across Sparks (tensor parallel) must be on each of them (every rank loads its part from its own disk): it is
@@ -92,11 +99,10 @@ export class ModelDownloads {
       for (const raw of parts) {
         const text = raw.trim();
         if (!text) continue;
-        // progress2: "  1,234,567  45%  110.52MB/s    0:00:10 (xfr#3, to-chk=2/7)"
-        const p = /^([\d,]+)\s+(\d{1,3})%/.exec(text);
+        const p = parseRsyncProgress(text);
         if (!p) { tail.push(text); if (tail.length > 20) tail.shift(); continue; }
-        bytes = Number(p[1].replace(/,/g, ''));
-        const pct = Number(p[2]);
+        bytes = p.bytes;
+        const pct = p.pct;
         job.progress(Math.min(0.99, (part.index + pct / 100) / part.of));
         if (Math.floor(pct / 25) !== lastQuarter) { lastQuarter = Math.floor(pct / 25); job.log(`copy to ${to.hostId}: ${pct}%`); }
       }
