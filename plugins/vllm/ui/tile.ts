@@ -174,7 +174,8 @@ export class VllmTile extends LitElement {
     const fit = this.fit[m.id];
     const warn = fit && (fit.verdict === 'needs-more-sparks' || fit.verdict === 'too-large') ? `\n\nWarning: ${fit.summary}` : '';
     const back = this.rollback && this.active ? ` If it fails, ${this.models.find((x) => x.id === this.active!.modelId)?.name ?? this.active.servedName} is started again.` : '';
-    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.${back}${warn}`)) return;
+    const across = m.tensorParallel > 1 ? ` It runs across ${m.tensorParallel} Sparks (tensor parallel): its container on the other Spark${m.tensorParallel > 2 ? 's' : ''} starts too, and whatever runs there under the same container name stops.` : '';
+    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.${across}${back}${warn}`)) return;
     try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id, rollback: !!this.rollback } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
   }
 
