@@ -164,7 +164,7 @@ describe('long audio: overlapping chunks stitched by fingerprint', () => {
 describe('bad input', () => {
   const mono = pcmWav(new Int16Array(16000), 16000, 1);
   it('refuses dual mode on a mono file, a non-WAV file and a truncated WAV, naming the field', async () => {
-    for (const [wav, pattern] of [[mono, /1 channel/], [Buffer.from('ID3\u0003 definitely an mp3'), /not a WAV/], [pcmWav(new Int16Array(32000), 16000, 2).subarray(0, 3000), /truncated/], [pcmWav(new Int16Array(0), 16000, 2), /no audio/]] as const) {
+    for (const [wav, pattern] of [[mono, /1 channel/], [Buffer.from('PK\u0003\u0004 a zip, not audio'), /not a WAV/], [Buffer.from('ID3\u0003 only looks like an mp3'), /looks like mp3 but holds no audio/], [pcmWav(new Int16Array(32000), 16000, 2).subarray(0, 3000), /truncated/], [pcmWav(new Int16Array(0), 16000, 2), /no audio/]] as const) {
       const res = await post(k, '/api/audio/transcribe-with-speakers', wav, { channel_mode: 'dual' });
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/problem\+json/);

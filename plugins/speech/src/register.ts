@@ -13,7 +13,7 @@ import { diarizeFields, parseFields, speakerFields, transcriptionFields } from '
 import { smoothOverlaps } from './smoothing.js';
 import { asrAnswer, diarAnswer, type AsrAnswer } from './upstreamSchemas.js';
 import { multipartFromFile, spoolUpload, streamUpload } from './upload.js';
-import { ensurePcm16 } from './pcm16.js';
+import { compressedFormat, toPcm16Wav } from './decodeCompressed.js';
 import { readWavInfo, wavHeadFormat, wavHeadSeconds } from './wavFile.js';
 
 const FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
@@ -177,7 +177,11 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       // A WAV longer than parakeet's single pass is spooled too, then transcribed in overlapping chunks from disk.
       const wav = wavHeadFormat(head.bytes);
       const seconds = wav && wavHeadSeconds(wav, Number(c.headers['content-length'] ?? 0));
-      const long = seconds !== undefined && seconds > cfg().longAudio.asrChunkSec;
+      // MP3/FLAC/Opus say their duration only once decoded: one that could be longer than a single pass (its size at
+      // a low 32 kbit/s, or no size given) is decoded from disk and chunked like a long WAV; a small one streams on.
+      const size = Number(c.headers['content-length'] ?? 0);
+      const packedLong = !wav && compressedFormat(head.bytes) !== undefined && (!size || size > cfg().longAudio.asrChunkSec * 4000);
+      const long = (seconds !== undefined && seconds > cfg().longAudio.asrChunkSec) || packedLong;
       const spooled = early === 'dual' || (early !== 'mixed' && wav?.channels === 2) || long;
       let fields: Record<string, string[]> = {};
       let streamed: AsrAnswer | undefined;
@@ -203,8 +207,8 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       const dual = f.channel_mode === 'dual';
       // Speakers only where the answer can carry them; json/text/srt/vtt ignore diarize (no second pass).
       const withSpeakers = format === 'diarized_json' || (f.diarize && format === 'verbose_json');
-      // Where the disk copy gets split or sliced, it is in one sample format (16-bit PCM) first.
-      if (dual || !streamed || withSpeakers) await ensurePcm16(copy);
+      // Where the disk copy gets split or sliced, it is in one format (16-bit PCM WAV) first.
+      if (dual || !streamed || withSpeakers) await toPcm16Wav(copy);
       let words: OutWord[];
       let duration: number, language: string | undefined, fallbackText = '';
       if (dual) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { SparkError, type RouteContext } from '../../../core/src/api/index.js';
-import { ensurePcm16 } from './pcm16.js';
+import { toPcm16Wav } from './decodeCompressed.js';
 
 export interface UploadStream {
   /** Multipart body for the upstream: the file part streamed as it arrives, then `extraFields`. */
@@ -140,8 +140,8 @@ export async function spoolUpload(c: RouteContext, maxBytes: number, dir: string
   try {
     const fields = await u.fields;
     await written;
-    // One sample format for every pipeline after this (slicing, channel split): 16-bit PCM.
-    await ensurePcm16(path);
+    // One sample format for every pipeline after this (slicing, channel split): 16-bit PCM WAV.
+    await toPcm16Wav(path);
     return { path, filename, fields, cleanup };
   } catch (e) {
     cleanup();
