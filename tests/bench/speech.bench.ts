@@ -1,10 +1,15 @@
 /** Speech benchmark: RSS growth while a 500 MB upload streams through /v1/audio/transcriptions (target < 64 MB),
  *  latency added by the plugin vs the fake parakeet directly, and queue fairness under 8 concurrent clients. */
 import 'reflect-metadata';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createTestKernel } from '../../core/src/testing/createTestKernel.js';
 import { pcmWav } from '../../sim/speech/wav.js';
+import { decodeCompressed } from '../../plugins/speech/src/decodeCompressed.js';
 
 const k = await createTestKernel({ plugins: ['speech'], config: { plugins: { speech: { maxUploadMB: 600, maxQueue: 16 } } } });
 const port = k.sim!.servicePorts.parakeet.port;
@@ -55,4 +60,24 @@ await Promise.all(Array.from({ length: 8 }, async (_, i) => {
 }));
 const inversions = order.reduce((n, v, i) => n + order.slice(i + 1).filter((w) => w < v).length, 0);
 console.log(`8 concurrent clients: all served ${order.length === 8}, completion order ${order.join(',')} (arrival ${starts.join(',')}), order inversions ${inversions}`);
+
+// Decoding a compressed recording (what a long MP3/FLAC/Opus upload costs Spark Control before chunking): a 10-minute
+// 44.1 kHz stereo MP3 made by lame, decoded to WAV on disk; time, × real time, and RSS growth meanwhile.
+if (spawnSync('which', ['lame']).status === 0 && spawnSync('which', ['sox']).status === 0) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-decode-'));
+  const wav = join(dir, 'talk.wav'), mp3 = join(dir, 'talk.mp3');
+  execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', wav, 'synth', '600', 'pinknoise', 'vol', '0.3']);
+  execFileSync('lame', ['--quiet', '-b', '128', wav, mp3]);
+  const mp3MB = statSync(mp3).size / 1048576;
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  let rssPeak = rss0;
+  const s2 = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 20);
+  const t0 = performance.now();
+  const d = await decodeCompressed(mp3, 'mp3');
+  const ms = performance.now() - t0;
+  clearInterval(s2);
+  console.log(`decode a 10 min 128 kbit/s stereo MP3 (${mp3MB.toFixed(1)} MB → ${(statSync(mp3).size / 1048576).toFixed(0)} MB WAV, decoded in place): ${(ms / 1000).toFixed(1)} s, ${(d.seconds / (ms / 1000)).toFixed(0)}× real time, RSS growth ${((rssPeak - rss0) / 1048576).toFixed(1)} MB`);
+  rmSync(dir, { recursive: true, force: true });
+} else console.log('decode benchmark skipped: lame or sox is not installed');
 await k.stop();
