@@ -81,7 +81,7 @@ describe('vLLM tensor parallel across two Sparks', () => {
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
     const launch = calls().at(-1);
     expect(launch.localIp).toBe('10.203.250.1');
-    expect(launch.argv.slice(0, 3)).toEqual(['-n', '10.203.250.1,10.203.250.2', '-d']);
+    expect(launch.argv.slice(0, 4)).toEqual(['-n', '10.203.250.1,10.203.250.2', '--no-ray', '-d']);
     expect(launch.argv).not.toContain('--solo');
     // A start across Sparks may outlast vLLM's default 600 s engine wait: it waits as long as the swap (15 min here).
     expect(launch.argv.join(' ')).toContain('-e VLLM_ENGINE_READY_TIMEOUT_S=900 exec');

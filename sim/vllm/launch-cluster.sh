@@ -10,7 +10,7 @@
 # tests can check what really arrived.
 set -u
 node -e 'const fs=require("fs");fs.appendFileSync(process.env.SIM_STATE+"/launcher.calls",JSON.stringify({argv:process.argv.slice(1),extra:process.env.VLLM_SPARK_EXTRA_DOCKER_ARGS??null,localIp:process.env.LOCAL_IP??null,at:new Date().toISOString()})+"\n")' -- "$@"
-NAME=vllm_node; IMAGE=vllm-node; SOLO=0; DAEMON=0; ENVS=(); NODES=""; MASTER_PORT=29501
+NAME=vllm_node; IMAGE=vllm-node; SOLO=0; DAEMON=0; ENVS=(); NODES=""; MASTER_PORT=29501; NORAY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --solo) SOLO=1; shift ;;
@@ -20,12 +20,15 @@ while [ $# -gt 0 ]; do
     -e) ENVS+=("-e" "$2"); shift 2 ;;
     -n|--nodes) NODES="$2"; shift 2 ;;
     --master-port) MASTER_PORT="$2"; shift 2 ;;
+    --no-ray) NORAY=1; shift ;;
+    --ray) echo "fake launcher: Ray mode is not simulated" >&2; exit 1 ;;
     start|stop|status|exec) break ;;
     *) echo "Unknown argument: $1" >&2; echo "Usage: launch-cluster.sh [options] <start|stop|status|exec> [command...]" >&2; exit 1 ;;
   esac
 done
 ACTION="${1:-}"; shift || true
 if [ -z "$ACTION" ]; then echo "Error: No action specified" >&2; exit 1; fi
+if [ "$SOLO" = 1 ] && [ "$NORAY" = 1 ]; then echo "Error: --no-ray cannot be combined with --solo" >&2; exit 1; fi
 
 WORKERS=()
 HEAD=""

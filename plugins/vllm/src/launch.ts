@@ -38,7 +38,8 @@ export interface LaunchNodes {
 }
 
 /** Solo on one Spark; across Sparks the launcher gets `-n head,worker…` and LOCAL_IP (the head must be "the local IP";
- *  set explicitly, its own detection reads interfaces Spark Control cannot vouch for). The launcher starts the
+ *  set explicitly, its own detection reads interfaces Spark Control cannot vouch for) and --no-ray (the default
+ *  since mid-2026, said explicitly so launchers from before that behave the same). The launcher starts the
  *  workers' containers over the head's ssh to them and appends `--nnodes/--node-rank/--master-addr/--headless`
  *  itself, so serveArgv carries only --tensor-parallel-size. */
 export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, nodes?: LaunchNodes): ShellCommand {
@@ -48,7 +49,7 @@ export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, node
     // long as the swap does (unless the model sets its own).
     if (m.env.VLLM_ENGINE_READY_TIMEOUT_S === undefined) envArgs.push('-e', `VLLM_ENGINE_READY_TIMEOUT_S=${Math.round(swapTimeoutMs(m) / 1000)}`);
     const list = [nodes.head, ...nodes.workers].map((n) => n.address).join(',');
-    return sh`LOCAL_IP=${nodes.head.address} VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} -n ${list} -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
+    return sh`LOCAL_IP=${nodes.head.address} VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} -n ${list} --no-ray -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
   }
   return sh`VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} --solo -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
 }
