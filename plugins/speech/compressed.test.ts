@@ -97,6 +97,15 @@ describe.skipIf(!!reason)('long compressed recordings through the speech API', (
     expect(sent.every((ch) => ch === 1)).toBe(true);
   });
 
+  it('streams a short MP3 to the speech service as it came (no decode, no spool: under one pass at 32 kbit/s)', async () => {
+    const short = recordings('short-mono', 3, 1);
+    const before = (await fake()).asrChannels.length;
+    const r = await post('/v1/audio/transcriptions', short.mp3, { model: 'parakeet', response_format: 'verbose_json' });
+    expect(r.status, await r.clone().text()).toBe(200);
+    expect(Math.abs((await r.json()).duration - 3)).toBeLessThan(0.15);
+    expect((await fake()).asrChannels.slice(before)).toEqual([0]); // one request, and not a WAV
+  });
+
   it('diarizes a long FLAC in chunks, and refuses a broken MP3 with a 400 naming the file', async () => {
     const r = await post('/v1/audio/diarize', long.flac, { response_format: 'json' });
     expect(r.status, await r.clone().text()).toBe(200);

@@ -1,7 +1,28 @@
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import busboy from 'busboy';
+import { compressedFormat, decodeCompressed } from '../../plugins/speech/src/decodeCompressed.js';
 import { fingerprint, heardWords } from './hearing.js';
 import { pcmWav, readChunks, wavDuration, type TruthWord } from './wav.js';
+
+/** The real services take MP3/FLAC/Opus as well as WAV: the fake decodes them (with Spark Control's own decoder)
+ *  before it listens. undefined = not such a file, or one that does not decode. */
+async function decodedWav(file: Buffer): Promise<Buffer | undefined> {
+  const format = compressedFormat(file.subarray(0, 128));
+  if (!format) return undefined;
+  const path = join(tmpdir(), `fake-parakeet-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  try {
+    await writeFile(path, file);
+    await decodeCompressed(path, format);
+    return await readFile(path);
+  } catch {
+    return undefined;
+  } finally {
+    await unlink(path).catch(() => {});
+  }
+}
 
 const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -83,16 +104,17 @@ export function startFakeParakeet(opts: { processingMs?: number } = {}) {
     res.on('close', () => { if (!res.writableFinished) { closed = true; state.cancelled++; } });
     try {
       const form = await readForm(req, res);
-      const wav = form.file ?? Buffer.alloc(0);
-      const duration = wavDuration(wav, form.total);
+      const decoded = form.file ? await decodedWav(form.file) : undefined;
+      const wav = decoded ?? form.file ?? Buffer.alloc(0);
+      const duration = wavDuration(wav, decoded ? decoded.length : form.total);
       if (!duration) return send(res, 422, { detail: 'could not decode audio' });
       await new Promise((r) => setTimeout(r, opts.processingMs ?? 50));
       if (closed) return;
       const heard = heardWords(wav, duration);
       if (url === '/v1/audio/transcriptions') {
         const words = asrTokens(heard.asr);
-        // Channels of each file the recogniser got (a stereo call sent whole would be downmixed).
-        state.asrChannels.push(wav.length >= 24 && wav.toString('ascii', 0, 4) === 'RIFF' ? (readChunks(wav).get('fmt ')?.readUInt16LE(2) ?? 0) : 0);
+        // Channels of each WAV the recogniser got (a stereo call sent whole would be downmixed); 0 = not a WAV.
+        state.asrChannels.push(!decoded && wav.length >= 24 && wav.toString('ascii', 0, 4) === 'RIFF' ? (readChunks(wav).get('fmt ')?.readUInt16LE(2) ?? 0) : 0);
         if (state.asrChannels.length > 50) state.asrChannels.shift();
         return send(res, 200, { task: 'transcribe', language: 'en', duration, text: heard.asr.map((w) => w.word).join(' '), words, segments: [] });
       }
