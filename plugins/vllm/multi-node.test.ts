@@ -76,6 +76,19 @@ describe('vLLM tensor parallel across two Sparks', () => {
     }
   }, 30_000);
 
+  it('refuses in preflight when the head cannot ssh to the worker over the link (the launcher needs it), before stopping anything', async () => {
+    writeFileSync(join(head, 'state/ssh-sim.json'), JSON.stringify({ fail: 'auth' }));
+    try {
+      const before = existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0;
+      const job = await swapTo('qwen-tp2');
+      expect(job.error).toMatchObject({ code: 'VLLM_LINK_SSH', phase: 'preflight' });
+      expect(job.error?.message).toMatch(/spark-1 cannot ssh to spark-2 at 10\.203\.250\.2 without a password \(spark@10\.203\.250\.2: Permission denied \(publickey\)\.\).*ssh-copy-id/);
+      expect(existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0).toBe(before);
+    } finally {
+      rmSync(join(head, 'state/ssh-sim.json'));
+    }
+  });
+
   it('launches on both Sparks with the link addresses, serves through the OpenAI client, and records both nodes', async () => {
     const job = await swapTo('qwen-tp2');
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');

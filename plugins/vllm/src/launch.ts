@@ -109,3 +109,9 @@ export function copyToSparkCommand(cfg: VllmConfig, repo: string, toAddress: str
   const host = toAddress.includes(':') ? `[${toAddress}]` : toAddress;
   return sh`cd ${home(cfg.hfHome)}/hub && rsync -a --partial --delete --mkpath --info=progress2 -e ${'ssh -o BatchMode=yes -o ConnectTimeout=10'} ${name + '/'} ${`${host}:${cfg.hfHome}/hub/${name}/`}`;
 }
+
+/** On the head: can it reach a worker over the link with ssh and no password? The launcher starts the worker's
+ *  container exactly that way, and without it fails only after the old model was stopped. Prints `ok` or ssh's words. */
+export function linkSshCheckCommand(toAddress: string): ShellCommand {
+  return sh`ssh -o BatchMode=yes -o ConnectTimeout=5 ${toAddress} true 2>&1 && echo ok`;
+}

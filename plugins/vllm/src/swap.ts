@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
 import { swapTimeoutMs, type CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
-import { containerExistsCommand, launchCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
+import { containerExistsCommand, launchCommand, linkSshCheckCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
 import type { InflightRequests } from './inflight.js';
@@ -268,7 +268,13 @@ export class SwapController {
             ? `${model.repo} is only partly downloaded on ${n.hostId}; ${fix} to finish it (it resumes)`
             : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
       }
-      job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}` : ''}`);
+      for (const w of nodes.workers) {
+        const link = await this.ctx.ssh.exec(nodes.head.hostId, linkSshCheckCommand(w.address), { timeoutMs: 20_000, signal: job.signal });
+        if (link.stdout.trim().split('\n').pop() === 'ok') continue;
+        const said = (link.stdout + link.stderr).trim().split('\n').filter(Boolean).pop()?.slice(0, 200) ?? `exit ${link.code}`;
+        throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: on ${nodes.head.hostId}, run ssh-copy-id once to ${w.address} and accept its host key`, { status: 422, details: { host: w.hostId } });
+      }
+      job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}, and ${nodes.head.hostId} reaches ${nodes.workers.map((w) => w.hostId).join(', ')} by ssh over the link` : ''}`);
       if (this.fitOf) {
         const fit = await this.fitOf(model).catch(() => undefined);
         if (fit) job.log(`estimate: ${fit}`);
