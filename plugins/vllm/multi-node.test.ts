@@ -145,6 +145,25 @@ describe('vLLM tensor parallel across two Sparks', () => {
   }, 40_000);
 });
 
+describe('a tensor-parallel model found running at start', () => {
+  it('is taken over with both Sparks recorded, so the next swap stops the worker container too', async () => {
+    const job = await swapTo('qwen-tp2');
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    // Spark Control forgets what it started (a fresh install, a lost data dir); the Sparks keep serving.
+    const dataDir = k.dataDir;
+    await k.stop({ keepData: true });
+    rmSync(join(dataDir, 'plugins-data/vllm/swap.json'));
+    k = await createTestKernel({ dataDir, plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10 } } } });
+    expect(await k.app.services.health.runNow('vllm', 'vllm')).toMatchObject({ status: 'up', detail: 'qwen-tp2' });
+    expect((await (await api('/swap')).json()).active).toMatchObject({ modelId: 'qwen-tp2', nodes: ['spark-1', 'spark-2'] });
+    const back = await swapTo('qwen3-4b-instruct');
+    expect(back.state, JSON.stringify(back.error)).toBe('succeeded');
+    expect(back.logTail.join('\n')).toMatch(/stopping vllm_node on spark-2/);
+    const w = container(worker);
+    expect(!w || !w.State.Running || !!w.RemoveAt).toBe(true);
+  }, 60_000);
+});
+
 describe('link addresses for a launch across Sparks (a configured cluster)', () => {
   let kc: TestKernel;
   const putCluster = (hosts: object[]) => kc.fetch('/api/config/cluster', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hosts }) });

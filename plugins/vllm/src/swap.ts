@@ -458,7 +458,10 @@ export class SwapController {
     const list = await this.ctx.http.fetchJson(this.upstream(), '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })) }), { timeoutMs: 5000, signal }).catch(() => undefined);
     const model = this.catalog().find((c) => list?.data.some((d) => d.id === c.servedName));
     if (!model || this.state.active || this.runningJob) return undefined;
-    const active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal) };
+    // A tensor-parallel model runs on its workers too: recorded, so the next swap stops their containers as well.
+    let nodes: string[] | undefined;
+    try { const n = this.nodesFor(model); nodes = n.workers.length ? [n.head.hostId, ...n.workers.map((w) => w.hostId)] : undefined; } catch { nodes = undefined; }
+    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal), ...(nodes ? { nodes } : {}) };
     this.state.active = active;
     this.state.lost = null;
     await this.persist();
