@@ -251,30 +251,9 @@ export class SwapController {
     try {
       // preflight: the model is there, and nobody vetoes.
       this.phase(job, 'preflight');
-      // One GPU per Spark: tensor parallel N runs on N Sparks, each loading its shard from its own disk, so the model
-      // must be on every one of them.
-      const nodes = this.nodesFor(model);
+      const nodes = await this.preflight(job, model);
       const onNodes = [nodes.head, ...nodes.workers];
       launchWorkers = nodes.workers.map((w) => w.hostId);
-      if (nodes.workers.length) job.log(`launch across ${onNodes.length} Sparks: ${onNodes.map((n, i) => `${n.hostId} (${i ? 'worker' : 'head'}, ${n.address})`).join(', ')}`);
-      for (const n of onNodes) {
-        const pf = await this.ctx.ssh.exec(n.hostId, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
-        if (pf.stdout.trim() === 'ok') continue;
-        const what = pf.stdout.trim();
-        const fix = n.hostId === this.hostId() ? 'press Download' : `press Download, which fetches it on ${n.hostId} too (each Spark loads its part from its own disk),`;
-        throw new SparkError('VLLM_PREFLIGHT', model.localPath
-          ? `${model.localPath} is not a usable model directory on ${n.hostId} (${what.replace('missing: ', 'missing ')})`
-          : what === 'incomplete'
-            ? `${model.repo} is only partly downloaded on ${n.hostId}; ${fix} to finish it (it resumes)`
-            : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
-      }
-      for (const w of nodes.workers) {
-        const link = await this.ctx.ssh.exec(nodes.head.hostId, linkSshCheckCommand(w.address), { timeoutMs: 20_000, signal: job.signal });
-        if (link.stdout.trim().split('\n').pop() === 'ok') continue;
-        const said = (link.stdout + link.stderr).trim().split('\n').filter(Boolean).pop()?.slice(0, 200) ?? `exit ${link.code}`;
-        throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: on ${nodes.head.hostId}, run ssh-copy-id once to ${w.address} and accept its host key`, { status: 422, details: { host: w.hostId } });
-      }
-      job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}, and ${nodes.head.hostId} reaches ${nodes.workers.map((w) => w.hostId).join(', ')} by ssh over the link` : ''}`);
       if (this.fitOf) {
         const fit = await this.fitOf(model).catch(() => undefined);
         if (fit) job.log(`estimate: ${fit}`);
@@ -379,6 +358,36 @@ export class SwapController {
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
       throw e;
     }
+  }
+
+  /** Preflight: the Sparks of the launch (nodesFor), the model's files on each of them, and — across Sparks — the
+   *  head's ssh to each worker over the link. Throws a 422 naming the Spark and the fix; nothing is stopped yet. */
+  private async preflight(job: JobHandle, model: CatalogEntry): Promise<LaunchNodes> {
+    const cfg = this.ctx.config.get();
+    // One GPU per Spark: tensor parallel N runs on N Sparks, each loading its shard from its own disk, so the model
+    // must be on every one of them.
+    const nodes = this.nodesFor(model);
+    const onNodes = [nodes.head, ...nodes.workers];
+    if (nodes.workers.length) job.log(`launch across ${onNodes.length} Sparks: ${onNodes.map((n, i) => `${n.hostId} (${i ? 'worker' : 'head'}, ${n.address})`).join(', ')}`);
+    for (const n of onNodes) {
+      const pf = await this.ctx.ssh.exec(n.hostId, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
+      if (pf.stdout.trim() === 'ok') continue;
+      const what = pf.stdout.trim();
+      const fix = n.hostId === this.hostId() ? 'press Download' : `press Download, which fetches it on ${n.hostId} too (each Spark loads its part from its own disk),`;
+      throw new SparkError('VLLM_PREFLIGHT', model.localPath
+        ? `${model.localPath} is not a usable model directory on ${n.hostId} (${what.replace('missing: ', 'missing ')})`
+        : what === 'incomplete'
+          ? `${model.repo} is only partly downloaded on ${n.hostId}; ${fix} to finish it (it resumes)`
+          : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
+    }
+    for (const w of nodes.workers) {
+      const link = await this.ctx.ssh.exec(nodes.head.hostId, linkSshCheckCommand(w.address), { timeoutMs: 20_000, signal: job.signal });
+      if (link.stdout.trim().split('\n').pop() === 'ok') continue;
+      const said = (link.stdout + link.stderr).trim().split('\n').filter(Boolean).pop()?.slice(0, 200) ?? `exit ${link.code}`;
+      throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: on ${nodes.head.hostId}, run ssh-copy-id once to ${w.address} and accept its host key`, { status: 422, details: { host: w.hostId } });
+    }
+    job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}, and ${nodes.head.hostId} reaches ${nodes.workers.map((w) => w.hostId).join(', ')} by ssh over the link` : ''}`);
+    return nodes;
   }
 
   private lastTail: string[] = [];
