@@ -105,7 +105,8 @@ export class SwapController {
   nodesFor(model: CatalogEntry): LaunchNodes {
     const headId = this.hostId();
     const hosts = this.ctx.cluster.hosts();
-    const node = (h: HostInfo) => ({ hostId: h.id, address: h.linkAddress ?? h.address });
+    // Plain addresses (an IPv6 one may be configured in brackets): the launcher's -n list and ssh take them bare.
+    const node = (h: HostInfo) => ({ hostId: h.id, address: (h.linkAddress ?? h.address).replace(/^\[|\]$/g, '') });
     const head = hosts.find((h) => h.id === headId);
     const headNode = head ? node(head) : { hostId: headId, address: '' };
     const need = model.tensorParallel - 1;
