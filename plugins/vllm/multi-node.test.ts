@@ -112,6 +112,23 @@ describe('vLLM tensor parallel across two Sparks', () => {
     expect(r.choices[0].message.content).toMatch(/^Hello from qwen-tp2/);
   }, 40_000);
 
+  it('health says degraded, naming spark-2, while the head still answers after the worker rank died', async () => {
+    expect(await k.app.services.health.runNow('vllm', 'vllm')).toMatchObject({ status: 'up', detail: 'qwen-tp2' });
+    writeFileSync(join(head, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 600, ncclTimeoutMs: 60_000 }));
+    const w = container(worker);
+    const f = join(worker, 'state/containers/vllm_node.json');
+    writeFileSync(f, JSON.stringify({ ...w, Exec: { ...w.Exec, dead: true } }));
+    try {
+      const h = await k.app.services.health.runNow('vllm', 'vllm');
+      expect(h).toMatchObject({ status: 'degraded' });
+      expect(h?.detail).toMatch(/qwen-tp2 still answers, but on spark-2 its rank is not running/);
+    } finally {
+      writeFileSync(f, JSON.stringify(w));
+      writeFileSync(join(head, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 600 }));
+    }
+    expect(await k.app.services.health.runNow('vllm', 'vllm')).toMatchObject({ status: 'up' });
+  });
+
   it('swapping to a one-Spark model stops the worker container on Spark 2 as well', async () => {
     const job = await swapTo('qwen3-4b-instruct');
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');

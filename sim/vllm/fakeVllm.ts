@@ -12,6 +12,9 @@ export interface FakeVllmKnobs {
   failModel?: string;
   /** Delay between streamed tokens (default 20 ms). */
   tokenDelayMs?: number;
+  /** How long a served tensor-parallel model keeps answering after a worker rank went away, before NCCL's watchdog
+   *  kills it (default 5000 ms). While loading, a missing rank fails the load at once. */
+  ncclTimeoutMs?: number;
 }
 
 const FAILURE_LOGS: Record<NonNullable<FakeVllmKnobs['fail']>, string[]> = {
@@ -58,6 +61,8 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
   const knobs = (): FakeVllmKnobs => { try { return JSON.parse(readFileSync(join(state, 'vllm-sim.json'), 'utf8')); } catch { return {}; } };
   let counters = { prompt: 0, generation: 0, running: 0 };
   const announced = new Set<string>();
+  /** When a served tensor-parallel model's worker rank was first seen missing. */
+  const rankLostAt = new Map<string, number>();
 
   const served = (): Served | 'loading' | undefined => {
     const containerFile = join(state, 'containers', `${containerName}.json`);
@@ -96,8 +101,12 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
       return 'loading';
     }
     if (tp > 1 && workerRanks(model) < tp - 1) {
-      return die([`RuntimeError: NCCL error: timed out waiting for ${tp - 1 - workerRanks(model)} of ${tp - 1} worker rank(s) to join (tensor parallel ${tp})`, 'EngineCore failed to start.']);
-    }
+      if (!announced.has(key)) return die([`RuntimeError: NCCL error: timed out waiting for ${tp - 1 - workerRanks(model)} of ${tp - 1} worker rank(s) to join (tensor parallel ${tp})`, 'EngineCore failed to start.']);
+      // Serving already: the head goes on answering until the collective times out.
+      const since = rankLostAt.get(key) ?? Date.now();
+      rankLostAt.set(key, since);
+      if (Date.now() - since > (k.ncclTimeoutMs ?? 5000)) return die(['[rank0]: Watchdog caught collective operation timeout: a worker rank stopped responding', 'EngineCore died unexpectedly.']);
+    } else rankLostAt.delete(key);
     if (k.fail && (!k.failModel || k.failModel === servedName)) {
       // The serve process dies with the signature in the container log.
       appendFileSync(logFile, FAILURE_LOGS[k.fail].join('\n') + '\n');

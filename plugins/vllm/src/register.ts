@@ -186,7 +186,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   }
 
   ctx.health.register({
-    name: 'vllm', service: 'vllm', intervalMs: 15_000, timeoutMs: 3000,
+    name: 'vllm', service: 'vllm', intervalMs: 15_000, timeoutMs: 5000, // /health (2.5 s) plus, across Sparks, a worker check (2 s)
     check: async (signal) => {
       if (swap.running) return { status: 'degraded', detail: `swap running (${swap.lastJob?.phase ?? ''})` };
       let res;
@@ -201,7 +201,10 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       }
       res.body.resume();
       if (res.status === 200 && !swap.active) await swap.adoptRunning(signal);
-      return res.status === 200 ? { status: 'up', detail: swap.active?.servedName ?? 'serving a model that is not in the catalog' } : { status: 'down', detail: `health ${res.status}` };
+      if (res.status !== 200) return { status: 'down', detail: `health ${res.status}` };
+      const down = await swap.workersDown(signal);
+      if (down.length) return { status: 'degraded', detail: `${swap.active?.servedName} still answers, but on ${down.map((d) => `${d.hostId} ${d.why}`).join('; ')}: it stops once the other ranks time out — swap it in again` };
+      return { status: 'up', detail: swap.active?.servedName ?? 'serving a model that is not in the catalog' };
     },
   });
 

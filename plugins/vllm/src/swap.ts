@@ -480,6 +480,19 @@ export class SwapController {
     return active;
   }
 
+  /** The workers of the active model whose rank is not running (or cannot be asked): the head may go on answering
+   *  for minutes until NCCL gives up, so the health check names them first. Empty for a one-Spark model. */
+  async workersDown(signal: AbortSignal): Promise<Array<{ hostId: string; why: string }>> {
+    const workers = (this.state.active?.nodes ?? []).filter((h) => h !== this.hostId());
+    const cfg = this.ctx.config.get();
+    const down: Array<{ hostId: string; why: string }> = [];
+    for (const w of workers) {
+      const r = await this.ctx.ssh.exec(w, processAliveCommand(cfg), { timeoutMs: 2000, signal }).then((x) => x.stdout.trim(), (e) => `unreachable (${(e as Error).message})`);
+      if (r !== 'alive') down.push({ hostId: w, why: r === 'dead' ? 'its rank is not running' : r });
+    }
+    return down;
+  }
+
   /** The health check could not reach the served model. If its container is gone, the model did not stop through a
    *  swap (crash, OOM kill, stopped by hand): record and announce it once. Never restarted blindly — the owner decides. */
   async noticeUnreachable(): Promise<LostModel | undefined> {
