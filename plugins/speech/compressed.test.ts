@@ -24,23 +24,24 @@ function recordings(name: string, seconds: number, channels: 1 | 2) {
   execFileSync('lame', ['--quiet', '-b', '64', wav, join(dir, `${name}.mp3`)]);
   execFileSync('flac', ['--silent', '-f', wav, '-o', join(dir, `${name}.flac`)]);
   execFileSync('opusenc', ['--quiet', wav, join(dir, `${name}.opus`)]);
-  return { wav, mp3: join(dir, `${name}.mp3`), flac: join(dir, `${name}.flac`), opus: join(dir, `${name}.opus`) };
+  execFileSync('sox', [wav, '-C', '8', join(dir, `${name}.ogg`)]); // Ogg Vorbis (a sweep compresses far below speech bitrates at the default quality)
+  return { wav, mp3: join(dir, `${name}.mp3`), flac: join(dir, `${name}.flac`), opus: join(dir, `${name}.opus`), vorbis: join(dir, `${name}.ogg`) };
 }
 
 describe.skipIf(!!reason)('decoding compressed uploads', () => {
   let short: ReturnType<typeof recordings>;
   beforeAll(() => { short = recordings('short', 3, 2); });
 
-  it('knows MP3, FLAC and Opus by their first bytes, and nothing else', () => {
+  it('knows MP3, FLAC, Opus and Vorbis by their first bytes, and nothing else', () => {
     const head = (f: string) => readFileSync(f).subarray(0, 128);
-    expect([compressedFormat(head(short.mp3)), compressedFormat(head(short.flac)), compressedFormat(head(short.opus))]).toEqual(['mp3', 'flac', 'opus']);
+    expect([compressedFormat(head(short.mp3)), compressedFormat(head(short.flac)), compressedFormat(head(short.opus)), compressedFormat(head(short.vorbis))]).toEqual(['mp3', 'flac', 'opus', 'vorbis']);
     expect(compressedFormat(head(short.wav))).toBeUndefined();
-    expect(compressedFormat(Buffer.from('OggS\0\u0002 vorbis stream'))).toBeUndefined(); // Ogg, but not Opus
+    expect(compressedFormat(Buffer.from('OggS\0\u0002 speex stream'))).toBeUndefined(); // Ogg, but neither Opus nor Vorbis
     expect(compressedFormat(Buffer.from('{"not":"audio"}'))).toBeUndefined();
   });
 
   it('rewrites each as 16-bit PCM WAV with its channels and duration; FLAC (lossless) sample for sample', async () => {
-    for (const f of ['mp3', 'flac', 'opus'] as const) {
+    for (const f of ['mp3', 'flac', 'opus', 'vorbis'] as const) {
       const copy = join(dir, `copy.${f}`);
       writeFileSync(copy, readFileSync(short[f]));
       expect(await toPcm16Wav(copy)).toMatchObject({ decodedFrom: f });
@@ -85,7 +86,7 @@ describe.skipIf(!!reason)('long compressed recordings through the speech API', (
   });
   afterAll(async () => { await k?.stop(); });
 
-  it.each(['mp3', 'flac', 'opus'] as const)('transcribes a 30 s %s longer than one pass in chunks, each sent as WAV', async (f) => {
+  it.each(['mp3', 'flac', 'opus', 'vorbis'] as const)('transcribes a 30 s %s longer than one pass in chunks, each sent as WAV', async (f) => {
     const before = (await fake()).asrChannels.length;
     const r = await post('/v1/audio/transcriptions', long[f], { model: 'parakeet', response_format: 'verbose_json' });
     expect(r.status, await r.clone().text()).toBe(200);
@@ -97,12 +98,12 @@ describe.skipIf(!!reason)('long compressed recordings through the speech API', (
     expect(sent.every((ch) => ch === 1)).toBe(true);
   });
 
-  it('streams a short MP3 to the speech service as it came (no decode, no spool: under one pass at 32 kbit/s)', async () => {
-    const short = recordings('short-mono', 3, 1);
+  it('streams a short MP3 to the speech service as it came (no decode, no spool: under one pass even at 16 kbit/s)', async () => {
+    const short = recordings('short-mono', 1, 1); // 8 KB at 64 kbit/s: under one 12 s pass even at 16 kbit/s
     const before = (await fake()).asrChannels.length;
     const r = await post('/v1/audio/transcriptions', short.mp3, { model: 'parakeet', response_format: 'verbose_json' });
     expect(r.status, await r.clone().text()).toBe(200);
-    expect(Math.abs((await r.json()).duration - 3)).toBeLessThan(0.15);
+    expect(Math.abs((await r.json()).duration - 1)).toBeLessThan(0.15);
     expect((await fake()).asrChannels.slice(before)).toEqual([0]); // one request, and not a WAV
   });
 

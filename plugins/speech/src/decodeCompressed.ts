@@ -4,16 +4,19 @@ import { SparkError } from '../../../core/src/api/index.js';
 import { ensurePcm16 } from './pcm16.js';
 import { wavHeader } from './wavFile.js';
 
-/** Compressed formats Spark Control decodes itself (WebAssembly decoders, no ffmpeg needed on the box). AAC/M4A is
- *  not among them: such uploads still go to the speech service whole. */
-export type CompressedFormat = 'mp3' | 'flac' | 'opus';
+/** Compressed formats Spark Control decodes itself (WebAssembly decoders, MIT, no ffmpeg needed on the box). AAC/M4A
+ *  is not among them (the streaming AAC decoders on npm are GPL): such uploads still go to the speech service whole. */
+export type CompressedFormat = 'mp3' | 'flac' | 'opus' | 'vorbis';
 
 /** What the first bytes of an upload are, when it is a format we decode. */
 export function compressedFormat(head: Buffer): CompressedFormat | undefined {
   if (head.length < 4) return undefined;
   if (head.toString('latin1', 0, 4) === 'fLaC') return 'flac';
   // Ogg: the first page carries the codec's identification header.
-  if (head.toString('latin1', 0, 4) === 'OggS') return head.subarray(0, 80).includes('OpusHead') ? 'opus' : undefined;
+  if (head.toString('latin1', 0, 4) === 'OggS') {
+    const first = head.subarray(0, 80);
+    return first.includes('OpusHead') ? 'opus' : first.includes('\u0001vorbis', 0, 'latin1') ? 'vorbis' : undefined;
+  }
   if (head.toString('latin1', 0, 3) === 'ID3') return 'mp3';
   // An MPEG audio frame header: 11 sync bits, then a layer that is not "reserved".
   if (head[0] === 0xff && (head[1] & 0xe0) === 0xe0 && (head[1] & 0x06) !== 0) return 'mp3';
@@ -40,6 +43,7 @@ async function decoderFor(format: CompressedFormat): Promise<Decoder> {
   // Loaded on first use: each carries its WebAssembly and costs memory only when such a file arrives.
   if (format === 'mp3') return new (await import('mpg123-decoder')).MPEGDecoder() as unknown as Decoder;
   if (format === 'flac') return new (await import('@wasm-audio-decoders/flac')).FLACDecoder() as unknown as Decoder;
+  if (format === 'vorbis') return new (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder() as unknown as Decoder;
   return new (await import('ogg-opus-decoder')).OggOpusDecoder() as unknown as Decoder;
 }
 
@@ -47,7 +51,7 @@ async function decoderFor(format: CompressedFormat): Promise<Decoder> {
 const MAX_DECODED_BYTES = 3.5 * 2 ** 30;
 
 /**
- * Rewrites a spooled MP3, FLAC or Ogg Opus upload in place as 16-bit PCM WAV (its own sample rate and channels), so
+ * Rewrites a spooled MP3, FLAC, Ogg Opus or Ogg Vorbis upload in place as 16-bit PCM WAV (its own sample rate and channels), so
  * long recordings can be cut into chunks and stereo calls split by channel like any WAV. Streams: one read buffer and
  * its decoded samples in memory at a time. An undecodable file is a 400 naming `file`; nothing else is touched.
  */
@@ -106,7 +110,7 @@ export async function decodeCompressed(path: string, format: CompressedFormat): 
 }
 
 /** One audio format for every pipeline after the spool (slicing, channel split, the models): 16-bit PCM WAV, decoded
- *  first when the upload was MP3, FLAC or Opus. Anything else is left as it came. */
+ *  first when the upload was MP3, FLAC, Opus or Vorbis. Anything else is left as it came. */
 export async function toPcm16Wav(path: string): Promise<{ decodedFrom?: CompressedFormat; seconds?: number }> {
   const head = Buffer.alloc(128);
   const fh = await open(path, 'r');

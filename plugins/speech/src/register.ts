@@ -177,10 +177,11 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       // A WAV longer than parakeet's single pass is spooled too, then transcribed in overlapping chunks from disk.
       const wav = wavHeadFormat(head.bytes);
       const seconds = wav && wavHeadSeconds(wav, Number(c.headers['content-length'] ?? 0));
-      // MP3/FLAC/Opus say their duration only once decoded: one that could be longer than a single pass (its size at
-      // a low 32 kbit/s, or no size given) is decoded from disk and chunked like a long WAV; a small one streams on.
+      // MP3/FLAC/Opus/Vorbis say their duration only once decoded: one that could be longer than a single pass (its
+      // size at 16 kbit/s, a low speech bitrate, or no size given) is decoded from disk and chunked like a long WAV;
+      // a small one streams on.
       const size = Number(c.headers['content-length'] ?? 0);
-      const packedLong = !wav && compressedFormat(head.bytes) !== undefined && (!size || size > cfg().longAudio.asrChunkSec * 4000);
+      const packedLong = !wav && compressedFormat(head.bytes) !== undefined && (!size || size > cfg().longAudio.asrChunkSec * 2000);
       const long = (seconds !== undefined && seconds > cfg().longAudio.asrChunkSec) || packedLong;
       const spooled = early === 'dual' || (early !== 'mixed' && wav?.channels === 2) || long;
       let fields: Record<string, string[]> = {};
