@@ -21,6 +21,20 @@ export function parseDownloadProgress(line: string): { filesDone?: number; files
   return undefined;
 }
 
+/** Splits one stream's output into lines at `\r` or `\n` (tqdm and rsync redraw with `\r`). A chunk can end
+ *  mid-line: the unfinished piece waits for the next chunk, and `end()` hands over what is left. */
+function lineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
+  let rest = '';
+  return {
+    push(chunk) {
+      const parts = (rest + chunk).split(/[\r\n]/);
+      rest = parts.pop() ?? '';
+      for (const p of parts) onLine(p);
+    },
+    end() { onLine(rest); rest = ''; },
+  };
+}
+
 /** Progress of `rsync --info=progress2`: "  1,234,567  45%  110.52MB/s    0:00:10 (xfr#3, to-chk=2/7)" (bytes so far,
  *  percent of the whole transfer), lines separated by `\r`. */
 export function parseRsyncProgress(line: string): { bytes: number; pct: number } | undefined {
@@ -92,25 +106,22 @@ export class ModelDownloads {
     let bytes = 0;
     let lastQuarter = -1;
     const tail: string[] = [];
-    let rest = '';
-    const feed = (c: string) => {
-      const parts = (rest + c).split(/[\r\n]/);
-      rest = parts.pop() ?? '';
-      for (const raw of parts) {
-        const text = raw.trim();
-        if (!text) continue;
-        const p = parseRsyncProgress(text);
-        if (!p) { tail.push(text); if (tail.length > 20) tail.shift(); continue; }
-        bytes = p.bytes;
-        const pct = p.pct;
-        job.progress(Math.min(0.99, (part.index + pct / 100) / part.of));
-        if (Math.floor(pct / 25) !== lastQuarter) { lastQuarter = Math.floor(pct / 25); job.log(`copy to ${to.hostId}: ${pct}%`); }
-      }
+    const onLine = (raw: string) => {
+      const text = raw.trim();
+      if (!text) return;
+      const p = parseRsyncProgress(text);
+      if (!p) { tail.push(text); if (tail.length > 20) tail.shift(); return; }
+      bytes = p.bytes;
+      job.progress(Math.min(0.99, (part.index + p.pct / 100) / part.of));
+      if (Math.floor(p.pct / 25) !== lastQuarter) { lastQuarter = Math.floor(p.pct / 25); job.log(`copy to ${to.hostId}: ${p.pct}%`); }
     };
+    const out = lineSplitter(onLine);
+    const err = lineSplitter(onLine);
     const res = await this.ctx.ssh.stream(from, copyToSparkCommand(cfg, model.repo!, to.address), {
-      timeoutMs: cfg.downloadTimeoutMin * 60_000, signal: job.signal, onStdout: feed, onStderr: feed,
+      timeoutMs: cfg.downloadTimeoutMin * 60_000, signal: job.signal, onStdout: out.push, onStderr: err.push,
     });
-    feed('\n');
+    out.end();
+    err.end();
     if (res.code !== 0) throw new Error(`rsync exited with ${res.code ?? 'no status'}: ${tail.filter((l) => !/connection unexpectedly closed|rsync error/.test(l))[0] ?? tail.at(-1) ?? 'no output'}`.slice(0, 300));
     job.phase('verify');
     const check = await this.ctx.ssh.exec(to.hostId, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
@@ -149,18 +160,13 @@ export class ModelDownloads {
       const mark = p.file ? `${p.file} ${Math.floor((p.pct ?? 0) / 25) * 25}%` : `${filesDone}/${files} files`;
       if (mark !== lastLogged) { lastLogged = mark; job.log(mark); }
     };
-    // Chunks can end mid-line; keep the unfinished piece of each stream for the next chunk.
-    const rests = { stdout: '', stderr: '' };
-    const feed = (stream: 'stdout' | 'stderr') => (c: string) => {
-      const parts = (rests[stream] + c).split(/[\r\n]/);
-      rests[stream] = parts.pop() ?? '';
-      for (const x of parts) onPiece(x, stream);
-    };
+    const out = lineSplitter((l) => onPiece(l, 'stdout'));
+    const err = lineSplitter((l) => onPiece(l, 'stderr'));
     const res = await this.ctx.ssh.stream(host, downloadCommand(cfg, model.repo!), {
-      timeoutMs: cfg.downloadTimeoutMin * 60_000, signal: job.signal, onStdout: feed('stdout'), onStderr: feed('stderr'),
+      timeoutMs: cfg.downloadTimeoutMin * 60_000, signal: job.signal, onStdout: out.push, onStderr: err.push,
     });
-    onPiece(rests.stdout, 'stdout');
-    onPiece(rests.stderr, 'stderr');
+    out.end();
+    err.end();
     if (res.code !== 0) {
       const text = tail.join('\n');
       const known = DOWNLOAD_FAILURES.find((f) => f.re.test(text)) ?? (res.code === 127 ? DOWNLOAD_FAILURES.find((f) => f.code === 'VLLM_DOWNLOAD_NO_CLI') : undefined);
