@@ -47,6 +47,18 @@ async function decoderFor(format: CompressedFormat): Promise<Decoder> {
   return new (await import('ogg-opus-decoder')).OggOpusDecoder() as unknown as Decoder;
 }
 
+/** The first `n` bytes of a file (fewer when it is shorter). */
+async function readHead(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(head, 0, n, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Longest decoded audio accepted: a WAV's sizes are 32-bit, and hours beyond this are not a recording to transcribe. */
 const MAX_DECODED_BYTES = 3.5 * 2 ** 30;
 
@@ -57,21 +69,16 @@ const MAX_DECODED_BYTES = 3.5 * 2 ** 30;
  */
 export async function decodeCompressed(path: string, format: CompressedFormat): Promise<{ seconds: number; rate: number; channels: number }> {
   const tmp = `${path}.decoded`;
-  const out = await open(tmp, 'w', 0o600);
+  const monoMp3 = format === 'mp3' && mp3IsMono(await readHead(path, 64 * 1024));
   const decoder = await decoderFor(format);
   let rate = 0;
   let channels = 0;
   let frames = 0;
   let written = 0;
   const header = () => wavHeader(rate || 16000, channels || 1, written);
-  let monoMp3 = false;
-  if (format === 'mp3') {
-    const fh = await open(path, 'r');
-    const head = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await fh.read(head, 0, head.length, 0).finally(() => fh.close());
-    monoMp3 = mp3IsMono(head.subarray(0, bytesRead));
-  }
+  let out: Awaited<ReturnType<typeof open>> | undefined;
   try {
+    out = await open(tmp, 'w', 0o600);
     await decoder.ready;
     await out.write(header()); // placeholder sizes, rewritten at the end
     const put = async (d: Decoded) => {
@@ -91,7 +98,7 @@ export async function decodeCompressed(path: string, format: CompressedFormat): 
       written += pcm.length;
       if (written > MAX_DECODED_BYTES) throw new SparkError('SPEECH_TOO_LONG', 'the recording is too long once decoded (over 3.5 GB of audio); split it first', { status: 413, details: { errors: [{ field: 'file', message: 'too long once decoded' }] } });
       frames += d.samplesDecoded;
-      await out.write(pcm);
+      await out!.write(pcm);
     };
     for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) await put(await decoder.decode(chunk as Buffer));
     if (decoder.flush) await put(await decoder.flush());
@@ -101,7 +108,7 @@ export async function decodeCompressed(path: string, format: CompressedFormat): 
     await rename(tmp, path);
     return { seconds: frames / rate, rate, channels };
   } catch (e) {
-    await out.close().catch(() => {});
+    await out?.close().catch(() => {});
     await unlink(tmp).catch(() => {});
     throw e;
   } finally {
@@ -112,10 +119,7 @@ export async function decodeCompressed(path: string, format: CompressedFormat): 
 /** One audio format for every pipeline after the spool (slicing, channel split, the models): 16-bit PCM WAV, decoded
  *  first when the upload was MP3, FLAC, Opus or Vorbis. Anything else is left as it came. */
 export async function toPcm16Wav(path: string): Promise<{ decodedFrom?: CompressedFormat; seconds?: number }> {
-  const head = Buffer.alloc(128);
-  const fh = await open(path, 'r');
-  const { bytesRead } = await fh.read(head, 0, head.length, 0).finally(() => fh.close());
-  const format = compressedFormat(head.subarray(0, bytesRead));
+  const format = compressedFormat(await readHead(path, 128));
   if (format) {
     const d = await decodeCompressed(path, format);
     return { decodedFrom: format, seconds: d.seconds };
