@@ -199,8 +199,9 @@ export class SwapController {
     return this.ctx.jobs.get(this.runningJob)!;
   }
 
-  private ssh(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000) {
-    return this.ctx.ssh.exec(this.hostId(), cmd, { timeoutMs, signal: job.signal });
+  /** exec for a swap job (its cancel and timeout apply) on the head, or on another Spark of the launch. */
+  private ssh(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000, host = this.hostId()) {
+    return this.ctx.ssh.exec(host, cmd, { timeoutMs, signal: job.signal });
   }
 
   /** exec that waits out a lost SSH session (bounded by sshOutageToleranceSec), for phases where the Spark keeps
@@ -275,13 +276,13 @@ export class SwapController {
       const workerHosts = this.workerHostsFor(nodes);
       for (const w of workerHosts) {
         job.log(`stopping ${cfg.containerName} on ${w}`);
-        await this.ctx.ssh.exec(w, workerStopCommand(cfg), { timeoutMs: cfg.stopTimeoutSec * 1000, signal: job.signal });
+        await this.ssh(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
       }
       this.state.active = null;
       const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
       for (const h of [this.hostId(), ...workerHosts]) {
         for (;;) {
-          const st = (await this.ctx.ssh.exec(h, containerExistsCommand(cfg), { timeoutMs: 30_000, signal: job.signal })).stdout.trim();
+          const st = (await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout.trim();
           if (st === 'absent') break;
           if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
           await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
@@ -295,7 +296,7 @@ export class SwapController {
       for (const n of onNodes) {
         const where = nodes.workers.length ? ` on ${n.hostId}` : '';
         for (;;) {
-          const out = (await this.ctx.ssh.exec(n.hostId, memInfoCommand(), { timeoutMs: 30_000, signal: job.signal })).stdout;
+          const out = (await this.ssh(job, memInfoCommand(), 30_000, n.hostId)).stdout;
           const total = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? 0);
           const avail = Number(/MemAvailable:\s+(\d+)/.exec(out)?.[1] ?? 0);
           const pct = total ? (avail / total) * 100 : 0;
@@ -371,7 +372,7 @@ export class SwapController {
     const onNodes = [nodes.head, ...nodes.workers];
     if (nodes.workers.length) job.log(`launch across ${onNodes.length} Sparks: ${onNodes.map((n, i) => `${n.hostId} (${i ? 'worker' : 'head'}, ${n.address})`).join(', ')}`);
     for (const n of onNodes) {
-      const pf = await this.ctx.ssh.exec(n.hostId, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
+      const pf = await this.ssh(job, preflightCommand(cfg, model), 30_000, n.hostId);
       if (pf.stdout.trim() === 'ok') continue;
       const what = pf.stdout.trim();
       const fix = n.hostId === this.hostId() ? 'press Download' : `press Download, which fetches it on ${n.hostId} too (each Spark loads its part from its own disk),`;
@@ -382,7 +383,7 @@ export class SwapController {
           : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
     }
     for (const w of nodes.workers) {
-      const link = await this.ctx.ssh.exec(nodes.head.hostId, linkSshCheckCommand(w.address), { timeoutMs: 20_000, signal: job.signal });
+      const link = await this.ssh(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId);
       if (link.stdout.trim().split('\n').pop() === 'ok') continue;
       const said = (link.stdout + link.stderr).trim().split('\n').filter(Boolean).pop()?.slice(0, 200) ?? `exit ${link.code}`;
       throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: on ${nodes.head.hostId}, run ssh-copy-id once to ${w.address} and accept its host key`, { status: 422, details: { host: w.hostId } });
@@ -420,9 +421,9 @@ export class SwapController {
       // A worker's rank that died (its disk, its memory) is the cause to name, not the head's NCCL timeout after it.
       if (nodes?.workers.length && polls % 3 === 1) {
         for (const w of nodes.workers) {
-          const ok = await this.ctx.ssh.exec(w.hostId, processAliveCommand(cfg), { timeoutMs: 30_000, signal: job.signal }).then((r) => r.stdout.trim() === 'alive', () => true);
+          const ok = await this.ssh(job, processAliveCommand(cfg), 30_000, w.hostId).then((r) => r.stdout.trim() === 'alive', () => true);
           if (ok) continue;
-          const tail = (await this.ctx.ssh.exec(w.hostId, logTailCommand(cfg, 120), { timeoutMs: 15_000, signal: job.signal }).catch(() => undefined))?.stdout ?? '';
+          const tail = (await this.ssh(job, logTailCommand(cfg, 120), 15_000, w.hostId).catch(() => undefined))?.stdout ?? '';
           for (const line of tail.trim().split('\n').filter(Boolean).slice(-20)) job.log(`[${w.hostId}] ${line}`);
           const sig = classifyFailure(tail);
           throw new SparkError('VLLM_WORKER_DIED', `the worker rank on ${w.hostId} is no longer running${sig ? `: ${sig.message}` : '; see its log lines'}`, { status: 502, details: { host: w.hostId } });
