@@ -35,7 +35,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   // Every Spark the model runs on; a tensor-parallel model whose Sparks cannot be planned (too few, one address) is
   // still downloaded on the head: the swap's preflight names what is wrong with the plan.
   const downloads = new ModelDownloads(ctx, (m) => {
-    try { const n = swap.nodesFor(m); return [n.head, ...n.workers]; } catch { return [{ hostId: swap.upstream().hostId!, address: '' }]; }
+    const n = swap.plannedNodes(m);
+    return n ? [n.head, ...n.workers] : [{ hostId: swap.upstream().hostId!, address: '' }];
   });
   let lastMetrics: { at: number; tokens: number | null } | undefined;
 

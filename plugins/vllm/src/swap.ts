@@ -31,6 +31,9 @@ const TRANSIENT_SSH = new Set(['SPK_SSH_UNREACHABLE', 'SPK_SSH_TIMEOUT', 'SPK_SS
 /** A channel that closed without an exit status: the session dropped mid-command, the command's outcome is unknown. */
 const sessionLost = (r: { code: number | null; signal?: string }) => r.code === null && !r.signal;
 
+/** ActiveModel's `nodes` for a launch: set only when it runs across Sparks. */
+const nodesField = (n: LaunchNodes | undefined): Pick<ActiveModel, 'nodes'> => (n?.workers.length ? { nodes: [n.head.hostId, ...n.workers.map((w) => w.hostId)] } : {});
+
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
   if (signal.aborted) return reject(signal.reason);
   const onAbort = () => { clearTimeout(t); reject(signal.reason); };
@@ -123,6 +126,12 @@ export class SwapController {
       throw new SparkError('VLLM_NODE_ADDRESS', `${first.hostId} and ${clash.hostId} have the same address (${clash.address}) for a launch across Sparks: set each Spark's link address to its address on the cable between the Sparks`, { status: 422, details: { field: 'linkAddress', host: clash.hostId } });
     }
     return { head: headNode, workers };
+  }
+
+  /** nodesFor, or undefined where no launch could be planned (too few Sparks, a shared address): for following or
+   *  taking over a model that is already running, where the plan only adds its workers. */
+  plannedNodes(model: CatalogEntry): LaunchNodes | undefined {
+    try { return this.nodesFor(model); } catch { return undefined; }
   }
 
   /** The Sparks other than the head that the active model, or a launch of `next`, runs on (their containers must go
@@ -328,7 +337,7 @@ export class SwapController {
 
       await this.waitReady(job, model, nodes);
       this.phase(job, 'active');
-      const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal), ...(nodes.workers.length ? { nodes: onNodes.map((n) => n.hostId) } : {}) };
+      const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal), ...nodesField(nodes) };
       this.state.active = active;
       this.state.lost = null;
       this.state.loads = { ...this.state.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
@@ -470,9 +479,7 @@ export class SwapController {
     const model = this.catalog().find((c) => list?.data.some((d) => d.id === c.servedName));
     if (!model || this.state.active || this.runningJob) return undefined;
     // A tensor-parallel model runs on its workers too: recorded, so the next swap stops their containers as well.
-    let nodes: string[] | undefined;
-    try { const n = this.nodesFor(model); nodes = n.workers.length ? [n.head.hostId, ...n.workers.map((w) => w.hostId)] : undefined; } catch { nodes = undefined; }
-    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal), ...(nodes ? { nodes } : {}) };
+    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal), ...nodesField(this.plannedNodes(model)) };
     this.state.active = active;
     this.state.lost = null;
     await this.persist();
@@ -548,8 +555,7 @@ export class SwapController {
       run: async (job) => {
         job.log(`re-attached to the swap started at ${j.startedAt}`);
         // The Sparks it was launched on (the configuration may have changed since: then the head alone is followed).
-        let nodes: LaunchNodes | undefined;
-        try { nodes = this.nodesFor(model); } catch { nodes = undefined; }
+        const nodes = this.plannedNodes(model);
         try {
           await this.waitReady(job, model, nodes);
         } catch (e) {
@@ -558,7 +564,7 @@ export class SwapController {
           throw e;
         }
         this.phase(job, 'active');
-        this.state.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), ...(nodes?.workers.length ? { nodes: [nodes.head.hostId, ...nodes.workers.map((w) => w.hostId)] } : {}) };
+        this.state.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), ...nodesField(nodes) };
         return this.state.active;
       },
     });
