@@ -1,4 +1,4 @@
-import { sh, type ShellCommand } from '../../../core/src/api/index.js';
+import { rawShell, sh, type ShellCommand } from '../../../core/src/api/index.js';
 import { LOCAL_PATH, swapTimeoutMs, type ModelEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 
@@ -44,14 +44,13 @@ export interface LaunchNodes {
  *  itself, so serveArgv carries only --tensor-parallel-size. */
 export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, nodes?: LaunchNodes): ShellCommand {
   const envArgs = Object.entries(m.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  if (nodes && nodes.workers.length > 0) {
-    // vLLM gives up on an engine that is not ready after 600 s, which a start across Sparks can exceed: let it wait as
-    // long as the swap does (unless the model sets its own).
-    if (m.env.VLLM_ENGINE_READY_TIMEOUT_S === undefined) envArgs.push('-e', `VLLM_ENGINE_READY_TIMEOUT_S=${Math.round(swapTimeoutMs(m) / 1000)}`);
-    const list = [nodes.head, ...nodes.workers].map((n) => n.address).join(',');
-    return sh`LOCAL_IP=${nodes.head.address} VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} -n ${list} --no-ray -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
-  }
-  return sh`VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} --solo -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
+  const across = nodes !== undefined && nodes.workers.length > 0;
+  // vLLM gives up on an engine that is not ready after 600 s, which a start across Sparks can exceed: let it wait as
+  // long as the swap does (unless the model sets its own).
+  if (across && m.env.VLLM_ENGINE_READY_TIMEOUT_S === undefined) envArgs.push('-e', `VLLM_ENGINE_READY_TIMEOUT_S=${Math.round(swapTimeoutMs(m) / 1000)}`);
+  const localIp = across ? sh`LOCAL_IP=${nodes.head.address} ` : rawShell('');
+  const placement = across ? sh`-n ${[nodes.head, ...nodes.workers].map((n) => n.address).join(',')} --no-ray` : rawShell('--solo');
+  return sh`${localIp}VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} ${placement} -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
 }
 
 /** Stops the model on the head. A worker's container is stopped by Spark Control's own SSH to that Spark
@@ -99,6 +98,9 @@ export function downloadCommand(cfg: VllmConfig, repo: string): ShellCommand {
   return sh`HF_HOME=${home(cfg.hfHome)} ${DOWNLOAD_CLI[cfg.downloadCli]} download ${repo}`;
 }
 
+/** ssh from the head to another Spark: never a password prompt (there is no terminal). */
+const LINK_SSH_OPTIONS = ['-o', 'BatchMode=yes'];
+
 /** On the head: copy a model's HF cache directory to another Spark over the link between them, run as the head's own
  *  ssh to it (the trust eugr's launcher needs anyway). Runs the worker's copy into exactly the head's files
  *  (--delete within that one model directory: every rank must load the same revision); --partial resumes a cut copy;
@@ -107,11 +109,11 @@ export function downloadCommand(cfg: VllmConfig, repo: string): ShellCommand {
 export function copyToSparkCommand(cfg: VllmConfig, repo: string, toAddress: string): ShellCommand {
   const name = cacheDirName(repo);
   const host = toAddress.includes(':') ? `[${toAddress}]` : toAddress;
-  return sh`cd ${home(cfg.hfHome)}/hub && rsync -a --partial --delete --mkpath --info=progress2 -e ${'ssh -o BatchMode=yes -o ConnectTimeout=10'} ${name + '/'} ${`${host}:${cfg.hfHome}/hub/${name}/`}`;
+  return sh`cd ${home(cfg.hfHome)}/hub && rsync -a --partial --delete --mkpath --info=progress2 -e ${`ssh ${LINK_SSH_OPTIONS.join(' ')} -o ConnectTimeout=10`} ${name + '/'} ${`${host}:${cfg.hfHome}/hub/${name}/`}`;
 }
 
 /** On the head: can it reach a worker over the link with ssh and no password? The launcher starts the worker's
  *  container exactly that way, and without it fails only after the old model was stopped. Prints `ok` or ssh's words. */
 export function linkSshCheckCommand(toAddress: string): ShellCommand {
-  return sh`ssh -o BatchMode=yes -o ConnectTimeout=5 ${toAddress} true 2>&1 && echo ok`;
+  return sh`ssh ${LINK_SSH_OPTIONS} -o ConnectTimeout=5 ${toAddress} true 2>&1 && echo ok`;
 }
