@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { SPARK_PLUGIN_API_VERSION } from '../../core/src/api/definePlugin.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import { describeBrowser, launchBrowser, screenshotPath } from '../helpers/browser.js';
 
@@ -81,9 +82,9 @@ describeBrowser('third-party plugins that fail, in Chromium', () => {
     expect(await text('acme', '[data-testid="version"]')).toBe('0.3.0');
 
     expect(await text('from-future', '.state')).toBe('incompatible');
-    expect(await text('from-future', '[data-testid="why"]')).toContain('needs plugin API ^9.0.0, this Spark Control provides 1.0.0');
+    expect(await text('from-future', '[data-testid="why"]')).toContain(`needs plugin API ^9.0.0, this Spark Control provides ${SPARK_PLUGIN_API_VERSION}`);
     expect(await text('from-future', '[data-testid="api"]')).toContain('^9.0.0');
-    expect(await text('from-future', '[data-testid="api"]')).toContain('provides 1.0.0');
+    expect(await text('from-future', '[data-testid="api"]')).toContain(`provides ${SPARK_PLUGIN_API_VERSION}`);
 
     const dupe = page.locator('spark-plugins-page tr[data-plugin^="cluster@dir"]');
     expect(((await dupe.locator('.state').textContent()) ?? '').trim()).toBe('failed');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SPARK_PLUGIN_API_VERSION } from '../../core/src/api/definePlugin.js';
 import { createTestKernel } from '../../core/src/testing/createTestKernel.js';
 
 /** `npm run new-plugin` output, used the way an outside author would: its own package.json, its own build, its own
@@ -67,7 +68,7 @@ describe('plugin scaffold', () => {
     expect(r.status, r.stderr).toBe(0);
     const dir = join(parent, 'spark-control-plugin-lab-notes');
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    expect(pkg).toMatchObject({ name: 'spark-control-plugin-lab-notes', keywords: ['spark-control-plugin'], sparkControl: { apiVersion: '^1.0.0', main: 'dist/index.js', ui: 'dist/ui' } });
+    expect(pkg).toMatchObject({ name: 'spark-control-plugin-lab-notes', keywords: ['spark-control-plugin'], sparkControl: { apiVersion: `^${SPARK_PLUGIN_API_VERSION}`, main: 'dist/index.js', ui: 'dist/ui' } });
     expect(pkg.devDependencies['@spark-control/plugin-api']).toBe(`file:${apiPkg}`);
     linkDependencies(dir);
 

@@ -208,6 +208,9 @@ export interface SshService {
   hostKeys: {
     list(): Array<{ hostId: string; fingerprint: string; pinnedAt: string; mismatch?: { fingerprint: string; seenAt: string } }>;
     trust(hostId: string): Promise<void>;
+    /** The host's pinned key as a known_hosts/authorized_keys line would carry it (`ssh-ed25519 AAAA…`), or
+     *  undefined before the first connection; e.g. to tell one Spark the host key of another (since API 1.1.0). */
+    publicKey(hostId: string): string | undefined;
   };
   /** Installs the service key into ~/.ssh/authorized_keys using a one-time password (never stored or logged). */
   installKey(hostId: string, password: string, opts?: { timeoutMs?: number }): Promise<{ added: boolean }>;

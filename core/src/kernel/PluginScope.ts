@@ -94,7 +94,7 @@ export class PluginScope {
       stream: (hostId, cmd, opts) => { scope.guardIo('ssh.stream'); return k.ssh.stream(hostId, cmd, opts); },
       onConnectionChange: (fn) => { const off = k.ssh.onConnectionChange(fn); scope.disposers.push(off); return off; },
       publicKey: () => k.keyPair.publicKey,
-      hostKeys: { list: () => k.hostKeys.list(), trust: async (hostId) => { const ok = await k.hostKeys.trust(hostId); k.ssh.reset(hostId); if (!ok) throw new SparkError('SPK_SSH_NO_KEY_CHANGE', `no changed host key pending for ${hostId}`, { status: 409 }); } },
+      hostKeys: { list: () => k.hostKeys.list(), publicKey: (hostId) => k.hostKeys.openssh(hostId), trust: async (hostId) => { const ok = await k.hostKeys.trust(hostId); k.ssh.reset(hostId); if (!ok) throw new SparkError('SPK_SSH_NO_KEY_CHANGE', `no changed host key pending for ${hostId}`, { status: 409 }); } },
       installKey: (hostId, password, opts) => { scope.guardIo('ssh.installKey'); return k.ssh.installKey(hostId, password, opts); },
     };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, simControlPoint, quoteArg, type PluginContext } from '../../../core/src/api/index.js';
+import { SparkError, authorizeKeyCommand, simControlPoint, type PluginContext } from '../../../core/src/api/index.js';
 import type { ClusterPluginConfig } from './config.js';
 import { ClusterPoller } from './poller.js';
 
@@ -13,8 +13,7 @@ export function registerCluster(ctx: PluginContext<ClusterPluginConfig>): void {
     return h;
   };
   /** The exact line an owner can paste on a Spark when they prefer not to type a password here. */
-  const manualCommand = () =>
-    `mkdir -p ~/.ssh && chmod 700 ~/.ssh && grep -qxF ${quoteArg(ctx.ssh.publicKey())} ~/.ssh/authorized_keys 2>/dev/null || echo ${quoteArg(ctx.ssh.publicKey())} >> ~/.ssh/authorized_keys; chmod 600 ~/.ssh/authorized_keys`;
+  const manualCommand = () => authorizeKeyCommand(ctx.ssh.publicKey()).text;
 
   const view = () => {
     const keys = new Map(ctx.ssh.hostKeys.list().map((k) => [k.hostId, k]));

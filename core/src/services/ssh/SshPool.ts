@@ -3,8 +3,9 @@ import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
 import type { HostInfo, Logger, SshCommand, SshConnectionEvent, SshExecOptions, SshResult, SshStreamOptions } from '../../api/types.js';
 import { SparkError } from '../../api/errors.js';
-import { commandText, quoteArg, sh, SAFE_USER } from '../../api/shell.js';
+import { commandText, quoteArg, SAFE_USER } from '../../api/shell.js';
 import { HostKeyStore } from './hostKeys.js';
+import { authorizeKeyCommand } from '../../api/authorizedKeys.js';
 
 const { Client } = ssh2;
 
@@ -259,7 +260,7 @@ export class SshPool {
     const timeoutMs = opts.timeoutMs ?? 20_000;
     const client = new Client();
     let hostKeyRejected = false;
-    const script = sh`umask 077; mkdir -p ~/.ssh && chmod 700 ~/.ssh && touch ~/.ssh/authorized_keys && chmod 600 ~/.ssh/authorized_keys && if grep -qxF ${this.o.publicKey} ~/.ssh/authorized_keys; then echo present; else printf '%s\n' ${this.o.publicKey} >> ~/.ssh/authorized_keys && echo added; fi`;
+    const script = authorizeKeyCommand(this.o.publicKey);
     try {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => { client.end(); reject(new SparkError('SPK_SSH_TIMEOUT', `SSH connection to ${hostId} timed out`, { status: 504, details: { host: hostId } })); }, timeoutMs);

@@ -46,6 +46,18 @@ export class HostKeyStore {
     return false;
   }
 
+  /** The pinned key as OpenSSH writes it in known_hosts and authorized_keys (`ssh-ed25519 AAAA…`); undefined before
+   *  the first connection. The key type is the first field of the wire-format blob. */
+  openssh(hostId: string): string | undefined {
+    const pin = this.pins[hostId];
+    if (!pin) return undefined;
+    const blob = Buffer.from(pin.key, 'base64');
+    if (blob.length < 4) return undefined;
+    const len = blob.readUInt32BE(0);
+    const type = blob.subarray(4, 4 + len).toString('latin1');
+    return /^[a-z0-9@.-]{3,64}$/.test(type) ? `${type} ${pin.key}` : undefined;
+  }
+
   mismatch(hostId: string): Pin['mismatch'] | undefined {
     return this.pins[hostId]?.mismatch;
   }
