@@ -1,7 +1,8 @@
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/src/api/index.js';
+import { generateUsableKeyPair } from '../core/src/services/ssh/keyPair.js';
 import { SimSshServer } from './ssh/SimSshServer.js';
 
 const repoRoot = fileURLToPath(new URL(runningFromDist() ? '../../../' : '../', import.meta.url));
@@ -28,6 +29,10 @@ export interface SimClusterOptions {
   password?: string;
   /** Spark 1 starts out serving Qwen3 4B in `vllm_node` (the demo of `npm start`); tests start with nothing running. */
   preloadModel?: boolean;
+  /** The Sparks start out trusting each other over the link (each one's key authorized on the others, their host
+   *  keys known), as after the one-time setup eugr's launcher needs; false = fresh Sparks, whose ssh to each other is
+   *  refused until that setup (vLLM's Link Sparks) is done. Default true. */
+  linkTrust?: boolean;
   log?: Logger;
 }
 
@@ -94,6 +99,31 @@ function seed(root: string, hostId: string, preloadModel: boolean): void {
   }
 }
 
+/** Every Spark's own key pair (~/.ssh/id_ed25519, made once), authorized on every other Spark, and every other
+ *  Spark's host key in its known_hosts under that Spark's link address: what the fake ssh (lib/sshTrust.mjs) checks. */
+export function seedLinkTrust(roots: string[], linkAddresses: string[], hostKeys: string[]): void {
+  const keyOf = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
+  const userKeys = roots.map((root) => {
+    const dir = join(root, '.ssh');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!existsSync(join(dir, 'id_ed25519.pub'))) {
+      const kp = generateUsableKeyPair(`spark@${basename(root)}`);
+      writeFileSync(join(dir, 'id_ed25519'), kp.private, { mode: 0o600 });
+      writeFileSync(join(dir, 'id_ed25519.pub'), `${kp.public.trim()}\n`);
+    }
+    return readFileSync(join(dir, 'id_ed25519.pub'), 'utf8').trim();
+  });
+  const addLine = (file: string, line: string, key: string) => {
+    const have = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (!have.split('\n').some((l) => l.includes(key))) appendFileSync(file, `${line}\n`);
+  };
+  roots.forEach((root, i) => roots.forEach((_other, j) => {
+    if (i === j) return;
+    addLine(join(root, '.ssh', 'authorized_keys'), userKeys[j], keyOf(userKeys[j]));
+    addLine(join(root, '.ssh', 'known_hosts'), `${linkAddresses[j]} ${keyOf(hostKeys[j])}`, `${linkAddresses[j]} ${keyOf(hostKeys[j])}`);
+  }));
+}
+
 /** The simulated Spark cluster: one in-process ssh2 server per host running real bash over fake tools. */
 export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster> {
   const count = o.hostCount ?? 2;
@@ -114,6 +144,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
     roots.set(id, root);
     hosts.push({ id, name: `Spark ${i} (simulated)`, address: '127.0.0.1', sshPort: port, sshUser: 'spark', hostPublicKey: srv.hostPublicKey, linkAddress: linkAddress(i) });
   }
+  if (o.linkTrust !== false) seedLinkTrust([...roots.values()], hosts.map((h) => h.linkAddress), hosts.map((h) => h.hostPublicKey));
   const must = (id: string) => {
     const s = servers.get(id);
     if (!s) throw new Error(`no simulated host ${id}`);

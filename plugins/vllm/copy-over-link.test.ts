@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandText } from '../../core/src/api/index.js';
+import { generateUsableKeyPair } from '../../core/src/services/ssh/keyPair.js';
+import { seedLinkTrust } from '../../sim/cluster.js';
 import { ensureSystemPackage } from '../../tests/helpers/system.js';
 import { vllmConfigSchema } from './src/config.js';
 import { parseRsyncProgress } from './src/download.js';
@@ -30,6 +32,13 @@ describe.skipIf(!!missing)('copying a model to the other Spark over the link (re
       symlinkSync(`../../blobs/b${i}`, join(model, 'snapshots/abc123', i ? `model-0000${i}.safetensors` : 'config.json'));
     });
     mkdirSync(workerHome, { recursive: true });
+    // Two Sparks already linked (the head's key authorized on the worker, the worker's host key known to the head).
+    const hostKeys = [headHome, workerHome].map((home) => {
+      const kp = generateUsableKeyPair();
+      writeFileSync(join(home, '.sim_host_key'), JSON.stringify(kp));
+      return kp.public;
+    });
+    seedLinkTrust([headHome, workerHome], ['10.203.250.1', '10.203.250.2'], hostKeys);
     // Only the simulator's ssh on PATH ahead of the system's rsync.
     const bin = join(base, 'bin');
     mkdirSync(bin);

@@ -5,14 +5,16 @@
 // Knobs in $SIM_STATE/rsync-sim.json: { "fail": "auth" | "missing", "chunkMs": 20 }.
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { checkTrust } from './sshTrust.mjs';
 
 const argv = process.argv.slice(2).map((a) => (a.startsWith('@') ? a.slice(1) : a));
 const knobs = (() => { try { return JSON.parse(readFileSync(join(process.env.SIM_STATE ?? '.', 'rsync-sim.json'), 'utf8')); } catch { return {}; } })();
 const opts = new Set();
 const paths = [];
+let rsh = 'ssh';
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
-  if (a === '-e' || a === '--rsh') { i++; continue; }
+  if (a === '-e' || a === '--rsh') { rsh = argv[++i] ?? rsh; continue; }
   if (a.startsWith('-')) { opts.add(a); continue; }
   paths.push(a);
 }
@@ -22,8 +24,10 @@ const [src, dest] = paths;
 const m = /^(?:[^@]+@)?(\[[^\]]+\]|[^:]+):(.*)$/.exec(dest);
 if (!m) fail(1, 'fake rsync: only copies to another Spark (HOST:DEST) are simulated\n');
 const host = m[1].replace(/^\[|\]$/g, '');
-const peer = JSON.parse(process.env.SIM_PEERS || '{}')[host];
-if (!peer) fail(255, `ssh: connect to host ${host} port 22: No route to host\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: unexplained error (code 255)\n`);
+// rsync runs `ssh` (or the -e command) to the other Spark first: what that ssh refuses, rsync reports.
+const trust = checkTrust(host, { strict: /StrictHostKeyChecking=(\S+)/.exec(rsh)?.[1] });
+if (trust.error) fail(255, `${trust.error}\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: unexplained error (code 255)\n`);
+const peer = trust;
 if (knobs.fail === 'auth') fail(255, `spark@${host}: Permission denied (publickey).\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: unexplained error (code 255)\n`);
 if (knobs.fail === 'missing') fail(12, 'bash: line 1: rsync: command not found\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: error in rsync protocol data stream (code 12)\n');
 const from = resolve(src);
