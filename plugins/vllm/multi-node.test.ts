@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,16 +76,62 @@ describe('vLLM tensor parallel across two Sparks', () => {
     }
   }, 30_000);
 
-  it('refuses in preflight when the head cannot ssh to the worker over the link (the launcher needs it), before stopping anything', async () => {
-    writeFileSync(join(head, 'state/ssh-sim.json'), JSON.stringify({ fail: 'auth' }));
+  it('refuses in preflight when the head cannot ssh to the worker over the link (the launcher needs it), before stopping anything; Link Sparks sets that up', async () => {
+    // Fresh Sparks: the worker has never seen the head's key, and the head does not know the worker's host key.
+    const authorized = join(worker, '.ssh/authorized_keys');
+    const known = join(head, '.ssh/known_hosts');
+    writeFileSync(authorized, '');
+    writeFileSync(known, '');
+    const before = existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0;
+    const job = await swapTo('qwen-tp2');
+    expect(job.error).toMatchObject({ code: 'VLLM_LINK_SSH', phase: 'preflight' });
+    expect(job.error?.message).toMatch(/spark-1 cannot ssh to spark-2 at 10\.203\.250\.2 without a password \(Host key verification failed\.\).*press Link Sparks/);
+    expect(existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0).toBe(before);
+
+    const link = await postJson('/link', {});
+    expect(link.status).toBe(200);
+    expect(await link.json()).toEqual({ head: { hostId: 'spark-1', keyFile: expect.stringMatching(/\.ssh\/id_ed25519$/), keyCreated: false }, sparks: [{ hostId: 'spark-2', address: '10.203.250.2', key: 'added' }] });
+    // The host key the head now trusts for the link address is the one Spark Control pinned for spark-2 (which is the
+    // key spark-2's sshd presents), never one taken on trust over the cable.
+    const pinned = k.app.services.hostKeys.openssh('spark-2')!;
+    const presented = JSON.parse(readFileSync(join(worker, '.sim_host_key'), 'utf8')).public as string;
+    expect(pinned).toBe(presented.trim().split(' ').slice(0, 2).join(' '));
+    expect(readFileSync(known, 'utf8').trim()).toBe(`10.203.250.2 ${pinned}`);
+    const headKey = readFileSync(join(head, '.ssh/id_ed25519.pub'), 'utf8').trim();
+    expect(readFileSync(authorized, 'utf8').trim()).toBe(headKey);
+
+    // Again: nothing doubled.
+    const again = await postJson('/link', {});
+    expect((await again.json()).sparks[0].key).toBe('present');
+    expect(readFileSync(authorized, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(readFileSync(known, 'utf8').trim().split('\n')).toHaveLength(1);
+
+    // A head with no key at all gets one made (ed25519, no passphrase: the launcher's ssh has no terminal).
+    rmSync(join(head, '.ssh/id_ed25519'));
+    rmSync(join(head, '.ssh/id_ed25519.pub'));
+    const made = await postJson('/link', {});
+    const madeBody = await made.json();
+    expect(made.status, JSON.stringify(madeBody)).toBe(200);
+    expect(madeBody.head.keyCreated).toBe(true);
+    expect(madeBody.sparks[0].key).toBe('added');
+    expect(readFileSync(authorized, 'utf8')).toContain(readFileSync(join(head, '.ssh/id_ed25519.pub'), 'utf8').trim());
+  });
+
+  it('Link Sparks answers 502 naming the Spark and the shell\'s words when the key cannot be added there', async () => {
+    // authorized_keys that cannot be written (here: a directory in its place).
+    const authorized = join(worker, '.ssh/authorized_keys');
+    const saved = readFileSync(authorized, 'utf8');
+    rmSync(authorized);
+    mkdirSync(authorized);
     try {
-      const before = existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0;
-      const job = await swapTo('qwen-tp2');
-      expect(job.error).toMatchObject({ code: 'VLLM_LINK_SSH', phase: 'preflight' });
-      expect(job.error?.message).toMatch(/spark-1 cannot ssh to spark-2 at 10\.203\.250\.2 without a password \(spark@10\.203\.250\.2: Permission denied \(publickey\)\.\).*ssh-copy-id/);
-      expect(existsSync(join(head, 'state/launcher.calls')) ? calls().length : 0).toBe(before);
+      const r = await postJson('/link', {});
+      expect(r.status).toBe(502);
+      const p = await r.json();
+      expect(p).toMatchObject({ code: 'VLLM_LINK_AUTHORIZE', host: 'spark-2' });
+      expect(p.detail).toMatch(/could not add spark-1's key to spark-2's authorized_keys: .*Is a directory/);
     } finally {
-      rmSync(join(head, 'state/ssh-sim.json'));
+      rmSync(authorized, { recursive: true });
+      writeFileSync(authorized, saved);
     }
   });
 

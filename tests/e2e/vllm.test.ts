@@ -102,4 +102,28 @@ describeBrowser('vLLM tile in Chromium', () => {
     expect(await tile.locator('li[data-model="gpt-oss-120b"] [data-testid="fit"]').count()).toBe(0); // not downloaded: nothing to say
     await page.screenshot({ path: screenshotPath('vllm-imported.png'), fullPage: true });
   });
+
+  it('a swap across both Sparks that needs the head\'s ssh to Spark 2 offers Link Sparks, which sets it up', async () => {
+    // Fresh Sparks: Spark 2 has never seen Spark 1's key, and Spark 1 does not know Spark 2's host key.
+    writeFileSync(join(k.sim!.hostRoot('spark-2'), '.ssh/authorized_keys'), '');
+    writeFileSync(join(k.sim!.hostRoot('spark-1'), '.ssh/known_hosts'), '');
+    const add = await k.fetch('/api/plugins/vllm/models', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'qwen-both', name: 'Qwen3 4B on both Sparks', servedName: 'qwen-both', repo: 'Qwen/Qwen3-4B-Instruct-2507', tensorParallel: 2, expectedLoadMinutes: 0.1 }) });
+    expect(add.status).toBe(201);
+    await page.reload();
+    const tile = page.locator('spark-vllm-tile');
+    const row = tile.locator('li[data-model="qwen-both"]');
+    await row.locator('.src:has-text("on disk")').waitFor({ timeout: 20_000 });
+    await row.locator('button:has-text("Swap")').click();
+    const error = tile.locator('[data-testid="swap-error"]');
+    await error.waitFor({ timeout: 20_000 });
+    expect(await error.textContent()).toMatch(/spark-1 cannot ssh to spark-2 at 10\.203\.250\.2 without a password \(Host key verification failed\.\)/);
+    await page.screenshot({ path: screenshotPath('vllm-link-needed.png'), fullPage: true });
+    await tile.locator('button[data-testid="link-sparks"]').click();
+    await tile.locator('[data-testid="link-note"]:has-text("Linked")').waitFor({ timeout: 20_000 });
+    expect(await tile.locator('[data-testid="link-note"]').textContent()).toBe('Linked: spark-1 now reaches spark-2 (10.203.250.2) by ssh. Swap again to start the model.');
+    await page.screenshot({ path: screenshotPath('vllm-linked.png'), fullPage: true });
+    // And the swap it was all for now gets past preflight.
+    await row.locator('button:has-text("Swap")').click();
+    await tile.locator('[data-testid="active"]:has-text("Qwen3 4B on both Sparks")').waitFor({ timeout: 30_000 });
+  }, 90_000);
 });

@@ -8,7 +8,7 @@ export const current = VersionInfo.of({
     '',
     '- Dashboard with one card per Spark (GPU, memory, disk, containers, VPN), SSH key install, connectivity log',
     '- vLLM model swaps with live progress, a fit estimate before launch, catalog export/import, OpenAI-compatible API',
-    '- Models across both Sparks (tensor parallel): launched over the link between them, copied to the second Spark',
+    '- Models across both Sparks (tensor parallel): launched over the link between them, copied to the second Spark; Link Sparks sets up the SSH between them',
     '- Speech: transcription (long recordings in chunks), diarization, dual-channel calls, text to speech',
     '- Embeddings and hybrid search, redaction gateway, Matrix bot management',
   ].join('\n'),

@@ -12,6 +12,7 @@ import type { VllmConfig } from './config.js';
 import { ModelDownloads } from './download.js';
 import { createSwapHooks, vllmSwapPoint } from './hooks.js';
 import { InflightRequests } from './inflight.js';
+import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
 import { SwapController } from './swap.js';
 
@@ -162,6 +163,10 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   };
   swapRoutes(r, '/swap');
   swapRoutes(ctx.publicRoutes('/api/swap'), '');
+
+  // Launches across Sparks need the head's ssh to every other Spark; this sets it up instead of ssh-copy-id by hand.
+  r.add({ method: 'POST', path: '/link', summary: 'Link Sparks: let the head ssh to every other Spark over the link (its key on each, their pinned host keys in its known_hosts), as launches across Sparks need' }, (c) =>
+    linkSparks(ctx, swap.allNodes(), c.signal));
 
   r.add({ method: 'GET', path: '/metrics', summary: 'Live metrics of the served model' }, async () => {
     const res = await ctx.http.request(swap.upstream(), '/metrics', { timeoutMs: 3000 });

@@ -41,6 +41,18 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, r
   signal.addEventListener('abort', onAbort, { once: true });
 });
 
+/** Every Spark of a launch needs an address of its own (the launcher's -n list, ssh from the head): refuses a plan where
+ *  two share one, naming the field to set. */
+function distinctAddresses(nodes: LaunchNodes): LaunchNodes {
+  const all = [nodes.head, ...nodes.workers];
+  const clash = all.find((n, i) => all.findIndex((m) => m.address === n.address) !== i);
+  if (clash) {
+    const first = all.find((m) => m.address === clash.address)!;
+    throw new SparkError('VLLM_NODE_ADDRESS', `${first.hostId} and ${clash.hostId} have the same address (${clash.address}) for a launch across Sparks: set each Spark's link address to its address on the cable between the Sparks`, { status: 422, details: { field: 'linkAddress', host: clash.hostId } });
+  }
+  return nodes;
+}
+
 /** The model swap: one at a time, every phase visible, cancellable, persisted so a restart never forgets it. */
 export class SwapController {
   private state: Persisted = { active: null, job: null };
@@ -106,26 +118,30 @@ export class SwapController {
    *  Sparks in their configured order, one GPU each, as many as it needs. Each is reached over the link between the
    *  Sparks at its link address (its SSH address when none is set), so two Sparks must not share one. */
   nodesFor(model: CatalogEntry): LaunchNodes {
+    const { head, others } = this.sparks();
+    const need = model.tensorParallel - 1;
+    if (need <= 0) return { head, workers: [] };
+    if (others.length < need) {
+      const n = others.length + 1;
+      throw new SparkError('VLLM_MULTI_NODE', `${model.name} is set to tensor parallel ${model.tensorParallel}, which needs ${model.tensorParallel} Sparks (one GPU each); ${n} ${n === 1 ? 'is' : 'are'} configured`, { status: 422, details: { field: 'tensorParallel' } });
+    }
+    return distinctAddresses({ head, workers: others.slice(0, need) });
+  }
+
+  /** The head and every other configured Spark (any of them may be a worker of a launch): what Link Sparks sets up. */
+  allNodes(): LaunchNodes {
+    const { head, others } = this.sparks();
+    return distinctAddresses({ head, workers: others });
+  }
+
+  /** The head (the Spark serving models) and the other Sparks, each with its address on the link between them. */
+  private sparks(): { head: LaunchNodes['head']; others: LaunchNodes['workers'] } {
     const headId = this.hostId();
     const hosts = this.ctx.cluster.hosts();
     // Plain addresses (an IPv6 one may be configured in brackets): the launcher's -n list and ssh take them bare.
     const node = (h: HostInfo) => ({ hostId: h.id, address: (h.linkAddress ?? h.address).replace(/^\[|\]$/g, '') });
     const head = hosts.find((h) => h.id === headId);
-    const headNode = head ? node(head) : { hostId: headId, address: '' };
-    const need = model.tensorParallel - 1;
-    if (need <= 0) return { head: headNode, workers: [] };
-    const others = hosts.filter((h) => h.id !== headId);
-    if (others.length < need) {
-      throw new SparkError('VLLM_MULTI_NODE', `${model.name} is set to tensor parallel ${model.tensorParallel}, which needs ${model.tensorParallel} Sparks (one GPU each); ${hosts.length} ${hosts.length === 1 ? 'is' : 'are'} configured`, { status: 422, details: { field: 'tensorParallel' } });
-    }
-    const workers = others.slice(0, need).map(node);
-    const all = [headNode, ...workers];
-    const clash = all.find((n, i) => all.findIndex((m) => m.address === n.address) !== i);
-    if (clash) {
-      const first = all.find((m) => m.address === clash.address)!;
-      throw new SparkError('VLLM_NODE_ADDRESS', `${first.hostId} and ${clash.hostId} have the same address (${clash.address}) for a launch across Sparks: set each Spark's link address to its address on the cable between the Sparks`, { status: 422, details: { field: 'linkAddress', host: clash.hostId } });
-    }
-    return { head: headNode, workers };
+    return { head: head ? node(head) : { hostId: headId, address: '' }, others: hosts.filter((h) => h.id !== headId).map(node) };
   }
 
   /** nodesFor, or undefined where no launch could be planned (too few Sparks, a shared address): for following or
@@ -395,7 +411,7 @@ export class SwapController {
       const link = await this.ssh(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId);
       if (link.stdout.trim().split('\n').pop() === 'ok') continue;
       const said = (link.stdout + link.stderr).trim().split('\n').filter(Boolean).pop()?.slice(0, 200) ?? `exit ${link.code}`;
-      throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: on ${nodes.head.hostId}, run ssh-copy-id once to ${w.address} and accept its host key`, { status: 422, details: { host: w.hostId } });
+      throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: press Link Sparks (POST /api/plugins/vllm/link) once, which sets that up`, { status: 422, details: { host: w.hostId, fix: 'link' } });
     }
     job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}, and ${nodes.head.hostId} reaches ${nodes.workers.map((w) => w.hostId).join(', ')} by ssh over the link` : ''}`);
     return nodes;

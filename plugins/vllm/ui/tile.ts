@@ -15,7 +15,7 @@ const elapsed = (from: string, to?: string) => fmtDuration(Math.round(((to ? Dat
 export class VllmTile extends LitElement {
   static properties = {
     api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, disk: { state: true }, downloads: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
-    fit: { state: true }, rollback: { state: true }, filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, tick: { state: true }, transfer: { state: true },
+    fit: { state: true }, rollback: { state: true }, filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, linkNote: { state: true }, tick: { state: true }, transfer: { state: true },
   };
   api?: SparkTileApi;
   models: Model[] = [];
@@ -37,6 +37,8 @@ export class VllmTile extends LitElement {
   adding = false;
   addErrors: Record<string, string> = {};
   error = '';
+  /** What Link Sparks did (or why it could not), shown under a failed swap that needed it. */
+  linkNote = '';
   /** Outcome of the last catalog export/import, shown under the search row. */
   transfer: { ok: boolean; text: string; fields?: string[] } | null = null;
   tick = 0;
@@ -179,6 +181,15 @@ export class VllmTile extends LitElement {
     try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id, rollback: !!this.rollback } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
   }
 
+  /** The head's ssh to the other Sparks, set up by the plugin (POST /link) after a swap across Sparks needed it. */
+  private async linkSparks() {
+    this.linkNote = 'Linking…';
+    try {
+      const r = await this.api!.json<{ head: { hostId: string; keyCreated: boolean }; sparks: Array<{ hostId: string; address: string; key: string }> }>('/link', { method: 'POST' });
+      this.linkNote = `Linked: ${r.head.hostId} now reaches ${r.sparks.map((w) => `${w.hostId} (${w.address})`).join(', ')} by ssh${r.head.keyCreated ? ' with a key made for it' : ''}. Swap again to start the model.`;
+    } catch (e) { this.linkNote = (e as Error).message; }
+  }
+
   private async cancel() {
     try { await this.api!.json('/swap/cancel', { method: 'POST' }); } catch (e) { this.error = (e as Error).message; }
   }
@@ -254,6 +265,7 @@ export class VllmTile extends LitElement {
         ${this.running ? html`<button @click=${this.cancel}>Cancel</button>` : nothing}</div>
       <div class="phases">${PHASES.map((p, i) => html`<span class=${i < idx || j.state === 'succeeded' ? 'done' : i === idx && j.state === 'running' ? 'now' : ''}>${p}</span>`)}</div>
       ${j.error ? html`<div class="err" data-testid="swap-error">${j.error.message}${j.error.phase ? ` (during ${j.error.phase})` : ''}</div>` : nothing}
+      ${j.error?.code === 'VLLM_LINK_SSH' ? html`<div class="row"><button data-testid="link-sparks" @click=${this.linkSparks}>Link Sparks</button><span class="muted" data-testid="link-note">${this.linkNote}</span></div>` : nothing}
       ${j.logTail?.length ? html`<pre>${j.logTail.slice(-14).join('\n')}</pre>` : nothing}
     </div>`;
   }
