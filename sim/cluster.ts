@@ -29,10 +29,6 @@ export interface SimClusterOptions {
   password?: string;
   /** Spark 1 starts out serving Qwen3 4B in `vllm_node` (the demo of `npm start`); tests start with nothing running. */
   preloadModel?: boolean;
-  /** The Sparks start out trusting each other over the link (each one's key authorized on the others, their host
-   *  keys known), as after the one-time setup eugr's launcher needs; false = fresh Sparks, whose ssh to each other is
-   *  refused until that setup (vLLM's Link Sparks) is done. Default true. */
-  linkTrust?: boolean;
   log?: Logger;
 }
 
@@ -144,7 +140,9 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
     roots.set(id, root);
     hosts.push({ id, name: `Spark ${i} (simulated)`, address: '127.0.0.1', sshPort: port, sshUser: 'spark', hostPublicKey: srv.hostPublicKey, linkAddress: linkAddress(i) });
   }
-  if (o.linkTrust !== false) seedLinkTrust([...roots.values()], hosts.map((h) => h.linkAddress), hosts.map((h) => h.hostPublicKey));
+  // The Sparks start out trusting each other over the link, as after the one-time setup eugr's launcher needs (Link
+  // Sparks); a test makes them strangers by emptying a known_hosts or authorized_keys.
+  seedLinkTrust([...roots.values()], hosts.map((h) => h.linkAddress), hosts.map((h) => h.hostPublicKey));
   const must = (id: string) => {
     const s = servers.get(id);
     if (!s) throw new Error(`no simulated host ${id}`);
