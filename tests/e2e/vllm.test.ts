@@ -121,6 +121,7 @@ describeBrowser('vLLM tile in Chromium', () => {
     await tile.locator('button[data-testid="link-sparks"]').click();
     await tile.locator('[data-testid="link-note"]:has-text("Linked")').waitFor({ timeout: 20_000 });
     expect(await tile.locator('[data-testid="link-note"]').textContent()).toBe('Linked: spark-1 now reaches spark-2 (10.203.250.2) by ssh. Swap again to start the model.');
+    expect(await tile.locator('button[data-testid="link-sparks"]').isDisabled()).toBe(true); // done: nothing to press twice
     await page.screenshot({ path: screenshotPath('vllm-linked.png'), fullPage: true });
     // And the swap it was all for now gets past preflight.
     await row.locator('button:has-text("Swap")').click();

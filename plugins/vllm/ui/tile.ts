@@ -178,7 +178,7 @@ export class VllmTile extends LitElement {
     const back = this.rollback && this.active ? ` If it fails, ${this.models.find((x) => x.id === this.active!.modelId)?.name ?? this.active.servedName} is started again.` : '';
     const across = m.tensorParallel > 1 ? ` It runs across ${m.tensorParallel} Sparks (tensor parallel): its container on the other Spark${m.tensorParallel > 2 ? 's' : ''} starts too, and whatever runs there under the same container name stops.` : '';
     if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.${across}${back}${warn}`)) return;
-    try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id, rollback: !!this.rollback } }); this.running = true; this.error = ''; } catch (e) { this.error = (e as Error).message; }
+    try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id, rollback: !!this.rollback } }); this.running = true; this.error = ''; this.linkNote = ''; } catch (e) { this.error = (e as Error).message; }
   }
 
   /** The head's ssh to the other Sparks, set up by the plugin (POST /link) after a swap across Sparks needed it. */
@@ -265,7 +265,7 @@ export class VllmTile extends LitElement {
         ${this.running ? html`<button @click=${this.cancel}>Cancel</button>` : nothing}</div>
       <div class="phases">${PHASES.map((p, i) => html`<span class=${i < idx || j.state === 'succeeded' ? 'done' : i === idx && j.state === 'running' ? 'now' : ''}>${p}</span>`)}</div>
       ${j.error ? html`<div class="err" data-testid="swap-error">${j.error.message}${j.error.phase ? ` (during ${j.error.phase})` : ''}</div>` : nothing}
-      ${j.error?.code === 'VLLM_LINK_SSH' ? html`<div class="row"><button data-testid="link-sparks" @click=${this.linkSparks}>Link Sparks</button><span class="muted" data-testid="link-note">${this.linkNote}</span></div>` : nothing}
+      ${j.error?.code === 'VLLM_LINK_SSH' ? html`<div class="row"><button data-testid="link-sparks" ?disabled=${this.linkNote.startsWith('Link')} @click=${this.linkSparks}>Link Sparks</button><span class="muted" data-testid="link-note">${this.linkNote}</span></div>` : nothing}
       ${j.logTail?.length ? html`<pre>${j.logTail.slice(-14).join('\n')}</pre>` : nothing}
     </div>`;
   }
