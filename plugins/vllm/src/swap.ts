@@ -411,7 +411,7 @@ export class SwapController {
       const link = await this.ssh(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId);
       if (link.stdout.trim().split('\n').pop() === 'ok') continue;
       const said = (link.stdout + link.stderr).trim().split('\n').filter(Boolean).pop()?.slice(0, 200) ?? `exit ${link.code}`;
-      throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: press Link Sparks (POST /api/plugins/vllm/link) once, which sets that up`, { status: 422, details: { host: w.hostId, fix: 'link' } });
+      throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: press Link Sparks (POST /api/plugins/vllm/link) once, which sets that up`, { status: 422, details: { host: w.hostId } });
     }
     job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}, and ${nodes.head.hostId} reaches ${nodes.workers.map((w) => w.hostId).join(', ')} by ssh over the link` : ''}`);
     return nodes;
