@@ -117,3 +117,9 @@ export function copyToSparkCommand(cfg: VllmConfig, repo: string, toAddress: str
 export function linkSshCheckCommand(toAddress: string): ShellCommand {
   return sh`ssh ${LINK_SSH_OPTIONS} -o ConnectTimeout=5 ${toAddress} true 2>&1 && echo ok`;
 }
+
+/** What linkSshCheckCommand's run says: undefined when the head got in, else ssh's last words (or the exit code). */
+export function linkSshRefusal(r: { stdout: string; stderr: string; code: number | null }): string | undefined {
+  if (r.stdout.trim().split('\n').pop() === 'ok') return undefined;
+  return (r.stdout + r.stderr).trim().split('\n').filter(Boolean).pop() ?? `exit ${r.code}`;
+}

@@ -1,6 +1,6 @@
 import { SparkError, authorizeKeyCommand, openSshPublicKey, sh, type PluginContext, type ShellCommand } from '../../../core/src/api/index.js';
 import type { VllmConfig } from './config.js';
-import { linkSshCheckCommand, type LaunchNodes } from './launch.js';
+import { linkSshCheckCommand, linkSshRefusal, type LaunchNodes } from './launch.js';
 
 /**
  * Link Sparks: the one-time setup eugr's launcher needs across Sparks, done from here instead of by hand on each.
@@ -80,9 +80,9 @@ export async function linkSparks(ctx: PluginContext<VllmConfig>, nodes: LaunchNo
     if (lastLine(known.stdout) !== 'ok') {
       throw new SparkError('VLLM_LINK_KNOWN_HOSTS', `could not record ${w.hostId}'s host key in ${head}'s known_hosts: ${lastLine(known.stderr) || `exit ${known.code}`}`, { status: 502, details: { host: head } });
     }
-    const check = await exec(head, linkSshCheckCommand(w.address));
-    if (lastLine(check.stdout) !== 'ok') {
-      const said = lastLine(check.stdout + check.stderr).slice(0, 300) || `exit ${check.code}`;
+    const refused = linkSshRefusal(await exec(head, linkSshCheckCommand(w.address)));
+    if (refused !== undefined) {
+      const said = refused.slice(0, 300);
       throw new SparkError('VLLM_LINK_SSH', `${head}'s key is on ${w.hostId} and its host key is known, but ${head} still cannot ssh to ${w.address} (${said}): is ${w.address} ${w.hostId}'s address on the link, and does its sshd listen there?`, { status: 502, details: { host: w.hostId, field: 'linkAddress' } });
     }
     sparks.push({ hostId: w.hostId, address: w.address, key: key as LinkedSpark['key'] });

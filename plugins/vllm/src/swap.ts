@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
 import { swapTimeoutMs, type CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
-import { containerExistsCommand, launchCommand, linkSshCheckCommand, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
+import { containerExistsCommand, launchCommand, linkSshCheckCommand, linkSshRefusal, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
 import type { InflightRequests } from './inflight.js';
@@ -408,9 +408,9 @@ export class SwapController {
           : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
     }
     for (const w of nodes.workers) {
-      const link = await this.ssh(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId);
-      if (link.stdout.trim().split('\n').pop() === 'ok') continue;
-      const said = (link.stdout + link.stderr).trim().split('\n').filter(Boolean).pop()?.slice(0, 200) ?? `exit ${link.code}`;
+      const refused = linkSshRefusal(await this.ssh(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId));
+      if (refused === undefined) continue;
+      const said = refused.slice(0, 200);
       throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: press Link Sparks (POST /api/plugins/vllm/link) once, which sets that up`, { status: 422, details: { host: w.hostId } });
     }
     job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}, and ${nodes.head.hostId} reaches ${nodes.workers.map((w) => w.hostId).join(', ')} by ssh over the link` : ''}`);
