@@ -7,48 +7,18 @@
  * a rotated order) and the median reported. The kernel runs in its own process from
  * the built dist/ exactly as `npm start` runs it, and every path is warmed up before it is measured.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/sshd.js';
+import { helperProcess, kernelProcess, median, rssOf, startNginx } from './processes.js';
 
 const DURATION = process.env.BENCH_SECONDS ?? '3';
 /** Each row is measured in this many rounds, the paths in a rotated order each round, and the median is reported:
  *  with wrk, the upstream and the proxy sharing two cores, one 4 s sample per path swung ratios by ±15 %. */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** RSS of a process from /proc (cheap enough to sample every 50 ms). */
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
-/** The kernel under test, built and run as `npm start` runs it (see kernel-under-test.mjs). */
-async function kernelProcess(upstreamUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: join(import.meta.dirname, '../..') });
-  const p = spawn(process.execPath, [join(import.meta.dirname, 'kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn' } });
-  const url = await new Promise<string>((resolve, reject) => {
-    p.stdout!.once('data', (d) => resolve(String(d).trim()));
-    p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));
-  });
-  return { url, pid: p.pid!, stop: () => new Promise((r) => { p.once('exit', () => r()); p.kill('SIGTERM'); }) };
-}
-
-/** A helper server of the bench (fake upstream, bare forwarders) in its own process, so none shares an event loop with
- *  the proxy under test; each prints its port on stdout. */
-async function helperProcess(script: string, args: string[]): Promise<{ port: number; url: string; stop(): void }> {
-  const p = spawn(process.execPath, [join(import.meta.dirname, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => p.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
-  return { port, url: `http://127.0.0.1:${port}`, stop: () => p.kill('SIGTERM') };
-}
 
 interface WrkResult { rps: number; p50: number; p99: number; errors: number }
 /** wrk runs as a child process; it must not block this process, which also serves the upstream and the kernel. */
@@ -89,24 +59,6 @@ async function firstChunkMs(urls: Record<string, string>, samplesPerPath = 60): 
     }
   }
   return Object.fromEntries([...samples].map(([k, v]) => [k, +median(v).toFixed(3)]));
-}
-
-function startNginx(upstreamPort: number): { port: number; stop(): void } | undefined {
-  if (spawnSync('which', ['nginx']).status !== 0) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream up { server 127.0.0.1:${upstreamPort}; keepalive 128; }
-  server { listen 127.0.0.1:${port};
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; proxy_request_buffering off; client_max_body_size 0; }
-  }
-}`);
-  const p = spawn('nginx', ['-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  return { port, stop: () => { p.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 async function rssWithSseStreams(kernelUrl: string, n: number, pid: number): Promise<number> {

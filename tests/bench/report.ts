@@ -1,0 +1,30 @@
+/** Writes a benchmark's tables into docs/performance.md between its own markers, so the figures a user reads are the
+ *  ones last measured (each bench owns one section; the rest of the page is left as it is). */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const page = join(import.meta.dirname, '../../docs/performance.md');
+const HEADER = '# Performance\n\nWritten by `npm run bench` (tests/bench): each section is replaced by the benchmark that owns it, on the\nmachine it last ran on. Every figure is a median of the rounds named, with the spread (min–max) beside it.\n';
+
+export type Cell = string | number;
+
+/** A Markdown table from rows of the same keys. */
+export function markdownTable(rows: Array<Record<string, Cell>>): string {
+  if (rows.length === 0) return '(no rows)\n';
+  const keys = Object.keys(rows[0]);
+  const line = (cells: Cell[]) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(keys), line(keys.map(() => '---')), ...rows.map((r) => line(keys.map((k) => r[k] ?? '')))].join('\n') + '\n';
+}
+
+/** Replaces (or appends) the section `name` of docs/performance.md with `markdown`, stamped with the date and machine. */
+export function writeSection(name: string, title: string, markdown: string): void {
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const stamp = `_Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${(process.env.BENCH_MACHINE ?? `${(globalThis.navigator?.hardwareConcurrency ?? 0) || '?'} cores`)}, Node ${process.version}._\n\n`;
+  const section = `${start}\n## ${title}\n\n${stamp}${markdown.trim()}\n${end}`;
+  let text = existsSync(page) ? readFileSync(page, 'utf8') : HEADER;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  text = i >= 0 && j > i ? text.slice(0, i) + section + text.slice(j + end.length) : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(page, text);
+}
