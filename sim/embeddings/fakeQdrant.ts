@@ -96,6 +96,12 @@ export function startFakeQdrant(): Promise<{ port: number; paths: string[]; clos
       }
       return ok(res, { operation_id: 2, status: url.searchParams.get('wait') === 'true' ? 'completed' : 'acknowledged' });
     }
+    if (rest === '/points/delete' && req.method === 'POST') {
+      // Qdrant's delete by ids (a filter selector is not needed by any caller here, and is refused as unsupported).
+      if (!Array.isArray(body.points)) return fail(res, 400, 'Format error in JSON body: expected `points` (a list of point ids)');
+      for (const id of body.points) col.points.delete(String(id));
+      return ok(res, { operation_id: 3, status: url.searchParams.get('wait') === 'true' ? 'completed' : 'acknowledged' });
+    }
     if (rest === '/points/count' && req.method === 'POST') return ok(res, { count: [...col.points.values()].filter((p) => filterOk(p, body.filter)).length });
     if (rest === '/points/scroll' && req.method === 'POST') {
       const pts = [...col.points.values()].filter((p) => filterOk(p, body.filter)).slice(0, body.limit ?? 10);

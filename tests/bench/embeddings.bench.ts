@@ -1,69 +1,110 @@
-/** Embeddings benchmark: ingest throughput (items/s) and hybrid search latency p50/p99 through the plugin vs calling
- *  the fake embedding service + fake Qdrant directly with the same requests. */
+/** Embeddings benchmark (issue 27, item 2): ingest throughput (items/s) at 1, 64 and 1,024 items per request through
+ *  the plugin vs a client calling the embedding service and Qdrant itself (embed a batch of 64, upsert it with wait,
+ *  the next), and hybrid search latency p50/p99 on both paths. The fake embedding service and the fake Qdrant run each
+ *  in a process of its own (as on a Spark, they are not the kernel's event loop); every row is measured in rounds with
+ *  the two paths in a rotated order, median and spread reported, and the tables written to docs/performance.md. */
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createTestKernel } from '../../core/src/testing/createTestKernel.js';
+import { median } from './processes.js';
+import { markdownTable, writeSection, type Cell } from './report.js';
 
-const k = await createTestKernel({ plugins: ['embeddings'] });
-const { embeddings, qdrant } = k.sim!.servicePorts;
-const E = `http://127.0.0.1:${embeddings.port}`;
-const Q = `http://127.0.0.1:${qdrant.port}`;
-const N = 600;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** Items ingested per round at each request size (the 1-item row sends that many requests). */
+const PLAN: Array<[perRequest: number, total: number]> = [[1, 150], [64, 1280], [1024, 2048]];
+
+function simService(plugin: string, service: string): Promise<{ port: number; stop(): void }> {
+  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-service.ts'), plugin, service], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    p.stdout!.once('data', (d) => resolve({ port: Number(String(d).trim()), stop: () => p.kill('SIGTERM') }));
+    p.once('exit', (code) => reject(new Error(`${service} exited with ${code}`)));
+  });
+}
+
+const emb = await simService('embeddings', 'embeddings');
+const qd = await simService('embeddings', 'qdrant');
+const E = `http://127.0.0.1:${emb.port}`;
+const Q = `http://127.0.0.1:${qd.port}`;
+const k = await createTestKernel({
+  simulate: false, plugins: ['embeddings'],
+  config: { version: 1, hosts: [{ id: 'spark-2', name: 'bench', address: '127.0.0.1', sshUser: 'bench', sshPort: 22 }], services: { embeddings: { hostId: 'spark-2', port: emb.port }, qdrant: { hostId: 'spark-2', port: qd.port } } },
+});
+
 const words = 'pump error code seal valve impeller filter invoice billing travel budget quarter report schedule maintenance'.split(' ');
-const items = Array.from({ length: N }, (_, i) => ({ id: `doc-${i}`, text: `${words[i % words.length]} ${words[(i * 7) % words.length]} record ${i} code E-${1000 + i}`, payload: { tenant: i % 2 ? 'a' : 'b' } }));
-const post = (url: string, body: unknown, method = 'POST') => fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+const item = (i: number) => ({ id: `doc-${i}`, text: `${words[i % words.length]} ${words[(i * 7) % words.length]} record ${i} code E-${1000 + i}`, payload: { tenant: i % 2 ? 'a' : 'b' } });
+const post = async (url: string, body: unknown, method = 'POST') => {
+  const r = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const j = await r.json();
+  if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(j).slice(0, 300)}`);
+  return j;
+};
 
 await fetch(`${k.url}/api/collections/bench`, { method: 'PUT' });
-let t0 = performance.now();
-for (let i = 0; i < N; i += 100) await post(`${k.url}/api/collections/bench/points`, { items: items.slice(i, i + 100) });
-const viaPlugin = N / ((performance.now() - t0) / 1000);
-
 await post(`${Q}/collections/direct`, { vectors: { dense: { size: 1024, distance: 'Cosine' } }, sparse_vectors: { sparse: {} } }, 'PUT');
-t0 = performance.now();
-for (let i = 0; i < N; i += 100) {
-  const chunk = items.slice(i, i + 100);
-  for (let j = 0; j < chunk.length; j += 64) {
-    const part = chunk.slice(j, j + 64);
-    const e = await post(`${E}/v1/embeddings`, { input: part.map((x) => x.text), output: ['dense', 'sparse'] });
-    await post(`${Q}/collections/direct/points?wait=true`, { points: part.map((x, n) => ({ id: 1 + i + j + n, vector: { dense: e.data[n].embedding, sparse: e.data[n].sparse }, payload: x.payload })) }, 'PUT');
+
+/** Items/s of one path at one request size; the same ids every round (re-ingest overwrites, as a re-sync would). */
+async function ingestRate(path: 'plugin' | 'direct', perRequest: number, total: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < total; i += perRequest) {
+    const req = Array.from({ length: Math.min(perRequest, total - i) }, (_, n) => item(i + n));
+    if (path === 'plugin') {
+      await post(`${k.url}/api/collections/bench/points`, { items: req });
+      continue;
+    }
+    for (let j = 0; j < req.length; j += 64) {
+      const part = req.slice(j, j + 64);
+      const e = await post(`${E}/v1/embeddings`, { input: part.map((x) => x.text), output: ['dense', 'sparse'] });
+      await post(`${Q}/collections/direct/points?wait=true`, { points: part.map((x, n) => ({ id: 1 + i + j + n, vector: { dense: e.data[n].embedding, sparse: e.data[n].sparse }, payload: x.payload })) }, 'PUT');
+    }
   }
+  return total / ((performance.now() - t0) / 1000);
 }
-const direct = N / ((performance.now() - t0) / 1000);
+
+const fmt = (xs: number[], digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+await ingestRate('plugin', 64, 256); // warm-up: JIT, connection pools
+await ingestRate('direct', 64, 256);
+const ingestRows: Array<Record<string, Cell>> = [];
+for (const [perRequest, total] of PLAN) {
+  const s = { plugin: [] as number[], direct: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? (['direct', 'plugin'] as const) : (['plugin', 'direct'] as const);
+    for (const p of order) s[p].push(await ingestRate(p, perRequest, total));
+  }
+  const ratios = s.plugin.map((x, i) => x / s.direct[i]);
+  ingestRows.push({ 'items per request': perRequest, 'plugin items/s': fmt(s.plugin), 'direct items/s': fmt(s.direct), 'plugin/direct': fmt(ratios, 2), 'goal ≥ 0.9': median(ratios) >= 0.9 ? 'met' : 'NOT met' });
+}
 
 const pct = (a: number[], p: number) => a.slice().sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
-const lat = { plugin: [] as number[], direct: [] as number[] };
-for (let i = 0; i < 200; i++) {
-  const q = `${words[i % words.length]} code E-${1000 + i}`;
-  let s = performance.now();
-  await post(`${k.url}/api/search`, { collection: 'bench', query: q, limit: 10 });
-  lat.plugin.push(performance.now() - s);
-  s = performance.now();
-  const e = await post(`${E}/v1/embeddings`, { input: [q], output: ['dense', 'sparse'] });
-  await post(`${Q}/collections/direct/points/query`, { prefetch: [{ query: e.data[0].embedding, using: 'dense', limit: 50 }, { query: e.data[0].sparse, using: 'sparse', limit: 50 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
-  lat.direct.push(performance.now() - s);
+const searchRounds = { pluginP50: [] as number[], pluginP99: [] as number[], directP50: [] as number[], directP99: [] as number[] };
+for (let round = 0; round < ROUNDS; round++) {
+  const lat = { plugin: [] as number[], direct: [] as number[] };
+  for (let i = 0; i < 150; i++) {
+    const q = `${words[i % words.length]} code E-${1000 + i}`;
+    let s = performance.now();
+    await post(`${k.url}/api/search`, { collection: 'bench', query: q, limit: 10 });
+    lat.plugin.push(performance.now() - s);
+    s = performance.now();
+    const e = await post(`${E}/v1/embeddings`, { input: [q], output: ['dense', 'sparse'] });
+    await post(`${Q}/collections/direct/points/query`, { prefetch: [{ query: e.data[0].embedding, using: 'dense', limit: 50 }, { query: e.data[0].sparse, using: 'sparse', limit: 50 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
+    lat.direct.push(performance.now() - s);
+  }
+  searchRounds.pluginP50.push(pct(lat.plugin, 50));
+  searchRounds.pluginP99.push(pct(lat.plugin, 99));
+  searchRounds.directP50.push(pct(lat.direct, 50));
+  searchRounds.directP99.push(pct(lat.direct, 99));
 }
-// The official client on the same query path, to weigh it against the kernel's HTTP layer the plugin uses.
-const { QdrantClient } = await import('@qdrant/js-client-rest');
-const qc = new QdrantClient({ url: Q, checkCompatibility: false, timeout: 15_000 });
-const clientLat: number[] = [];
-for (let i = 0; i < 200; i++) {
-  const q = `${words[i % words.length]} code E-${1000 + i}`;
-  const e = await post(`${E}/v1/embeddings`, { input: [q], output: ['dense', 'sparse'] });
-  const s = performance.now();
-  await qc.query('direct', { prefetch: [{ query: e.data[0].embedding, using: 'dense', limit: 50 }, { query: e.data[0].sparse, using: 'sparse', limit: 50 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
-  clientLat.push(performance.now() - s);
-}
-const rawLat: number[] = [];
-for (let i = 0; i < 200; i++) {
-  const q = `${words[i % words.length]} code E-${1000 + i}`;
-  const e = await post(`${E}/v1/embeddings`, { input: [q], output: ['dense', 'sparse'] });
-  const s = performance.now();
-  await post(`${Q}/collections/direct/points/query`, { prefetch: [{ query: e.data[0].embedding, using: 'dense', limit: 50 }, { query: e.data[0].sparse, using: 'sparse', limit: 50 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
-  rawLat.push(performance.now() - s);
-}
-console.log(`Qdrant query only: @qdrant/js-client-rest p50 ${pct(clientLat, 50).toFixed(2)} ms / p99 ${pct(clientLat, 99).toFixed(2)} ms; plain REST p50 ${pct(rawLat, 50).toFixed(2)} ms / p99 ${pct(rawLat, 99).toFixed(2)} ms`);
-console.table([
-  { path: 'plugin', 'ingest items/s': Math.round(viaPlugin), 'search p50 ms': +pct(lat.plugin, 50).toFixed(2), 'search p99 ms': +pct(lat.plugin, 99).toFixed(2) },
-  { path: 'direct', 'ingest items/s': Math.round(direct), 'search p50 ms': +pct(lat.direct, 50).toFixed(2), 'search p99 ms': +pct(lat.direct, 99).toFixed(2) },
-]);
-console.log(`ingest ratio plugin/direct ${(viaPlugin / direct).toFixed(2)}; search p50 added ${(pct(lat.plugin, 50) - pct(lat.direct, 50)).toFixed(2)} ms`);
+const searchRows: Array<Record<string, Cell>> = [
+  { path: 'plugin', 'search p50 ms': fmt(searchRounds.pluginP50, 2), 'search p99 ms': fmt(searchRounds.pluginP99, 2) },
+  { path: 'direct', 'search p50 ms': fmt(searchRounds.directP50, 2), 'search p99 ms': fmt(searchRounds.directP99, 2) },
+  { path: 'added', 'search p50 ms': fmt(searchRounds.pluginP50.map((x, i) => x - searchRounds.directP50[i]), 2), 'search p99 ms': fmt(searchRounds.pluginP99.map((x, i) => x - searchRounds.directP99[i]), 2) },
+];
+console.log(`Ingest (${ROUNDS} rounds, median (min–max))`);
+console.table(ingestRows);
+console.table(searchRows);
+const cfg = (await (await k.fetch('/api/config')).json()) as { plugins?: { embeddings?: { ingestBatch?: number; ingestDepth?: number } } };
+writeSection('embeddings', 'Ingest and search (tests/bench/embeddings.bench.ts)',
+  `The fake embedding service and the fake Qdrant each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${cfg.plugins?.embeddings?.ingestBatch ?? 'default'} items, depth ${cfg.plugins?.embeddings?.ingestDepth ?? 'default'}). ${ROUNDS} rounds, paths alternated; median (min–max).\n\n${markdownTable(ingestRows)}\nHybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
 await k.stop();
+emb.stop();
+qd.stop();

@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 export const embeddingsConfigSchema = z.object({
   maxBatch: z.number().int().min(1).max(2048).default(64).describe('Most inputs per /v1/embeddings call (and per batch when ingesting).'),
+  ingestBatch: z.number().int().min(1).max(2048).default(32).describe('Items per embedding call and per upsert when ingesting (at most maxBatch).'),
+  ingestDepth: z.number().int().min(1).max(8).default(2).describe('Embedding calls that run ahead of the upsert in progress when ingesting.'),
   maxInputChars: z.number().int().min(100).max(1_000_000).default(32_000).describe('Longest single input (characters).'),
   embedTimeoutMs: z.number().int().min(1000).max(600_000).default(60_000).describe('Timeout of one call to the embedding service.'),
   qdrantTimeoutMs: z.number().int().min(500).max(300_000).default(15_000).describe('Timeout of one Qdrant call.'),

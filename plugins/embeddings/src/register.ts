@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SparkError, validationError, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
 import type { EmbeddingsConfig } from './config.js';
 import { checkFilterKeys, filterSchema } from './filters.js';
+import { pipelinedIngest } from './ingest.js';
 import { collectionPath, uuidV5 } from './names.js';
 
 const sparse = z.object({ indices: z.array(z.number().int().nonnegative()), values: z.array(z.number()) });
@@ -146,22 +147,16 @@ export function registerEmbeddings(ctx: PluginContext<EmbeddingsConfig>): void {
     const t0 = performance.now();
     const items = c.body.items;
     checkInputs(items.map((i) => i.text));
-    const batch = cfg().maxBatch;
-    let upserted = 0;
-    let embedMs = 0;
-    let upsertMs = 0;
-    for (let i = 0; i < items.length; i += batch) {
-      const chunk = items.slice(i, i + batch);
-      const e0 = performance.now();
-      const vecs = await embed(chunk.map((x) => x.text), ['dense', 'sparse']);
-      embedMs += performance.now() - e0;
-      const u0 = performance.now();
-      await qdrant('PUT', `${path}/points?wait=true`, z.unknown(), {
+    const { ingestBatch, ingestDepth, maxBatch } = cfg();
+    const { embedMs, upsertMs } = await pipelinedIngest(items, {
+      batchSize: Math.min(ingestBatch, maxBatch), depth: ingestDepth,
+      embed: (chunk) => embed(chunk.map((x) => x.text), ['dense', 'sparse']),
+      upsert: (chunk, vecs) => qdrant('PUT', `${path}/points?wait=true`, z.unknown(), {
         points: chunk.map((it, k) => ({ id: uuidV5(String(it.id)), vector: { dense: vecs[k].embedding, sparse: vecs[k].sparse }, payload: { ...(it.payload ?? {}), doc_id: String(it.id), text: it.text } })),
-      });
-      upsertMs += performance.now() - u0;
-      upserted += chunk.length;
-    }
+      }).then(() => undefined),
+      undo: (written) => qdrant('POST', `${path}/points/delete?wait=true`, z.unknown(), { points: [...new Set(written.map((it) => uuidV5(String(it.id))))] }).then(() => undefined),
+    });
+    const upserted = items.length;
     return { collection: c.params.name, upserted, ids: items.map((i) => ({ id: i.id, point_id: uuidV5(String(i.id)) })), timings_ms: { embed: Math.round(embedMs), upsert: Math.round(upsertMs), total: Math.round(performance.now() - t0) } };
   });
 
