@@ -25,7 +25,7 @@ export interface SimClusterOptions {
   dataDir: string;
   hostCount?: number;
   authorizedKeys: string[];
-  /** Also accept this password (key-install flows). */
+  /** Also accept this password (key-install flows); default SIM_DEMO_PASSWORD, the one the README documents. */
   password?: string;
   /** Spark 1 starts out serving Qwen3 4B in `vllm_node` (the demo of `npm start`); tests start with nothing running. */
   preloadModel?: boolean;
@@ -41,6 +41,9 @@ export interface SimCluster {
   setServicePorts(ports: Record<string, number>): void;
   stop(): Promise<void>;
 }
+
+/** The password every simulated Spark accepts, so Install key can be tried on `npm start` (README, Quick start). */
+export const SIM_DEMO_PASSWORD = 'spark-demo';
 
 /** Seeds a fake root the first time: a Hugging Face cache with two models, and on spark-2 the bot's source repo. */
 function seed(root: string, hostId: string, preloadModel: boolean): void {
@@ -134,7 +137,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
     const root = join(o.dataDir, 'sim', id);
     mkdirSync(root, { recursive: true });
     seed(root, id, !!o.preloadModel);
-    const srv = new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password, linkAddress: linkAddress(i), peers });
+    const srv = new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password ?? SIM_DEMO_PASSWORD, linkAddress: linkAddress(i), peers });
     const port = await srv.start();
     servers.set(id, srv);
     roots.set(id, root);

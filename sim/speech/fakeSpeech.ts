@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import busboy from 'busboy';
 import { compressedFormat, decodeCompressed } from '../../plugins/speech/src/decodeCompressed.js';
+import { encode, FAKE_TTS_FORMATS, speak } from './fakeVoice.js';
 import { fingerprint, heardWords } from './hearing.js';
-import { pcmWav, readChunks, wavDuration, type TruthWord } from './wav.js';
+import { readChunks, wavDuration, type TruthWord } from './wav.js';
 
 /** The real services take MP3/FLAC/Opus as well as WAV: the fake decodes them (with Spark Control's own decoder)
  *  before it listens. undefined = not such a file, or one that does not decode. */
@@ -158,12 +159,11 @@ export function startFakeKokoro() {
       try { b = JSON.parse(s); } catch { return send(res, 400, { detail: 'invalid JSON' }); }
       const parts = String(b.voice ?? '').split('+').map((v) => v.replace(/\(\d+(\.\d+)?\)$/, ''));
       if (!b.input || !parts.length || parts.some((v) => !VOICES.includes(v))) return send(res, 400, { detail: { error: 'validation_error', message: `unknown voice ${b.voice}` } });
-      const seconds = Math.min(10, 0.3 + b.input.length * 0.05);
-      const rate = 24000;
-      const pcm = new Int16Array(Math.round(seconds * rate));
-      for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(Math.sin((2 * Math.PI * 220 * i) / rate) * 6000);
-      const wav = pcmWav(pcm, rate);
-      res.writeHead(200, { 'content-type': b.response_format === 'mp3' ? 'audio/mpeg' : 'audio/wav', 'transfer-encoding': 'chunked' });
+      const format = b.response_format ?? 'mp3';
+      if (!FAKE_TTS_FORMATS[format]) return send(res, 400, { detail: { error: 'validation_error', message: `response_format ${format} is not produced by the simulated Kokoro (it makes ${Object.keys(FAKE_TTS_FORMATS).join(', ')})`, type: 'invalid_request_error' } });
+      const text = String(b.input);
+      const wav = encode(await speak(text, typeof b.speed === 'number' && b.speed > 0 ? b.speed : 1), text, format)!;
+      res.writeHead(200, { 'content-type': FAKE_TTS_FORMATS[format], 'transfer-encoding': 'chunked' });
       const n = 8;
       for (let i = 0; i < n; i++) {
         res.write(wav.subarray(Math.floor((i * wav.length) / n), Math.floor(((i + 1) * wav.length) / n)));

@@ -1,4 +1,5 @@
 import { readChunks, truthOf, type TruthWord } from './wav.js';
+import { placeholderWords, voicedSegments } from './placeholderHearing.js';
 
 /** What the fake recogniser "hears" in the audio it was sent. The truth chunk lists every word of the original
  *  recording; a file may be one channel of a stereo call or a slice of a long file, so the fake places the truth on
@@ -72,6 +73,11 @@ export function heardWords(wav: Buffer, duration: number): { asr: HeardWord[]; d
     .filter((w) => (w.start + w.end) / 2 >= 0 && (w.start + w.end) / 2 < duration)
     .map((w) => ({ ...w, start: Math.max(0, w.start), end: Math.min(duration, w.end) }));
   const audio = monoPcm(chunks);
+  // Audio without a truth chunk (the user's own): a marked placeholder transcript timed to where someone speaks.
+  if (!chunks.has('sctx') && audio) {
+    const words = placeholderWords(voicedSegments(audio.pcm, audio.rate, ASR_FLOOR));
+    return { asr: words, diarizer: words, offset };
+  }
   // Fixtures made of digital silence plus a truth chunk (load tests, size tests) keep getting their words back.
   if (!audio || audio.pcm.every((v) => v === 0)) return { asr: placed.map((w) => ({ ...w, level: Infinity })), diarizer: placed.map((w) => ({ ...w, level: Infinity })), offset };
   const levels = ownLevels(placed, audio.pcm, audio.rate);

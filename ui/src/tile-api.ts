@@ -43,14 +43,21 @@ class EventHub {
 
 export const events = new EventHub();
 
-/** A 401 anywhere means the session expired or auth was just switched on. */
-function handleUnauthorized(res: Response) {
-  if (res.status === 401) location.href = '/login.html';
+/** The kernel's own "log in first" code. Other 401s (an SSH password a Spark refused, an upstream's own auth) are
+ *  the tile's business: the page stays, the tile shows the message. */
+const KERNEL_AUTH_CODE = 'SPK_UNAUTHORIZED';
+
+/** Sends the browser to the login page only when the kernel itself asks for the token (session expired, or auth was
+ *  just switched on); reads a clone, so the caller still gets the whole body. */
+async function handleUnauthorized(res: Response) {
+  if (res.status !== 401) return;
+  const body = await res.clone().json().catch(() => undefined) as { code?: string } | undefined;
+  if (body?.code === KERNEL_AUTH_CODE) location.href = '/login.html';
 }
 
 export async function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
   const res = await fetch(url, { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...(init.headers ?? {}) } });
-  handleUnauthorized(res);
+  await handleUnauthorized(res);
   return res;
 }
 

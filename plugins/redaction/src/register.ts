@@ -89,6 +89,7 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
   ctx.publicRoutes('/scrub').add({ method: 'POST', path: '', body: scrubBody, sensitive: true, maxBodyBytes, summary: 'Replace private values with placeholders' }, scrub);
   ctx.publicRoutes('/rehydrate').add({ method: 'POST', path: '', body: rehydrateBody, sensitive: true, maxBodyBytes, summary: 'Put the original values back' }, rehydrate);
   ctx.routes.add({ method: 'POST', path: '/try', body: scrubBody, sensitive: true, maxBodyBytes: 256 * 1024, summary: 'Same as /scrub (for the dashboard try-it box)' }, scrub);
+  ctx.routes.add({ method: 'POST', path: '/try-rehydrate', body: rehydrateBody, sensitive: true, maxBodyBytes: 256 * 1024, summary: 'Same as /rehydrate (for the dashboard try-it box)' }, rehydrate);
   ctx.routes.add({ method: 'GET', path: '/stats', summary: 'Map count and recent error codes (never values)' }, () => ({ maps: store.count(), itemsScrubbed: scrubbed, lastErrors }));
 
   ctx.lifecycle.onStart(() => {

@@ -1,11 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
 
-/** Try-it box: shows the scrubbed text with placeholders highlighted, plus map count and recent error codes. */
+/** Try-it box: scrub (placeholders highlighted), then rehydrate a reply that uses those placeholders with the map
+ *  handle Scrub returned — the round trip a cloud call makes — plus map count and recent error codes. */
 export class RedactionTile extends LitElement {
-  static properties = { api: { attribute: false }, result: { state: true }, stats: { state: true }, error: { state: true } };
+  static properties = { api: { attribute: false }, result: { state: true }, stats: { state: true }, error: { state: true }, restored: { state: true } };
   api?: SparkTileApi;
-  result?: { text: string; tier1: number; tier2: number };
+  result?: { text: string; tier1: number; tier2: number; handle: string; expires: string };
+  restored?: { text: string; replaced: number; unknown: string[] };
   stats?: { maps: number; itemsScrubbed: number; lastErrors: Array<{ at: string; code: string }> };
   error = '';
 
@@ -18,6 +20,8 @@ export class RedactionTile extends LitElement {
     mark.t1 { background: color-mix(in srgb, var(--spark-err) 20%, transparent); }
     .muted { color: var(--spark-muted); font-size: 0.82rem; }
     .err { color: var(--spark-err); font-size: 0.85rem; }
+    .lbl { display: block; font-size: 0.82rem; font-weight: 600; margin: 10px 0 4px; overflow-wrap: anywhere; }
+    code { font-family: var(--spark-mono); font-size: 0.78rem; }
   `;
 
   connectedCallback(): void {
@@ -31,15 +35,33 @@ export class RedactionTile extends LitElement {
 
   private async run(ev: Event) {
     ev.preventDefault();
-    const text = (this.renderRoot.querySelector('textarea') as HTMLTextAreaElement).value;
+    const text = (this.renderRoot.querySelector('textarea[name=original]') as HTMLTextAreaElement).value;
     try {
-      const r = await this.api!.json<{ items: Array<{ scrubbed_text: string }>; stats: { tier1_dropped: number; tier2_tokenized: number } }>('/try', {
+      const r = await this.api!.json<{ map_handle: string; expires_at: string; items: Array<{ scrubbed_text: string }>; stats: { tier1_dropped: number; tier2_tokenized: number } }>('/try', {
         method: 'POST', jsonBody: { items: [{ id: 'try', text }], tier1_action: 'drop', ner: 'rules_only' },
       });
-      this.result = { text: r.items[0].scrubbed_text, tier1: r.stats.tier1_dropped, tier2: r.stats.tier2_tokenized };
+      this.result = { text: r.items[0].scrubbed_text, tier1: r.stats.tier1_dropped, tier2: r.stats.tier2_tokenized, handle: r.map_handle, expires: r.expires_at };
+      this.restored = undefined;
       this.error = '';
+      await this.updateComplete;
+      // What a cloud model might answer, using the placeholders: the user edits it and puts the originals back.
+      const reply = this.renderRoot.querySelector('textarea[name=reply]') as HTMLTextAreaElement | null;
+      if (reply) reply.value = `Reply drafted by the cloud model: ${r.items[0].scrubbed_text}`;
     } catch (e) { this.error = (e as Error).message; }
     void this.loadStats();
+  }
+
+  private async rehydrate(ev: Event) {
+    ev.preventDefault();
+    if (!this.result) return;
+    const text = (this.renderRoot.querySelector('textarea[name=reply]') as HTMLTextAreaElement).value;
+    try {
+      const r = await this.api!.json<{ items: Array<{ text: string; replaced: number; unknown_placeholders: string[] }> }>('/try-rehydrate', {
+        method: 'POST', jsonBody: { map_handle: this.result.handle, items: [{ id: 'try', text }] },
+      });
+      this.restored = { text: r.items[0].text, replaced: r.items[0].replaced, unknown: r.items[0].unknown_placeholders ?? [] };
+      this.error = '';
+    } catch (e) { this.error = `Rehydrate: ${(e as Error).message}`; }
   }
 
   private highlighted(text: string) {
@@ -48,10 +70,16 @@ export class RedactionTile extends LitElement {
 
   render() {
     return html`<form @submit=${this.run}>
-        <textarea aria-label="Text to scrub" placeholder="Paste text with names, emails, card numbers…">Hi, this is Anna Müller from Example Capital. Call me at +1 415 555 0100 or anna@example.com; card 4111 1111 1111 1111.</textarea>
+        <textarea name="original" aria-label="Text to scrub" placeholder="Paste text with names, emails, card numbers…">Hi, this is Anna Müller from Example Capital. Call me at +1 415 555 0100 or anna@example.com; card 4111 1111 1111 1111.</textarea>
         <button type="submit">Scrub</button></form>
       ${this.result ? html`<div class="out" data-testid="scrubbed">${this.highlighted(this.result.text)}</div>
-        <p class="muted">${this.result.tier1} secret value(s) dropped, ${this.result.tier2} identity value(s) replaced. Nothing you type here is stored except the placeholder map (encrypted).</p>` : nothing}
+        <p class="muted">${this.result.tier1} secret value(s) dropped, ${this.result.tier2} identity value(s) replaced. Nothing you type here is stored except the placeholder map (encrypted).</p>
+        <form @submit=${this.rehydrate} data-testid="rehydrate-form">
+          <label class="lbl" for="reply">Text with placeholders to put the originals back into (map <code data-testid="map-handle">${this.result.handle.slice(0, 12)}…</code>, kept until ${new Date(this.result.expires).toLocaleString()})</label>
+          <textarea id="reply" name="reply" aria-label="Text with placeholders"></textarea>
+          <button type="submit">Rehydrate</button></form>` : nothing}
+      ${this.restored ? html`<div class="out" data-testid="rehydrated">${this.restored.text}</div>
+        <p class="muted">${this.restored.replaced} placeholder(s) put back${this.restored.unknown.length ? html`; not in this map: ${this.restored.unknown.join(', ')}` : nothing}.</p>` : nothing}
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
       ${this.stats ? html`<p class="muted">${this.stats.maps} map(s) held · ${this.stats.itemsScrubbed} item(s) scrubbed since start${this.stats.lastErrors.length ? html` · recent refusals: ${this.stats.lastErrors.slice(-5).map((e) => e.code).join(', ')}` : nothing}</p>` : nothing}`;
   }

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import { recordingToWav } from './recordingToWav.js';
 
 interface Block { start_ms: number; end_ms: number; speaker: string; text: string; channel?: string | null }
 interface SpeakerAnswer { segments: Block[]; warnings?: string[]; unassigned_words?: number; dual_channel?: { local_label: string; local_words: number; remote_words: number; bleed_suppressed: number } }
@@ -14,7 +15,7 @@ const clock = (ms: number) => { const s = Math.floor(ms / 1000); return `${Math.
 
 /** Service health, queue, recent requests; try transcription (upload) with speaker colours; hear TTS. */
 export class SpeechTile extends LitElement {
-  static properties = { api: { attribute: false }, status: { state: true }, health: { state: true }, blocks: { state: true }, error: { state: true }, audioUrl: { state: true }, busy: { state: true }, speaking: { state: true }, summary: { state: true }, recording: { state: true }, localLabel: { state: true } };
+  static properties = { api: { attribute: false }, status: { state: true }, health: { state: true }, blocks: { state: true }, error: { state: true }, audioUrl: { state: true }, busy: { state: true }, speaking: { state: true }, summary: { state: true }, recording: { state: true }, localLabel: { state: true }, simulated: { state: true } };
   api?: SparkTileApi;
   status?: { queues: Record<string, { inFlight: number; waiting: number }>; recent: Array<{ at: string; route: string; ms: number; status: number }> };
   health?: Array<{ name: string; status: string }>;
@@ -26,6 +27,7 @@ export class SpeechTile extends LitElement {
   summary = '';
   localLabel?: string;
   recording = false;
+  simulated = false;
   private recorder?: MediaRecorder;
   private warnings: string[] = [];
 
@@ -57,6 +59,7 @@ export class SpeechTile extends LitElement {
   connectedCallback(): void {
     super.connectedCallback();
     void this.load();
+    void this.api?.json<{ simulated: boolean }>('/api/info').then((i) => { this.simulated = i.simulated; }, () => {});
   }
 
   private async load() {
@@ -95,7 +98,8 @@ export class SpeechTile extends LitElement {
     } catch (e) { this.error = (e as Error).message; } finally { this.busy = false; void this.load(); }
   }
 
-  /** Microphone recordings come as webm/ogg: mixed mode only (the GPU service decodes them; the splitter needs WAV). */
+  /** Microphone recordings come as WebM/Opus (Chromium) or Ogg (Firefox): the browser decodes its own take into a
+   *  16 kHz WAV before sending, so the services get a format they read. */
   private async toggleRecording() {
     if (this.recorder) { this.recorder.stop(); return; }
     try {
@@ -108,7 +112,7 @@ export class SpeechTile extends LitElement {
         this.recorder = undefined;
         this.recording = false;
         const blob = new Blob(parts, { type: rec.mimeType });
-        void this.send(blob, rec.mimeType.includes('ogg') ? 'recording.ogg' : 'recording.webm', false);
+        void recordingToWav(blob).then((wav) => this.send(wav ?? blob, wav ? 'recording.wav' : rec.mimeType.includes('ogg') ? 'recording.ogg' : 'recording.webm', false));
       };
       rec.start();
       this.recorder = rec;
@@ -155,7 +159,8 @@ export class SpeechTile extends LitElement {
       <form @submit=${this.transcribe}><input type="file" accept="audio/*" aria-label="Audio file">
         <label title="A stereo 16-bit WAV of a call: your microphone on one channel (left by default), the other side on the other"><input type="checkbox" name="dual"> Stereo call recording</label>
         <button ?disabled=${this.busy}>${this.busy ? 'Working…' : 'Transcribe'}</button>
-        <button type="button" class="secondary" ?disabled=${this.busy && !this.recording} @click=${this.toggleRecording}>${this.recording ? 'Stop and transcribe' : 'Record from microphone'}</button></form>
+        <button type="button" class="secondary" ?disabled=${this.busy && !this.recording} title=${this.busy && !this.recording ? 'Wait for the transcription in progress' : ''} @click=${this.toggleRecording}>${this.recording ? 'Stop and transcribe' : 'Record from microphone'}</button></form>
+      <div class="muted" data-testid="sim-hearing">${this.simulated ? html`Simulated cluster: the recogniser cannot hear words; your own audio comes back as a marked placeholder transcript timed to where someone speaks.` : nothing}</div>
       ${this.blocks ? nothing : html`<div class="muted">Choose a recording and press Transcribe: the text comes back split by who is speaking, one colour per person.</div>`}
       ${this.summary ? html`<div class="summary" data-testid="summary">${this.summary}</div>` : nothing}
       ${this.warnings.map((w) => html`<div class="warn">${w}</div>`)}
