@@ -5,7 +5,10 @@ import { registerSpeech } from './src/register.js';
 
 /** Parakeet transcription + Sortformer diarization, speaker-labelled transcripts, Kokoro TTS — one request at a time per GPU service. */
 export default defineSparkPlugin({
-  manifest: { id: 'speech', name: 'Speech', version: '1.0.0', apiVersion: '^1.0.0', description: 'Transcription, diarization, speaker-labelled transcripts and text to speech.' },
+  manifest: {
+    id: 'speech', name: 'Speech', version: '1.0.0', apiVersion: '^1.2.0', description: 'Transcription, diarization, speaker-labelled transcripts and text to speech.',
+    services: { parakeet: { hostId: 'spark-2', port: 8000 }, kokoro: { hostId: 'spark-2', port: 8880 } },
+  },
   configSchema: speechConfigSchema,
   register: registerSpeech,
   simulators: [

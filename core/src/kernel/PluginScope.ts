@@ -12,6 +12,7 @@ import type { KernelServices } from './services.js';
 import { parseLenient } from '../services/config/lenientParse.js';
 import { restoreMaskedSecrets } from '../services/config/secrets.js';
 import { RESERVED_PREFIXES } from './reserved.js';
+import { withDeclaredDefaults } from './declaredServices.js';
 
 export interface RegisteredTile extends TileSpec {
   plugin: string;
@@ -136,7 +137,7 @@ export class PluginScope {
     const cluster: ClusterView = {
       hosts: () => k.topology.hosts(),
       host: (hid) => k.topology.host(hid),
-      service: (name, defaults) => k.topology.service(name, defaults),
+      service: (name, defaults) => k.topology.service(name, withDeclaredDefaults(scope.plugin.manifest.services, name, defaults)),
       watch: (fn) => { const off = k.topology.watch(fn); scope.disposers.push(off); return off; },
     };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SparkError } from '../api/errors.js';
+import { PLUGIN_ID } from '../api/ids.js';
 import { SPARK_PLUGIN_API_VERSION } from '../api/definePlugin.js';
 import type { Kernel } from '../kernel/Kernel.js';
 import type { KernelServices } from '../kernel/services.js';
@@ -9,7 +10,7 @@ import { sessionCookie, sessionValue } from '../http/security.js';
 import { maskSecrets } from '../services/config/secrets.js';
 import { clusterSchema } from '../config/schema.js';
 
-const idParams = z.object({ id: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'not a plugin id') });
+const idParams = z.object({ id: z.string().regex(PLUGIN_ID, 'not a plugin id') });
 const jobParams = z.object({ id: z.string().uuid('not a job id') });
 
 export interface KernelRouteDeps {

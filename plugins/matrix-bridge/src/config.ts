@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SAFE_DOCKER_NAME, SAFE_GIT_BRANCH, SAFE_IMAGE_REF, SAFE_USER, isSafeAbsolutePath } from '../../../core/src/api/index.js';
+import { SAFE_GIT_BRANCH, SAFE_USER, isSafeAbsolutePath } from '../../../core/src/api/index.js';
+import { SAFE_DOCKER_NAME, SAFE_IMAGE_REF } from './validators.js';
 
 /** A path on the Spark: absolute, or relative to the bot user's home; allow-listed characters, no `.`/`..`. */
 const remotePath = z.string().trim().max(255).refine(

@@ -64,7 +64,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
   parakeet.cooldownMs = cfg().cancelCooldownMs;
   ctx.config.watch((n) => { parakeet.configure(n.maxInFlight, n.maxQueue); kokoro.configure(n.maxInFlight, n.maxQueue); parakeet.cooldownMs = n.cancelCooldownMs; });
   const up = (service: 'parakeet' | 'kokoro'): UpstreamRef => {
-    const e = ctx.cluster.service(service, service === 'parakeet' ? { hostId: 'spark-2', port: 8000 } : { hostId: 'spark-2', port: 8880 });
+    const e = ctx.cluster.service(service);
     return { service, hostId: e.hostId, baseUrl: e.baseUrl };
   };
   const spool = join(ctx.dataDir, 'spool');

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { SAFE_HF_REPO, SAFE_IMAGE_REF, isSafeAbsolutePath, type Logger } from '../../../core/src/api/index.js';
+import { isSafeAbsolutePath, type Logger } from '../../../core/src/api/index.js';
+import { MODEL_ID, SAFE_HF_REPO, SAFE_IMAGE_REF } from './validators.js';
 
 /** Local model directories reach the launcher's UNQUOTED `VLLM_SPARK_EXTRA_DOCKER_ARGS`: only this alphabet passes. */
 export const LOCAL_PATH = /^\/[A-Za-z0-9._/+-]+$/;
@@ -16,7 +17,7 @@ const localPath = z.string().max(240)
   .refine(isSafeAbsolutePath, 'must not contain . or .. segments or //');
 
 export const modelSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ - (max 64)'),
+  id: z.string().regex(MODEL_ID, 'lower-case letters, digits, . _ - (max 64)'),
   name: z.string().trim().min(1, 'required').max(100),
   repo: z.string().regex(SAFE_HF_REPO, 'must be a Hugging Face id like org/name').optional(),
   localPath: localPath.optional(),

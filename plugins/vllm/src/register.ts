@@ -15,11 +15,12 @@ import { InflightRequests } from './inflight.js';
 import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
 import { SwapController } from './swap.js';
+import { MODEL_ID } from './validators.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
-const idParams = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a model id') });
+const idParams = z.object({ id: z.string().regex(MODEL_ID, 'not a model id') });
 const swapBody = z.object({
-  model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a model id from the catalog'),
+  model: z.string().regex(MODEL_ID, 'must be a model id from the catalog'),
   /** Start the previous model again if this swap fails (default: the rollbackOnFailure setting). */
   rollback: z.boolean().optional(),
 });
