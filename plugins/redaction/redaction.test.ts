@@ -188,7 +188,7 @@ describe('/scrub and /rehydrate', () => {
   });
 });
 
-describe('LLM NER (third tier) through the vLLM endpoint', () => {
+describe("LLM NER (third tier) through vLLM's chat point", () => {
   it('adds names the rules miss when the model answers, and still fails closed when it does not', async () => {
     const { createServer } = await import('node:http');
     let mode: 'good' | 'garbage' = 'good';
@@ -203,7 +203,8 @@ describe('LLM NER (third tier) through the vLLM endpoint', () => {
     });
     await new Promise<void>((r) => llm.listen(0, '127.0.0.1', () => r()));
     const port = (llm.address() as { port: number }).port;
-    const kk = await createTestKernel({ plugins: ['redaction'], simulate: false, config: { hosts: [{ id: 'spark-1', name: 'S1', address: '127.0.0.1' }], services: { vllm: { hostId: 'spark-1', port } } } });
+    // Through vLLM's chat point: the upstream's port is vLLM's own `port` setting (no service map entry needed).
+    const kk = await createTestKernel({ plugins: ['vllm', 'redaction'], simulate: false, config: { hosts: [{ id: 'spark-1', name: 'S1', address: '127.0.0.1' }], plugins: { vllm: { port } } } });
     try {
       const scrub = (ner: string) => kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'yesterday madonna louise sailed to blue harbor.' }], ner }) });
       const rules = await (await scrub('rules_only')).json();

@@ -4,6 +4,7 @@ import { vllmConfigSchema } from './src/config.js';
 import { registerVllm } from './src/register.js';
 
 export { vllmSwapPoint, type VllmSwapHooks } from './src/hooks.js';
+export { vllmChatPoint, type VllmChat } from './src/chatPoint.js';
 
 /** vLLM on the Sparks: model catalog, one-click swap through eugr's launcher, OpenAI proxy, disk, live metrics. */
 export default defineSparkPlugin({

@@ -50,7 +50,7 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
     let extra: Map<string, import('./detect.js').Span[]> | undefined;
     if (b.ner !== 'rules_only') {
       try {
-        extra = await llmNer(ctx, b.items);
+        extra = await llmNer(ctx, b.items, { waitForSwapMs: b.ner === 'qwen' ? ctx.config.get().nerTimeoutMs : 0 });
       } catch (e) {
         if (b.ner === 'qwen') {
           noteError('ner_unavailable');

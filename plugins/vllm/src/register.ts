@@ -12,6 +12,7 @@ import type { VllmConfig } from './config.js';
 import { ModelDownloads } from './download.js';
 import { createSwapHooks, vllmSwapPoint } from './hooks.js';
 import { InflightRequests } from './inflight.js';
+import { createChatPoint, vllmChatPoint } from './chatPoint.js';
 import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
 import { SwapController } from './swap.js';
@@ -32,6 +33,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
   const inflight = new InflightRequests();
   const swap: SwapController = new SwapController(ctx, hooks, () => catalog, inflight, async (m) => (await probeFit(ctx, hostId(), hubDir(), [m], 15_000)).models[0].summary);
+  ctx.provide(vllmChatPoint, createChatPoint({ swap, inflight }));
   // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
   ctx.onDispose(() => swap.flush());
   // Every Spark the model runs on; a tensor-parallel model whose Sparks cannot be planned (too few, one address) is
