@@ -1,4 +1,4 @@
-import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeEmbeddings } from '../../sim/embeddings/fakeEmbeddings.js';
 import { startFakeQdrant } from '../../sim/embeddings/fakeQdrant.js';
 import { embeddingsConfigSchema } from './src/config.js';

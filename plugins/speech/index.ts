@@ -1,4 +1,4 @@
-import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeKokoro, startFakeParakeet } from '../../sim/speech/fakeSpeech.js';
 import { speechConfigSchema } from './src/config.js';
 import { registerSpeech } from './src/register.js';

@@ -1,4 +1,4 @@
-import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeVllm } from '../../sim/vllm/fakeVllm.js';
 import { vllmConfigSchema } from './src/config.js';
 import { registerVllm } from './src/register.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, validationError, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import { SparkError, validationError, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import type { EmbeddingsConfig } from './config.js';
 import { checkFilterKeys, filterSchema } from './filters.js';
 import { collectionPath, uuidV5 } from './names.js';

@@ -1,4 +1,4 @@
-import { defineExtensionPoint, type ExtensionPoint, type UpstreamRef } from '../../../core/src/api/index.js';
+import { defineExtensionPoint, type ExtensionPoint, type UpstreamRef } from '@spark-control/plugin-api';
 
 /**
  * The chat point the vLLM plugin provides (id `vllm.chat`), as this plugin uses it. Declared here rather than imported:

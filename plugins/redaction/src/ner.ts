@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import { SparkError, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { chatPoint } from './chatPoint.js';
 import type { Span } from './detect.js';
 import type { RedactionConfig } from './config.js';

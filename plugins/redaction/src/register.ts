@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginContext, RouteContext } from '../../../core/src/api/index.js';
+import type { PluginContext, RouteContext } from '@spark-control/plugin-api';
 import type { RedactionConfig } from './config.js';
 import { MapStore, type RedactionMap } from './maps.js';
 import { llmNer } from './ner.js';

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import type { SparkTileApi } from '@spark-control/plugin-api';
 
 /** Try-it box: shows the scrubbed text with placeholders highlighted, plus map count and recent error codes. */
 export class RedactionTile extends LitElement {

@@ -1,7 +1,7 @@
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SparkError, type HttpResponse, type PluginContext, type RouteContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import { SparkError, type HttpResponse, type PluginContext, type RouteContext, type UpstreamRef } from '@spark-control/plugin-api';
 import type { SpeechConfig } from './config.js';
 import { toSrt, toVerbose, toVtt, type Segment, type Transcript } from './formats.js';
 import { transcribeDual, type ChannelWord } from './dualChannel.js';

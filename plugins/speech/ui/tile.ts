@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import type { SparkTileApi } from '@spark-control/plugin-api';
 
 interface Block { start_ms: number; end_ms: number; speaker: string; text: string; channel?: string | null }
 interface SpeakerAnswer { segments: Block[]; warnings?: string[]; unassigned_words?: number; dual_channel?: { local_label: string; local_words: number; remote_words: number; bleed_suppressed: number } }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { isSafeAbsolutePath, type Logger } from '../../../core/src/api/index.js';
+import { isSafeAbsolutePath, type Logger } from '@spark-control/plugin-api';
 import { MODEL_ID, SAFE_HF_REPO, SAFE_IMAGE_REF } from './validators.js';
 
 /** Local model directories reach the launcher's UNQUOTED `VLLM_SPARK_EXTRA_DOCKER_ARGS`: only this alphabet passes. */

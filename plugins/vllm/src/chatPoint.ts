@@ -1,4 +1,4 @@
-import { defineExtensionPoint, type ExtensionPoint, type UpstreamRef } from '../../../core/src/api/index.js';
+import { defineExtensionPoint, type ExtensionPoint, type UpstreamRef } from '@spark-control/plugin-api';
 
 /**
  * What another plugin needs to send chat requests to the served model itself (not through the public `/v1` proxy):

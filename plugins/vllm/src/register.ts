@@ -3,7 +3,7 @@ import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SparkError, sh, validationError, type PluginContext } from '../../../core/src/api/index.js';
+import { SparkError, sh, validationError, type PluginContext } from '@spark-control/plugin-api';
 import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
 import { exportCatalog, importBody, planImport } from './catalogTransfer.js';
 import { probeFit } from './fitProbe.js';
