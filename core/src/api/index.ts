@@ -6,6 +6,7 @@
  */
 export * from './types.js';
 export * from './errors.js';
+export * from './codes.js';
 export * from './shell.js';
 export * from './ids.js';
 export * from './authorizedKeys.js';

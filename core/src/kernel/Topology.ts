@@ -1,6 +1,7 @@
 import type { ClusterView, HostInfo, ServiceEndpoint } from '../api/types.js';
 import { SparkError } from '../api/errors.js';
 import type { ClusterConfig } from '../config/schema.js';
+import { codes } from '../api/codes.js';
 
 /** Effective hosts and service map: the configured cluster, or the simulated one with its fakes' ports. It knows no
  *  service by name: a plugin declares its services' default host and port in its manifest (`manifest.services`), and
@@ -42,7 +43,7 @@ export class Topology implements Omit<ClusterView, 'watch'> {
     const port = sim?.port ?? mapped?.port ?? defaults?.port;
     const host = hostId ? this.host(hostId) : undefined;
     if (!hostId || !port || !host) {
-      throw new SparkError('SPK_SERVICE_UNMAPPED', `service ${name} is not mapped to a configured host${hostId ? ` (host ${hostId} is not configured)` : ''}`, {
+      throw new SparkError(codes.SERVICE_UNMAPPED, `service ${name} is not mapped to a configured host${hostId ? ` (host ${hostId} is not configured)` : ''}`, {
         status: 503, details: { service: name, host: hostId },
       });
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SparkError, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { chatPoint } from './chatPoint.js';
+import { redactionCodes } from './codes.js';
 import type { Span } from './detect.js';
 import type { RedactionConfig } from './config.js';
 
@@ -12,9 +13,9 @@ const entities = z.array(z.object({ text: z.string().min(2).max(200), type: z.en
  *  them finish. Throws when the model cannot be reached or answers nonsense — the caller decides to fail closed. */
 export async function llmNer(ctx: PluginContext<RedactionConfig>, texts: Array<{ id: string; text: string }>, o: { waitForSwapMs: number }): Promise<Map<string, Span[]>> {
   const chat = ctx.use(chatPoint);
-  if (!chat) throw new SparkError('REDACTION_NER_UNAVAILABLE', 'the vLLM plugin is not running', { status: 503 });
+  if (!chat) throw new SparkError(redactionCodes.NER_UNAVAILABLE, 'the vLLM plugin is not running', { status: 503 });
   if (chat.swapping() && !(await chat.waitForSwap({ timeoutMs: o.waitForSwapMs }))) {
-    throw new SparkError('REDACTION_NER_UNAVAILABLE', 'a model swap is running', { status: 503 });
+    throw new SparkError(redactionCodes.NER_UNAVAILABLE, 'a model swap is running', { status: 503 });
   }
   const release = chat.begin();
   try {
