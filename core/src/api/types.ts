@@ -107,6 +107,38 @@ export interface PluginContext<C = unknown> {
   provide<T>(point: ExtensionPoint<T>, impl: T): void;
   /** Use another plugin's extension point; only for ids in `dependsOn` / `after`. Returns undefined when absent. */
   use<T>(point: ExtensionPoint<T>): T | undefined;
+  /** Versioned JSON state in your data dir, written atomically (since API 1.2.0): `ctx.store('catalog', { version: 2,
+   *  migrate: (old, from) => … })`. `key` is `<segment>[/<segment>…]` of `a-z 0-9 . _ -`; the file is `<key>.json`. */
+  store<T>(key: string, opts: StoreOptions<T>): JsonStore<T>;
+}
+
+/** Options of `ctx.store`. */
+export interface StoreOptions<T> {
+  /** Version of the data this code writes (whole number ≥ 1). A file holding an older version goes through `migrate`. */
+  version: number;
+  /** Upgrades data of an older version (`fromVersion` 0 = a plain JSON file written before the store) to `version`.
+   *  The upgraded data reaches the file with the next `write`. A newer version than `version` is refused. */
+  migrate?(data: unknown, fromVersion: number): T;
+  /** File extension (default `.json`), e.g. `.bin` with a codec. */
+  extension?: string;
+  /** Turns the JSON text into the bytes on disk and back (e.g. encryption at rest). */
+  codec?: { encode(text: string): Buffer; decode(raw: Buffer): string };
+}
+
+/** One versioned JSON file (`ctx.store`). */
+export interface JsonStore<T> {
+  readonly key: string;
+  /** Absolute path of the file. */
+  readonly path: string;
+  /** The data (migrated when the file is older), or undefined when nothing is stored. Throws a SparkError
+   *  `SPK_STORE_UNREADABLE` / `SPK_STORE_VERSION` when the file cannot be used. */
+  read(): T | undefined;
+  /** Replaces the data atomically (temp file, fsync, rename): a crash leaves the old or the new content. Writes run in
+   *  call order, one at a time. */
+  write(data: T): Promise<void>;
+  remove(): Promise<void>;
+  /** Resolves when every write called so far is on disk (the kernel flushes your stores when the plugin stops). */
+  flush(): Promise<void>;
 }
 
 /** Your settings slice, parsed by your `configSchema`. */
