@@ -1,10 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SparkError, sh, validationError, type PluginContext } from '@spark-control/plugin-api';
-import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
+import { loadCatalog, modelSchema, userCatalogStore, type CatalogEntry } from './catalog.js';
 import { exportCatalog, importBody, planImport } from './catalogTransfer.js';
 import { probeFit } from './fitProbe.js';
 import { cacheDirName, modelDir } from './launch.js';
@@ -29,8 +26,8 @@ const swapBody = z.object({
 export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   const hooks = createSwapHooks();
   ctx.provide(vllmSwapPoint, hooks);
-  const userFile = overridesPath(ctx.dataDir);
-  let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
+  const userStore = userCatalogStore(ctx);
+  let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userStore, ctx.log);
   const inflight = new InflightRequests();
   const swap: SwapController = new SwapController(ctx, hooks, () => catalog, inflight, async (m) => (await probeFit(ctx, hostId(), hubDir(), [m], 15_000)).models[0].summary);
   ctx.provide(vllmChatPoint, createChatPoint({ swap, inflight }));
@@ -46,10 +43,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
 
   const userEntries = () => catalog.filter((m) => m.source === 'user').map(({ source: _s, ...m }) => m);
   const saveUser = async (entries: unknown[]) => {
-    mkdirSync(ctx.dataDir, { recursive: true });
-    await writeFile(`${userFile}.tmp`, JSON.stringify(entries, null, 2));
-    await rename(`${userFile}.tmp`, userFile);
-    catalog = loadCatalog(builtinCatalog, userFile, ctx.log);
+    await userStore.write(entries);
+    catalog = loadCatalog(builtinCatalog, userStore, ctx.log);
   };
   const parseEntry = (body: unknown) => {
     const r = modelSchema.safeParse(body);
