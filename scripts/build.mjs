@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,13 +40,24 @@ function walk(dir, out = []) {
   return out;
 }
 
+/** Built-ins import `@spark-control/plugin-api` like any plugin; file-by-file transpiling keeps the specifier, so
+ *  point it at the API's built files (the same modules the kernel imports: one SparkError, one copy of everything). */
+const PLUGIN_API_ENTRIES = { '@spark-control/plugin-api/testing': 'core/src/testing/index.js', '@spark-control/plugin-api': 'core/src/api/index.js' };
+function resolvePluginApi(file, text) {
+  return text.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(@spark-control\/plugin-api(?:\/testing)?)\2/g, (all, lead, q, spec) => {
+    let rel = relative(dirname(file), join(root, 'dist/server', PLUGIN_API_ENTRIES[spec]));
+    if (!rel.startsWith('.')) rel = `./${rel}`;
+    return `${lead}${q}${rel}${q}`;
+  });
+}
+
 async function buildServer() {
   const entryPoints = ['core', 'plugins', 'sim']
     .filter((d) => existsSync(join(root, d)))
     .flatMap((d) => walk(join(root, d)))
     .filter((p) => !/\/ui\//.test(relative(root, p)) || relative(root, p).startsWith('core/'));
   rmSync(join(root, 'dist/server'), { recursive: true, force: true });
-  await build({
+  const { outputFiles } = await build({
     entryPoints,
     outdir: join(root, 'dist/server'),
     outbase: root,
@@ -56,7 +67,12 @@ async function buildServer() {
     sourcemap: 'linked',
     logLevel: 'warning',
     tsconfig: join(root, 'tsconfig.json'),
+    write: false,
   });
+  for (const f of outputFiles) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path, f.path.endsWith('.js') ? resolvePluginApi(f.path, f.text) : f.contents);
+  }
   say(`server: ${entryPoints.length} files`);
 }
 

@@ -28,7 +28,7 @@ export interface SimClusterOptions {
   /** Also accept this password (key-install flows); default SIM_DEMO_PASSWORD, the one the README documents. */
   password?: string;
   /** Spark 1 starts out serving Qwen3 4B in `vllm_node` (the demo of `npm start`); tests start with nothing running. */
-  preloadModel?: boolean;
+  preload?: boolean;
   log?: Logger;
 }
 
@@ -136,7 +136,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
     const id = `spark-${i}`;
     const root = join(o.dataDir, 'sim', id);
     mkdirSync(root, { recursive: true });
-    seed(root, id, !!o.preloadModel);
+    seed(root, id, !!o.preload);
     const srv = new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password ?? SIM_DEMO_PASSWORD, linkAddress: linkAddress(i), peers });
     const port = await srv.start();
     servers.set(id, srv);

@@ -12,8 +12,8 @@ const port = Number(process.env.SPARK_PORT || 9999);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`SPARK_PORT must be a port number (0-65535), got "${process.env.SPARK_PORT}"`);
 const bind = process.env.SPARK_BIND || '127.0.0.1';
 
-// The simulated cluster of `npm start` begins with a model being served; SPARK_SIM_PRELOAD=0 starts it empty.
-const app = new App({ dataDir, port, bind, simPreloadModel: process.env.SPARK_SIM_PRELOAD !== '0' });
+// The simulated cluster of `npm start` begins busy serving; SPARK_SIM_PRELOAD=0 starts it empty.
+const app = new App({ dataDir, port, bind, simPreload: process.env.SPARK_SIM_PRELOAD !== '0' });
 const { port: listening } = await app.start().catch(async (e: NodeJS.ErrnoException) => {
   await app.stop().catch(() => {});
   if (e.code === 'EADDRINUSE') return fail(`port ${port} on ${bind} is already in use (is Spark Control already running?). Stop the other program or set SPARK_PORT to another port.`);

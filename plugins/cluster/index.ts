@@ -1,4 +1,4 @@
-import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { clusterConfigSchema } from './src/config.js';
 import { registerCluster } from './src/register.js';
 

@@ -1,4 +1,4 @@
-import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeEmbeddings } from '../../sim/embeddings/fakeEmbeddings.js';
 import { startFakeQdrant } from '../../sim/embeddings/fakeQdrant.js';
 import { embeddingsConfigSchema } from './src/config.js';
@@ -7,7 +7,8 @@ import { registerEmbeddings } from './src/register.js';
 /** bge-m3 embeddings and reranking, Qdrant collections and hybrid (dense + sparse) search. */
 export default defineSparkPlugin({
   manifest: {
-    id: 'embeddings', name: 'Embeddings & search', version: '1.0.0', apiVersion: '^1.0.0',
+    id: 'embeddings', name: 'Embeddings & search', version: '1.0.0', apiVersion: '^1.2.0',
+    services: { embeddings: { hostId: 'spark-2', port: 8088 }, qdrant: { hostId: 'spark-2', port: 6333 } },
     description: 'OpenAI-shaped embeddings with bge-m3 sparse weights, reranking, Qdrant collections and hybrid search.',
   },
   configSchema: embeddingsConfigSchema,

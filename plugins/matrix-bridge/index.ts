@@ -1,4 +1,4 @@
-import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { matrixBridgeConfigSchema } from './src/config.js';
 import { registerMatrixBridge } from './src/register.js';
 

@@ -1,4 +1,4 @@
-import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { redactionConfigSchema } from './src/config.js';
 import { registerRedaction } from './src/register.js';
 

@@ -156,6 +156,39 @@ describe('/scrub and /rehydrate', () => {
     }
   });
 
+  it('reads a map file written before ctx.store (encrypted map, no version envelope) and rewrites it versioned', async () => {
+    const { createCipheriv, createHash, randomBytes } = await import('node:crypto');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const dataDir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'spark-redaction-legacy-'));
+    const pluginDir = join(dataDir, 'plugins-data/redaction');
+    mkdirSync(join(pluginDir, 'maps'), { recursive: true });
+    const key = randomBytes(32);
+    writeFileSync(join(pluginDir, 'maps.key'), key, { mode: 0o600 });
+    const handle = `map_${'L'.repeat(32)}`;
+    const legacy = { handle, createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 3600_000).toISOString(), values: { '[PERSON_1]': 'Jane Doe' }, index: {}, counters: { PERSON: 1 } };
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    const body = Buffer.concat([c.update(JSON.stringify(legacy), 'utf8'), c.final()]);
+    const file = join(pluginDir, 'maps', createHash('sha256').update(handle).digest('hex') + '.bin');
+    writeFileSync(file, Buffer.concat([iv, c.getAuthTag(), body]));
+    const kk = await createTestKernel({ plugins: ['redaction'], simulate: false, dataDir });
+    try {
+      const r = await (await kk.fetch('/rehydrate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ map_handle: handle, items: [{ id: 'a', text: 'Hello [PERSON_1]' }] }) })).json();
+      expect(r.items[0].text).toBe('Hello Jane Doe');
+      const s = await (await kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ map_handle: handle, items: [{ id: 'b', text: 'Call Jane Doe.' }], ner: 'rules_only' }) })).json();
+      expect(s.items[0].scrubbed_text).toBe('Call [PERSON_2].'); // numbering goes on from the old map's counters
+      const raw = readFileSync(file);
+      expect(raw.toString('latin1')).not.toContain('Jane');
+      const { createDecipheriv } = await import('node:crypto');
+      const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+      d.setAuthTag(raw.subarray(12, 28));
+      expect(JSON.parse(Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8'))).toMatchObject({ version: 1, data: { handle, values: { '[PERSON_1]': 'Jane Doe' } } });
+    } finally {
+      await kk.stop();
+      (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('fails closed when LLM NER was asked for and is down', async () => {
     const r = await post('/scrub', { items: [{ id: 'a', text: 'Call Jane Doe.' }], ner: 'qwen' });
     expect(r.status).toBe(422);
@@ -188,7 +221,7 @@ describe('/scrub and /rehydrate', () => {
   });
 });
 
-describe('LLM NER (third tier) through the vLLM endpoint', () => {
+describe("LLM NER (third tier) through vLLM's chat point", () => {
   it('adds names the rules miss when the model answers, and still fails closed when it does not', async () => {
     const { createServer } = await import('node:http');
     let mode: 'good' | 'garbage' = 'good';
@@ -203,7 +236,8 @@ describe('LLM NER (third tier) through the vLLM endpoint', () => {
     });
     await new Promise<void>((r) => llm.listen(0, '127.0.0.1', () => r()));
     const port = (llm.address() as { port: number }).port;
-    const kk = await createTestKernel({ plugins: ['redaction'], simulate: false, config: { hosts: [{ id: 'spark-1', name: 'S1', address: '127.0.0.1' }], services: { vllm: { hostId: 'spark-1', port } } } });
+    // Through vLLM's chat point: the upstream's port is vLLM's own `port` setting (no service map entry needed).
+    const kk = await createTestKernel({ plugins: ['vllm', 'redaction'], simulate: false, config: { hosts: [{ id: 'spark-1', name: 'S1', address: '127.0.0.1' }], plugins: { vllm: { port } } } });
     try {
       const scrub = (ner: string) => kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'yesterday madonna louise sailed to blue harbor.' }], ner }) });
       const rules = await (await scrub('rules_only')).json();

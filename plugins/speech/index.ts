@@ -1,11 +1,14 @@
-import { defineSparkPlugin } from '../../core/src/api/index.js';
+import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeKokoro, startFakeParakeet } from '../../sim/speech/fakeSpeech.js';
 import { speechConfigSchema } from './src/config.js';
 import { registerSpeech } from './src/register.js';
 
 /** Parakeet transcription + Sortformer diarization, speaker-labelled transcripts, Kokoro TTS — one request at a time per GPU service. */
 export default defineSparkPlugin({
-  manifest: { id: 'speech', name: 'Speech', version: '1.0.0', apiVersion: '^1.0.0', description: 'Transcription, diarization, speaker-labelled transcripts and text to speech.' },
+  manifest: {
+    id: 'speech', name: 'Speech', version: '1.0.0', apiVersion: '^1.2.0', description: 'Transcription, diarization, speaker-labelled transcripts and text to speech.',
+    services: { parakeet: { hostId: 'spark-2', port: 8000 }, kokoro: { hostId: 'spark-2', port: 8880 } },
+  },
   configSchema: speechConfigSchema,
   register: registerSpeech,
   simulators: [

@@ -51,7 +51,7 @@ describe('vLLM catalog export and import', () => {
     expect(await ids(b)).toEqual(['extra', 'my-finetune', 'org-model']);
     expect(await (await post(b, '/models/import', { models: [extra], mode: 'replace' })).json()).toMatchObject({ mode: 'replace', removed: ['my-finetune', 'org-model'], unchanged: ['extra'] });
     expect(await ids(b)).toEqual(['extra']);
-    expect(JSON.parse(readFileSync(storedFile(b), 'utf8')).map((m: { id: string }) => m.id)).toEqual(['extra']);
+    expect(JSON.parse(readFileSync(storedFile(b), 'utf8')).data.map((m: { id: string }) => m.id)).toEqual(['extra']);
   });
 
   it('refuses a file with any bad entry as a whole, naming the entry and field, and stores nothing of it', async () => {

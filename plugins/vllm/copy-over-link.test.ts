@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandText } from '../../core/src/api/index.js';
-import { generateUsableKeyPair } from '../../core/src/services/ssh/keyPair.js';
+import { commandText } from '@spark-control/plugin-api';
+import { generateUsableKeyPair } from '../../core/src/testing/keys.js';
 import { seedLinkTrust } from '../../sim/cluster.js';
 import { ensureSystemPackage } from '../../tests/helpers/system.js';
 import { vllmConfigSchema } from './src/config.js';

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandText, type ShellCommand } from '../../core/src/api/index.js';
-import { generateUsableKeyPair } from '../../core/src/services/ssh/keyPair.js';
+import { commandText, type ShellCommand } from '@spark-control/plugin-api';
+import { generateUsableKeyPair } from '../../core/src/testing/keys.js';
 import { ensureSystemPackage } from '../../tests/helpers/system.js';
 import { headKeyCommand, knownHostCommand } from './src/linkSparks.js';
 

@@ -389,7 +389,7 @@ describe('vLLM model lost without a swap', () => {
 
 describe('vLLM adopts a model it did not start', () => {
   it('takes over the model the Spark already serves at the first start, then swaps away from it as usual', async () => {
-    const kk = await createTestKernel({ plugins: ['vllm'], simPreloadModel: true, config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1 } } } });
+    const kk = await createTestKernel({ plugins: ['vllm'], simPreload: true, config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1 } } } });
     try {
       const events: string[] = [];
       const off = kk.app.services.events.on('vllm.model.', (e) => events.push(e.type));

@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { ApiError, apiJson, events } from './tile-api.js';
 import type { TileInfo } from './tile-host.js';
 import type { JsonSchema } from './schema-form.js';
+import { codes } from '../../core/src/api/codes.js';
 
 const EMPTY = Object.freeze({}) as Record<string, unknown>;
 
@@ -12,7 +13,7 @@ interface PluginRow {
 
 const SOURCE_LABEL: Record<string, string> = { builtin: 'built-in', dir: 'plugins folder', npm: 'npm package', inline: 'inline' };
 /** Failures a restart cannot fix (the kernel answers 409): the plugin itself has to change. */
-const NEEDS_NEW_VERSION = new Set(['SPK_PLUGIN_DUPLICATE_ID', 'SPK_PLUGIN_DEPENDENCY_CYCLE', 'SPK_PLUGIN_BAD_MANIFEST', 'SPK_PLUGIN_MISSING_DEPENDENCY', 'SPK_PLUGIN_INVALID', 'SPK_PLUGIN_LOAD_FAILED', 'SPK_PLUGIN_CONFIG_DEFAULTS']);
+const NEEDS_NEW_VERSION = new Set<string>([codes.PLUGIN_DUPLICATE_ID, codes.PLUGIN_DEPENDENCY_CYCLE, codes.PLUGIN_BAD_MANIFEST, codes.PLUGIN_MISSING_DEPENDENCY, codes.PLUGIN_INVALID, codes.PLUGIN_LOAD_FAILED, codes.PLUGIN_CONFIG_DEFAULTS]);
 const NOT_RUNNING = new Set(['failed', 'incompatible', 'config_error']);
 
 const pageStyles = css`

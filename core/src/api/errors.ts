@@ -1,3 +1,4 @@
+import { codes } from './codes.js';
 /** One error type for the whole product. `code` is stable (kernel: `SPK_<AREA>_<WHAT>`, plugins: `<ID>_<WHAT>`). */
 export interface SparkErrorOptions {
   status?: number;
@@ -63,7 +64,7 @@ export interface FieldError {
 }
 
 /** 400 naming the fields; never includes the received values. */
-export function validationError(errors: FieldError[], where = 'body', code = 'SPK_VALIDATION'): SparkError {
+export function validationError(errors: FieldError[], where = 'body', code = codes.VALIDATION): SparkError {
   const names = errors.map((e) => e.field || where).join(', ');
   return new SparkError(code, `invalid ${where}: ${names}`, { status: 400, details: { errors } });
 }

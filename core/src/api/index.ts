@@ -6,7 +6,9 @@
  */
 export * from './types.js';
 export * from './errors.js';
+export * from './codes.js';
 export * from './shell.js';
+export * from './ids.js';
 export * from './authorizedKeys.js';
 export * from './definePlugin.js';
 export { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncBailHook } from 'tapable';

@@ -1,7 +1,9 @@
 /**
  * The ONE audited place where values become shell text. Everything sent over SSH is either an argv array quoted
  * here or an `sh` template whose interpolations are quoted here. Validators below are allow-lists for values that
- * end up in places where quoting is not enough (paths a launcher expands unquoted, docker names, user names).
+ * end up in places where quoting is not enough (paths a launcher expands unquoted, user names, host names). Values
+ * only one plugin knows (container names, image references, repository ids) are checked by that plugin's own
+ * allow-lists, in its folder.
  */
 const SHELL_COMMAND: unique symbol = Symbol.for('spark-control/shell-command');
 
@@ -65,13 +67,7 @@ export function isSafeAbsolutePath(p: string): boolean {
 
 /** Unix user name (Debian's NAME_REGEX, conservative). */
 export const SAFE_USER: RegExp = /^[a-z_][a-z0-9_-]{0,31}$/;
-/** Docker container / image name component. */
-export const SAFE_DOCKER_NAME: RegExp = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-/** Docker image reference (repo[:tag][@digest]). */
-export const SAFE_IMAGE_REF: RegExp = /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 /** Git branch name (subset of git-check-ref-format). */
 export const SAFE_GIT_BRANCH: RegExp = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]{1,100}(?<![./])$/;
-/** Hugging Face repo id `org/name`. */
-export const SAFE_HF_REPO: RegExp = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
 /** Hostname or IPv4/IPv6 literal. */
 export const SAFE_HOST: RegExp = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/;

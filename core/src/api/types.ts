@@ -26,11 +26,21 @@ export interface PluginManifest {
   dependsOn?: string[];
   /** Plugins to start after when present; no failure when absent. */
   after?: string[];
+  /** The upstream services this plugin talks to, with their default host and port (since API 1.2.0), e.g.
+   *  `{ comfyui: { hostId: 'spark-1', port: 8188 } }`. `ctx.cluster.service(name)` falls back to them when
+   *  config.json's `services` map does not name the service; the kernel itself knows no service. */
+  services?: Record<string, ServiceDeclaration>;
+}
+
+/** Where a plugin's service runs unless config.json's `services` map says otherwise. */
+export interface ServiceDeclaration {
+  hostId: string;
+  port: number;
 }
 
 /** A fake upstream a plugin brings for the simulated cluster (started only when the kernel simulates). */
 export interface SimulatedService {
-  /** Service name in the topology's service map, e.g. `vllm`, `parakeet`. */
+  /** Service name in the topology's service map, e.g. `comfyui`. */
   service: string;
   /** Host id it pretends to run on (e.g. `spark-1`). */
   hostId: string;
@@ -97,6 +107,38 @@ export interface PluginContext<C = unknown> {
   provide<T>(point: ExtensionPoint<T>, impl: T): void;
   /** Use another plugin's extension point; only for ids in `dependsOn` / `after`. Returns undefined when absent. */
   use<T>(point: ExtensionPoint<T>): T | undefined;
+  /** Versioned JSON state in your data dir, written atomically (since API 1.2.0): `ctx.store('catalog', { version: 2,
+   *  migrate: (old, from) => … })`. `key` is `<segment>[/<segment>…]` of `a-z 0-9 . _ -`; the file is `<key>.json`. */
+  store<T>(key: string, opts: StoreOptions<T>): JsonStore<T>;
+}
+
+/** Options of `ctx.store`. */
+export interface StoreOptions<T> {
+  /** Version of the data this code writes (whole number ≥ 1). A file holding an older version goes through `migrate`. */
+  version: number;
+  /** Upgrades data of an older version (`fromVersion` 0 = a plain JSON file written before the store) to `version`.
+   *  The upgraded data reaches the file with the next `write`. A newer version than `version` is refused. */
+  migrate?(data: unknown, fromVersion: number): T;
+  /** File extension (default `.json`), e.g. `.bin` with a codec. */
+  extension?: string;
+  /** Turns the JSON text into the bytes on disk and back (e.g. encryption at rest). */
+  codec?: { encode(text: string): Buffer; decode(raw: Buffer): string };
+}
+
+/** One versioned JSON file (`ctx.store`). */
+export interface JsonStore<T> {
+  readonly key: string;
+  /** Absolute path of the file. */
+  readonly path: string;
+  /** The data (migrated when the file is older), or undefined when nothing is stored. Throws a SparkError
+   *  `SPK_STORE_UNREADABLE` / `SPK_STORE_VERSION` when the file cannot be used. */
+  read(): T | undefined;
+  /** Replaces the data atomically (temp file, fsync, rename): a crash leaves the old or the new content. Writes run in
+   *  call order, one at a time. */
+  write(data: T): Promise<void>;
+  remove(): Promise<void>;
+  /** Resolves when every write called so far is on disk (the kernel flushes your stores when the plugin stops). */
+  flush(): Promise<void>;
 }
 
 /** Your settings slice, parsed by your `configSchema`. */
@@ -145,7 +187,8 @@ export interface ServiceEndpoint {
 export interface ClusterView {
   hosts(): HostInfo[];
   host(id: string): HostInfo | undefined;
-  /** Where a service runs (from the service map; falls back to `defaults`). Throws a 503 SparkError if unmapped. */
+  /** Where a service runs: config.json's service map, else `defaults`, else your `manifest.services` entry. Throws a
+   *  503 SparkError if none names a configured host. */
   service(name: string, defaults?: { hostId?: string; port?: number }): ServiceEndpoint;
   /** Called after the topology changed (hosts or service map). */
   watch(fn: () => void): () => void;
@@ -220,7 +263,7 @@ export interface SshService {
 
 /** An upstream HTTP service, as named in errors and metrics. */
 export interface UpstreamRef {
-  /** Service name used in error messages and metrics (e.g. `parakeet`). */
+  /** Service name used in error messages and metrics (e.g. `comfyui`). */
   service: string;
   /** Host id used in error messages. */
   hostId?: string;
@@ -282,7 +325,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** Declaration of one route: path, schemas, body handling, error style. */
 export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined> {
   method: HttpMethod;
-  /** Path relative to the router's prefix, `@koa/router` 15 syntax (`/models/:id`, `/*rest`). `''` = the prefix itself. */
+  /** Path relative to the router's prefix, `@koa/router` 15 syntax (`/items/:id`, `/*rest`). `''` = the prefix itself. */
   path: string;
   summary?: string;
   /** JSON body schema (415 unless JSON, 413 over `maxBodyBytes`, 400 with field errors). */
@@ -387,7 +430,7 @@ export interface HealthCheckResult {
 
 /** A scheduled health check (`ctx.health.register`). */
 export interface HealthCheckSpec {
-  /** Unique within the plugin, e.g. `parakeet`, `host:spark-1`. */
+  /** Unique within the plugin, e.g. `comfyui`, `host:spark-1`. */
   name: string;
   /** Shown in the connectivity log, e.g. `spark-2`. */
   hostId?: string;

@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import { SAFE_HOST, SAFE_USER } from '../api/shell.js';
+import { HOST_ID, SERVICE_NAME } from '../api/ids.js';
 
 export const CONFIG_VERSION = 1;
 
-export const hostIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, starting with a letter');
+export const hostIdSchema = z.string().regex(HOST_ID, 'lower-case letters, digits and dashes, starting with a letter');
 
 /** Blank optional fields mean "use the default" (the UI sends '' for an empty box). */
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -25,7 +26,7 @@ export const hostSchema = z.object({
   sshPort: z.preprocess(blankToUndefined, portSchema.default(22)),
   /** The Spark's address on the direct link between the Sparks (the QSFP cable), for launches across Sparks. */
   linkAddress: z.preprocess(blankToUndefined, z.string().trim().max(253).regex(SAFE_HOST, 'must be a host name or IP address').optional())
-    .describe('Address on the direct link between the Sparks (QSFP), used by tensor-parallel vLLM launches across Sparks; blank = Address'),
+    .describe('Address on the direct link between the Sparks (QSFP), used by launches that span both Sparks; blank = Address'),
 });
 export type HostConfig = z.output<typeof hostSchema>;
 
@@ -35,7 +36,7 @@ export const serviceTargetSchema = z.object({
 });
 
 const hostsSchema = z.array(hostSchema).max(32).default([]);
-const servicesSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), serviceTargetSchema).default({});
+const servicesSchema = z.record(z.string().regex(SERVICE_NAME), serviceTargetSchema).default({});
 
 /** Cross-field rules, applied wherever a topology is validated (API, loader, StartOS action). */
 function checkTopology(c: { hosts: Array<{ id: string }>; services: Record<string, { hostId: string }> }, ctx: z.RefinementCtx): void {
@@ -53,7 +54,7 @@ export const clusterSchema = z.object({ hosts: hostsSchema, services: servicesSc
 export type ClusterConfig = z.output<typeof clusterSchema>;
 
 export const authSchema = z.object({
-  /** Bearer token for API clients; blank = auth off (LAN trust model). */
+  /** Bearer token for API clients; blank = auth off (trusted LAN). */
   token: z.preprocess(blankToUndefined, z.string().min(16, 'at least 16 characters').max(256).optional()).meta({ secret: true }),
 });
 
@@ -71,12 +72,3 @@ export const configFileSchema = z.object({
   plugins: pluginsSectionSchema.default({ disabled: [] }),
 }).superRefine(checkTopology);
 export type ConfigFile = z.output<typeof configFileSchema>;
-
-/** Default topology of the owner's cluster (SPEC.md table); used when a service is not in the map. */
-export const DEFAULT_SERVICE_HOSTS: Record<string, { hostId: string; port: number }> = {
-  vllm: { hostId: 'spark-1', port: 8888 },
-  parakeet: { hostId: 'spark-2', port: 8000 },
-  kokoro: { hostId: 'spark-2', port: 8880 },
-  embeddings: { hostId: 'spark-2', port: 8088 },
-  qdrant: { hostId: 'spark-2', port: 6333 },
-};

@@ -7,6 +7,7 @@ import { SparkError, validationError } from '../api/errors.js';
 import { zodFieldErrors } from './problem.js';
 import { Exchange, sendResult } from './exchange.js';
 import { KernelRouteContext, readJsonBody } from './routeContext.js';
+import { codes } from '../api/codes.js';
 
 export interface RegisteredRoute {
   plugin: string;
@@ -43,10 +44,10 @@ export class PluginRouterImpl implements PluginRouter {
     const fullPath = (this.prefix + spec.path).replace(/\/+$/, '') || '/';
     const own = `/api/plugins/${this.plugin}`;
     if (this.prefix === own && KERNEL_PLUGIN_ACTIONS.some((a) => fullPath === `${own}/${a}`)) {
-      throw new SparkError('SPK_ROUTE_RESERVED', `${this.plugin}: ${fullPath} is reserved for the kernel's plugin actions`, { status: 500 });
+      throw new SparkError(codes.ROUTE_RESERVED, `${this.plugin}: ${fullPath} is reserved for the kernel's plugin actions`, { status: 500 });
     }
     const k = `${spec.method} ${fullPath}`;
-    if (this.seen.has(k)) throw new SparkError('SPK_ROUTE_CONFLICT', `route ${k} declared twice by ${this.plugin}`, { status: 500 });
+    if (this.seen.has(k)) throw new SparkError(codes.ROUTE_CONFLICT, `route ${k} declared twice by ${this.plugin}`, { status: 500 });
     this.seen.add(k);
     this.routes.push({ plugin: this.plugin, prefix: this.prefix, spec: spec as RegisteredRoute['spec'], fullPath });
     this.handlers.set(k, handler as RouteHandler<unknown, unknown, unknown>);
@@ -76,7 +77,7 @@ export class PluginRouterImpl implements PluginRouter {
         if (!allow) return next();
         koa.set('Allow', allow);
         if (koa.method === 'OPTIONS') { koa.status = 200; koa.body = ''; return; }
-        throw new SparkError('SPK_METHOD_NOT_ALLOWED', `${koa.method} is not allowed on ${koa.path} (allowed: ${allow})`, { status: 405 });
+        throw new SparkError(codes.METHOD_NOT_ALLOWED, `${koa.method} is not allowed on ${koa.path} (allowed: ${allow})`, { status: 405 });
       }
       const ex = new Exchange(koa.req, koa.res, String(koa.state.requestId ?? ''), koa.path, koa.querystring);
       compiled.describe(ex, m.route);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { isSparkError, SparkError, type FieldError } from '../api/errors.js';
+import { codes } from '../api/codes.js';
 
 export interface Problem {
   type: string;
@@ -48,7 +49,7 @@ export function toProblem(err: unknown, requestId?: string, plugin?: string): Pr
   if (status >= 400 && status < 500) {
     return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, code: 'SPK_HTTP_' + status, detail: String((err as Error).message ?? ''), requestId };
   }
-  return { type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'SPK_INTERNAL', detail: 'internal error', requestId, ...(plugin ? { plugin } : {}) };
+  return { type: 'about:blank', title: 'Internal Server Error', status: 500, code: codes.INTERNAL, detail: 'internal error', requestId, ...(plugin ? { plugin } : {}) };
 }
 
 /** OpenAI's error envelope, for OpenAI-compatible routes. */
@@ -61,5 +62,5 @@ export function toOpenAiError(p: Problem): { error: { message: string; type: str
 }
 
 export function notFound(what: string): SparkError {
-  return new SparkError('SPK_NOT_FOUND', `${what} not found`, { status: 404 });
+  return new SparkError(codes.NOT_FOUND, `${what} not found`, { status: 404 });
 }

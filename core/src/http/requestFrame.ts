@@ -4,6 +4,7 @@ import type { Logger } from '../api/types.js';
 import { isSparkError } from '../api/errors.js';
 import type { Metrics } from '../services/metrics/Metrics.js';
 import { toOpenAiError, toProblem } from './problem.js';
+import { codes } from '../api/codes.js';
 
 // What every request gets around its handler, in either lane: an id, an error answer, a metric and a log line.
 
@@ -40,7 +41,7 @@ export interface ErrorAnswer {
 export function errorAnswer(err: unknown, f: RequestFacts, log: Logger): ErrorAnswer {
   const plugin = f.plugin && f.plugin !== 'kernel' ? f.plugin : undefined;
   const problem = toProblem(err, f.requestId, plugin);
-  if (problem.status === 404 && !isSparkError(err)) problem.code = 'SPK_NOT_FOUND';
+  if (problem.status === 404 && !isSparkError(err)) problem.code = codes.NOT_FOUND;
   if (problem.status >= 500) log.error('request failed', { req: f.requestId, plugin: f.plugin, code: problem.code, error: f.sensitive ? undefined : (err as Error)?.message });
   const retryAfter = isSparkError(err) ? err.retryAfter : undefined;
   return f.errorStyle === 'openai'

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Logger, RouteContext, SseSender } from '../api/types.js';
 import { SparkError } from '../api/errors.js';
 import type { Exchange } from './exchange.js';
+import { codes } from '../api/codes.js';
 
 /**
  * What a route handler gets. A class (not an object literal of closures) because one is built per request on the
@@ -113,12 +114,12 @@ export function openSse(ex: Exchange, heartbeatMs = 15_000): SseSender {
 /** Reads a JSON body with a size cap (413 before reading more than allowed) and a media-type check (415). */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const len = Number(req.headers['content-length'] || 0);
-  if (len > maxBytes) throw new SparkError('SPK_BODY_TOO_LARGE', `request body is larger than ${maxBytes} bytes`, { status: 413, details: { limit: maxBytes } });
+  if (len > maxBytes) throw new SparkError(codes.BODY_TOO_LARGE, `request body is larger than ${maxBytes} bytes`, { status: 413, details: { limit: maxBytes } });
   const type = req.headers['content-type'] ?? '';
   const chunked = !!req.headers['transfer-encoding'];
   if (!len && !chunked) return undefined;
   if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type)) {
-    throw new SparkError('SPK_UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json', { status: 415, details: { field: 'content-type' } });
+    throw new SparkError(codes.UNSUPPORTED_MEDIA_TYPE, 'request body must be application/json', { status: 415, details: { field: 'content-type' } });
   }
   const chunks: Buffer[] = [];
   let n = 0;
@@ -127,7 +128,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     if (n > maxBytes) {
       req.unpipe?.();
       req.resume();
-      throw new SparkError('SPK_BODY_TOO_LARGE', `request body is larger than ${maxBytes} bytes`, { status: 413, details: { limit: maxBytes } });
+      throw new SparkError(codes.BODY_TOO_LARGE, `request body is larger than ${maxBytes} bytes`, { status: 413, details: { limit: maxBytes } });
     }
     chunks.push(c as Buffer);
   }
@@ -136,6 +137,6 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   try {
     return JSON.parse(text);
   } catch {
-    throw new SparkError('SPK_INVALID_JSON', 'request body is not valid JSON', { status: 400, details: { errors: [{ field: '', message: 'not valid JSON' }] } });
+    throw new SparkError(codes.INVALID_JSON, 'request body is not valid JSON', { status: 400, details: { errors: [{ field: '', message: 'not valid JSON' }] } });
   }
 }

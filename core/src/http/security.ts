@@ -69,7 +69,7 @@ export function isAuthenticated(headers: IncomingHttpHeaders, token: string): bo
 }
 
 /** Optional bearer token (config `auth.token`): API clients send `Authorization: Bearer`, the browser UI gets an
- *  HttpOnly cookie from the login page. Off when no token is configured (LAN trust model). Throws 401. */
+ *  HttpOnly cookie from the login page. Off when no token is configured (trusted LAN). Throws 401. */
 export function checkToken(token: string | undefined, path: string, headers: IncomingHttpHeaders, res: ServerResponse): void {
   if (!token || OPEN.has(path) || isAuthenticated(headers, token)) return;
   res.setHeader('WWW-Authenticate', 'Bearer realm="spark-control"');

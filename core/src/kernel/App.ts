@@ -64,8 +64,8 @@ export interface AppOptions {
   retryMaxMs?: number;
   ssh?: SshTuning;
   simHostCount?: number;
-  /** Simulated Spark 1 starts out serving a model, as a real cluster usually does (`npm start`; tests start empty). */
-  simPreloadModel?: boolean;
+  /** The simulated Sparks start out busy serving, as a real cluster usually is (`npm start`; tests start empty). */
+  simPreload?: boolean;
 }
 
 export class App {
@@ -194,7 +194,7 @@ export class App {
     await this.kernel.load(this.candidates());
     if (this.simulated) {
       this.sim = await startSimulation({
-        dataDir: this.o.dataDir, publicKey: s.keyPair.publicKey, hostCount: this.o.simHostCount ?? 2, preloadModel: this.o.simPreloadModel ?? false, log: this.log.child({ area: 'sim' }),
+        dataDir: this.o.dataDir, publicKey: s.keyPair.publicKey, hostCount: this.o.simHostCount ?? 2, preload: this.o.simPreload ?? false, log: this.log.child({ area: 'sim' }),
         plugins: this.kernel.list().filter((r) => r.plugin && (r.state === 'discovered')).map((r) => r.plugin!),
       });
       s.topology.set({ hosts: this.sim.hosts, services: {} });

@@ -5,6 +5,8 @@ import type { ExtensionPoint, Logger, SimControl, SparkPlugin } from '../api/typ
 import { isNotReadyError, isSparkError, SparkError } from '../api/errors.js';
 import { SPARK_PLUGIN_API_VERSION, simControlPoint } from '../api/definePlugin.js';
 import type { KernelServices } from './services.js';
+import { isPluginId, PLUGIN_ID } from '../api/ids.js';
+import { declaredServicesProblem } from './declaredServices.js';
 import { PluginScope, pluginDataDir } from './PluginScope.js';
 import { importCandidate, type PluginCandidate, type PluginSource } from './discovery.js';
 import type { Middleware } from 'koa';
@@ -33,7 +35,6 @@ export interface PluginRecord {
   nextRetryAt?: string;
 }
 
-const ID = /^[a-z][a-z0-9-]{1,31}$/;
 const PRECEDENCE: Record<PluginSource, number> = { inline: 0, builtin: 1, dir: 2, npm: 3 };
 
 export interface KernelOptions {
@@ -129,13 +130,15 @@ export class Kernel {
 
   private checkManifest(p: SparkPlugin): { code: string; message: string } | undefined {
     const m = p.manifest;
-    if (!m || typeof m.id !== 'string' || !ID.test(m.id)) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.id must match /^[a-z][a-z0-9-]{1,31}$/' };
+    if (!m || typeof m.id !== 'string' || !isPluginId(m.id)) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: `manifest.id must match ${PLUGIN_ID}` };
     if (typeof m.name !== 'string' || !m.name) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.name is required' };
     if (typeof m.version !== 'string' || !semver.valid(m.version)) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.version must be a semver version' };
     if (typeof m.apiVersion !== 'string' || !semver.validRange(m.apiVersion)) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.apiVersion must be a semver range' };
     if (!semver.satisfies(SPARK_PLUGIN_API_VERSION, m.apiVersion)) {
       return { code: 'SPK_PLUGIN_API_MISMATCH', message: `needs plugin API ${m.apiVersion}, this Spark Control provides ${SPARK_PLUGIN_API_VERSION}` };
     }
+    const badService = declaredServicesProblem(m.services);
+    if (badService) return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: badService };
     if (typeof p.register !== 'function') return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'register must be a function' };
     const cfg = p.configSchema as z.ZodType | undefined;
     if (!cfg || typeof cfg.safeParse !== 'function') return { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'configSchema must be a zod schema' };

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type {
-  ClusterView, EventBus, ExtensionPoint, HealthService, HttpService as HttpApi, JobService, Logger, PluginConfig, PluginContext, PluginRouter,
+  ClusterView, EventBus, ExtensionPoint, HealthService, JsonStore, StoreOptions, HttpService as HttpApi, JobService, Logger, PluginConfig, PluginContext, PluginRouter,
   SparkPlugin, SshService, TileSpec,
 } from '../api/types.js';
 import { SparkError, validationError } from '../api/errors.js';
@@ -12,6 +12,8 @@ import type { KernelServices } from './services.js';
 import { parseLenient } from '../services/config/lenientParse.js';
 import { restoreMaskedSecrets } from '../services/config/secrets.js';
 import { RESERVED_PREFIXES } from './reserved.js';
+import { withDeclaredDefaults } from './declaredServices.js';
+import { JsonFileStore } from '../services/store/JsonStore.js';
 
 export interface RegisteredTile extends TileSpec {
   plugin: string;
@@ -136,7 +138,7 @@ export class PluginScope {
     const cluster: ClusterView = {
       hosts: () => k.topology.hosts(),
       host: (hid) => k.topology.host(hid),
-      service: (name, defaults) => k.topology.service(name, defaults),
+      service: (name, defaults) => k.topology.service(name, withDeclaredDefaults(scope.plugin.manifest.services, name, defaults)),
       watch: (fn) => { const off = k.topology.watch(fn); scope.disposers.push(off); return off; },
     };
 
@@ -160,6 +162,8 @@ export class PluginScope {
       },
     };
 
+    const stores = new Map<string, JsonFileStore<unknown>>();
+    let storesFlushOnStop = false;
     const ctx: PluginContext<unknown> = {
       id,
       dataDir: this.dataDir,
@@ -183,6 +187,16 @@ export class PluginScope {
         scope.provided.set(point.id, impl);
       },
       use: <T>(point: ExtensionPoint<T>): T | undefined => k.useExtension<T>(id, point),
+      store: <T>(key: string, opts: StoreOptions<T>): JsonStore<T> => {
+        // One object per key (writes to one file stay in one queue); removing the file forgets it.
+        let s = stores.get(key) as JsonFileStore<T> | undefined;
+        if (!s) {
+          if (!storesFlushOnStop) storesFlushOnStop = !!scope.disposers.push(() => Promise.all([...stores.values()].map((x) => x.flush())).then(() => {}));
+          s = new JsonFileStore<T>(scope.dataDir, key, opts, () => stores.delete(key));
+          stores.set(key, s as JsonFileStore<unknown>);
+        }
+        return s;
+      },
     };
     return ctx;
   }

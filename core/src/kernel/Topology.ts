@@ -1,8 +1,11 @@
 import type { ClusterView, HostInfo, ServiceEndpoint } from '../api/types.js';
 import { SparkError } from '../api/errors.js';
-import { DEFAULT_SERVICE_HOSTS, type ClusterConfig } from '../config/schema.js';
+import type { ClusterConfig } from '../config/schema.js';
+import { codes } from '../api/codes.js';
 
-/** Effective hosts and service map: the configured cluster, or the simulated one with its fakes' ports. */
+/** Effective hosts and service map: the configured cluster, or the simulated one with its fakes' ports. It knows no
+ *  service by name: a plugin declares its services' default host and port in its manifest (`manifest.services`), and
+ *  `config.json`'s `services` map overrides them. */
 export class Topology implements Omit<ClusterView, 'watch'> {
   private cluster: ClusterConfig = { hosts: [], services: {} };
   /** In simulation: service → fake port on 127.0.0.1. */
@@ -36,12 +39,11 @@ export class Topology implements Omit<ClusterView, 'watch'> {
   service(name: string, defaults?: { hostId?: string; port?: number }): ServiceEndpoint {
     const sim = this.simPorts[name];
     const mapped = this.cluster.services[name];
-    const def = DEFAULT_SERVICE_HOSTS[name];
-    const hostId = sim?.hostId ?? mapped?.hostId ?? defaults?.hostId ?? def?.hostId;
-    const port = sim?.port ?? mapped?.port ?? defaults?.port ?? def?.port;
+    const hostId = sim?.hostId ?? mapped?.hostId ?? defaults?.hostId;
+    const port = sim?.port ?? mapped?.port ?? defaults?.port;
     const host = hostId ? this.host(hostId) : undefined;
     if (!hostId || !port || !host) {
-      throw new SparkError('SPK_SERVICE_UNMAPPED', `service ${name} is not mapped to a configured host${hostId ? ` (host ${hostId} is not configured)` : ''}`, {
+      throw new SparkError(codes.SERVICE_UNMAPPED, `service ${name} is not mapped to a configured host${hostId ? ` (host ${hostId} is not configured)` : ''}`, {
         status: 503, details: { service: name, host: hostId },
       });
     }

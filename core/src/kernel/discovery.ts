@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SparkPlugin } from '../api/types.js';
 import { repoRoot, runningFromDist } from './paths.js';
+import { codes } from '../api/codes.js';
 
 export type PluginSource = 'builtin' | 'dir' | 'npm' | 'inline';
 
@@ -78,11 +79,11 @@ export function discoverInstalled(pluginsDir: string): PluginCandidate[] {
 /** Imports a candidate's module; the default export (or `plugin` export) must be a branded SparkPlugin. */
 export async function importCandidate(c: PluginCandidate): Promise<SparkPlugin> {
   if (c.plugin) return c.plugin;
-  if (!c.entry || !existsSync(c.entry)) throw Object.assign(new Error(`entry file not found: ${c.entry ?? '(none)'}`), { code: 'SPK_PLUGIN_LOAD_FAILED' });
+  if (!c.entry || !existsSync(c.entry)) throw Object.assign(new Error(`entry file not found: ${c.entry ?? '(none)'}`), { code: codes.PLUGIN_LOAD_FAILED });
   const mod = await import(pathToFileURL(c.entry).href);
   const p = (mod.default ?? mod.plugin) as SparkPlugin | undefined;
   if (!p || p.$$type !== 'spark-control/plugin@1') {
-    throw Object.assign(new Error('module does not export a plugin made with defineSparkPlugin'), { code: 'SPK_PLUGIN_INVALID' });
+    throw Object.assign(new Error('module does not export a plugin made with defineSparkPlugin'), { code: codes.PLUGIN_INVALID });
   }
   return p;
 }

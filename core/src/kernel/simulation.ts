@@ -24,8 +24,8 @@ export interface SimulationOptions {
   dataDir: string;
   publicKey: string;
   hostCount: number;
-  /** Seed a model already being served on spark-1 (first start of a data dir only). */
-  preloadModel?: boolean;
+  /** The simulated Sparks start out serving (first start of a data dir only). */
+  preload?: boolean;
   log: Logger;
   plugins: SparkPlugin[];
 }
@@ -36,7 +36,7 @@ export async function startSimulation(o: SimulationOptions): Promise<Simulation>
   const simDir = join(o.dataDir, 'sim');
   mkdirSync(simDir, { recursive: true });
   const { startSimCluster } = await import('../../../sim/cluster.js');
-  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], preloadModel: o.preloadModel, log: o.log });
+  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], preload: o.preload, log: o.log });
   const hostRoots = Object.fromEntries(cluster.hosts.map((h) => [h.id, cluster.hostRoot(h.id)]));
   const servicePorts: Simulation['servicePorts'] = {};
   const closers: Array<() => Promise<void>> = [];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SparkError } from '../api/errors.js';
+import { PLUGIN_ID } from '../api/ids.js';
 import { SPARK_PLUGIN_API_VERSION } from '../api/definePlugin.js';
 import type { Kernel } from '../kernel/Kernel.js';
 import type { KernelServices } from '../kernel/services.js';
@@ -8,8 +9,9 @@ import { buildOpenApi } from '../http/openapi.js';
 import { sessionCookie, sessionValue } from '../http/security.js';
 import { maskSecrets } from '../services/config/secrets.js';
 import { clusterSchema } from '../config/schema.js';
+import { codes } from '../api/codes.js';
 
-const idParams = z.object({ id: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'not a plugin id') });
+const idParams = z.object({ id: z.string().regex(PLUGIN_ID, 'not a plugin id') });
 const jobParams = z.object({ id: z.string().uuid('not a job id') });
 
 export interface KernelRouteDeps {
@@ -50,7 +52,7 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
 
   r.add({ method: 'GET', path: '/api/plugins/:id/health', params: idParams, summary: 'One plugin\'s health checks' }, (c) => {
     const p = kernel.get(c.params.id);
-    if (!p) throw new SparkError('SPK_PLUGIN_NOT_FOUND', `plugin ${c.params.id} not found`, { status: 404 });
+    if (!p) throw new SparkError(codes.PLUGIN_NOT_FOUND, `plugin ${c.params.id} not found`, { status: 404 });
     const checks = pluginHealth(p.id);
     const status = p.state !== 'running' ? 'down' : checks.some((x) => x.status === 'down') ? 'down' : checks.some((x) => x.status !== 'up') ? 'degraded' : 'up';
     return { plugin: p.id, state: p.state, status, checks };
@@ -85,7 +87,7 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
 
   r.add({ method: 'PUT', path: '/api/config/plugins/:id', params: idParams, body: z.record(z.string(), z.unknown()), summary: 'Replace a plugin\'s settings' }, async (c) => {
     const p = kernel.get(c.params.id);
-    if (!p?.scope) throw new SparkError('SPK_PLUGIN_NOT_FOUND', `plugin ${c.params.id} is not loaded`, { status: 404 });
+    if (!p?.scope) throw new SparkError(codes.PLUGIN_NOT_FOUND, `plugin ${c.params.id} is not loaded`, { status: 404 });
     const value = await p.scope.applyConfig(c.body);
     return maskSecrets(value, d.jsonSchemas()[p.id] as never);
   });
@@ -103,7 +105,7 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
   r.add({ method: 'POST', path: '/api/login', body: z.object({ token: z.string().min(1, 'required').max(256) }), summary: 'Browser login: sets an HttpOnly session cookie', unauthenticated: true }, (c) => {
     const token = s.config.get().auth.token;
     if (!token) return { ok: true, authEnabled: false };
-    if (c.body.token !== token) throw new SparkError('SPK_UNAUTHORIZED', 'wrong token', { status: 401 });
+    if (c.body.token !== token) throw new SparkError(codes.UNAUTHORIZED, 'wrong token', { status: 401 });
     c.setHeader('Set-Cookie', sessionCookie(sessionValue(token)));
     return { ok: true, authEnabled: true };
   });
@@ -126,13 +128,13 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
   r.add({ method: 'GET', path: '/api/jobs', query: z.object({ plugin: z.string().max(32).optional(), kind: z.string().max(64).optional() }), summary: 'Jobs (running and recent)' }, (c) => s.jobs.list(c.query));
   r.add({ method: 'GET', path: '/api/jobs/:id', params: jobParams, summary: 'One job' }, (c) => {
     const j = s.jobs.get(c.params.id);
-    if (!j) throw new SparkError('SPK_JOB_NOT_FOUND', `job ${c.params.id} not found`, { status: 404 });
+    if (!j) throw new SparkError(codes.JOB_NOT_FOUND, `job ${c.params.id} not found`, { status: 404 });
     return j;
   });
   r.add({ method: 'POST', path: '/api/jobs/:id/cancel', params: jobParams, summary: 'Cancel a job' }, (c) => {
     const j = s.jobs.get(c.params.id);
-    if (!j) throw new SparkError('SPK_JOB_NOT_FOUND', `job ${c.params.id} not found`, { status: 404 });
-    if (!s.jobs.cancel(c.params.id)) throw new SparkError('SPK_JOB_FINISHED', `job ${c.params.id} already ended (${j.state})`, { status: 409 });
+    if (!j) throw new SparkError(codes.JOB_NOT_FOUND, `job ${c.params.id} not found`, { status: 404 });
+    if (!s.jobs.cancel(c.params.id)) throw new SparkError(codes.JOB_FINISHED, `job ${c.params.id} already ended (${j.state})`, { status: 409 });
     return s.jobs.get(c.params.id);
   });
 

@@ -6,6 +6,7 @@ import semver from 'semver';
 import type { z } from 'zod';
 import type { HealthCheckSpec, PluginContext, SparkPlugin, TileSpec } from '../api/types.js';
 import { SPARK_PLUGIN_API_VERSION } from '../api/definePlugin.js';
+import { isPluginId, PLUGIN_ID } from '../api/ids.js';
 import { NPM_PLUGIN_NAME } from '../kernel/discovery.js';
 import { createTestKernel } from './createTestKernel.js';
 import { createNetworkGuard } from './networkGuard.js';
@@ -52,7 +53,6 @@ export interface ContractCheckOptions {
   simulate?: boolean;
 }
 
-const ID = /^[a-z][a-z0-9-]{1,31}$/;
 const KERNEL_CODE_TO_CONTRACT: Record<string, ContractCode> = {
   SPK_IO_DURING_REGISTER: 'SPK_CONTRACT_IO_DURING_REGISTER',
   SPK_TILE_TAG: 'SPK_CONTRACT_TILE_TAG',
@@ -115,7 +115,7 @@ function checkStatic(p: unknown, problems: ContractProblem[]): p is SparkPlugin 
   }
   const m = (plugin.manifest ?? {}) as Partial<SparkPlugin['manifest']>;
   const who = typeof m.id === 'string' ? m.id : '(no id)';
-  if (typeof m.id !== 'string' || !ID.test(m.id)) add('SPK_CONTRACT_MANIFEST_ID', `manifest.id ${JSON.stringify(m.id)} must match /^[a-z][a-z0-9-]{1,31}$/ (it becomes the route prefix and the tile-tag prefix)`);
+  if (typeof m.id !== 'string' || !isPluginId(m.id)) add('SPK_CONTRACT_MANIFEST_ID', `manifest.id ${JSON.stringify(m.id)} must match ${PLUGIN_ID} (it becomes the route prefix and the tile-tag prefix)`);
   if (typeof m.name !== 'string' || !m.name.trim()) add('SPK_CONTRACT_MANIFEST_NAME', `${who}: manifest.name is required (shown on the plugins page)`);
   if (typeof m.version !== 'string' || !semver.valid(m.version)) add('SPK_CONTRACT_MANIFEST_VERSION', `${who}: manifest.version ${JSON.stringify(m.version)} is not a semver version like 1.0.0`);
   if (typeof m.apiVersion !== 'string' || !semver.validRange(m.apiVersion)) {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Socket } from 'node:net';
+import { codes } from '../api/codes.js';
 
 /**
  * Catches network I/O a plugin starts during `register()` without going through `ctx.ssh`/`ctx.http` (which the
@@ -41,7 +42,7 @@ function install(): void {
     if (ctx?.armed) {
       ctx.seen.push(`connect ${describeTarget(args)}`);
       // Refuse instead of connecting: a contract check must never reach a real host.
-      const err = Object.assign(new Error(`${ctx.plugin}: network I/O during register() (blocked by the contract checker)`), { code: 'SPK_IO_DURING_REGISTER' });
+      const err = Object.assign(new Error(`${ctx.plugin}: network I/O during register() (blocked by the contract checker)`), { code: codes.IO_DURING_REGISTER });
       process.nextTick(() => this.destroy(err));
       return this;
     }

@@ -1,4 +1,4 @@
-import type { PluginContext } from '../../../core/src/api/index.js';
+import type { PluginContext } from '@spark-control/plugin-api';
 import type { ClusterPluginConfig } from './config.js';
 import { probeCommand } from './probe.js';
 import {

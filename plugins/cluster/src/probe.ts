@@ -1,4 +1,4 @@
-import { sh, type ShellCommand } from '../../../core/src/api/index.js';
+import { sh, type ShellCommand } from '@spark-control/plugin-api';
 
 const GPU_QUERY = 'name,utilization.gpu,temperature.gpu,power.draw,memory.used,memory.total';
 

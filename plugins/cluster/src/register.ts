@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { SparkError, authorizeKeyCommand, simControlPoint, type PluginContext } from '../../../core/src/api/index.js';
+import { HOST_ID, SparkError, authorizeKeyCommand, simControlPoint, type PluginContext } from '@spark-control/plugin-api';
 import type { ClusterPluginConfig } from './config.js';
 import { ClusterPoller } from './poller.js';
 
-const hostParams = z.object({ id: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'not a host id') });
+const hostParams = z.object({ id: z.string().regex(HOST_ID, 'not a host id') });
 
 export function registerCluster(ctx: PluginContext<ClusterPluginConfig>): void {
   const poller = new ClusterPoller(ctx);

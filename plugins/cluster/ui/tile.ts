@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import type { SparkTileApi } from '@spark-control/plugin-api';
 
 interface Host {
   hostId: string; name: string; address: string; sshUser: string; sshPort: number; linkAddress?: string; reachable: boolean; since?: string; polledAt?: string; pending?: boolean; error?: string;

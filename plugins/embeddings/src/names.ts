@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SparkError } from '../../../core/src/api/index.js';
+import { SparkError } from '@spark-control/plugin-api';
 
 /** Qdrant accepts `..`, `%`, `#`, spaces and unicode in names; we accept only this, and encode it anyway. */
 export const COLLECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;

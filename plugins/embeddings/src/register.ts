@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, validationError, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import { SparkError, validationError, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import type { EmbeddingsConfig } from './config.js';
 import { checkFilterKeys, filterSchema } from './filters.js';
 import { pipelinedIngest } from './ingest.js';
@@ -49,8 +49,8 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 export function registerEmbeddings(ctx: PluginContext<EmbeddingsConfig>): void {
   const cfg = () => ctx.config.get();
-  const embedUp = (): UpstreamRef => { const e = ctx.cluster.service('embeddings', { hostId: 'spark-2', port: 8088 }); return { service: 'embeddings', hostId: e.hostId, baseUrl: e.baseUrl }; };
-  const qdrantUp = (): UpstreamRef => { const e = ctx.cluster.service('qdrant', { hostId: 'spark-2', port: 6333 }); return { service: 'qdrant', hostId: e.hostId, baseUrl: e.baseUrl }; };
+  const embedUp = (): UpstreamRef => { const e = ctx.cluster.service('embeddings'); return { service: 'embeddings', hostId: e.hostId, baseUrl: e.baseUrl }; };
+  const qdrantUp = (): UpstreamRef => { const e = ctx.cluster.service('qdrant'); return { service: 'qdrant', hostId: e.hostId, baseUrl: e.baseUrl }; };
 
   /** Qdrant REST call through the kernel's HTTP layer (timeouts, 502/503/504 naming qdrant and host). */
   async function qdrant<T extends z.ZodType>(method: string, path: string, schema: T, json?: unknown): Promise<z.output<T>> {

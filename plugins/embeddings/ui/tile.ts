@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import type { SparkTileApi } from '@spark-control/plugin-api';
 
 /** A few short documents so a new owner can see hybrid search work before ingesting anything of their own. */
 const SAMPLE_COLLECTION = 'spark-samples';

@@ -1,4 +1,4 @@
-import { sh, type ShellCommand } from '../../../core/src/api/index.js';
+import { sh, type ShellCommand } from '@spark-control/plugin-api';
 import type { MatrixBridgeConfig } from './config.js';
 
 /** Every command the plugin sends. Values come from the validated config and are quoted by `sh`. */

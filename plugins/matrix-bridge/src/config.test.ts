@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandText } from '../../../core/src/api/index.js';
+import { commandText } from '@spark-control/plugin-api';
 import { matrixBridgeConfigSchema } from './config.js';
 import { inspectState, logsFollow, updateScript } from './commands.js';
 import { parseInspect } from './state.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SAFE_DOCKER_NAME, SAFE_GIT_BRANCH, SAFE_IMAGE_REF, SAFE_USER, isSafeAbsolutePath } from '../../../core/src/api/index.js';
+import { HOST_ID, SAFE_GIT_BRANCH, SAFE_USER, isSafeAbsolutePath } from '@spark-control/plugin-api';
+import { SAFE_DOCKER_NAME, SAFE_IMAGE_REF } from './validators.js';
 
 /** A path on the Spark: absolute, or relative to the bot user's home; allow-listed characters, no `.`/`..`. */
 const remotePath = z.string().trim().max(255).refine(
@@ -11,7 +12,7 @@ const remotePath = z.string().trim().max(255).refine(
 const runArg = z.string().max(200).regex(/^(--?[a-z][a-z0-9-]*(=[A-Za-z0-9_./:@,=+-]*)?|[A-Za-z0-9_./:@,=+-]+)$/, 'only flags and values made of letters, digits and _ . / : @ , = + -');
 
 export const matrixBridgeConfigSchema = z.object({
-  hostId: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).default('spark-2').describe('Which Spark runs the bot.'),
+  hostId: z.string().regex(HOST_ID).default('spark-2').describe('Which Spark runs the bot.'),
   botUser: z.union([z.literal(''), z.string().regex(SAFE_USER, 'must be a Unix user name (a-z, 0-9, _ and -)')]).default('').describe('Unix user that owns the bot; blank = plugin idle and tile hidden.'),
   privateKeyPath: z.union([z.literal(''), z.string().refine(isSafeAbsolutePath, 'must be an absolute path')]).default('').describe("Private key for the bot user (blank = the service's own key). Absolute path on this server."),
   containerName: z.string().regex(SAFE_DOCKER_NAME, 'letters, digits, _ . - (docker container name)').default('matrix-bot').describe("Name of the bot's docker container."),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, type JobSnapshot, type PluginContext, type PluginRouter, type SshStreamOptions } from '../../../core/src/api/index.js';
+import { SparkError, type JobSnapshot, type PluginContext, type PluginRouter, type SshStreamOptions } from '@spark-control/plugin-api';
 import type { MatrixBridgeConfig } from './config.js';
 import { FAILURE_PATTERNS, PHASE_MARK, UPDATE_PHASES, action, inspectState, logsFollow, logsTail, updateScript } from './commands.js';
 import { describeStatus, parseInspect, type BotStatus } from './state.js';

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import type { SparkTileApi } from '@spark-control/plugin-api';
 
 interface StatusView { enabled: boolean; container: string; hostId: string; text: string; status: { state: string }; checkedAt?: string; busy: { kind: string; jobId?: string } | null }
 interface Job { id: string; state: string; phase?: string; logTail: string[]; error?: { message: string; phase?: string }; startedAt: string; endedAt?: string; kind: string }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { JsonStore, PluginContext } from '@spark-control/plugin-api';
 import { valueKey } from './fold.js';
 
 export interface RedactionMap {
@@ -14,25 +15,49 @@ export interface RedactionMap {
   counters: Record<string, number>;
 }
 
+/** Version of a map file's data; version 0 is a map written before ctx.store (the same fields, no envelope). */
+const MAP_VERSION = 1;
+
 /** Maps live server-side under an unguessable handle, encrypted at rest (AES-256-GCM, key file 0600), so a
  *  restart loses nothing and a copy of the data dir without the key reveals nothing. File names are hashes of the
- *  handle, so the handle itself is not on disk either. */
+ *  handle, so the handle itself is not on disk either. Each map is one `ctx.store` file (atomic, versioned) whose
+ *  codec encrypts it. */
 export class MapStore {
   private readonly dir: string;
   private readonly key: Buffer;
   private readonly cache = new Map<string, RedactionMap>();
+  private readonly codec: { encode(text: string): Buffer; decode(raw: Buffer): string };
 
-  constructor(dataDir: string, private readonly ttlMs: number) {
-    this.dir = join(dataDir, 'maps');
+  constructor(private readonly ctx: Pick<PluginContext, 'store' | 'dataDir'>, private readonly ttlMs: number) {
+    this.dir = join(ctx.dataDir, 'maps');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const keyFile = join(dataDir, 'maps.key');
+    const keyFile = join(ctx.dataDir, 'maps.key');
     if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
     chmodSync(keyFile, 0o600);
     this.key = readFileSync(keyFile);
+    const key = this.key;
+    this.codec = {
+      encode(text) {
+        const iv = randomBytes(12);
+        const c = createCipheriv('aes-256-gcm', key, iv);
+        const body = Buffer.concat([c.update(text, 'utf8'), c.final()]);
+        return Buffer.concat([iv, c.getAuthTag(), body]);
+      },
+      decode(buf) {
+        const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
+        d.setAuthTag(buf.subarray(12, 28));
+        return Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString('utf8');
+      },
+    };
   }
 
-  private file(handle: string) {
-    return join(this.dir, createHash('sha256').update(handle).digest('hex') + '.bin');
+  /** The store of one map file, by the hash its file is named after. */
+  private fileStore(hash: string): JsonStore<RedactionMap> {
+    return this.ctx.store<RedactionMap>(`maps/${hash}`, { version: MAP_VERSION, extension: '.bin', codec: this.codec, migrate: (old) => old as RedactionMap });
+  }
+
+  private storeOf(handle: string): JsonStore<RedactionMap> {
+    return this.fileStore(createHash('sha256').update(handle).digest('hex'));
   }
 
   create(): RedactionMap {
@@ -45,19 +70,15 @@ export class MapStore {
     if (!/^map_[A-Za-z0-9_-]{32}$/.test(handle)) return undefined;
     let m = this.cache.get(handle);
     if (!m) {
-      const f = this.file(handle);
-      if (!existsSync(f)) return undefined;
       try {
-        const buf = readFileSync(f);
-        const d = createDecipheriv('aes-256-gcm', this.key, buf.subarray(0, 12));
-        d.setAuthTag(buf.subarray(12, 28));
-        m = JSON.parse(Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString('utf8')) as RedactionMap;
+        m = this.storeOf(handle).read();
       } catch {
         return undefined;
       }
+      if (!m) return undefined;
     }
     if (Date.parse(m.expiresAt) <= Date.now()) {
-      this.delete(handle);
+      void this.delete(handle);
       return 'expired';
     }
     this.cache.set(handle, m);
@@ -78,19 +99,15 @@ export class MapStore {
     return ph;
   }
 
-  save(m: RedactionMap): void {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.key, iv);
-    const body = Buffer.concat([c.update(JSON.stringify(m), 'utf8'), c.final()]);
-    const f = this.file(m.handle);
-    writeFileSync(`${f}.tmp`, Buffer.concat([iv, c.getAuthTag(), body]), { mode: 0o600 });
-    renameSync(`${f}.tmp`, f);
+  /** Resolves once the map is on disk (atomically: a crash leaves the previous version of the map). */
+  async save(m: RedactionMap): Promise<void> {
     this.cache.set(m.handle, m);
+    await this.storeOf(m.handle).write(m);
   }
 
-  delete(handle: string): void {
+  async delete(handle: string): Promise<void> {
     this.cache.delete(handle);
-    rmSync(this.file(handle), { force: true });
+    await this.storeOf(handle).remove().catch(() => {});
   }
 
   count(): number {
@@ -98,16 +115,14 @@ export class MapStore {
   }
 
   /** Remove expired maps (scheduled). */
-  sweep(): number {
+  async sweep(): Promise<number> {
     let n = 0;
     for (const f of readdirSync(this.dir)) {
-      if (!f.endsWith('.bin')) continue;
+      const hash = /^([0-9a-f]{64})\.bin$/.exec(f)?.[1];
+      if (!hash) continue;
       try {
-        const buf = readFileSync(join(this.dir, f));
-        const d = createDecipheriv('aes-256-gcm', this.key, buf.subarray(0, 12));
-        d.setAuthTag(buf.subarray(12, 28));
-        const m = JSON.parse(Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString('utf8')) as RedactionMap;
-        if (Date.parse(m.expiresAt) <= Date.now()) { this.delete(m.handle); n++; }
+        const m = this.fileStore(hash).read();
+        if (m && Date.parse(m.expiresAt) <= Date.now()) { await this.delete(m.handle); n++; }
       } catch { /* unreadable: leave it */ }
     }
     return n;

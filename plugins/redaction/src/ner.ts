@@ -1,16 +1,31 @@
 import { z } from 'zod';
-import type { PluginContext } from '../../../core/src/api/index.js';
+import { SparkError, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
+import { chatPoint } from './chatPoint.js';
+import { redactionCodes } from './codes.js';
 import type { Span } from './detect.js';
 import type { RedactionConfig } from './config.js';
 
 const answer = z.object({ choices: z.array(z.object({ message: z.object({ content: z.string() }) })).min(1) });
 const entities = z.array(z.object({ text: z.string().min(2).max(200), type: z.enum(['PERSON', 'ORG', 'FUND', 'LOCATION']) }));
 
-/** Optional third tier: ask the local LLM (through this server's vLLM upstream, never a cloud model) for names the
- *  rules miss. Throws when the model cannot be reached or answers nonsense — the caller decides to fail closed. */
-export async function llmNer(ctx: PluginContext<RedactionConfig>, texts: Array<{ id: string; text: string }>): Promise<Map<string, Span[]>> {
-  const ep = ctx.cluster.service('vllm', { hostId: 'spark-1', port: 8888 });
-  const up = { service: 'vllm', hostId: ep.hostId, baseUrl: ep.baseUrl };
+/** Optional third tier: ask the local LLM (vLLM's chat point, never a cloud model) for names the rules miss. A swap
+ *  that is running is waited for up to `waitForSwapMs`; the calls count as in flight, so a swap starting meanwhile lets
+ *  them finish. Throws when the model cannot be reached or answers nonsense — the caller decides to fail closed. */
+export async function llmNer(ctx: PluginContext<RedactionConfig>, texts: Array<{ id: string; text: string }>, o: { waitForSwapMs: number }): Promise<Map<string, Span[]>> {
+  const chat = ctx.use(chatPoint);
+  if (!chat) throw new SparkError(redactionCodes.NER_UNAVAILABLE, 'the vLLM plugin is not running', { status: 503 });
+  if (chat.swapping() && !(await chat.waitForSwap({ timeoutMs: o.waitForSwapMs }))) {
+    throw new SparkError(redactionCodes.NER_UNAVAILABLE, 'a model swap is running', { status: 503 });
+  }
+  const release = chat.begin();
+  try {
+    return await askForEntities(ctx, chat.upstream(), texts);
+  } finally {
+    release();
+  }
+}
+
+async function askForEntities(ctx: PluginContext<RedactionConfig>, up: UpstreamRef, texts: Array<{ id: string; text: string }>): Promise<Map<string, Span[]>> {
   let model = ctx.config.get().nerModel;
   if (!model) {
     const list = await ctx.http.fetchJson(up, '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })).min(1) }), { timeoutMs: 5000 });

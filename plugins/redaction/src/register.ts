@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginContext, RouteContext } from '../../../core/src/api/index.js';
+import type { PluginContext, RouteContext } from '@spark-control/plugin-api';
 import type { RedactionConfig } from './config.js';
 import { MapStore, type RedactionMap } from './maps.js';
 import { llmNer } from './ner.js';
@@ -30,7 +30,7 @@ function contractError(c: RouteContext, status: number, body: Record<string, unk
 }
 
 export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
-  const store = new MapStore(ctx.dataDir, ctx.config.get().mapTtlHours * 3600_000);
+  const store = new MapStore(ctx, ctx.config.get().mapTtlHours * 3600_000);
   const lastErrors: Array<{ at: string; code: string }> = [];
   let scrubbed = 0;
   const noteError = (code: string) => { lastErrors.push({ at: new Date().toISOString(), code }); if (lastErrors.length > 20) lastErrors.shift(); };
@@ -50,7 +50,7 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
     let extra: Map<string, import('./detect.js').Span[]> | undefined;
     if (b.ner !== 'rules_only') {
       try {
-        extra = await llmNer(ctx, b.items);
+        extra = await llmNer(ctx, b.items, { waitForSwapMs: b.ner === 'qwen' ? ctx.config.get().nerTimeoutMs : 0 });
       } catch (e) {
         if (b.ner === 'qwen') {
           noteError('ner_unavailable');
@@ -66,7 +66,7 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
       return contractError(c, 422, { error: 'tier1_detected', spans: out.rejected });
     }
     map.expiresAt = new Date(Date.now() + ctx.config.get().mapTtlHours * 3600_000).toISOString();
-    store.save(map);
+    await store.save(map);
     scrubbed += b.items.length;
     return { task_id: b.task_id ?? null, map_handle: map.handle, items: out.items, stats: out.stats, expires_at: map.expiresAt };
   }
@@ -93,7 +93,7 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
   ctx.routes.add({ method: 'GET', path: '/stats', summary: 'Map count and recent error codes (never values)' }, () => ({ maps: store.count(), itemsScrubbed: scrubbed, lastErrors }));
 
   ctx.lifecycle.onStart(() => {
-    const sweep = ctx.jobs.schedule({ name: 'sweep-expired-maps', everyMs: 10 * 60_000, initialDelayMs: 5000, run: async () => { store.sweep(); } });
+    const sweep = ctx.jobs.schedule({ name: 'sweep-expired-maps', everyMs: 10 * 60_000, initialDelayMs: 5000, run: async () => { await store.sweep(); } });
     ctx.onDispose(() => sweep.stop());
   });
   ctx.tiles.register({ tag: 'spark-redaction-tile', module: 'tile.js', title: 'Redaction', order: 50 });

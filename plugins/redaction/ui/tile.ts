@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import type { SparkTileApi } from '@spark-control/plugin-api';
 
 /** Try-it box: scrub (placeholders highlighted), then rehydrate a reply that uses those placeholders with the map
  *  handle Scrub returned — the round trip a cloud call makes — plus map count and recent error codes. */

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { SparkError } from '../../../core/src/api/index.js';
+import { SparkError } from '@spark-control/plugin-api';
 import { ensurePcm16 } from './pcm16.js';
 import { wavHeader } from './wavFile.js';
 

@@ -1,5 +1,5 @@
 import { unlinkSync } from 'node:fs';
-import { SparkError } from '../../../core/src/api/index.js';
+import { SparkError } from '@spark-control/plugin-api';
 import type { Turn } from './merge.js';
 import { capSpeakers } from './speakerCap.js';
 import { DIARIZER_SPEAKER_CAP, planChunks, stitchChunks, type ChunkDiarization } from './stitch.js';

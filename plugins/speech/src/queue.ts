@@ -1,4 +1,4 @@
-import { SparkError } from '../../../core/src/api/index.js';
+import { SparkError } from '@spark-control/plugin-api';
 
 /** At most `concurrency` requests in flight to one audio upstream (the GPU service crashes on overlap), a bounded
  *  FIFO behind it (503 + Retry-After when full), and waiters that leave (client gone) free their place. */

@@ -1,7 +1,7 @@
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SparkError, type HttpResponse, type PluginContext, type RouteContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import { SparkError, type HttpResponse, type PluginContext, type RouteContext, type UpstreamRef } from '@spark-control/plugin-api';
 import type { SpeechConfig } from './config.js';
 import { toSrt, toVerbose, toVtt, type Segment, type Transcript } from './formats.js';
 import { transcribeDual, type ChannelWord } from './dualChannel.js';
@@ -64,7 +64,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
   parakeet.cooldownMs = cfg().cancelCooldownMs;
   ctx.config.watch((n) => { parakeet.configure(n.maxInFlight, n.maxQueue); kokoro.configure(n.maxInFlight, n.maxQueue); parakeet.cooldownMs = n.cancelCooldownMs; });
   const up = (service: 'parakeet' | 'kokoro'): UpstreamRef => {
-    const e = ctx.cluster.service(service, service === 'parakeet' ? { hostId: 'spark-2', port: 8000 } : { hostId: 'spark-2', port: 8880 });
+    const e = ctx.cluster.service(service);
     return { service, hostId: e.hostId, baseUrl: e.baseUrl };
   };
   const spool = join(ctx.dataDir, 'spool');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError } from '../../../core/src/api/index.js';
+import { SparkError } from '@spark-control/plugin-api';
 
 /** Multipart text fields arrive as string lists; these schemas take the first value of each and say which field is
  *  wrong in the 400 instead of silently falling back to a default. */

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
-import { SparkError, type RouteContext } from '../../../core/src/api/index.js';
+import { SparkError, type RouteContext } from '@spark-control/plugin-api';
 import { toPcm16Wav } from './decodeCompressed.js';
 
 export interface UploadStream {

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import type { SparkTileApi } from '@spark-control/plugin-api';
 import { recordingToWav } from './recordingToWav.js';
 
 interface Block { start_ms: number; end_ms: number; speaker: string; text: string; channel?: string | null }

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { SAFE_HF_REPO, SAFE_IMAGE_REF, isSafeAbsolutePath, type Logger } from '../../../core/src/api/index.js';
+import { isSafeAbsolutePath, type JsonStore, type Logger, type PluginContext } from '@spark-control/plugin-api';
+import { MODEL_ID, SAFE_HF_REPO, SAFE_IMAGE_REF } from './validators.js';
 
 /** Local model directories reach the launcher's UNQUOTED `VLLM_SPARK_EXTRA_DOCKER_ARGS`: only this alphabet passes. */
 export const LOCAL_PATH = /^\/[A-Za-z0-9._/+-]+$/;
@@ -16,7 +16,7 @@ const localPath = z.string().max(240)
   .refine(isSafeAbsolutePath, 'must not contain . or .. segments or //');
 
 export const modelSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ - (max 64)'),
+  id: z.string().regex(MODEL_ID, 'lower-case letters, digits, . _ - (max 64)'),
   name: z.string().trim().min(1, 'required').max(100),
   repo: z.string().regex(SAFE_HF_REPO, 'must be a Hugging Face id like org/name').optional(),
   localPath: localPath.optional(),
@@ -55,7 +55,7 @@ export interface CatalogEntry extends ModelEntry {
 
 /** Built-in YAML plus user entries (data dir). Invalid entries are skipped with a warning; user entries override
  *  built-ins with the same id. */
-export function loadCatalog(builtinFile: string, overridesFile: string, log: Logger): CatalogEntry[] {
+export function loadCatalog(builtinFile: string, userStore: JsonStore<unknown[]>, log: Logger): CatalogEntry[] {
   const out = new Map<string, CatalogEntry>();
   const add = (raw: unknown, source: CatalogEntry['source'], where: string) => {
     const r = modelSchema.safeParse(raw);
@@ -71,17 +71,15 @@ export function loadCatalog(builtinFile: string, overridesFile: string, log: Log
   } catch (e) {
     log.error('built-in catalog unreadable', { error: (e as Error).message });
   }
-  if (existsSync(overridesFile)) {
-    try {
-      const list = JSON.parse(readFileSync(overridesFile, 'utf8')) as unknown[];
-      for (const m of Array.isArray(list) ? list : []) add(m, 'user', 'models.json');
-    } catch (e) {
-      log.warn('user catalog unreadable; using the built-in catalog', { error: (e as Error).message });
-    }
+  try {
+    for (const m of userStore.read() ?? []) add(m, 'user', 'models.json');
+  } catch (e) {
+    log.warn('user catalog unreadable; using the built-in catalog', { error: (e as Error).message });
   }
   return [...out.values()];
 }
 
-export function overridesPath(dataDir: string): string {
-  return join(dataDir, 'models.json');
+/** The user's catalog entries (`<data dir>/models.json`). Version 0 is the plain array written before ctx.store. */
+export function userCatalogStore(ctx: Pick<PluginContext, 'store'>): JsonStore<unknown[]> {
+  return ctx.store<unknown[]>('models', { version: 1, migrate: (old) => (Array.isArray(old) ? old : []) });
 }

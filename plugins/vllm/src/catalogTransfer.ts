@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { validationError } from '../../../core/src/api/index.js';
+import { validationError } from '@spark-control/plugin-api';
 import { modelSchema, type ModelEntry } from './catalog.js';
 
 /** Moving the user's own catalog entries between installs (a second Spark Control, a reinstall, a backup by hand).

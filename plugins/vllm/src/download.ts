@@ -1,4 +1,4 @@
-import { SparkError, type JobHandle, type JobSnapshot, type PluginContext } from '../../../core/src/api/index.js';
+import { SparkError, type JobHandle, type JobSnapshot, type PluginContext } from '@spark-control/plugin-api';
 import type { CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 import { copyToSparkCommand, downloadCommand, preflightCommand } from './launch.js';

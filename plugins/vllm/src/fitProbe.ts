@@ -1,4 +1,4 @@
-import { SparkError, sh, type PluginContext, type ShellCommand } from '../../../core/src/api/index.js';
+import { SparkError, sh, type PluginContext, type ShellCommand } from '@spark-control/plugin-api';
 import type { CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 import { estimateFit, type FitEstimate } from './fit.js';

@@ -1,4 +1,4 @@
-import { AsyncSeriesBailHook, AsyncSeriesHook, defineExtensionPoint } from '../../../core/src/api/index.js';
+import { AsyncSeriesBailHook, AsyncSeriesHook, defineExtensionPoint } from '@spark-control/plugin-api';
 
 export interface SwapPlan { modelId: string; servedName: string; from: string | null }
 export interface SwapVeto { reason: string }

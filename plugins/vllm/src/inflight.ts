@@ -9,11 +9,19 @@ export class InflightRequests {
   get size(): number { return this.count; }
 
   track(res: ServerResponse): void {
+    res.once('close', this.hold());
+  }
+
+  /** Counts one request that is not a proxied response (another plugin's chat call) until the release is called. */
+  hold(): () => void {
     this.count++;
-    res.once('close', () => {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       this.count--;
       if (this.count === 0) for (const wake of [...this.idle]) wake();
-    });
+    };
   }
 
   /** Waits until nothing is in flight, the time is up or the signal fires; resolves with how many are still open. */

@@ -1,4 +1,4 @@
-import { rawShell, sh, type ShellCommand } from '../../../core/src/api/index.js';
+import { rawShell, sh, type ShellCommand } from '@spark-control/plugin-api';
 import { LOCAL_PATH, swapTimeoutMs, type ModelEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 

@@ -1,4 +1,4 @@
-import { SparkError, authorizeKeyCommand, openSshPublicKey, sh, type PluginContext, type ShellCommand } from '../../../core/src/api/index.js';
+import { SparkError, authorizeKeyCommand, openSshPublicKey, sh, type PluginContext, type ShellCommand } from '@spark-control/plugin-api';
 import type { VllmConfig } from './config.js';
 import { linkSshCheckCommand, linkSshRefusal, type LaunchNodes } from './launch.js';
 

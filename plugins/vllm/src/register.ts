@@ -1,10 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SparkError, sh, validationError, type PluginContext } from '../../../core/src/api/index.js';
-import { loadCatalog, modelSchema, overridesPath, type CatalogEntry } from './catalog.js';
+import { SparkError, sh, validationError, type PluginContext } from '@spark-control/plugin-api';
+import { loadCatalog, modelSchema, userCatalogStore, type CatalogEntry } from './catalog.js';
 import { exportCatalog, importBody, planImport } from './catalogTransfer.js';
 import { probeFit } from './fitProbe.js';
 import { cacheDirName, modelDir } from './launch.js';
@@ -12,14 +9,16 @@ import type { VllmConfig } from './config.js';
 import { ModelDownloads } from './download.js';
 import { createSwapHooks, vllmSwapPoint } from './hooks.js';
 import { InflightRequests } from './inflight.js';
+import { createChatPoint, vllmChatPoint } from './chatPoint.js';
 import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
 import { SwapController } from './swap.js';
+import { MODEL_ID } from './validators.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
-const idParams = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a model id') });
+const idParams = z.object({ id: z.string().regex(MODEL_ID, 'not a model id') });
 const swapBody = z.object({
-  model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a model id from the catalog'),
+  model: z.string().regex(MODEL_ID, 'must be a model id from the catalog'),
   /** Start the previous model again if this swap fails (default: the rollbackOnFailure setting). */
   rollback: z.boolean().optional(),
 });
@@ -27,10 +26,11 @@ const swapBody = z.object({
 export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   const hooks = createSwapHooks();
   ctx.provide(vllmSwapPoint, hooks);
-  const userFile = overridesPath(ctx.dataDir);
-  let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
+  const userStore = userCatalogStore(ctx);
+  let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userStore, ctx.log);
   const inflight = new InflightRequests();
   const swap: SwapController = new SwapController(ctx, hooks, () => catalog, inflight, async (m) => (await probeFit(ctx, hostId(), hubDir(), [m], 15_000)).models[0].summary);
+  ctx.provide(vllmChatPoint, createChatPoint({ swap, inflight }));
   // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
   ctx.onDispose(() => swap.flush());
   // Every Spark the model runs on; a tensor-parallel model whose Sparks cannot be planned (too few, one address) is
@@ -43,10 +43,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
 
   const userEntries = () => catalog.filter((m) => m.source === 'user').map(({ source: _s, ...m }) => m);
   const saveUser = async (entries: unknown[]) => {
-    mkdirSync(ctx.dataDir, { recursive: true });
-    await writeFile(`${userFile}.tmp`, JSON.stringify(entries, null, 2));
-    await rename(`${userFile}.tmp`, userFile);
-    catalog = loadCatalog(builtinCatalog, userFile, ctx.log);
+    await userStore.write(entries);
+    catalog = loadCatalog(builtinCatalog, userStore, ctx.log);
   };
   const parseEntry = (body: unknown) => {
     const r = modelSchema.safeParse(body);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '../../../core/src/api/index.js';
+import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { swapTimeoutMs, type CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 import { containerExistsCommand, launchCommand, linkSshCheckCommand, linkSshRefusal, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';

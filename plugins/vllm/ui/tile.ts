@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { SparkTileApi } from '../../../core/src/api/tile.js';
+import type { SparkTileApi } from '@spark-control/plugin-api';
 
 interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; tensorParallel: number; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }

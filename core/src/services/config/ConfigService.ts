@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../api/types.js';
 import { SparkError, validationError } from '../../api/errors.js';
+import { isServiceName, PLUGIN_ID } from '../../api/ids.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import { parseLenient } from './lenientParse.js';
 import { zodFieldErrors } from '../../http/problem.js';
@@ -48,7 +49,7 @@ export class ConfigService {
     if (obj.services && typeof obj.services === 'object') {
       for (const [name, t] of Object.entries(obj.services as Record<string, unknown>)) {
         const r = serviceTargetSchema.safeParse(t);
-        if (r.success && /^[a-z][a-z0-9-]{0,31}$/.test(name)) services[name] = r.data;
+        if (r.success && isServiceName(name)) services[name] = r.data;
         else this.log.warn('skipping invalid stored service mapping', { service: name.slice(0, 40) });
       }
     }
@@ -137,4 +138,4 @@ export class ConfigService {
   }
 }
 
-export const pluginIdSchema = z.string().regex(/^[a-z][a-z0-9-]{1,31}$/);
+export const pluginIdSchema = z.string().regex(PLUGIN_ID);

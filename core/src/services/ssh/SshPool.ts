@@ -6,6 +6,7 @@ import { SparkError } from '../../api/errors.js';
 import { commandText, quoteArg, SAFE_USER } from '../../api/shell.js';
 import { HostKeyStore } from './hostKeys.js';
 import { authorizeKeyCommand } from '../../api/authorizedKeys.js';
+import { codes } from '../../api/codes.js';
 
 const { Client } = ssh2;
 
@@ -55,7 +56,7 @@ export class SshPool {
 
   private host(hostId: string): HostInfo {
     const h = this.o.resolveHost(hostId);
-    if (!h) throw new SparkError('SPK_SSH_UNKNOWN_HOST', `unknown host ${hostId}`, { status: 404, details: { host: hostId } });
+    if (!h) throw new SparkError(codes.SSH_UNKNOWN_HOST, `unknown host ${hostId}`, { status: 404, details: { host: hostId } });
     return h;
   }
 
@@ -70,17 +71,17 @@ export class SshPool {
   }
 
   private connect(hostId: string, as?: SshExecOptions['as']): Conn {
-    if (this.closed) throw new SparkError('SPK_SHUTTING_DOWN', 'shutting down', { status: 503 });
+    if (this.closed) throw new SparkError(codes.SHUTTING_DOWN, 'shutting down', { status: 503 });
     const h = this.host(hostId);
     const user = as?.user ?? h.sshUser;
-    if (!SAFE_USER.test(user)) throw new SparkError('SPK_SSH_BAD_USER', `invalid SSH user for ${hostId}`, { status: 400 });
+    if (!SAFE_USER.test(user)) throw new SparkError(codes.SSH_BAD_USER, `invalid SSH user for ${hostId}`, { status: 400 });
     const key = `${hostId}\u0000${user}\u0000${as?.privateKeyPath ?? ''}`;
     const existing = this.conns.get(key);
     if (existing) return existing;
 
     const mismatch = this.o.hostKeys.mismatch(hostId);
     if (mismatch) {
-      throw new SparkError('SPK_SSH_HOST_KEY_CHANGED', `host key of ${hostId} changed (now ${mismatch.fingerprint}); trust the new key to continue`, {
+      throw new SparkError(codes.SSH_HOST_KEY_CHANGED, `host key of ${hostId} changed (now ${mismatch.fingerprint}); trust the new key to continue`, {
         status: 502, details: { host: hostId, fingerprint: mismatch.fingerprint },
       });
     }
@@ -104,7 +105,7 @@ export class SshPool {
           conn.up = false;
           this.emit({ hostId, user, state: 'down', reason: 'connection closed' });
         }
-        reject(new SparkError('SPK_SSH_UNREACHABLE', `SSH connection to ${hostId} (${h.address}:${h.sshPort}) closed`, { status: 503, details: { host: hostId } }));
+        reject(new SparkError(codes.SSH_UNREACHABLE, `SSH connection to ${hostId} (${h.address}:${h.sshPort}) closed`, { status: 503, details: { host: hostId } }));
       });
     });
     conn.ready.catch(() => {});
@@ -137,17 +138,17 @@ export class SshPool {
     const where = `${h.id} (${h.address}:${h.sshPort})`;
     if (hostKeyRejected) {
       const m = this.o.hostKeys.mismatch(h.id);
-      return new SparkError('SPK_SSH_HOST_KEY_CHANGED', `host key of ${h.id} changed${m ? ` (now ${m.fingerprint})` : ''}; trust the new key to continue`, {
+      return new SparkError(codes.SSH_HOST_KEY_CHANGED, `host key of ${h.id} changed${m ? ` (now ${m.fingerprint})` : ''}; trust the new key to continue`, {
         status: 502, details: { host: h.id, fingerprint: m?.fingerprint },
       });
     }
     if (err.level === 'client-authentication') {
-      return new SparkError('SPK_SSH_AUTH', `SSH login to ${where} as ${user} was refused; install the service key on that host`, { status: 502, details: { host: h.id, user } });
+      return new SparkError(codes.SSH_AUTH, `SSH login to ${where} as ${user} was refused; install the service key on that host`, { status: 502, details: { host: h.id, user } });
     }
     if (err.level === 'client-timeout' || /timed out/i.test(err.message)) {
-      return new SparkError('SPK_SSH_TIMEOUT', `SSH connection to ${where} timed out`, { status: 504, details: { host: h.id } });
+      return new SparkError(codes.SSH_TIMEOUT, `SSH connection to ${where} timed out`, { status: 504, details: { host: h.id } });
     }
-    return new SparkError('SPK_SSH_UNREACHABLE', `SSH connection to ${where} failed: ${err.code ?? err.message}`, { status: 503, details: { host: h.id } });
+    return new SparkError(codes.SSH_UNREACHABLE, `SSH connection to ${where} failed: ${err.code ?? err.message}`, { status: 503, details: { host: h.id } });
   }
 
   exec(hostId: string, cmd: SshCommand, opts: SshExecOptions = {}): Promise<SshResult> {
@@ -177,7 +178,7 @@ export class SshPool {
       const collected = await raceAbort(
         new Promise<Promise<SshResult>>((resolve, reject) =>
           conn.client.exec(text, (err, ch) => (err
-            ? reject(new SparkError('SPK_SSH_EXEC', `could not start a command on ${hostId}: ${err.message}`, { status: 502, details: { host: hostId } }))
+            ? reject(new SparkError(codes.SSH_EXEC, `could not start a command on ${hostId}: ${err.message}`, { status: 502, details: { host: hostId } }))
             : resolve(this.collect(ch, hostId, opts, timer.signal, started, timeoutMs)))),
         ),
         timer.signal, opts.signal, hostId, timeoutMs,
@@ -215,7 +216,7 @@ export class SshPool {
         if (settled) return;
         settled = true;
         kill();
-        reject(new SparkError('SPK_SSH_TIMEOUT', `command on ${hostId} timed out after ${Math.round(timeoutMs / 1000)} s`, { status: 504, details: { host: hostId } }));
+        reject(new SparkError(codes.SSH_TIMEOUT, `command on ${hostId} timed out after ${Math.round(timeoutMs / 1000)} s`, { status: 504, details: { host: hostId } }));
       };
       const onAbort = () => {
         if (settled) return;
@@ -263,12 +264,12 @@ export class SshPool {
     const script = authorizeKeyCommand(this.o.publicKey);
     try {
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => { client.end(); reject(new SparkError('SPK_SSH_TIMEOUT', `SSH connection to ${hostId} timed out`, { status: 504, details: { host: hostId } })); }, timeoutMs);
+        const t = setTimeout(() => { client.end(); reject(new SparkError(codes.SSH_TIMEOUT, `SSH connection to ${hostId} timed out`, { status: 504, details: { host: hostId } })); }, timeoutMs);
         client.once('ready', () => { clearTimeout(t); resolve(); });
         client.once('error', (err: Error & { level?: string }) => {
           clearTimeout(t);
           if (err.level === 'client-authentication') {
-            reject(new SparkError('SPK_SSH_BAD_PASSWORD', `the password for ${h.sshUser}@${hostId} was not accepted`, { status: 401, details: { host: hostId } }));
+            reject(new SparkError(codes.SSH_BAD_PASSWORD, `the password for ${h.sshUser}@${hostId} was not accepted`, { status: 401, details: { host: hostId } }));
           } else reject(this.mapConnectError(err, h, h.sshUser, hostKeyRejected));
         });
         client.on('keyboard-interactive', (_n, _i, _l, prompts, finish) => finish(prompts.map(() => password)));
@@ -284,11 +285,11 @@ export class SshPool {
       });
       const out = await new Promise<string>((resolve, reject) => {
         client.exec(script.text, (err, ch) => {
-          if (err) return reject(new SparkError('SPK_SSH_EXEC', `could not run the key install on ${hostId}`, { status: 502 }));
+          if (err) return reject(new SparkError(codes.SSH_EXEC, `could not run the key install on ${hostId}`, { status: 502 }));
           let s = '';
           ch.on('data', (d: Buffer) => (s += d.toString()));
           ch.stderr.on('data', () => {});
-          ch.on('close', (code: number) => (code === 0 ? resolve(s) : reject(new SparkError('SPK_SSH_KEY_INSTALL', `key install on ${hostId} failed (exit ${code})`, { status: 502, details: { host: hostId } }))));
+          ch.on('close', (code: number) => (code === 0 ? resolve(s) : reject(new SparkError(codes.SSH_KEY_INSTALL, `key install on ${hostId} failed (exit ${code})`, { status: 502, details: { host: hostId } }))));
         });
       });
       this.reset(hostId);
@@ -312,13 +313,13 @@ export function withWatchdog(text: string): string {
 }
 
 function abortError(hostId: string): SparkError {
-  return new SparkError('SPK_ABORTED', `command on ${hostId} was cancelled`, { status: 499, details: { host: hostId } });
+  return new SparkError(codes.ABORTED, `command on ${hostId} was cancelled`, { status: 499, details: { host: hostId } });
 }
 
 async function raceAbort<T>(p: Promise<T>, timeout: AbortSignal, user: AbortSignal | undefined, hostId: string, timeoutMs: number): Promise<T> {
-  if (timeout.aborted) throw new SparkError('SPK_SSH_TIMEOUT', `SSH to ${hostId} timed out after ${Math.round(timeoutMs / 1000)} s`, { status: 504, details: { host: hostId } });
+  if (timeout.aborted) throw new SparkError(codes.SSH_TIMEOUT, `SSH to ${hostId} timed out after ${Math.round(timeoutMs / 1000)} s`, { status: 504, details: { host: hostId } });
   return new Promise<T>((resolve, reject) => {
-    const onT = () => reject(new SparkError('SPK_SSH_TIMEOUT', `SSH to ${hostId} timed out after ${Math.round(timeoutMs / 1000)} s`, { status: 504, details: { host: hostId } }));
+    const onT = () => reject(new SparkError(codes.SSH_TIMEOUT, `SSH to ${hostId} timed out after ${Math.round(timeoutMs / 1000)} s`, { status: 504, details: { host: hostId } }));
     const onA = () => reject(abortError(hostId));
     timeout.addEventListener('abort', onT, { once: true });
     user?.addEventListener('abort', onA, { once: true });

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineSparkPlugin, type PluginContext, type PluginManifest, type SparkPlugin } from '../../core/src/api/index.js';
+import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+
+/** A plugin declaring its service in its manifest; `GET /where` answers where the kernel resolves it. */
+function lab(services: PluginManifest['services'], resolve: (ctx: PluginContext) => unknown = (ctx) => ctx.cluster.service('lab-upstream')): SparkPlugin {
+  return defineSparkPlugin({
+    manifest: { id: 'lab', name: 'Lab', version: '1.0.0', apiVersion: '^1.2.0', services },
+    configSchema: z.object({}),
+    register(ctx) {
+      ctx.routes.add({ method: 'GET', path: '/where' }, () => {
+        const e = resolve(ctx) as { hostId: string; port: number; baseUrl: string };
+        return { hostId: e.hostId, port: e.port, baseUrl: e.baseUrl };
+      });
+    },
+  });
+}
+
+const hosts = [
+  { id: 'spark-1', name: 'Spark 1', address: '127.0.0.2' },
+  { id: 'spark-2', name: 'Spark 2', address: '127.0.0.3' },
+];
+
+let k: TestKernel | undefined;
+afterEach(async () => { await k?.stop(); k = undefined; });
+
+describe('services are declared by the plugin that uses them', () => {
+  it('resolves a service from the manifest when config.json does not map it', async () => {
+    k = await createTestKernel({ simulate: false, config: { hosts }, plugins: [lab({ 'lab-upstream': { hostId: 'spark-2', port: 7001 } })] });
+    expect(await (await k.fetch('/api/plugins/lab/where')).json()).toEqual({ hostId: 'spark-2', port: 7001, baseUrl: 'http://127.0.0.3:7001' });
+  });
+
+  it("config.json's services map wins over the manifest (the existing file format keeps working)", async () => {
+    k = await createTestKernel({
+      simulate: false,
+      config: { hosts, services: { 'lab-upstream': { hostId: 'spark-1', port: 7100 } } },
+      plugins: [lab({ 'lab-upstream': { hostId: 'spark-2', port: 7001 } })],
+    });
+    expect(await (await k.fetch('/api/plugins/lab/where')).json()).toEqual({ hostId: 'spark-1', port: 7100, baseUrl: 'http://127.0.0.2:7100' });
+  });
+
+  it('defaults passed to service() win field by field over the manifest (a port setting)', async () => {
+    k = await createTestKernel({
+      simulate: false, config: { hosts },
+      plugins: [lab({ 'lab-upstream': { hostId: 'spark-2', port: 7001 } }, (ctx) => ctx.cluster.service('lab-upstream', { port: 7002 }))],
+    });
+    expect(await (await k.fetch('/api/plugins/lab/where')).json()).toEqual({ hostId: 'spark-2', port: 7002, baseUrl: 'http://127.0.0.3:7002' });
+  });
+
+  it('the kernel knows no service of its own: an undeclared, unmapped name is a 503 naming it', async () => {
+    k = await createTestKernel({ simulate: false, config: { hosts }, plugins: [lab(undefined, (ctx) => ctx.cluster.service('vllm'))] });
+    const r = await k.fetch('/api/plugins/lab/where');
+    expect(r.status).toBe(503);
+    expect(await r.json()).toMatchObject({ code: 'SPK_SERVICE_UNMAPPED', detail: expect.stringContaining('vllm') });
+  });
+
+  it('refuses a manifest whose services map is malformed, naming the field', async () => {
+    k = await createTestKernel({ simulate: false, config: { hosts }, plugins: [lab({ 'lab-upstream': { hostId: 'spark-2', port: 70000 } })] });
+    const list = (await (await k.fetch('/api/plugins')).json()) as Array<{ id: string; state: string; error?: { code: string; message: string } }>;
+    expect(list.find((p) => p.id === 'lab')).toMatchObject({ error: { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.services.lab-upstream.port must be 1–65535' } });
+  });
+});
