@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSparkError, SparkError } from '../../core/src/api/index.js';
+import { isSparkError, SparkError } from '@spark-control/plugin-api';
 import { pipelinedIngest } from './src/ingest.js';
 
 /** A recorded run: what happened in which order, with embed and upsert each taking a few ms. */

@@ -1,4 +1,4 @@
-import { isSparkError, SparkError } from '../../../core/src/api/index.js';
+import { isSparkError, SparkError } from '@spark-control/plugin-api';
 
 export interface IngestPlan<T, V> {
   /** Items per embedding call and per upsert. */
