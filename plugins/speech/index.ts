@@ -1,5 +1,5 @@
 import { defineSparkPlugin } from '../../core/src/api/index.js';
-import { startFakeKokoro, startFakeParakeet } from '../../sim/speech/fakeSpeech.js';
+import { startFakeKokoro, startFakeParakeet } from './sim/fakeSpeech.js';
 import { speechConfigSchema } from './src/config.js';
 import { registerSpeech } from './src/register.js';
 

@@ -194,7 +194,7 @@ export class App {
     await this.kernel.load(this.candidates());
     if (this.simulated) {
       this.sim = await startSimulation({
-        dataDir: this.o.dataDir, publicKey: s.keyPair.publicKey, hostCount: this.o.simHostCount ?? 2, preloadModel: this.o.simPreloadModel ?? false, log: this.log.child({ area: 'sim' }),
+        dataDir: this.o.dataDir, publicKey: s.keyPair.publicKey, hostCount: this.o.simHostCount ?? 2, demo: this.o.simPreloadModel ?? false, log: this.log.child({ area: 'sim' }),
         plugins: this.kernel.list().filter((r) => r.plugin && (r.state === 'discovered')).map((r) => r.plugin!),
       });
       s.topology.set({ hosts: this.sim.hosts, services: {} });

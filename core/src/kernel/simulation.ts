@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import type { HostInfo, Logger, SimControl, SparkPlugin } from '../api/types.js';
+import type { HostInfo, Logger, SimControl, SimHostSeed, SparkPlugin } from '../api/types.js';
 
 /** What sim/cluster.ts provides (kept structural so core does not depend on sim's internals). */
 interface SimCluster {
@@ -24,8 +24,8 @@ export interface SimulationOptions {
   dataDir: string;
   publicKey: string;
   hostCount: number;
-  /** Seed a model already being served on spark-1 (first start of a data dir only). */
-  preloadModel?: boolean;
+  /** `npm start`'s demo: simulators seed what already runs on an owner's Sparks (see SimHostSeed.demo). */
+  demo?: boolean;
   log: Logger;
   plugins: SparkPlugin[];
 }
@@ -36,12 +36,13 @@ export async function startSimulation(o: SimulationOptions): Promise<Simulation>
   const simDir = join(o.dataDir, 'sim');
   mkdirSync(simDir, { recursive: true });
   const { startSimCluster } = await import('../../../sim/cluster.js');
-  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], preloadModel: o.preloadModel, log: o.log });
+  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], demo: o.demo, log: o.log, seedHost: (h) => seedHost(o, h) });
   const hostRoots = Object.fromEntries(cluster.hosts.map((h) => [h.id, cluster.hostRoot(h.id)]));
   const servicePorts: Simulation['servicePorts'] = {};
   const closers: Array<() => Promise<void>> = [];
   for (const p of o.plugins) {
     for (const svc of p.simulators ?? []) {
+      if (!svc.start) continue;
       try {
         const stateDir = join(simDir, 'services', svc.service);
         mkdirSync(stateDir, { recursive: true });
@@ -75,4 +76,17 @@ export async function startSimulation(o: SimulationOptions): Promise<Simulation>
       await cluster.stop();
     },
   };
+}
+
+/** Every simulator's files on one host; a simulator whose seeding throws is logged and the others still seed. */
+async function seedHost(o: SimulationOptions, host: SimHostSeed): Promise<void> {
+  for (const p of o.plugins) {
+    for (const svc of p.simulators ?? []) {
+      try {
+        await svc.seedHost?.(host);
+      } catch (e) {
+        o.log.error('simulator failed to seed a host', { service: svc.service, plugin: p.manifest.id, host: host.hostId, error: (e as Error).message });
+      }
+    }
+  }
 }
