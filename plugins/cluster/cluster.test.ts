@@ -4,7 +4,8 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
 let k: TestKernel;
 const POLL = 1000;
 beforeAll(async () => {
-  k = await createTestKernel({ plugins: ['cluster'], config: { plugins: { cluster: { pollIntervalMs: POLL, pollTimeoutMs: 1500 } } }, ssh: { connectTimeoutMs: 1500, keepaliveIntervalMs: 500, keepaliveCountMax: 2 } });
+  // vLLM and the bot are loaded for what their simulators plant: the HF cache (disk.cacheKiB) and the bot's container.
+  k = await createTestKernel({ plugins: ['cluster', 'vllm', 'matrix-bridge'], config: { plugins: { cluster: { pollIntervalMs: POLL, pollTimeoutMs: 1500 } } }, ssh: { connectTimeoutMs: 1500, keepaliveIntervalMs: 500, keepaliveCountMax: 2 } });
 });
 afterAll(async () => { await k?.stop(); });
 
