@@ -33,6 +33,8 @@ export interface SimClusterOptions {
   /** Plants the plugins' files on each host before its SSH server listens (the kernel passes every simulator's
    *  `seedHost`; the simulator itself knows no plugin). */
   seedHost?: (host: SimHostSeed) => void | Promise<void>;
+  /** SSH port per host id to listen on again (a restarted simulator keeps its ports when it can); default any port. */
+  sshPorts?: Record<string, number>;
   log?: Logger;
 }
 
@@ -85,8 +87,15 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
     const root = join(o.dataDir, 'sim', id);
     mkdirSync(root, { recursive: true });
     await o.seedHost?.({ hostId: id, root, hostIds: Object.values(peers).map((p) => p.id), demo: !!o.demo, addContainer: (c) => addContainer(root, c) });
-    const srv = new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password, linkAddress: linkAddress(i), peers });
-    const port = await srv.start();
+    const serverOn = (port?: number) => new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password, linkAddress: linkAddress(i), peers, port });
+    let srv = serverOn(o.sshPorts?.[id]);
+    const port = await srv.start().catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EADDRINUSE' || !o.sshPorts?.[id]) throw e;
+      o.log?.warn('simulated Spark cannot have its port back: listening on another one', { host: id, port: o.sshPorts[id] });
+      await srv.stop();
+      srv = serverOn();
+      return srv.start();
+    });
     servers.set(id, srv);
     roots.set(id, root);
     hosts.push({ id, name: `Spark ${i} (simulated)`, address: '127.0.0.1', sshPort: port, sshUser: 'spark', hostPublicKey: srv.hostPublicKey, linkAddress: linkAddress(i) });
