@@ -5,6 +5,7 @@ import type { Logger, SimHostSeed } from '../core/src/api/index.js';
 import { generateUsableKeyPair } from '../core/src/services/ssh/keyPair.js';
 import { addContainer } from './containers.js';
 import { SimSshServer } from './ssh/SimSshServer.js';
+import { installTool } from './tools.js';
 
 const repoRoot = fileURLToPath(new URL(runningFromDist() ? '../../../' : '../', import.meta.url));
 function runningFromDist(): boolean {
@@ -86,7 +87,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
     const id = `spark-${i}`;
     const root = join(o.dataDir, 'sim', id);
     mkdirSync(root, { recursive: true });
-    await o.seedHost?.({ hostId: id, root, hostIds: Object.values(peers).map((p) => p.id), demo: !!o.demo, addContainer: (c) => addContainer(root, c) });
+    await o.seedHost?.({ hostId: id, root, hostIds: Object.values(peers).map((p) => p.id), demo: !!o.demo, addContainer: (c) => addContainer(root, c), installTool: (name, script) => installTool(root, name, script) });
     const serverOn = (port?: number) => new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password, linkAddress: linkAddress(i), peers, port });
     let srv = serverOn(o.sshPorts?.[id]);
     const port = await srv.start().catch(async (e: NodeJS.ErrnoException) => {

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineSparkPlugin } from '../core/src/api/index.js';
@@ -7,6 +8,9 @@ import { z } from 'zod';
 
 const repo = join(import.meta.dirname, '..');
 const seen: string[] = [];
+const toolDir = mkdtempSync(join(tmpdir(), "spark-seed-tool-"));
+const tool = join(toolDir, "it's-a-cli.mjs"); // a quote in the path, as a user's checkout may have
+writeFileSync(tool, 'process.stdout.write(`greet ${process.argv.slice(2).join("|")} from ${process.env.SIM_HOST_ID}\\n`);\n');
 /** A plugin whose simulator only seeds: a file in the SSH user's home and a running container, on spark-2 only. */
 const seeder = defineSparkPlugin({
   manifest: { id: 'seeder', name: 'Seeder', version: '0.0.1', apiVersion: '^1.2.0' },
@@ -16,6 +20,7 @@ const seeder = defineSparkPlugin({
     service: 'seeder', hostId: 'spark-2',
     seedHost(h) {
       seen.push(`${h.hostId}:${h.hostIds.join(',')}:${h.demo}`);
+      h.installTool('greet', tool);
       if (h.hostId !== 'spark-2') return;
       h.addContainer({ name: 'seeded-box', image: 'seeder:1', cmd: ['sleep', 'infinity'], restartPolicy: 'unless-stopped', logLines: ['seeder: ready'] });
       h.addContainer({ name: 'seeded-box', image: 'other:2', cmd: ['true'] }); // a second add keeps the first
@@ -28,7 +33,7 @@ const seeder = defineSparkPlugin({
 
 let k: TestKernel;
 beforeAll(async () => { k = await createTestKernel({ plugins: [seeder] }); });
-afterAll(async () => { await k?.stop(); });
+afterAll(async () => { await k?.stop(); rmSync(toolDir, { recursive: true, force: true }); });
 const exec = (host: string, cmd: string) => k.app.services.ssh.exec(host, ['bash', '-c', cmd]);
 
 describe("a plugin's simulator seeds its own files on a simulated Spark", () => {
@@ -45,9 +50,15 @@ describe("a plugin's simulator seeds its own files on a simulated Spark", () => 
     expect(k.kernel.get('seeder')?.state).toBe('running');
   });
 
+  it('installs its fake command on every Spark\'s PATH, arguments passed through as they are', async () => {
+    expect((await exec('spark-1', 'greet "a b" \'$HOME\'')).stdout).toBe('greet a b|$HOME from spark-1\n');
+    expect((await exec('spark-2', 'command -v greet')).stdout.trim()).toMatch(/\/\.local\/bin\/greet$/);
+  });
+
   it("plants no built-in plugin's files when that plugin is not loaded (the simulator knows no plugin)", async () => {
     const r = await exec('spark-1', 'ls -a ~; ls ~/state/containers 2>/dev/null');
     expect(r.stdout).not.toMatch(/spark-vllm-docker|huggingface|matrix-bot|vllm_node/);
+    expect((await exec('spark-1', 'command -v hf || echo none')).stdout.trim()).toBe('none');
   });
 });
 

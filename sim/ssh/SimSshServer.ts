@@ -68,7 +68,8 @@ export class SimSshServer {
 
   private env(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
-      PATH: `${this.o.binDir}:/usr/local/bin:/usr/bin:/bin`,
+      // The shared fake tools, then what plugins' simulators installed as the user's own CLIs (`installTool`).
+      PATH: `${this.o.binDir}:${join(this.o.root, '.local/bin')}:/usr/local/bin:/usr/bin:/bin`,
       HOME: this.o.root,
       USER: this.o.user ?? 'spark',
       LANG: 'C.UTF-8',

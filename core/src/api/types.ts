@@ -53,6 +53,9 @@ export interface SimHostSeed {
   demo: boolean;
   /** Leaves a container in the fake docker as `docker run -d` would have, unless one by that name exists. */
   addContainer(c: SimContainer): void;
+  /** Installs a fake command (e.g. a vendor CLI) on this Spark's PATH, in `~/.local/bin`: `name` runs `node <script>`
+   *  with the same arguments. Give an absolute path, e.g. `fileURLToPath(new URL('./cli.mjs', import.meta.url))`. */
+  installTool(name: string, script: string): void;
 }
 
 /** A container for {@link SimHostSeed.addContainer}: what `docker inspect` and `docker ps` will show. */

@@ -9,8 +9,8 @@ const CACHED_MODELS = [
   ['models--openai--gpt-oss-20b', 5, { architectures: ['GptOssForCausalLM'], num_hidden_layers: 24, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 64, hidden_size: 2880, max_position_embeddings: 131072, torch_dtype: 'bfloat16' }],
 ] as const;
 
-/** What vLLM finds on every simulated Spark: a Hugging Face cache with two models and eugr's launcher; on the first
- *  Spark of the demo, Qwen3 4B already being served in `vllm_node`. */
+/** What vLLM finds on every simulated Spark: a Hugging Face cache with two models, the `hf` CLI and eugr's launcher;
+ *  on the first Spark of the demo, Qwen3 4B already being served in `vllm_node`. */
 export function seedVllmHost(h: SimHostSeed): void {
   const hub = join(h.root, '.cache/huggingface/hub');
   if (!existsSync(hub)) {
@@ -25,6 +25,8 @@ export function seedVllmHost(h: SimHostSeed): void {
   // an older copy in a kept data dir would lack what it learned since. (scripts/build.mjs copies it next to this file.)
   mkdirSync(join(h.root, 'spark-vllm-docker'), { recursive: true });
   cpSync(fileURLToPath(new URL('./launch-cluster.sh', import.meta.url)), join(h.root, 'spark-vllm-docker/launch-cluster.sh'));
+  // The Hugging Face CLI, as `pip install --user huggingface_hub` leaves it (its fake downloads into the cache above).
+  h.installTool('hf', fileURLToPath(new URL('./hf.mjs', import.meta.url)));
   if (h.hostId === 'spark-1' && h.demo) {
     // What the launcher leaves behind after `--solo -d exec vllm serve …`, loaded a minute ago.
     const serve = ['vllm', 'serve', 'Qwen/Qwen3-4B-Instruct-2507', '--host', '0.0.0.0', '--port', '8888', '--served-model-name', 'qwen3-4b'];
