@@ -111,6 +111,7 @@ export async function startSimulationProcess(o: SimulationProcessOptions): Promi
       await spawnChild();
       if (stopping) return;
       for (const id of down) await call('setHostDown', [id, true]).catch(() => {});
+      if (!child) throw new Error('simulator ended while it was being restarted');
       runningSince = Date.now();
       setStatus({ state: 'running', pid: child?.pid, lastExit });
       log.info('simulated cluster is back', { pid: child?.pid, restarts });
