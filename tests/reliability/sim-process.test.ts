@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineSparkPlugin } from '../../core/src/api/index.js';
 import type { SparkEvent } from '../../core/src/api/types.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import type { SimulatorStatus } from '../../core/src/kernel/simulation.js';
@@ -158,4 +160,20 @@ describe('the simulated cluster in its own process', () => {
     await kernels.pop()!.stop();
     expect(pidAlive(last)).toBe(false);
   }, 90_000);
+
+  it('runs in-process instead when a plugin passed as an object brings a simulator (it cannot cross a process boundary), and says why', async () => {
+    const lines: string[] = [];
+    const inline = defineSparkPlugin({
+      manifest: { id: 'inline-fake', name: 'Inline fake', version: '0.0.1', apiVersion: '^1.2.0' },
+      configSchema: z.object({}),
+      register() {},
+      simulators: [{ service: 'inline-fake', hostId: 'spark-1', seedHost: (h) => h.addContainer({ name: 'inline-box', image: 'x:1', cmd: ['true'] }) }],
+    });
+    const k = await createTestKernel({ plugins: [inline], simProcess: true, logLevel: 'warn', logSink: (l) => lines.push(l) });
+    kernels.push(k);
+    expect(k.app.sim!.status).toBeUndefined(); // no process to report on
+    expect(k.app.sim!.cluster).toBeDefined();
+    expect(lines.map((l) => JSON.parse(l)).find((l) => /runs in this process/.test(l.msg))).toMatchObject({ level: 'warn', plugins: ['inline-fake'] });
+    expect((await k.app.services.ssh.exec('spark-1', ['docker', 'inspect', '--format', '{{.State.Status}}', 'inline-box'])).stdout.trim()).toBe('running');
+  });
 });
