@@ -18,7 +18,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Non-TS assets read at runtime: fake tools for the simulated cluster, the built-in model catalog.
+# Non-TS assets read at runtime: fake tools for the simulated cluster, the built-in model catalog. (The plugins'
+# simulator assets, e.g. vLLM's fake launcher, are in dist/: scripts/build.mjs copies them beside the JS.)
 COPY --from=build /app/sim ./sim
 COPY --from=build /app/plugins/vllm/catalog.yaml ./plugins/vllm/catalog.yaml
 RUN mkdir -p /data && chown node:node /data

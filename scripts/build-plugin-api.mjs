@@ -99,9 +99,8 @@ emitTypes(join(root, 'core/src/testing/index.ts'));
 const walk = (d) => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
 
 // Assets the bundled simulator and kernel read at run time (paths relative to the package root, as in the repo).
+// (Built-in plugins' simulators, and their assets, stay in their plugins: a third-party plugin brings its own.)
 cpSync(join(root, 'sim/fakeroot'), join(out, 'sim/fakeroot'), { recursive: true });
-mkdirSync(join(out, 'sim/vllm'), { recursive: true });
-cpSync(join(root, 'sim/vllm/launch-cluster.sh'), join(out, 'sim/vllm/launch-cluster.sh'));
 if (!existsSync(join(root, 'dist/ui/app.js'))) execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--ui-only', '--quiet'], { cwd: root, stdio: 'inherit' });
 // The dashboard shell lets an author open the test kernel's URL and see their tile; built-in tiles stay out.
 cpSync(join(root, 'dist/ui'), join(out, 'dist/ui'), { recursive: true, filter: (src) => !relative(join(root, 'dist/ui'), src).startsWith('plugins') });

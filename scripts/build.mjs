@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds what `npm start` needs, in about a second:
-//  - dist/server/**: core, plugins and sim transpiled file by file (no bundling: plugins are discovered on disk)
+//  - dist/server/**: core, plugins and sim transpiled file by file (no bundling: plugins are discovered on disk), and
+//    the non-TS assets of each plugin's simulator (plugins/<id>/sim/) copied beside them
 //  - dist/ui/app.js + dist/ui/vendor/*.js: the dashboard shell and the shared Lit copy (import-mapped)
 //  - dist/ui/plugins/<id>/tile.js: each built-in plugin's tile, with lit external so all tiles share one Lit
 // Flags: --ui-only (tests), --quiet.
@@ -73,7 +74,16 @@ async function buildServer() {
     mkdirSync(dirname(f.path), { recursive: true });
     writeFileSync(f.path, f.path.endsWith('.js') ? resolvePluginApi(f.path, f.text) : f.contents);
   }
-  say(`server: ${entryPoints.length} files`);
+  // A plugin's simulator reads its non-TS assets (e.g. vLLM's fake launcher) beside its own module: copy them along.
+  let assets = 0;
+  for (const id of existsSync(join(root, 'plugins')) ? readdirSync(join(root, 'plugins')) : []) {
+    const simDir = join(root, 'plugins', id, 'sim');
+    if (!existsSync(simDir)) continue;
+    const copied = (src) => statSync(src).isDirectory() || !src.endsWith('.ts');
+    cpSync(simDir, join(root, 'dist/server/plugins', id, 'sim'), { recursive: true, filter: copied });
+    assets += readdirSync(simDir, { recursive: true }).filter((f) => copied(join(simDir, f)) && !statSync(join(simDir, f)).isDirectory()).length;
+  }
+  say(`server: ${entryPoints.length} files, ${assets} simulator assets`);
 }
 
 async function buildUi() {

@@ -13,7 +13,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`SPARK_PORT must b
 const bind = process.env.SPARK_BIND || '127.0.0.1';
 
 // The simulated cluster of `npm start` begins busy serving; SPARK_SIM_PRELOAD=0 starts it empty.
-const app = new App({ dataDir, port, bind, simPreload: process.env.SPARK_SIM_PRELOAD !== '0' });
+// It runs in its own process, so a fake that crashes is restarted instead of ending the control plane.
+const app = new App({ dataDir, port, bind, simPreload: process.env.SPARK_SIM_PRELOAD !== '0', simProcess: true });
 const { port: listening } = await app.start().catch(async (e: NodeJS.ErrnoException) => {
   await app.stop().catch(() => {});
   if (e.code === 'EADDRINUSE') return fail(`port ${port} on ${bind} is already in use (is Spark Control already running?). Stop the other program or set SPARK_PORT to another port.`);

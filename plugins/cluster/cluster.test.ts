@@ -1,10 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineSparkPlugin } from '../../core/src/api/index.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+import { seedMatrixBotHost } from '../matrix-bridge/sim/seedHost.js';
+import { seedVllmHost } from '../vllm/sim/seedHost.js';
+
+/** What vLLM's and the bot's simulators plant (the HF cache disk.cacheKiB counts, the bot's container), without
+ *  running those plugins: only the cluster plugin polls here, as on a Spark where they run under someone else. */
+const neighbours = defineSparkPlugin({
+  manifest: { id: 'neighbours', name: 'Seeds only', version: '0.0.1', apiVersion: '^1.2.0' },
+  configSchema: z.object({}),
+  register() {},
+  simulators: [{ service: 'neighbours', hostId: 'spark-1', seedHost: (h) => { seedVllmHost(h); seedMatrixBotHost(h); } }],
+});
 
 let k: TestKernel;
 const POLL = 1000;
 beforeAll(async () => {
-  k = await createTestKernel({ plugins: ['cluster'], config: { plugins: { cluster: { pollIntervalMs: POLL, pollTimeoutMs: 1500 } } }, ssh: { connectTimeoutMs: 1500, keepaliveIntervalMs: 500, keepaliveCountMax: 2 } });
+  k = await createTestKernel({ plugins: ['cluster', neighbours], config: { plugins: { cluster: { pollIntervalMs: POLL, pollTimeoutMs: 1500 } } }, ssh: { connectTimeoutMs: 1500, keepaliveIntervalMs: 500, keepaliveCountMax: 2 } });
 });
 afterAll(async () => { await k?.stop(); });
 

@@ -1,6 +1,6 @@
 import { defineSparkPlugin } from '@spark-control/plugin-api';
-import { startFakeEmbeddings } from '../../sim/embeddings/fakeEmbeddings.js';
-import { startFakeQdrant } from '../../sim/embeddings/fakeQdrant.js';
+import { startFakeEmbeddings } from './sim/fakeEmbeddings.js';
+import { startFakeQdrant } from './sim/fakeQdrant.js';
 import { embeddingsConfigSchema } from './src/config.js';
 import { registerEmbeddings } from './src/register.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
-import { pcmWav, readChunks, wavInFormat, type TruthWord } from '../../sim/speech/wav.js';
+import { pcmWav, readChunks, wavInFormat, type TruthWord } from './sim/wav.js';
 import { normaliseText } from './src/bleed.js';
 import { wavHeadFormat, wavHeadSeconds } from './src/wavFile.js';
 import { wder } from './src/merge.js';

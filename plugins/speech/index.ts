@@ -1,5 +1,5 @@
 import { defineSparkPlugin } from '@spark-control/plugin-api';
-import { startFakeKokoro, startFakeParakeet } from '../../sim/speech/fakeSpeech.js';
+import { startFakeKokoro, startFakeParakeet } from './sim/fakeSpeech.js';
 import { speechConfigSchema } from './src/config.js';
 import { registerSpeech } from './src/register.js';
 

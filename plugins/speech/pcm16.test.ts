@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pcmWav, wavInFormat, type SampleFormat as Kind } from '../../sim/speech/wav.js';
+import { pcmWav, wavInFormat, type SampleFormat as Kind } from './sim/wav.js';
 import { ensurePcm16 } from './src/pcm16.js';
 import { readWavInfo } from './src/wavFile.js';
 

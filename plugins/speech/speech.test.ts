@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
-import { pcmWav, withChunk, type TruthWord } from '../../sim/speech/wav.js';
+import { pcmWav, withChunk, type TruthWord } from './sim/wav.js';
 import { ensureSystemPackage } from '../../tests/helpers/system.js';
 import { assignSpeakers, normaliseWords, toBlocks, wder } from './src/merge.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprint } from '../../sim/speech/hearing.js';
+import { fingerprint } from './sim/hearing.js';
 import { smoothOverlaps } from './src/smoothing.js';
 import { planChunks, stitchChunks, type ChunkDiarization } from './src/stitch.js';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withChunk, type TruthWord } from '../../sim/speech/wav.js';
+import { withChunk, type TruthWord } from './sim/wav.js';
 import { ensureSystemPackage } from '../../tests/helpers/system.js';
 
 /** Spoken fixtures: espeak-ng voices placed on a timeline with sox; word times estimated from the characters of each

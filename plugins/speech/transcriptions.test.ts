@@ -1,7 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
-import { pcmWav } from '../../sim/speech/wav.js';
+import { pcmWav } from './sim/wav.js';
 import { capSpeakers } from './src/speakerCap.js';
 import { wavHeadFormat, wavHeadSeconds } from './src/wavFile.js';
 import { fixtureSkipReason, LOCAL, meeting, stereoCall } from './testFixtures.js';

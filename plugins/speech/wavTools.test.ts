@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pcmWav, readChunks } from '../../sim/speech/wav.js';
+import { pcmWav, readChunks } from './sim/wav.js';
 import { splitStereo } from './src/channelSplit.js';
 import { spanDb } from './src/energy.js';
 import { readWavInfo } from './src/wavFile.js';

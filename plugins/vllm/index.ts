@@ -1,5 +1,6 @@
 import { defineSparkPlugin } from '@spark-control/plugin-api';
-import { startFakeVllm } from '../../sim/vllm/fakeVllm.js';
+import { startFakeVllm } from './sim/fakeVllm.js';
+import { seedVllmHost } from './sim/seedHost.js';
 import { vllmConfigSchema } from './src/config.js';
 import { registerVllm } from './src/register.js';
 
@@ -16,5 +17,5 @@ export default defineSparkPlugin({
   },
   configSchema: vllmConfigSchema,
   register: registerVllm,
-  simulators: [{ service: 'vllm', hostId: 'spark-1', start: (env) => startFakeVllm(env.hostRoots['spark-1'], 'vllm_node', Object.entries(env.hostRoots).filter(([id]) => id !== 'spark-1').map(([, root]) => root)) }],
+  simulators: [{ service: 'vllm', hostId: 'spark-1', seedHost: seedVllmHost, start: (env) => startFakeVllm(env.hostRoots['spark-1'], 'vllm_node', Object.entries(env.hostRoots).filter(([id]) => id !== 'spark-1').map(([, root]) => root)) }],
 });

@@ -68,7 +68,8 @@ export class SimSshServer {
 
   private env(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
-      PATH: `${this.o.binDir}:/usr/local/bin:/usr/bin:/bin`,
+      // The shared fake tools, then what plugins' simulators installed as the user's own CLIs (`installTool`).
+      PATH: `${this.o.binDir}:${join(this.o.root, '.local/bin')}:/usr/local/bin:/usr/bin:/bin`,
       HOME: this.o.root,
       USER: this.o.user ?? 'spark',
       LANG: 'C.UTF-8',
@@ -138,7 +139,8 @@ export class SimSshServer {
       const done = () => { this.clients.delete(sock); sock.destroy(); up.destroy(); };
       sock.on('error', done); up.on('error', done); sock.on('close', done); up.on('close', done);
     });
-    await new Promise<void>((r) => this.gate!.listen(this.o.port ?? 0, this.o.bind ?? '127.0.0.1', () => r()));
+    // A port of an earlier run may be taken meanwhile: that is an error for the caller (it falls back to any port).
+    await new Promise<void>((r, reject) => this.gate!.once('error', reject).listen(this.o.port ?? 0, this.o.bind ?? '127.0.0.1', () => r()));
     this.port = (this.gate.address() as { port: number }).port;
     return this.port;
   }

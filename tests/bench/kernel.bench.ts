@@ -7,7 +7,7 @@
  * a rotated order) and the median reported. The kernel runs in its own process from
  * the built dist/ exactly as `npm start` runs it, and every path is warmed up before it is measured.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,7 +102,8 @@ async function uploadRssGrowth(url: string, mb: number, pid: number): Promise<{ 
   return { bytes, rssGrowthMB: +((peak - base) / 1048576).toFixed(1), seconds: +((performance.now() - t0) / 1000).toFixed(1) };
 }
 
-/** RSS of `node dist/server/core/src/main.js` (what npm start runs) on the simulated cluster after 10 s idle. */
+/** RSS of `node dist/server/core/src/main.js` (what npm start runs) on the simulated cluster after 10 s idle: the
+ *  control plane's own, what the target is about; the simulated cluster runs in a child process, reported beside it. */
 async function idleRssOfNpmStart(): Promise<number> {
   const root = join(import.meta.dirname, '../..'); // dist/ was built by kernelProcess()
   const data = mkdtempSync(join(tmpdir(), 'bench-idle-'));
@@ -110,6 +111,8 @@ async function idleRssOfNpmStart(): Promise<number> {
   const p = spawn(process.execPath, ['dist/server/core/src/main.js'], { cwd: root, env: { ...process.env, SPARK_DATA_DIR: data, SPARK_PORT: String(port), SPARK_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 10_000));
   const rss = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(p.pid)], { encoding: 'utf8' }).trim()) / 1024;
+  const simKiB = spawnSync('ps', ['-o', 'rss=', '--ppid', String(p.pid)], { encoding: 'utf8' }).stdout.split('\n').reduce((n, l) => n + (Number(l.trim()) || 0), 0);
+  console.log(`[kernel bench] idle: control plane ${rss.toFixed(1)} MB, its simulator process ${(simKiB / 1024).toFixed(1)} MB`);
   p.kill('SIGTERM');
   rmSync(data, { recursive: true, force: true });
   return +rss.toFixed(1);

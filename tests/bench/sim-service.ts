@@ -9,7 +9,7 @@ import type { SparkPlugin } from '../../core/src/api/index.js';
 const [pluginId, service] = process.argv.slice(2);
 const plugin = (await import(`../../plugins/${pluginId}/index.js`)).default as SparkPlugin;
 const sim = plugin.simulators?.find((s) => s.service === service);
-if (!sim) throw new Error(`plugin ${pluginId} has no simulated ${service}`);
+if (!sim?.start) throw new Error(`plugin ${pluginId} has no simulated ${service}`);
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };
 const started = await sim.start({ stateDir: mkdtempSync(join(tmpdir(), `bench-${service}-`)), hostRoots: {}, log: silent as never });
 process.stdout.write(`${started.port}\n`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createTestKernel } from '../../core/src/testing/createTestKernel.js';
-import { pcmWav } from '../../sim/speech/wav.js';
+import { pcmWav } from '../../plugins/speech/sim/wav.js';
 import { decodeCompressed } from '../../plugins/speech/src/decodeCompressed.js';
 
 const k = await createTestKernel({ plugins: ['speech'], config: { plugins: { speech: { maxUploadMB: 600, maxQueue: 16 } } } });

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
-import { pcmWav } from '../../sim/speech/wav.js';
+import { pcmWav } from '../../plugins/speech/sim/wav.js';
 
 /** Bounded soak of mixed traffic against the simulator: chat streams, audio uploads, health polls, config reads and
  *  dashboard SSE clients at once. Fast subset in `npm test` (8 s); `npm run test:full` runs 5 minutes. Bounded in time

@@ -4,7 +4,9 @@ import './tile-host.js';
 import './schema-form.js';
 import './pages.js';
 
-interface Info { name: string; version: string; apiVersion: string; simulated: boolean; authEnabled: boolean }
+interface Info { name: string; version: string; apiVersion: string; simulated: boolean; authEnabled: boolean; simulator?: SimulatorStatus }
+/** The simulator process (npm start): while it is down or restarting, the simulated Sparks are unreachable. */
+interface SimulatorStatus { state: 'running' | 'down' | 'starting'; lastExit?: string; restarts: number }
 type Theme = 'auto' | 'light' | 'dark';
 
 function applyTheme(t: Theme) {
@@ -30,6 +32,7 @@ export class SparkApp extends LitElement {
     nav a[aria-current="page"] { color: var(--spark-text); background: var(--spark-surface-2); }
     .spacer { flex: 1; }
     .sim { background: color-mix(in srgb, var(--spark-warn) 16%, transparent); color: var(--spark-text); border: 1px solid var(--spark-warn); border-radius: 999px; padding: 3px 10px; font-size: 0.8rem; font-weight: 600; }
+    .sim.down { border-color: var(--spark-err); background: color-mix(in srgb, var(--spark-err) 16%, transparent); }
     .live { font-size: 0.8rem; color: var(--spark-muted); display: flex; align-items: center; gap: 6px; }
     .dot { width: 8px; height: 8px; border-radius: 50%; background: var(--spark-err); }
     .dot.on { background: var(--spark-ok); }
@@ -44,6 +47,7 @@ export class SparkApp extends LitElement {
     window.addEventListener('hashchange', () => { this.route = location.hash || '#/'; });
     events.onStatus = (on) => { this.live = on; };
     events.subscribe('hello', () => { this.live = true; });
+    events.subscribe('sim.state', (e) => { if (this.info) this.info = { ...this.info, simulator: e.data as SimulatorStatus }; });
     apiJson<Info>('/api/info').then((i) => { this.info = i; }, () => {});
   }
 
@@ -70,6 +74,7 @@ export class SparkApp extends LitElement {
           <a href="#/settings" aria-current=${cur('#/settings')}>Settings</a>
         </nav>
         ${this.info?.simulated ? html`<span class="sim" title="No Sparks configured: everything runs against a simulated cluster">Simulated cluster</span>` : nothing}
+        ${this.info?.simulated && this.info.simulator && this.info.simulator.state !== 'running' ? html`<span class="sim down" role="status" data-testid="sim-down" title=${`The simulator process ended (${this.info.simulator.lastExit ?? 'unknown'}); it is restarted automatically`}>Simulator ${this.info.simulator.state === 'down' ? 'down' : 'restarting'}: Sparks unreachable</span>` : nothing}
         <span class="spacer"></span>
         <span class="live"><span class="dot ${this.live ? 'on' : ''}"></span>${this.live ? 'live' : 'offline'}</span>
         <select aria-label="Theme" @change=${(e: Event) => this.setTheme((e.target as HTMLSelectElement).value as Theme)}>

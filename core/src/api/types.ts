@@ -44,8 +44,45 @@ export interface SimulatedService {
   service: string;
   /** Host id it pretends to run on (e.g. `spark-1`). */
   hostId: string;
-  /** Starts the fake on 127.0.0.1 (port 0 = any free port); returns the port it listens on. */
-  start(env: SimEnv): Promise<{ port: number; close(): Promise<void> }>;
+  /** Starts the fake on 127.0.0.1 (port 0 = any free port); returns the port it listens on. Optional (API 1.2): a
+   *  simulator may only seed files, e.g. a container that already runs and serves nothing the kernel calls. */
+  start?(env: SimEnv): Promise<{ port: number; close(): Promise<void> }>;
+  /** Plants this plugin's files on one simulated Spark before its SSH server accepts connections, on every start of
+   *  the simulated cluster and for every host (API 1.2). Keep it idempotent: a kept data dir is seeded again. */
+  seedHost?(host: SimHostSeed): void | Promise<void>;
+}
+
+/** One simulated Spark as a simulator's `seedHost` sees it. */
+export interface SimHostSeed {
+  hostId: string;
+  /** The host's fake root, also the SSH user's $HOME: write files relative to it. */
+  root: string;
+  /** Every simulated host's id, in order (`spark-1`, `spark-2`…). */
+  hostIds: string[];
+  /** `npm start`'s demo: seed what already runs on an owner's Sparks. False in tests, which start with nothing running. */
+  demo: boolean;
+  /** Leaves a container in the fake docker as `docker run -d` would have, unless one by that name exists. */
+  addContainer(c: SimContainer): void;
+  /** Installs a fake command (e.g. a vendor CLI) on this Spark's PATH, in `~/.local/bin`: `name` runs `node <script>`
+   *  with the same arguments. Give an absolute path, e.g. `fileURLToPath(new URL('./cli.mjs', import.meta.url))`. */
+  installTool(name: string, script: string): void;
+}
+
+/** A container for {@link SimHostSeed.addContainer}: what `docker inspect` and `docker ps` will show. */
+export interface SimContainer {
+  name: string;
+  image: string;
+  /** The container's command (`docker run <image> <cmd…>`). */
+  cmd: string[];
+  /** The `docker run` flags it was started with (`--network host`…). */
+  runArgs?: string[];
+  restartPolicy?: 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  /** When it started (default now). */
+  startedAt?: Date;
+  /** A `docker exec -d` still running in it. */
+  exec?: string[];
+  /** Lines already in `docker logs`. */
+  logLines?: string[];
 }
 
 /** What a simulator gets when the kernel starts it. */

@@ -27,6 +27,8 @@ import { staticUi } from '../http/static.js';
 import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
 import { FastLane } from '../http/FastLane.js';
 import { startSimulation, type Simulation } from './simulation.js';
+import { startSimulationProcess } from './simulationProcess.js';
+import type { PluginRecord } from './Kernel.js';
 
 /** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
 @injectable()
@@ -66,6 +68,8 @@ export interface AppOptions {
   simHostCount?: number;
   /** The simulated Sparks start out busy serving, as a real cluster usually is (`npm start`; tests start empty). */
   simPreload?: boolean;
+  /** Run the simulated cluster in its own process (`npm start`), so a crashing fake cannot end this one. */
+  simProcess?: boolean;
 }
 
 export class App {
@@ -128,7 +132,7 @@ export class App {
     const s = this.services;
     app.silent = true;
     const routes = kernelRoutes({
-      kernel: this.kernel, s, version: this.version, simulated: () => this.simulated,
+      kernel: this.kernel, s, version: this.version, simulated: () => this.simulated, simulator: () => (this.simulated ? this.sim?.status?.() : undefined),
       jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
     });
     // request id → timing/log → errors → security headers → auth → CSRF → kernel routes → plugins → static UI
@@ -193,10 +197,7 @@ export class App {
     this.simulated = mode === true || (mode === 'auto' && cfg.hosts.length === 0);
     await this.kernel.load(this.candidates());
     if (this.simulated) {
-      this.sim = await startSimulation({
-        dataDir: this.o.dataDir, publicKey: s.keyPair.publicKey, hostCount: this.o.simHostCount ?? 2, preload: this.o.simPreload ?? false, log: this.log.child({ area: 'sim' }),
-        plugins: this.kernel.list().filter((r) => r.plugin && (r.state === 'discovered')).map((r) => r.plugin!),
-      });
+      this.sim = await this.startSim(this.kernel.list().filter((r) => r.plugin && (r.state === 'discovered')));
       s.topology.set({ hosts: this.sim.hosts, services: {} });
       s.topology.setSimulatedServices(this.sim.servicePorts);
       this.kernel.setSimControl(this.sim.control as SimControl);
@@ -219,6 +220,29 @@ export class App {
     const port = await this.listen();
     const url = `http://${this.o.bind === '0.0.0.0' || !this.o.bind ? '127.0.0.1' : this.o.bind}:${port}`;
     return { url, port };
+  }
+
+  /** In its own process when asked (`npm start`), unless a plugin passed as an object (tests) brings simulators: those
+   *  cannot cross a process boundary, so the whole simulated cluster then runs in this process, as tests expect. */
+  private async startSim(plugins: PluginRecord[]): Promise<Simulation> {
+    const s = this.services;
+    const log = this.log.child({ area: 'sim' });
+    const common = { dataDir: this.o.dataDir, publicKey: s.keyPair.publicKey, hostCount: this.o.simHostCount ?? 2, demo: this.o.simPreload ?? false, log };
+    const inProcess = plugins.filter((r) => !r.candidate.entry && r.plugin?.simulators?.length).map((r) => r.id);
+    if (!this.o.simProcess || inProcess.length) {
+      if (this.o.simProcess) log.warn('simulated cluster runs in this process: plugins passed as objects bring simulators', { plugins: inProcess });
+      return startSimulation({ ...common, plugins: plugins.map((r) => r.plugin!) });
+    }
+    return startSimulationProcess({
+      ...common, entries: plugins.map((r) => r.candidate.entry!),
+      onStatus: (st) => s.events.emit('sim.state', st),
+      onRestarted: (hosts, servicePorts) => {
+        const moved = hosts.filter((h) => s.topology.host(h.id)?.sshPort !== h.sshPort).map((h) => h.id);
+        s.topology.set({ hosts, services: {} });
+        s.topology.setSimulatedServices(servicePorts);
+        for (const id of moved) s.ssh.reset(id);
+      },
+    });
   }
 
   private listen(): Promise<number> {

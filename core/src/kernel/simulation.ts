@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import type { HostInfo, Logger, SimControl, SparkPlugin } from '../api/types.js';
+import { onPreferredPort } from './preferredPort.js';
+import type { HostInfo, Logger, SimControl, SimHostSeed, SparkPlugin } from '../api/types.js';
 
 /** What sim/cluster.ts provides (kept structural so core does not depend on sim's internals). */
 interface SimCluster {
@@ -16,18 +17,37 @@ export interface Simulation {
   hosts: HostInfo[];
   servicePorts: Record<string, { hostId: string; port: number }>;
   control: SimControl;
-  cluster: SimCluster;
+  /** The cluster object itself, when it runs in this process (tests reach into its SSH servers). */
+  cluster?: SimCluster;
+  /** Where it runs and whether it is up (the simulator process; absent when in-process, which is always up). */
+  status?(): SimulatorStatus;
   stop(): Promise<void>;
+}
+
+/** The simulator as `/health`, `/api/info` and the `sim.state` event show it. */
+export interface SimulatorStatus {
+  /** `running`: serving; `down`: its process died, a restart is scheduled (`retryAt`); `starting`: being restarted. */
+  state: 'running' | 'down' | 'starting';
+  since: string;
+  pid?: number;
+  restarts: number;
+  /** How the last process ended, e.g. `signal SIGKILL`, `exit code 1`. */
+  lastExit?: string;
+  retryAt?: string;
 }
 
 export interface SimulationOptions {
   dataDir: string;
   publicKey: string;
   hostCount: number;
-  /** The simulated Sparks start out serving (first start of a data dir only). */
-  preload?: boolean;
+  /** `npm start`'s demo: simulators seed what already runs on an owner's Sparks (see SimHostSeed.demo). */
+  demo?: boolean;
   log: Logger;
   plugins: SparkPlugin[];
+  /** Listen on these SSH ports again (a restarted simulator process), falling back to any free port. */
+  sshPorts?: Record<string, number>;
+  /** Start each fake on its port of an earlier run when that port is free (see onPreferredPort). */
+  servicePorts?: Record<string, number>;
 }
 
 /** The embedded simulated cluster: SSH servers running real bash over fake tools, plus every plugin's fake HTTP
@@ -36,16 +56,17 @@ export async function startSimulation(o: SimulationOptions): Promise<Simulation>
   const simDir = join(o.dataDir, 'sim');
   mkdirSync(simDir, { recursive: true });
   const { startSimCluster } = await import('../../../sim/cluster.js');
-  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], preload: o.preload, log: o.log });
+  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], demo: o.demo, sshPorts: o.sshPorts, log: o.log, seedHost: (h) => seedHost(o, h) });
   const hostRoots = Object.fromEntries(cluster.hosts.map((h) => [h.id, cluster.hostRoot(h.id)]));
   const servicePorts: Simulation['servicePorts'] = {};
   const closers: Array<() => Promise<void>> = [];
   for (const p of o.plugins) {
     for (const svc of p.simulators ?? []) {
+      if (!svc.start) continue;
       try {
         const stateDir = join(simDir, 'services', svc.service);
         mkdirSync(stateDir, { recursive: true });
-        const started = await svc.start({ stateDir, hostRoots, log: o.log.child({ sim: svc.service }) });
+        const started = await onPreferredPort(o.servicePorts?.[svc.service], () => svc.start!({ stateDir, hostRoots, log: o.log.child({ sim: svc.service }) }));
         servicePorts[svc.service] = { hostId: svc.hostId, port: started.port };
         closers.push(started.close);
       } catch (e) {
@@ -75,4 +96,17 @@ export async function startSimulation(o: SimulationOptions): Promise<Simulation>
       await cluster.stop();
     },
   };
+}
+
+/** Every simulator's files on one host; a simulator whose seeding throws is logged and the others still seed. */
+async function seedHost(o: SimulationOptions, host: SimHostSeed): Promise<void> {
+  for (const p of o.plugins) {
+    for (const svc of p.simulators ?? []) {
+      try {
+        await svc.seedHost?.(host);
+      } catch (e) {
+        o.log.error('simulator failed to seed a host', { service: svc.service, plugin: p.manifest.id, host: host.hostId, error: (e as Error).message });
+      }
+    }
+  }
 }

@@ -10,6 +10,7 @@ import { sessionCookie, sessionValue } from '../http/security.js';
 import { maskSecrets } from '../services/config/secrets.js';
 import { clusterSchema } from '../config/schema.js';
 import { codes } from '../api/codes.js';
+import type { SimulatorStatus } from '../kernel/simulation.js';
 
 const idParams = z.object({ id: z.string().regex(PLUGIN_ID, 'not a plugin id') });
 const jobParams = z.object({ id: z.string().uuid('not a job id') });
@@ -19,6 +20,8 @@ export interface KernelRouteDeps {
   s: KernelServices;
   version: string;
   simulated: () => boolean;
+  /** The simulator process's state when it runs in one (absent otherwise): the dashboard's banner while it is down. */
+  simulator?: () => SimulatorStatus | undefined;
   jsonSchemas: () => Record<string, unknown>;
 }
 
@@ -33,11 +36,11 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     const status = s.health.overall();
     const failed = kernel.list().filter((p) => p.state === 'failed').map((p) => p.id);
     if (status === 'down') c.status(503);
-    return { status, version: d.version, simulated: d.simulated(), plugins: Object.fromEntries(kernel.list().map((p) => [p.id, p.state])), failedPlugins: failed };
+    return { status, version: d.version, simulated: d.simulated(), simulator: d.simulator?.(), plugins: Object.fromEntries(kernel.list().map((p) => [p.id, p.state])), failedPlugins: failed };
   });
 
   r.add({ method: 'GET', path: '/api/info', summary: 'Version, API version, simulation and auth flags' }, () => ({
-    name: 'Spark Control', version: d.version, apiVersion: SPARK_PLUGIN_API_VERSION, simulated: d.simulated(), authEnabled: !!s.config.get().auth.token,
+    name: 'Spark Control', version: d.version, apiVersion: SPARK_PLUGIN_API_VERSION, simulated: d.simulated(), simulator: d.simulator?.(), authEnabled: !!s.config.get().auth.token,
   }));
 
   r.add({ method: 'GET', path: '/api/health', summary: 'Every health check, last result' }, () => ({ status: s.health.overall(), checks: s.health.list() }));

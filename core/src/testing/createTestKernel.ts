@@ -11,6 +11,8 @@ export interface TestKernelOptions extends PluginTestKernelOptions {
   ssh?: { connectTimeoutMs?: number; keepaliveIntervalMs?: number; keepaliveCountMax?: number };
   /** The simulated Sparks start out serving, as `npm start` does. */
   simPreload?: boolean;
+  /** The simulated cluster in its own process, as `npm start` runs it (default: in the test's process). */
+  simProcess?: boolean;
 }
 
 export interface TestKernel {
@@ -36,7 +38,7 @@ export async function createTestKernel(o: TestKernelOptions = {}): Promise<TestK
   const app = new App({
     dataDir, port: 0, bind: '127.0.0.1', simulate: o.simulate ?? true, builtins, inline,
     pluginsDir: o.pluginsDir ?? false, retryBaseMs: o.retryBaseMs ?? 50, retryMaxMs: 2_000,
-    logLevel: o.logLevel ?? ((process.env.SPARK_LOG_LEVEL as 'warn' | undefined) ?? 'silent'), logSink: o.logSink, ssh: o.ssh, simPreload: o.simPreload,
+    logLevel: o.logLevel ?? ((process.env.SPARK_LOG_LEVEL as 'warn' | undefined) ?? 'silent'), logSink: o.logSink, ssh: o.ssh, simPreload: o.simPreload, simProcess: o.simProcess,
   });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import busboy from 'busboy';
-import { compressedFormat, decodeCompressed } from '../../plugins/speech/src/decodeCompressed.js';
+import { compressedFormat, decodeCompressed } from '../src/decodeCompressed.js';
 import { encode, FAKE_TTS_FORMATS, speak } from './fakeVoice.js';
 import { fingerprint, heardWords } from './hearing.js';
 import { readChunks, wavDuration, type TruthWord } from './wav.js';

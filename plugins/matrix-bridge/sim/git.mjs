@@ -1,4 +1,4 @@
-// Fake git. A "repository" is the current folder holding .simgit.json:
+// Fake git (installed on each simulated Spark by the matrix-bridge simulator's seedHost). A "repository" is the current folder holding .simgit.json:
 //   { "head": "<sha>", "remote": { "<branch>": { "sha": "...", "subject": "..." } }, "failFetch": "<message>"? }
 // Supported: fetch [--prune] origin <branch>; reset --hard origin/<branch>; log -1 --format=...; rev-parse HEAD.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
