@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SimHostSeed } from '../../../core/src/api/index.js';
+import type { SimHostSeed } from '@spark-control/plugin-api';
 
 /** Every simulated Spark gets the fake `git` that Update runs (a repo is a folder with .simgit.json, see git.mjs); the
  *  bot's Spark also gets the bot as on the owner's: its source repo (one commit behind its remote) and its container

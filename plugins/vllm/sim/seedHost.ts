@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SimHostSeed } from '../../../core/src/api/index.js';
+import type { SimHostSeed } from '@spark-control/plugin-api';
 
 // The real models' attention shapes, so the fit estimate has something true to read.
 const CACHED_MODELS = [

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSparkPlugin } from '../../core/src/api/index.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
-import { seedMatrixBotHost } from '../matrix-bridge/sim/seedHost.js';
-import { seedVllmHost } from '../vllm/sim/seedHost.js';
+import { seedMatrixBotHost } from '../../plugins/matrix-bridge/sim/seedHost.js';
+import { seedVllmHost } from '../../plugins/vllm/sim/seedHost.js';
 
 /** What vLLM's and the bot's simulators plant (the HF cache disk.cacheKiB counts, the bot's container), without
  *  running those plugins: only the cluster plugin polls here, as on a Spark where they run under someone else. */
