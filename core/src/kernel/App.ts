@@ -27,6 +27,8 @@ import { staticUi } from '../http/static.js';
 import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
 import { FastLane } from '../http/FastLane.js';
 import { startSimulation, type Simulation } from './simulation.js';
+import { installCrashGuard } from './CrashGuard.js';
+import { registerFaultMetrics } from './faultMetrics.js';
 
 /** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
 @injectable()
@@ -66,6 +68,11 @@ export interface AppOptions {
   simHostCount?: number;
   /** Simulated Spark 1 starts out serving a model, as a real cluster usually does (`npm start`; tests start empty). */
   simPreloadModel?: boolean;
+  /** Loop stalls: recorded from `loopStallMs` (default 200), fail the plugin from `loopBlockFailMs` (default 1500). */
+  loopStallMs?: number;
+  loopBlockFailMs?: number;
+  /** The kernel's own state is in doubt after an uncaught error: default prints the line and exits 70. */
+  onFatal?: (line: string) => void;
 }
 
 export class App {
@@ -76,6 +83,7 @@ export class App {
   readonly log: Logger;
   readonly version: string;
   private server?: Server;
+  private removeCrashGuard?: () => void;
   sim?: Simulation;
   private simulated = false;
   private readonly jsonSchemaCache = new Map<string, unknown>();
@@ -97,7 +105,7 @@ export class App {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const app = this;
     this.services = services;
-    this.kernel = new Kernel(services, { dataDir: o.dataDir, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs });
+    this.kernel = new Kernel(services, { dataDir: o.dataDir, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs, loopStallMs: o.loopStallMs, loopBlockFailMs: o.loopBlockFailMs });
     this.httpDebug = (o.logLevel ?? levelFromEnv()) === 'debug';
     this.koa = this.buildKoa();
     core.metrics.gauge('spark_plugins', 'Plugins by state', () => {
@@ -107,6 +115,7 @@ export class App {
     });
     core.metrics.gauge('spark_sse_subscribers', 'Open event-bus subscriptions', () => [[{}, core.events.subscriberCount]]);
     core.metrics.gauge('process_resident_memory_bytes', 'Resident memory', () => [[{}, process.memoryUsage().rss]]);
+    registerFaultMetrics(core.metrics, this.kernel);
   }
 
   isSimulated(): boolean {
@@ -188,6 +197,7 @@ export class App {
   /** Boot: decide simulation, load plugins, start the simulated services, start plugins, listen. */
   async start(): Promise<{ url: string; port: number }> {
     const s = this.services;
+    this.removeCrashGuard ??= installCrashGuard({ log: this.log.child({ area: 'kernel' }), fatal: this.o.onFatal ?? exitForRestart });
     const cfg = s.config.get();
     const mode = this.o.simulate ?? (process.env.SPARK_SIMULATE === '1' ? true : process.env.SPARK_SIMULATE === '0' ? false : 'auto');
     this.simulated = mode === true || (mode === 'auto' && cfg.hosts.length === 0);
@@ -252,5 +262,12 @@ export class App {
     server?.closeAllConnections?.();
     await this.sim?.stop();
     this.container.dispose?.();
+    this.removeCrashGuard?.();
+    this.removeCrashGuard = undefined;
   }
+}
+
+function exitForRestart(line: string): void {
+  process.stderr.write(`${line}\n`);
+  process.exit(70);
 }
