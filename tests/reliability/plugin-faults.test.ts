@@ -110,6 +110,17 @@ describe('a plugin whose code crashes is failed, contained and restarted', () =>
     }, 40_000);
   }
 
+  it('a request in flight when its plugin crashes is answered, not reset', async () => {
+    const slow = get('/api/plugins/fx-slow/slow');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await fetch(url + '/api/plugins/fx-slow/arm', { method: 'POST' })).status).toBe(200);
+    await waitFor('fx-slow failed', async () => ((await plugin('fx-slow')).state === 'failed' ? true : undefined));
+    const r = await slow;
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ done: true });
+    await waitFor('fx-slow running again', async () => ((await plugin('fx-slow')).state === 'running' ? true : undefined));
+  });
+
   it('callbacks of torn-down instances never ran again (crashing intervals are cleared)', async () => {
     expect(await (await get('/api/plugins/fx-bystander/late')).json()).toEqual({});
   });

@@ -6,6 +6,7 @@ import { SparkError } from '../../api/errors.js';
 import { commandText, quoteArg, SAFE_USER } from '../../api/shell.js';
 import { HostKeyStore } from './hostKeys.js';
 import { authorizeKeyCommand } from '../../api/authorizedKeys.js';
+import { outsidePlugins } from '../../kernel/pluginContext.js';
 
 const { Client } = ssh2;
 
@@ -129,7 +130,8 @@ export class SshPool {
       },
     };
     this.conns.set(key, conn);
-    client.connect(cfg);
+    // The pooled connection serves every plugin: its socket and timers belong to the kernel, not the first caller.
+    outsidePlugins(() => client.connect(cfg));
     return conn;
   }
 
