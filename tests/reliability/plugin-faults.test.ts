@@ -34,12 +34,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 1
 function keepAsking() {
   const failures: string[] = [];
   let answers = 0;
+  let slowest = 0;
   let on = true;
   const loop = (async () => {
     while (on) {
       for (const path of ['/health', '/api/plugins/fx-bystander/ping']) {
         try {
+          const t0 = performance.now();
           const r = await get(path);
+          slowest = Math.max(slowest, performance.now() - t0);
           if (r.status !== 200) failures.push(`${path} ${r.status}`);
           else answers++;
         } catch (e) { failures.push(`${path} ${(e as Error).message}`); }
@@ -47,7 +50,7 @@ function keepAsking() {
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  return { failures, stop: async () => { on = false; await loop; return answers; } };
+  return { failures, stop: async () => { on = false; await loop; return { answers, slowestMs: Math.round(slowest) }; } };
 }
 
 beforeAll(async () => {
@@ -82,9 +85,11 @@ describe('a plugin whose code crashes is failed, contained and restarted', () =>
     it(`${c.id}: ${c.message.source}`, async () => {
       expect((await plugin(c.id)).state).toBe('running');
       const asking = keepAsking();
+      const t0 = performance.now();
       const armed = await fetch(url + c.trigger, { method: 'POST', signal: AbortSignal.timeout(10_000) });
       expect(armed.status).toBe(200);
       const failed = await waitFor(`${c.id} failed`, async () => { const p = await plugin(c.id); return p.state === 'failed' ? p : undefined; });
+      const failedAt = performance.now() - t0;
       expect(failed.error).toMatchObject({ code: c.code });
       expect(failed.error!.message).toMatch(c.message);
       expect(failed.error!.where).toMatch(c.where);
@@ -96,14 +101,16 @@ describe('a plugin whose code crashes is failed, contained and restarted', () =>
         expect((await meanwhile.json()).code).toBe('SPK_PLUGIN_NOT_RUNNING');
       }
       const back = await waitFor(`${c.id} running again`, async () => { const p = await plugin(c.id); return p.state === 'running' ? p : undefined; });
+      const backAt = performance.now() - t0;
       expect(back.crashes).toBe(1);
       const ping = await get(`/api/plugins/${c.id}/ping`);
       expect(ping.status).toBe(200);
       expect((await ping.json()).starts).toBe(2);
       await new Promise((r) => setTimeout(r, 300));
-      const answers = await asking.stop();
+      const { answers, slowestMs } = await asking.stop();
       expect(asking.failures).toEqual([]);
       expect(answers).toBeGreaterThan(2);
+      console.log(`[faults] ${c.id}: failed ${Math.round(failedAt)} ms after the trigger, running again at ${Math.round(backAt)} ms (backoff 1 s); ${answers} answers from /health and another plugin meanwhile, 0 failed, slowest ${slowestMs} ms`);
       expect((await plugin(c.id)).state).toBe('running');
       // Every other fixture kept running.
       for (const p of await plugins()) expect(p.state, p.id).toBe('running');

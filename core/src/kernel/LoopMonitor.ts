@@ -21,6 +21,10 @@ export interface LoopMonitorOptions {
 const KEEP = 20;
 /** Sampling interval of the delay histogram; its samples include it, so it is subtracted when reported. */
 const RESOLUTION_MS = 10;
+/** Delay figures cover the current and the previous window (so a stall stays visible for a while, then ages out). */
+const WINDOW_MS = 60_000;
+
+interface Delay { p50: number; p99: number; max: number }
 
 /**
  * Event-loop delay (perf_hooks.monitorEventLoopDelay) plus a stall probe: a short interval timer whose lateness
@@ -33,6 +37,8 @@ export class LoopMonitor {
   private histogram?: IntervalHistogram;
   private probe?: NodeJS.Timeout;
   private lastTick = 0;
+  private windowStart = 0;
+  private previous?: Delay;
   private lastEntered?: { plugin: string; where: string };
   /** A plugin callback that ran over the threshold since the last probe tick. */
   private measured?: { plugin: string; where: string; ms: number };
@@ -49,7 +55,7 @@ export class LoopMonitor {
     if (this.probe) return;
     this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.histogram.enable();
-    this.lastTick = performance.now();
+    this.lastTick = this.windowStart = performance.now();
     this.probe = setInterval(() => this.tick(), this.probeMs);
     this.probe.unref();
   }
@@ -73,6 +79,11 @@ export class LoopMonitor {
     const now = performance.now();
     const late = now - this.lastTick - this.probeMs;
     this.lastTick = now;
+    if (now - this.windowStart >= WINDOW_MS && this.histogram) {
+      this.previous = this.current();
+      this.histogram.reset();
+      this.windowStart = now;
+    }
     const measured = this.measured;
     this.measured = undefined;
     if (late < this.stallMs && !measured) return;
@@ -102,12 +113,24 @@ export class LoopMonitor {
     return [...this.byPlugin].map(([id, p]) => [id, p.count]);
   }
 
-  /** Loop delay since start (ms) and the recent stalls, for /health. */
-  snapshot(): { delayMs: { p50: number; p99: number; max: number }; stallMs: number; stalls: number; lastStall?: LoopStall; recent: LoopStall[] } {
+  /** This window's delay in ms (the histogram's samples include its resolution, subtracted here). */
+  private current(): Delay {
     const h = this.histogram;
     const ms = (ns: number | undefined) => (ns && Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1e4) / 100 - RESOLUTION_MS) : 0);
+    return { p50: ms(h?.percentile(50)), p99: ms(h?.percentile(99)), max: ms(h?.max) };
+  }
+
+  /** Loop delay over the last one to two minutes (ms; p50/p99 of the current window, max of both). */
+  delay(): Delay {
+    const c = this.current();
+    const p = this.previous;
+    return p ? { p50: c.p50, p99: Math.max(c.p99, p.p99), max: Math.max(c.max, p.max) } : c;
+  }
+
+  /** Loop delay and the recent stalls, for /health. */
+  snapshot(): { delayMs: Delay; stallMs: number; stalls: number; lastStall?: LoopStall; recent: LoopStall[] } {
     return {
-      delayMs: { p50: ms(h?.percentile(50)), p99: ms(h?.percentile(99)), max: ms(h?.max) },
+      delayMs: this.delay(),
       stallMs: this.stallMs,
       stalls: this.total,
       ...(this.recent.length ? { lastStall: this.recent[this.recent.length - 1] } : {}),
@@ -115,11 +138,10 @@ export class LoopMonitor {
     };
   }
 
-  /** Delay quantiles in seconds for /metrics. */
+  /** Delay quantiles in seconds for /metrics (as `delay()`). */
   delaySeconds(): Array<[string, number]> {
-    const h = this.histogram;
-    if (!h) return [];
-    const s = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e9 - RESOLUTION_MS / 1e3) : 0);
-    return [['0.5', s(h.percentile(50))], ['0.99', s(h.percentile(99))], ['1', s(h.max)]];
+    if (!this.histogram) return [];
+    const d = this.delay();
+    return [['0.5', d.p50 / 1e3], ['0.99', d.p99 / 1e3], ['1', d.max / 1e3]];
   }
 }

@@ -3,7 +3,7 @@ import type { Kernel } from './Kernel.js';
 
 /** /metrics: event-loop delay, loop stalls by the plugin named for them, plugin crashes in a row. */
 export function registerFaultMetrics(metrics: Metrics, kernel: Kernel): void {
-  metrics.gauge('spark_event_loop_delay_seconds', 'Event-loop delay since start (quantile 1 = max)', () =>
+  metrics.gauge('spark_event_loop_delay_seconds', 'Event-loop delay over the last 1-2 minutes (quantile 1 = max)', () =>
     kernel.loop.delaySeconds().map(([quantile, v]) => [{ quantile }, v]));
   metrics.gauge('spark_event_loop_stalls', 'Event-loop stalls over the threshold, by the plugin named for them', () => [
     [{ plugin: '(all)' }, kernel.loop.total],
