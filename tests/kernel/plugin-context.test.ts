@@ -83,3 +83,33 @@ describe('plugin async context', () => {
     expect(tapCalls).toEqual([instance]);
   });
 });
+
+describe('a crash while the plugin is still starting', () => {
+  it('fails that instance (its start is abandoned) and the restarted one runs', async () => {
+    let starts = 0;
+    const flaky = defineSparkPlugin({
+      manifest: { id: 'flaky-start', name: 'flaky', version: '1.0.0', apiVersion: '^1.0.0' },
+      configSchema: z.object({}),
+      register(ctx) {
+        ctx.routes.add({ method: 'GET', path: '/ping' }, () => ({ starts }));
+        ctx.lifecycle.onStart(async () => {
+          const n = ++starts;
+          if (n === 1) ctx.timers.setTimeout(() => { throw new Error('boom during start'); }, 5);
+          await new Promise((r) => setTimeout(r, 200));
+        });
+      },
+    });
+    const kk = await createTestKernel({ plugins: [flaky], simulate: false, retryBaseMs: 1500 });
+    try {
+      const list = async () => ((await (await kk.fetch('/api/plugins')).json()) as Array<{ id: string; state: string; error?: { code: string; where?: string }; crashes?: number }>).find((p) => p.id === 'flaky-start')!;
+      const first = await list();
+      expect(first).toMatchObject({ state: 'failed', error: { code: 'SPK_PLUGIN_CRASHED', where: 'timer (5 ms)' }, crashes: 1 });
+      const end = Date.now() + 10_000;
+      while ((await list()).state !== 'running' && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+      expect((await list()).state).toBe('running');
+      expect(await (await kk.fetch('/api/plugins/flaky-start/ping')).json()).toEqual({ starts: 2 });
+    } finally {
+      await kk.stop();
+    }
+  });
+});
