@@ -72,6 +72,7 @@ afterAll(() => { if (child && child.exitCode === null && child.signalCode === nu
 
 const cases: Array<{ id: string; trigger: string; code: string; message: RegExp; where: RegExp }> = [
   { id: 'fx-timer', trigger: '/api/plugins/fx-timer/arm', code: 'SPK_PLUGIN_CRASHED', message: /boom in a timer/, where: /uncaught exception in a timer/ },
+  { id: 'fx-hostile', trigger: '/api/plugins/fx-hostile/arm', code: 'SPK_PLUGIN_CRASHED', message: /cannot be printed/, where: /uncaught exception in a timer/ },
   { id: 'fx-interval', trigger: '/api/plugins/fx-interval/arm', code: 'SPK_PLUGIN_CRASHED', message: /boom in an interval/, where: /uncaught exception in a timer/ },
   { id: 'fx-ctxtimer', trigger: '/api/plugins/fx-ctxtimer/arm', code: 'SPK_PLUGIN_CRASHED', message: /boom in ctx.timers/, where: /interval timer/ },
   { id: 'fx-reject', trigger: '/api/plugins/fx-reject/arm', code: 'SPK_PLUGIN_CRASHED', message: /rejected and never awaited/, where: /unhandled rejection/ },

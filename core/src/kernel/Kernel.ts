@@ -362,7 +362,7 @@ export class Kernel {
   crashed(scope: PluginScope, err: unknown, where: string, code = 'SPK_PLUGIN_CRASHED'): void {
     const r = this.records.get(scope.id);
     const message = errorText(err);
-    const stack = (err as Error | undefined)?.stack;
+    const stack = (() => { try { return (err as Error | undefined)?.stack; } catch { return undefined; } })();
     if (!r || r.scope !== scope || scope.disposed || this.stopping || !CRASHABLE.has(r.state)) {
       this.log.warn('error from a plugin instance that is no longer running', { plugin: scope.id, where, error: message, stack });
       return;
@@ -549,9 +549,14 @@ function under(path: string, prefix: string): boolean {
   return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* / */);
 }
 
+/** The message of whatever was thrown; a hostile value (throwing getters, no toString) cannot break the handler. */
 function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  try { return String(err); } catch { return 'a value that cannot be printed'; }
+  try {
+    if (err instanceof Error) return String(err.message || err.name);
+    return String(err);
+  } catch {
+    return 'a thrown value that cannot be printed';
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
