@@ -51,6 +51,11 @@ class CoreServices {
 
 export interface AppOptions {
   dataDir: string;
+  /** Loop stalls: recorded from `loopStallMs` (default 200), fail the plugin from `loopBlockFailMs` (default 1500). */
+  loopStallMs?: number;
+  loopBlockFailMs?: number;
+  /** The kernel's own state is in doubt after an uncaught error: default prints the line and exits 70. */
+  onFatal?: (line: string) => void;
   port?: number;
   bind?: string;
   /** true = always simulate, false = never, 'auto' (default) = simulate when the config names no hosts. */
@@ -68,11 +73,6 @@ export interface AppOptions {
   simHostCount?: number;
   /** Simulated Spark 1 starts out serving a model, as a real cluster usually does (`npm start`; tests start empty). */
   simPreloadModel?: boolean;
-  /** Loop stalls: recorded from `loopStallMs` (default 200), fail the plugin from `loopBlockFailMs` (default 1500). */
-  loopStallMs?: number;
-  loopBlockFailMs?: number;
-  /** The kernel's own state is in doubt after an uncaught error: default prints the line and exits 70. */
-  onFatal?: (line: string) => void;
 }
 
 export class App {

@@ -5,12 +5,13 @@ import type { ExtensionPoint, Logger, SimControl, SparkPlugin } from '../api/typ
 import { isNotReadyError, isSparkError, SparkError } from '../api/errors.js';
 import { SPARK_PLUGIN_API_VERSION, simControlPoint } from '../api/definePlugin.js';
 import type { KernelServices } from './services.js';
-import { PluginScope, pluginDataDir, type ScopeFaults } from './PluginScope.js';
-import { LoopMonitor } from './LoopMonitor.js';
-import { outsidePlugins, runAsPlugin } from './pluginContext.js';
+import { PluginScope, pluginDataDir } from './PluginScope.js';
 import { importCandidate, type PluginCandidate, type PluginSource } from './discovery.js';
 import type { Middleware } from 'koa';
 import type { PluginRouterImpl } from '../http/PluginRouter.js';
+import type { ScopeFaults } from './PluginScope.js';
+import { LoopMonitor } from './LoopMonitor.js';
+import { outsidePlugins, runAsPlugin } from './pluginContext.js';
 
 export type PluginState =
   | 'discovered' | 'incompatible' | 'config_error' | 'registered' | 'starting' | 'running' | 'retrying' | 'failed' | 'disabled' | 'stopping' | 'stopped';
@@ -38,10 +39,6 @@ export interface PluginRecord {
   runningSince?: number;
 }
 
-/** States in which an instance's code runs, so a crash of it is handled (not a late error of a gone instance). */
-const CRASHABLE = new Set<PluginState>(['registered', 'starting', 'running', 'retrying']);
-/** Kernel calls whose slowness is not a stall to fail the plugin for (they have their own timeouts). */
-const LIFECYCLE = new Set(['register', 'onStart', 'onStop']);
 
 const ID = /^[a-z][a-z0-9-]{1,31}$/;
 const PRECEDENCE: Record<PluginSource, number> = { inline: 0, builtin: 1, dir: 2, npm: 3 };
@@ -62,6 +59,11 @@ export interface KernelOptions {
   /** A crash after an instance ran this long restarts it after the base delay again (default 60 s). */
   crashResetMs?: number;
 }
+
+/** States in which an instance's code runs, so a crash of it is handled (not a late error of a gone instance). */
+const CRASHABLE = new Set<PluginState>(['registered', 'starting', 'running', 'retrying']);
+/** Kernel calls whose slowness is not a stall to fail the plugin for (they have their own timeouts). */
+const LIFECYCLE = new Set(['register', 'onStart', 'onStop']);
 
 /** Plugin lifecycle: discover → validate → order → register → start; isolation, retry, restart, ordered stop. */
 export class Kernel {

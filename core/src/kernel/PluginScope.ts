@@ -7,24 +7,24 @@ import type {
 } from '../api/types.js';
 import { SparkError, validationError } from '../api/errors.js';
 import { PluginRouterImpl } from '../http/PluginRouter.js';
+import { bindToPlugin, guardForPlugin, type PluginOwner } from './pluginContext.js';
+import type { HttpResponse, PluginTimers } from '../api/types.js';
 import { zodFieldErrors } from '../http/problem.js';
 import type { KernelServices } from './services.js';
 import { parseLenient } from '../services/config/lenientParse.js';
 import { restoreMaskedSecrets } from '../services/config/secrets.js';
 import { RESERVED_PREFIXES } from './reserved.js';
-import { bindToPlugin, guardForPlugin, type PluginOwner } from './pluginContext.js';
-import type { HttpResponse, PluginTimers } from '../api/types.js';
+
+export interface RegisteredTile extends TileSpec {
+  plugin: string;
+  moduleUrl: string;
+}
 
 /** What the kernel does when one instance's code crashes or stalls the loop (see Kernel.crashed, LoopMonitor). */
 export interface ScopeFaults {
   crashed(scope: PluginScope, err: unknown, where: string): void;
   entered(plugin: string, where: string): void;
   exited(scope: PluginScope, where: string, ms: number): void;
-}
-
-export interface RegisteredTile extends TileSpec {
-  plugin: string;
-  moduleUrl: string;
 }
 
 /** Everything one plugin registered, plus its disposables. Created fresh for every (re)start. */

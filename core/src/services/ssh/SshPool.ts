@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
+import { outsidePlugins } from '../../kernel/pluginContext.js';
 import type { HostInfo, Logger, SshCommand, SshConnectionEvent, SshExecOptions, SshResult, SshStreamOptions } from '../../api/types.js';
 import { SparkError } from '../../api/errors.js';
 import { commandText, quoteArg, SAFE_USER } from '../../api/shell.js';
 import { HostKeyStore } from './hostKeys.js';
 import { authorizeKeyCommand } from '../../api/authorizedKeys.js';
-import { outsidePlugins } from '../../kernel/pluginContext.js';
 
 const { Client } = ssh2;
 
