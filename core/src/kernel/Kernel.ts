@@ -25,6 +25,9 @@ export interface PluginRecord {
   source: PluginSource;
   state: PluginState;
   reason?: string;
+  /** Crashes in a row (reset once an instance ran for `crashResetMs`); drives the restart backoff. */
+  crashes?: number;
+  runningSince?: number;
   error?: { code: string; message: string; where?: string };
   candidate: PluginCandidate;
   plugin?: SparkPlugin;
@@ -34,9 +37,6 @@ export interface PluginRecord {
   attempts: number;
   retryTimer?: NodeJS.Timeout;
   nextRetryAt?: string;
-  /** Crashes in a row (reset once an instance ran for `crashResetMs`); drives the restart backoff. */
-  crashes?: number;
-  runningSince?: number;
 }
 
 

@@ -186,7 +186,7 @@ export class PluginScope implements PluginOwner {
       hosts: () => k.topology.hosts(),
       host: (hid) => k.topology.host(hid),
       service: (name, defaults) => k.topology.service(name, defaults),
-      watch: (fn) => { const off = k.topology.watch(guardForPlugin(scope, 'cluster watcher', fn)); scope.disposers.push(off); return off; },
+      watch: (fn) => { const off = k.topology.watch(fn); scope.disposers.push(off); return off; },
     };
 
     const publicRoutes = (prefix: `/${string}`): PluginRouter => {
