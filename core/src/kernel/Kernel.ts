@@ -39,7 +39,6 @@ export interface PluginRecord {
   nextRetryAt?: string;
 }
 
-
 const ID = /^[a-z][a-z0-9-]{1,31}$/;
 const PRECEDENCE: Record<PluginSource, number> = { inline: 0, builtin: 1, dir: 2, npm: 3 };
 
