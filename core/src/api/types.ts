@@ -93,7 +93,7 @@ export interface PluginContext<C = unknown> {
   };
   /** Cleanup run LIFO when the plugin stops (timers, sockets, child processes). */
   onDispose(fn: () => Promise<void> | void): void;
-  /** Timers owned by this instance: cleared when it stops or crashes, never keeping the process alive. */
+  /** Timers owned by this instance (since API 1.2.0): cleared when it stops or crashes, never keeping the process alive. */
   timers: PluginTimers;
   /** Offer an extension point (typed hooks or an API object) to plugins that depend on this one. */
   provide<T>(point: ExtensionPoint<T>, impl: T): void;
