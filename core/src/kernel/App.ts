@@ -17,6 +17,8 @@ import { SshPool } from '../services/ssh/SshPool.js';
 import { JsonLogger, levelFromEnv, type LogLevel, type LogSink } from '../services/logger/Logger.js';
 import { registerCoreServices, TOKENS, type SshTuning } from './container.js';
 import { Topology } from './Topology.js';
+import { installCrashGuard } from './CrashGuard.js';
+import { registerFaultMetrics } from './faultMetrics.js';
 import type { KernelServices } from './services.js';
 import { Kernel, pluginsDirOf } from './Kernel.js';
 import { discoverBuiltins, discoverInstalled, type PluginCandidate } from './discovery.js';
@@ -27,8 +29,6 @@ import { staticUi } from '../http/static.js';
 import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
 import { FastLane } from '../http/FastLane.js';
 import { startSimulation, type Simulation } from './simulation.js';
-import { installCrashGuard } from './CrashGuard.js';
-import { registerFaultMetrics } from './faultMetrics.js';
 
 /** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
 @injectable()
