@@ -8,7 +8,7 @@ const EMPTY = Object.freeze({}) as Record<string, unknown>;
 
 interface PluginRow {
   id: string; name: string; version?: string; apiVersion?: string; description?: string; source: string; state: string; reason?: string;
-  error?: { code: string; message: string }; health?: Array<{ name: string; status: string; detail?: string }>;
+  error?: { code: string; message: string; where?: string }; loopStalls?: { count: number; maxMs: number }; health?: Array<{ name: string; status: string; detail?: string }>;
 }
 
 const SOURCE_LABEL: Record<string, string> = { builtin: 'built-in', dir: 'plugins folder', npm: 'npm package', inline: 'inline' };
@@ -138,6 +138,10 @@ export class SparkPluginsPage extends LitElement {
   }
 
   private why(p: PluginRow) {
+    // A crash also says where, and when the restart comes (the reason); a plugin that held the event loop says so.
+    const stalls = p.loopStalls ? html`<div class="why" data-testid="stalls">held the event loop ${p.loopStalls.count}× (longest ${p.loopStalls.maxMs} ms)</div>` : nothing;
+    if (p.error?.where && NOT_RUNNING.has(p.state)) return html`<div class="problem" data-testid="why" role="note"><code>${p.error.code}</code>${p.error.message}<div class="why">${p.reason ?? p.error.where}</div></div>${stalls}`;
+    if (p.loopStalls && !p.error) return html`${p.reason ? html`<div class="why">${p.reason}</div>` : nothing}${stalls}`;
     if (p.error && NOT_RUNNING.has(p.state)) return html`<div class="problem" data-testid="why" role="note"><code>${p.error.code}</code>${p.error.message}</div>`;
     if (p.error) return html`<div class="why" data-testid="why">${p.error.code}: ${p.error.message}</div>`;
     return p.reason ? html`<div class="why">${p.reason}</div>` : nothing;

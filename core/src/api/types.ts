@@ -140,6 +140,8 @@ export interface PluginContext<C = unknown> {
   };
   /** Cleanup run LIFO when the plugin stops (timers, sockets, child processes). */
   onDispose(fn: () => Promise<void> | void): void;
+  /** Timers owned by this instance (since API 1.2.0): cleared when it stops or crashes, never keeping the process alive. */
+  timers: PluginTimers;
   /** Offer an extension point (typed hooks or an API object) to plugins that depend on this one. */
   provide<T>(point: ExtensionPoint<T>, impl: T): void;
   /** Use another plugin's extension point; only for ids in `dependsOn` / `after`. Returns undefined when absent. */
@@ -176,6 +178,13 @@ export interface JsonStore<T> {
   remove(): Promise<void>;
   /** Resolves when every write called so far is on disk (the kernel flushes your stores when the plugin stops). */
   flush(): Promise<void>;
+}
+
+/** `ctx.timers`: like `setTimeout`/`setInterval`, but a throw (or a rejected promise) in the callback is this
+ *  plugin's crash, not the process's, and the timer is cleared with the plugin. Each returns its cancel function. */
+export interface PluginTimers {
+  setTimeout(fn: () => unknown, ms: number): () => void;
+  setInterval(fn: () => unknown, ms: number): () => void;
 }
 
 /** Your settings slice, parsed by your `configSchema`. */

@@ -17,6 +17,8 @@ import { SshPool } from '../services/ssh/SshPool.js';
 import { JsonLogger, levelFromEnv, type LogLevel, type LogSink } from '../services/logger/Logger.js';
 import { registerCoreServices, TOKENS, type SshTuning } from './container.js';
 import { Topology } from './Topology.js';
+import { installCrashGuard } from './CrashGuard.js';
+import { registerFaultMetrics } from './faultMetrics.js';
 import type { KernelServices } from './services.js';
 import { Kernel, pluginsDirOf } from './Kernel.js';
 import { discoverBuiltins, discoverInstalled, type PluginCandidate } from './discovery.js';
@@ -51,6 +53,11 @@ class CoreServices {
 
 export interface AppOptions {
   dataDir: string;
+  /** Loop stalls: recorded from `loopStallMs` (default 200), fail the plugin from `loopBlockFailMs` (default 1500). */
+  loopStallMs?: number;
+  loopBlockFailMs?: number;
+  /** The kernel's own state is in doubt after an uncaught error: default prints the line and exits 70. */
+  onFatal?: (line: string) => void;
   port?: number;
   bind?: string;
   /** true = always simulate, false = never, 'auto' (default) = simulate when the config names no hosts. */
@@ -80,6 +87,7 @@ export class App {
   readonly log: Logger;
   readonly version: string;
   private server?: Server;
+  private removeCrashGuard?: () => void;
   sim?: Simulation;
   private simulated = false;
   private readonly jsonSchemaCache = new Map<string, unknown>();
@@ -101,7 +109,7 @@ export class App {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const app = this;
     this.services = services;
-    this.kernel = new Kernel(services, { dataDir: o.dataDir, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs });
+    this.kernel = new Kernel(services, { dataDir: o.dataDir, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs, loopStallMs: o.loopStallMs, loopBlockFailMs: o.loopBlockFailMs });
     this.httpDebug = (o.logLevel ?? levelFromEnv()) === 'debug';
     this.koa = this.buildKoa();
     core.metrics.gauge('spark_plugins', 'Plugins by state', () => {
@@ -111,6 +119,7 @@ export class App {
     });
     core.metrics.gauge('spark_sse_subscribers', 'Open event-bus subscriptions', () => [[{}, core.events.subscriberCount]]);
     core.metrics.gauge('process_resident_memory_bytes', 'Resident memory', () => [[{}, process.memoryUsage().rss]]);
+    registerFaultMetrics(core.metrics, this.kernel);
   }
 
   isSimulated(): boolean {
@@ -192,6 +201,7 @@ export class App {
   /** Boot: decide simulation, load plugins, start the simulated services, start plugins, listen. */
   async start(): Promise<{ url: string; port: number }> {
     const s = this.services;
+    this.removeCrashGuard ??= installCrashGuard({ log: this.log.child({ area: 'kernel' }), fatal: this.o.onFatal ?? exitForRestart });
     const cfg = s.config.get();
     const mode = this.o.simulate ?? (process.env.SPARK_SIMULATE === '1' ? true : process.env.SPARK_SIMULATE === '0' ? false : 'auto');
     this.simulated = mode === true || (mode === 'auto' && cfg.hosts.length === 0);
@@ -276,5 +286,12 @@ export class App {
     server?.closeAllConnections?.();
     await this.sim?.stop();
     this.container.dispose?.();
+    this.removeCrashGuard?.();
+    this.removeCrashGuard = undefined;
   }
+}
+
+function exitForRestart(line: string): void {
+  process.stderr.write(`${line}\n`);
+  process.exit(70);
 }

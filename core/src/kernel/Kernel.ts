@@ -3,6 +3,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import type { ExtensionPoint, Logger, SimControl, SparkPlugin } from '../api/types.js';
 import { isNotReadyError, isSparkError, SparkError } from '../api/errors.js';
+import { codes } from '../api/codes.js';
 import { SPARK_PLUGIN_API_VERSION, simControlPoint } from '../api/definePlugin.js';
 import type { KernelServices } from './services.js';
 import { isPluginId, PLUGIN_ID } from '../api/ids.js';
@@ -11,6 +12,9 @@ import { PluginScope, pluginDataDir } from './PluginScope.js';
 import { importCandidate, type PluginCandidate, type PluginSource } from './discovery.js';
 import type { Middleware } from 'koa';
 import type { PluginRouterImpl } from '../http/PluginRouter.js';
+import type { ScopeFaults } from './PluginScope.js';
+import { LoopMonitor } from './LoopMonitor.js';
+import { outsidePlugins, runAsPlugin } from './pluginContext.js';
 
 export type PluginState =
   | 'discovered' | 'incompatible' | 'config_error' | 'registered' | 'starting' | 'running' | 'retrying' | 'failed' | 'disabled' | 'stopping' | 'stopped';
@@ -24,7 +28,10 @@ export interface PluginRecord {
   source: PluginSource;
   state: PluginState;
   reason?: string;
-  error?: { code: string; message: string };
+  /** Crashes in a row (reset once an instance ran for `crashResetMs`); drives the restart backoff. */
+  crashes?: number;
+  runningSince?: number;
+  error?: { code: string; message: string; where?: string };
   candidate: PluginCandidate;
   plugin?: SparkPlugin;
   scope?: PluginScope;
@@ -46,7 +53,18 @@ export interface KernelOptions {
   startTimeoutMs?: number;
   /** Throw on any plugin failure (CI for built-ins). */
   strict?: boolean;
+  /** A loop stall at least this long is recorded and named (default 200 ms). */
+  loopStallMs?: number;
+  /** A plugin callback that holds the loop this long fails the plugin (restart with backoff; default 1500 ms). */
+  loopBlockFailMs?: number;
+  /** A crash after an instance ran this long restarts it after the base delay again (default 60 s). */
+  crashResetMs?: number;
 }
+
+/** States in which an instance's code runs, so a crash of it is handled (not a late error of a gone instance). */
+const CRASHABLE = new Set<PluginState>(['registered', 'starting', 'running', 'retrying']);
+/** Kernel calls whose slowness is not a stall to fail the plugin for (they have their own timeouts). */
+const LIFECYCLE = new Set(['register', 'onStart', 'onStop']);
 
 /** Plugin lifecycle: discover → validate → order → register → start; isolation, retry, restart, ordered stop. */
 export class Kernel {
@@ -57,9 +75,25 @@ export class Kernel {
   private simControl?: SimControl;
   private stopping = false;
   readonly log: Logger;
+  /** Event-loop delay and stalls, named after the plugin behind them. */
+  readonly loop: LoopMonitor;
+  private readonly faults: ScopeFaults;
 
   constructor(readonly s: KernelServices, private readonly o: KernelOptions) {
     this.log = s.log.child({ area: 'kernel' });
+    this.loop = new LoopMonitor({ stallMs: o.loopStallMs });
+    const blockFailMs = o.loopBlockFailMs ?? 1_500;
+    this.faults = {
+      crashed: (scope, err, where) => this.crashed(scope, err, where),
+      entered: (plugin, where) => this.loop.entered(plugin, where),
+      exited: (scope, where, ms) => {
+        this.loop.exited(scope.id, where, ms);
+        if (ms >= blockFailMs && !LIFECYCLE.has(where)) {
+          const err = new SparkError(codes.PLUGIN_LOOP_BLOCKED, `${scope.id} held the event loop for ${Math.round(ms)} ms in ${where}`);
+          outsidePlugins(() => setImmediate(() => this.crashed(scope, err, where, codes.PLUGIN_LOOP_BLOCKED)));
+        }
+      },
+    };
   }
 
   setSimControl(sim: SimControl): void {
@@ -74,7 +108,7 @@ export class Kernel {
     return this.records.get(id);
   }
 
-  private setState(r: PluginRecord, state: PluginState, reason?: string, error?: { code: string; message: string }): void {
+  private setState(r: PluginRecord, state: PluginState, reason?: string, error?: PluginRecord['error']): void {
     r.state = state;
     r.reason = reason;
     r.error = error;
@@ -90,7 +124,14 @@ export class Kernel {
       id: r.id, name: r.name, version: r.version, apiVersion: r.apiVersion, description: r.description, source: r.source, state: r.state,
       ...(r.reason ? { reason: r.reason } : {}), ...(r.error ? { error: r.error } : {}), ...(r.nextRetryAt ? { nextRetryAt: r.nextRetryAt } : {}),
       dependsOn: r.plugin?.manifest.dependsOn ?? [],
+      ...(r.crashes ? { crashes: r.crashes } : {}),
+      ...this.loopStallsOf(r.id),
     };
+  }
+
+  private loopStallsOf(id: string): { loopStalls?: { count: number; maxMs: number; last: { at: string; ms: number; where?: string; attribution?: string } } } {
+    const st = this.loop.ofPlugin(id);
+    return st ? { loopStalls: { count: st.count, maxMs: st.maxMs, last: st.last } } : {};
   }
 
   /** Import and validate every candidate; duplicates resolved by precedence (inline > builtin > dir > npm). */
@@ -186,6 +227,7 @@ export class Kernel {
 
   /** Register then start every loadable plugin; independent plugins start in parallel. */
   async startAll(): Promise<void> {
+    this.loop.start();
     const disabled = new Set(this.s.config.disabledPlugins());
     for (const id of this.startOrder) {
       const r = this.records.get(id)!;
@@ -223,12 +265,13 @@ export class Kernel {
 
   private async register(r: PluginRecord): Promise<void> {
     const p = r.plugin!;
-    const scope = new PluginScope(p, this.s, pluginDataDir(this.o.dataDir, r.id));
+    const scope = new PluginScope(p, this.s, pluginDataDir(this.o.dataDir, r.id), this.faults);
     r.scope = scope;
     r.publicPrefixes = undefined;
     try {
-      await withTimeout(Promise.resolve(p.register(scope.ctx)), this.o.registerTimeoutMs ?? 10_000, `${r.id}: register() did not finish`);
+      await withTimeout(Promise.resolve(runAsPlugin(scope, 'register', () => p.register(scope.ctx))), this.o.registerTimeoutMs ?? 10_000, `${r.id}: register() did not finish`);
       scope.registering = false;
+      if (r.scope !== scope) return; // crashed while registering: the crash handling owns the record now
       this.checkCollisions(r);
       this.setState(r, 'registered');
     } catch (e) {
@@ -259,13 +302,18 @@ export class Kernel {
     const scope = r.scope!;
     if (r.state !== 'starting') this.setState(r, 'starting');
     try {
-      for (const fn of scope.startFns) await withTimeout(Promise.resolve(fn()), this.o.startTimeoutMs ?? 60_000, `${r.id}: onStart did not finish`);
+      for (const fn of scope.startFns) {
+        await withTimeout(Promise.resolve(runAsPlugin(scope, 'onStart', fn)), this.o.startTimeoutMs ?? 60_000, `${r.id}: onStart did not finish`);
+        if (r.scope !== scope) return; // crashed while starting: the crash handling owns the record now
+      }
       r.attempts = 0;
       r.nextRetryAt = undefined;
+      r.runningSince = Date.now();
       this.s.health.start(r.id);
       this.setState(r, 'running');
       await this.startReady();
     } catch (e) {
+      if (r.scope !== scope) return;
       if (isNotReadyError(e) && !this.stopping) {
         r.attempts++;
         const base = this.o.retryBaseMs ?? 5_000;
@@ -297,14 +345,58 @@ export class Kernel {
     const wasRunning = r.state === 'running';
     if (r.scope) {
       if (wasRunning) this.setState(r, 'stopping');
-      for (const fn of [...r.scope.stopFns].reverse()) {
-        try { await withTimeout(Promise.resolve(fn()), 15_000, `${r.id}: onStop did not finish`); } catch (e) { this.log.warn('onStop failed', { plugin: r.id, error: (e as Error).message }); }
-      }
+      await this.runStopFns(r, r.scope);
       r.publicPrefixes = [...r.scope.publicRouters.keys()];
       await this.teardownScope(r);
     }
     r.scope = undefined;
     this.setState(r, finalState, reason);
+  }
+
+  private async runStopFns(r: PluginRecord, scope: PluginScope): Promise<void> {
+    for (const fn of [...scope.stopFns].reverse()) {
+      try { await withTimeout(Promise.resolve(runAsPlugin(scope, 'onStop', fn)), 15_000, `${r.id}: onStop did not finish`); } catch (e) { this.log.warn('onStop failed', { plugin: r.id, error: (e as Error).message }); }
+    }
+  }
+
+  /**
+   * An instance's code crashed (an uncaught throw or rejection in its context, a throwing timer or event handler) or
+   * held the loop too long: it is `failed` with the code and where, torn down (timers, checks, jobs, subscriptions),
+   * its routes answer 503 with Retry-After meanwhile, and it is restarted after a backoff. Other plugins carry on.
+   */
+  crashed(scope: PluginScope, err: unknown, where: string, code: string = codes.PLUGIN_CRASHED): void {
+    const r = this.records.get(scope.id);
+    const message = errorText(err);
+    const stack = (() => { try { return (err as Error | undefined)?.stack; } catch { return undefined; } })();
+    if (!r || r.scope !== scope || scope.disposed || this.stopping || !CRASHABLE.has(r.state)) {
+      this.log.warn('error from a plugin instance that is no longer running', { plugin: scope.id, where, error: message, stack });
+      return;
+    }
+    const now = Date.now();
+    r.crashes = r.runningSince !== undefined && now - r.runningSince >= (this.o.crashResetMs ?? 60_000) ? 1 : (r.crashes ?? 0) + 1;
+    r.runningSince = undefined;
+    const delay = Math.min((this.o.retryBaseMs ?? 5_000) * 2 ** (r.crashes - 1), this.o.retryMaxMs ?? 300_000);
+    r.nextRetryAt = new Date(now + delay).toISOString();
+    this.log.error('plugin crashed', { plugin: r.id, code, where, error: message, stack, crashes: r.crashes, restartInMs: delay });
+    try {
+      this.setState(r, 'failed', `crashed in ${where}; restart ${r.crashes} in ${Math.ceil(delay / 1000)} s`, { code, message, where });
+    } catch { /* strict mode throws on failures; a crash is handled here all the same */ }
+    void this.restartAfterCrash(r, scope, now + delay);
+  }
+
+  private async restartAfterCrash(r: PluginRecord, scope: PluginScope, at: number): Promise<void> {
+    r.publicPrefixes = [...scope.publicRouters.keys()];
+    await this.runStopFns(r, scope);
+    await this.teardownScope(r);
+    if (r.scope === scope) r.scope = undefined;
+    if (this.stopping || r.state !== 'failed') return;
+    r.retryTimer = setTimeout(() => {
+      r.retryTimer = undefined;
+      r.nextRetryAt = undefined;
+      if (r.state !== 'failed' || this.stopping) return;
+      this.restart(r.id).catch((e) => this.log.error('restart after a crash failed', { plugin: r.id, error: (e as Error).message }));
+    }, Math.max(0, at - Date.now()));
+    r.retryTimer.unref();
   }
 
   /** Stop → register → start one plugin (and restart its running dependents after it). */
@@ -373,6 +465,7 @@ export class Kernel {
   /** Graceful stop: plugins in reverse start order. */
   async stopAll(): Promise<void> {
     this.stopping = true;
+    this.loop.stop();
     for (const id of [...this.startOrder].reverse()) {
       const r = this.records.get(id)!;
       if (r.scope || r.retryTimer) await this.stopOne(r, 'stopped');
@@ -422,8 +515,10 @@ export class Kernel {
 
   /** 503 problem for a plugin that is not running (its routes exist but must not run). */
   static notRunning(r: PluginRecord): SparkError {
+    // A crashed plugin waiting for its restart says when that is.
+    const untilRetry = r.state === 'failed' && r.nextRetryAt ? Math.max(1, Math.ceil((Date.parse(r.nextRetryAt) - Date.now()) / 1000)) : undefined;
     return new SparkError('SPK_PLUGIN_NOT_RUNNING', `plugin ${r.id} is ${r.state}${r.reason ? `: ${r.reason}` : ''}`, {
-      status: 503, retryAfter: r.state === 'retrying' || r.state === 'starting' ? 5 : 30, details: { plugin: r.id, state: r.state },
+      status: 503, retryAfter: untilRetry ?? (r.state === 'retrying' || r.state === 'starting' ? 5 : 30), details: { plugin: r.id, state: r.state },
     });
   }
 
@@ -457,6 +552,16 @@ export interface PluginRoute {
 /** `path` is `prefix` or below it (`prefix/...`), without building `prefix + '/'`. */
 function under(path: string, prefix: string): boolean {
   return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* / */);
+}
+
+/** The message of whatever was thrown; a hostile value (throwing getters, no toString) cannot break the handler. */
+function errorText(err: unknown): string {
+  try {
+    if (err instanceof Error) return String(err.message || err.name);
+    return String(err);
+  } catch {
+    return 'a thrown value that cannot be printed';
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

@@ -7,6 +7,8 @@ import type {
 } from '../api/types.js';
 import { SparkError, validationError } from '../api/errors.js';
 import { PluginRouterImpl } from '../http/PluginRouter.js';
+import { bindToPlugin, guardForPlugin, type PluginOwner } from './pluginContext.js';
+import type { HttpResponse, PluginTimers } from '../api/types.js';
 import { zodFieldErrors } from '../http/problem.js';
 import type { KernelServices } from './services.js';
 import { parseLenient } from '../services/config/lenientParse.js';
@@ -20,8 +22,15 @@ export interface RegisteredTile extends TileSpec {
   moduleUrl: string;
 }
 
+/** What the kernel does when one instance's code crashes or stalls the loop (see Kernel.crashed, LoopMonitor). */
+export interface ScopeFaults {
+  crashed(scope: PluginScope, err: unknown, where: string): void;
+  entered(plugin: string, where: string): void;
+  exited(scope: PluginScope, where: string, ms: number): void;
+}
+
 /** Everything one plugin registered, plus its disposables. Created fresh for every (re)start. */
-export class PluginScope {
+export class PluginScope implements PluginOwner {
   readonly router: PluginRouterImpl;
   readonly publicRouters = new Map<string, PluginRouterImpl>();
   readonly tiles: RegisteredTile[] = [];
@@ -37,8 +46,11 @@ export class PluginScope {
   private readonly configWatchers = new Set<(n: unknown, p: unknown) => void | Promise<void>>();
   readonly ctx: PluginContext<unknown>;
   readonly log: Logger;
+  /** Set when the instance is torn down: its late callbacks are dropped, not blamed on the next instance. */
+  disposed = false;
+  private readonly timerHandles = new Set<NodeJS.Timeout>();
 
-  constructor(readonly plugin: SparkPlugin, private readonly k: KernelServices, readonly dataDir: string) {
+  constructor(readonly plugin: SparkPlugin, private readonly k: KernelServices, readonly dataDir: string, private readonly faults?: ScopeFaults) {
     const id = plugin.manifest.id;
     this.log = k.log.child({ plugin: id });
     this.router = new PluginRouterImpl(id, `/api/plugins/${id}`, this.log);
@@ -49,6 +61,42 @@ export class PluginScope {
 
   get id(): string {
     return this.plugin.manifest.id;
+  }
+
+  crashed(err: unknown, where: string): void {
+    if (this.faults) this.faults.crashed(this, err, where);
+    else this.log.error('plugin callback failed', { where, error: (err as Error)?.message ?? String(err) });
+  }
+
+  entered(where: string): void {
+    this.faults?.entered(this.id, where);
+  }
+
+  exited(where: string, ms: number): void {
+    this.faults?.exited(this, where, ms);
+  }
+
+  /** `ctx.timers`: guarded callbacks, unref'd, cleared on dispose. */
+  private timers(): PluginTimers {
+    const make = (repeat: boolean) => (fn: () => unknown, ms: number) => {
+      const where = repeat ? `interval timer (${ms} ms)` : `timer (${ms} ms)`;
+      const guarded = guardForPlugin(this, where, fn);
+      const t: NodeJS.Timeout = repeat ? setInterval(guarded, ms) : setTimeout(() => { this.timerHandles.delete(t); guarded(); }, ms);
+      t.unref();
+      this.timerHandles.add(t);
+      return () => { clearTimeout(t); this.timerHandles.delete(t); };
+    };
+    return { setTimeout: make(false), setInterval: make(true) };
+  }
+
+  /** An upstream body whose listeners run as this plugin's code (its events come from a pooled socket that may have
+   *  been opened for another plugin). */
+  private ownBody(res: HttpResponse): HttpResponse {
+    const body = res.body;
+    const emit = body.emit;
+    const owner = bindToPlugin(this, `stream callback of an upstream body`, (ev: string | symbol, args: unknown[]) => emit.call(body, ev, ...args));
+    body.emit = function (ev: string | symbol, ...args: unknown[]) { return owner(ev, args); } as typeof body.emit;
+    return res;
   }
 
   currentConfig(): unknown {
@@ -85,23 +133,24 @@ export class PluginScope {
     const config: PluginConfig<unknown> = {
       get: () => scope.configValue,
       watch: (fn) => {
-        scope.configWatchers.add(fn);
-        return () => scope.configWatchers.delete(fn);
+        const own = bindToPlugin(scope, 'config watcher', fn);
+        scope.configWatchers.add(own);
+        return () => scope.configWatchers.delete(own);
       },
       update: async (patch) => scope.applyConfig({ ...(scope.configValue as object), ...(patch as object) }),
     };
 
     const ssh: SshService = {
       exec: (hostId, cmd, opts) => { scope.guardIo('ssh.exec'); return k.ssh.exec(hostId, cmd, opts); },
-      stream: (hostId, cmd, opts) => { scope.guardIo('ssh.stream'); return k.ssh.stream(hostId, cmd, opts); },
-      onConnectionChange: (fn) => { const off = k.ssh.onConnectionChange(fn); scope.disposers.push(off); return off; },
+      stream: (hostId, cmd, opts) => { scope.guardIo('ssh.stream'); return k.ssh.stream(hostId, cmd, opts && scope.ownSshCallbacks(opts)); },
+      onConnectionChange: (fn) => { const off = k.ssh.onConnectionChange(guardForPlugin(scope, 'ssh connection listener', fn)); scope.disposers.push(off); return off; },
       publicKey: () => k.keyPair.publicKey,
       hostKeys: { list: () => k.hostKeys.list(), publicKey: (hostId) => k.hostKeys.openssh(hostId), trust: async (hostId) => { const ok = await k.hostKeys.trust(hostId); k.ssh.reset(hostId); if (!ok) throw new SparkError('SPK_SSH_NO_KEY_CHANGE', `no changed host key pending for ${hostId}`, { status: 409 }); } },
       installKey: (hostId, password, opts) => { scope.guardIo('ssh.installKey'); return k.ssh.installKey(hostId, password, opts); },
     };
 
     const http: HttpApi = {
-      request: (u, p, o) => { scope.guardIo('http.request'); return k.http.request(u, p, o); },
+      request: (u, p, o) => { scope.guardIo('http.request'); return k.http.request(u, p, o).then((res) => scope.ownBody(res)); },
       fetchJson: (u, p, s, o) => { scope.guardIo('http.fetchJson'); return k.http.fetchJson(u, p, s, o); },
       proxy: (c, u, o) => k.http.proxy(c, u, o),
     };
@@ -111,22 +160,22 @@ export class PluginScope {
         if (!type.startsWith(`${id}.`)) throw new SparkError('SPK_EVENT_NAMESPACE', `event type must start with "${id}."`, { status: 500 });
         k.events.emit(type, data, id);
       },
-      on: (prefix, fn) => { const off = k.events.on(prefix, fn); scope.disposers.push(off); return off; },
+      on: (prefix, fn) => { const off = k.events.on(prefix, guardForPlugin(scope, `event handler for "${prefix}"`, fn)); scope.disposers.push(off); return off; },
     };
 
     const jobs: JobService = {
-      start: (spec) => k.jobs.start(id, spec),
+      start: (spec) => k.jobs.start(id, { ...spec, run: bindToPlugin(scope, `job ${spec.kind}`, spec.run) }),
       wait: (jid) => k.jobs.wait(jid),
       get: (jid) => k.jobs.get(jid),
       list: (kind) => k.jobs.list({ plugin: id, kind }),
       cancel: (jid, reason) => (k.jobs.get(jid)?.plugin === id ? k.jobs.cancel(jid, reason) : false),
-      schedule: (spec) => k.jobs.schedule(id, spec, (stop) => scope.disposers.push(stop)),
+      schedule: (spec) => k.jobs.schedule(id, { ...spec, run: bindToPlugin(scope, `scheduled job ${spec.name}`, spec.run) }, (stop) => scope.disposers.push(stop)),
     };
 
     const health: HealthService = {
       register: (spec) => {
         if (!spec.timeoutMs) this.log.debug('health check without explicit timeout; default 3 s applies', { check: spec.name });
-        k.health.register(id, spec);
+        k.health.register(id, { ...spec, check: bindToPlugin(scope, `health check ${spec.name}`, spec.check) });
       },
       report: (name, result, meta) => { k.health.report(id, name, result, meta); },
       runNow: (name) => k.health.runNow(id, name),
@@ -151,14 +200,14 @@ export class PluginScope {
       }
       let r = scope.publicRouters.get(prefix);
       if (!r) scope.publicRouters.set(prefix, (r = new PluginRouterImpl(id, prefix, scope.log)));
-      return r;
+      return scope.ownRoutes(r);
     };
 
     const tiles = {
       register: (t: TileSpec) => {
         if (!t.tag.startsWith(`spark-${id}-`)) throw new SparkError('SPK_TILE_TAG', `${id}: tile tag ${t.tag} must start with spark-${id}-`, { status: 500 });
         if (!/^[a-z0-9][a-z0-9._/-]*\.js$/i.test(t.module) || t.module.includes('..')) throw new SparkError('SPK_TILE_MODULE', `${id}: tile module must be a relative .js path`, { status: 500 });
-        scope.tiles.push({ ...t, plugin: id, moduleUrl: `/plugins/${id}/ui/${t.module}` });
+        scope.tiles.push({ ...t, ...(t.hidden ? { hidden: bindToPlugin(scope, `tile ${t.tag} hidden()`, t.hidden) } : {}), plugin: id, moduleUrl: `/plugins/${id}/ui/${t.module}` });
       },
     };
 
@@ -177,11 +226,12 @@ export class PluginScope {
       events,
       jobs,
       health,
-      routes: this.router,
+      routes: this.ownRoutes(this.router),
       publicRoutes,
       tiles,
       lifecycle: { onStart: (fn) => void scope.startFns.push(fn), onStop: (fn) => void scope.stopFns.push(fn) },
       onDispose: (fn) => void scope.disposers.push(fn),
+      timers: this.timers(),
       provide: <T>(point: ExtensionPoint<T>, impl: T) => {
         if (!scope.registering) throw new SparkError('SPK_EXTENSION_LATE', `${id}: provide() only during register`, { status: 500 });
         scope.provided.set(point.id, impl);
@@ -201,7 +251,26 @@ export class PluginScope {
     return ctx;
   }
 
+  /** Route handlers run as this plugin's code (the request itself arrives in no plugin's context). */
+  private ownRoutes(router: PluginRouterImpl): PluginRouter {
+    return {
+      add: (spec, handler) => router.add(spec, bindToPlugin(this, `route ${spec.method} ${router.prefix}${spec.path}`, handler as (c: never) => unknown) as typeof handler),
+    };
+  }
+
+  /** ssh.stream output callbacks run as this plugin's code (the pooled connection may have been opened by another). */
+  ownSshCallbacks<O extends { onStdout?(c: string): void; onStderr?(c: string): void; onLine?(l: string, s: 'stdout' | 'stderr'): void }>(o: O): O {
+    const out = { ...o };
+    if (o.onStdout) out.onStdout = bindToPlugin(this, 'ssh stdout callback', o.onStdout.bind(o));
+    if (o.onStderr) out.onStderr = bindToPlugin(this, 'ssh stderr callback', o.onStderr.bind(o));
+    if (o.onLine) out.onLine = bindToPlugin(this, 'ssh line callback', o.onLine.bind(o));
+    return out;
+  }
+
   async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const t of this.timerHandles) clearTimeout(t);
+    this.timerHandles.clear();
     for (const fn of this.disposers.splice(0).reverse()) {
       try { await fn(); } catch (e) { this.log.warn('dispose callback failed', { error: (e as Error).message }); }
     }

@@ -36,7 +36,8 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     const status = s.health.overall();
     const failed = kernel.list().filter((p) => p.state === 'failed').map((p) => p.id);
     if (status === 'down') c.status(503);
-    return { status, version: d.version, simulated: d.simulated(), simulator: d.simulator?.(), plugins: Object.fromEntries(kernel.list().map((p) => [p.id, p.state])), failedPlugins: failed };
+    const { recent: _recent, ...loop } = kernel.loop.snapshot();
+    return { status, version: d.version, simulated: d.simulated(), simulator: d.simulator?.(), plugins: Object.fromEntries(kernel.list().map((p) => [p.id, p.state])), failedPlugins: failed, loop };
   });
 
   r.add({ method: 'GET', path: '/api/info', summary: 'Version, API version, simulation and auth flags' }, () => ({

@@ -37,7 +37,14 @@ export interface PluginStatus {
   source: 'builtin' | 'dir' | 'npm' | 'inline';
   state: string;
   reason?: string;
-  error?: { code: string; message: string };
+  /** `where`: for `SPK_PLUGIN_CRASHED` / `SPK_PLUGIN_LOOP_BLOCKED`, the callback that crashed or held the loop. */
+  error?: { code: string; message: string; where?: string };
+  /** When a crashed (or retrying) plugin is started again. */
+  nextRetryAt?: string;
+  /** Crashes in a row; the restart backoff doubles with each. */
+  crashes?: number;
+  /** Event-loop stalls named after this plugin. */
+  loopStalls?: { count: number; maxMs: number; last: { at: string; ms: number; where?: string; attribution?: 'measured' | 'suspected' } };
 }
 
 export interface PluginTestKernel {

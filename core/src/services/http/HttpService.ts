@@ -8,6 +8,7 @@ import { KernelRouteContext } from '../../http/routeContext.js';
 import { ResponseForwarder } from './proxyHandler.js';
 import { forwardHead, HOP_BY_HOP } from './forwardHead.js';
 import type { Metrics } from '../metrics/Metrics.js';
+import { outsidePlugins } from '../../kernel/pluginContext.js';
 
 const NEVER_UPSTREAM = new Set(['authorization', 'cookie', 'origin', 'referer']);
 
@@ -87,7 +88,8 @@ export class HttpService {
     }
     const signals = [AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])];
     try {
-      const res = await request(url, {
+      // Pooled sockets serve every plugin: opened outside the caller's context (its own code after the await keeps it).
+      const res = await outsidePlugins(() => request(url, {
         method: (opts.method ?? (body !== undefined ? 'POST' : 'GET')) as Dispatcher.HttpMethod,
         headers,
         body,
@@ -95,7 +97,7 @@ export class HttpService {
         signal: AbortSignal.any(signals),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-      });
+      }));
       return { status: res.statusCode, headers: res.headers, body: res.body as unknown as Readable };
     } catch (e) {
       throw mapUpstreamError(e, u, timeoutMs);
@@ -211,7 +213,7 @@ export class HttpService {
           this.log.warn('upstream broke off mid-answer', { service: u.service, host: u.hostId, plugin: info.plugin, path: info.path.split('?')[0], requestId: route.requestId, error: err.message });
         },
       });
-      this.agent(url.origin).dispatch({
+      outsidePlugins(() => this.agent(url.origin).dispatch({
         origin: url.origin,
         path: url.path,
         method: method as Dispatcher.HttpMethod,
@@ -219,7 +221,7 @@ export class HttpService {
         body: body as Dispatcher.DispatchOptions['body'],
         headersTimeout: timeoutMs,
         bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
-      }, forwarder);
+      }, forwarder));
     });
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
+import { outsidePlugins } from '../../kernel/pluginContext.js';
 import type { HostInfo, Logger, SshCommand, SshConnectionEvent, SshExecOptions, SshResult, SshStreamOptions } from '../../api/types.js';
 import { SparkError } from '../../api/errors.js';
 import { commandText, quoteArg, SAFE_USER } from '../../api/shell.js';
@@ -130,7 +131,8 @@ export class SshPool {
       },
     };
     this.conns.set(key, conn);
-    client.connect(cfg);
+    // The pooled connection serves every plugin: its socket and timers belong to the kernel, not the first caller.
+    outsidePlugins(() => client.connect(cfg));
     return conn;
   }
 
