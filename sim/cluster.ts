@@ -36,6 +36,8 @@ export interface SimClusterOptions {
   seedHost?: (host: SimHostSeed) => void | Promise<void>;
   /** SSH port per host id to listen on again (a restarted simulator keeps its ports when it can); default any port. */
   sshPorts?: Record<string, number>;
+  /** See SimSshServerOptions.controllerAlive (set by the simulator process). */
+  controllerAlive?: () => boolean;
   log?: Logger;
 }
 
@@ -91,7 +93,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
     const root = join(o.dataDir, 'sim', id);
     mkdirSync(root, { recursive: true });
     await o.seedHost?.({ hostId: id, root, hostIds: Object.values(peers).map((p) => p.id), demo: !!o.demo, addContainer: (c) => addContainer(root, c), installTool: (name, script) => installTool(root, name, script) });
-    const serverOn = (port?: number) => new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password ?? SIM_DEMO_PASSWORD, linkAddress: linkAddress(i), peers, port });
+    const serverOn = (port?: number) => new SimSshServer({ hostId: id, root, binDir: join(repoRoot, 'sim/fakeroot/bin'), repoRoot, authorizedKeys: o.authorizedKeys, password: o.password ?? SIM_DEMO_PASSWORD, linkAddress: linkAddress(i), peers, port, controllerAlive: o.controllerAlive });
     let srv = serverOn(o.sshPorts?.[id]);
     const port = await srv.start().catch(async (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EADDRINUSE' || !o.sshPorts?.[id]) throw e;

@@ -26,6 +26,10 @@ export interface SimSshServerOptions {
    *  the fake `ssh` and `rsync` on the Sparks reach each other through it, as the real ones do over the QSFP cable. */
   linkAddress?: string;
   peers?: Record<string, { id: string; root: string }>;
+  /** In a simulator process of its own: whether the control plane that runs it is still there. A channel that closes
+   *  because the control plane died leaves its command running, as on a Spark (and as when the simulator ran inside the
+   *  control plane and died with it); any other close kills the command's process group. */
+  controllerAlive?: () => boolean;
 }
 
 interface ProcEntry { pid: number; command: string; startedAt: string; child: ChildProcess }
@@ -112,7 +116,13 @@ export class SimSshServer {
             child.stderr!.pipe(stream.stderr, { end: false });
             const killGroup = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); } catch { /* gone */ } };
             stream.on('signal', (sig: string) => killGroup(`SIG${sig}` as NodeJS.Signals));
-            stream.on('close', () => { if (child.exitCode === null && child.signalCode === null) killGroup('SIGKILL'); });
+            const running = () => child.exitCode === null && child.signalCode === null;
+            const alive = this.o.controllerAlive;
+            stream.on('close', () => {
+              if (!alive) { if (running()) killGroup('SIGKILL'); return; }
+              // The control plane's death closes its channels and its IPC link at once, in no set order: look again later.
+              setTimeout(() => { if (running() && alive()) killGroup('SIGKILL'); }, 200).unref();
+            });
             child.on('close', (code, sig) => {
               this.procs.delete(child.pid!);
               try {

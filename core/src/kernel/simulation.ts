@@ -48,6 +48,8 @@ export interface SimulationOptions {
   sshPorts?: Record<string, number>;
   /** Start each fake on its port of an earlier run when that port is free (see onPreferredPort). */
   servicePorts?: Record<string, number>;
+  /** In a simulator process: whether the control plane is still there (commands outlive it, see sim/ssh). */
+  controllerAlive?: () => boolean;
 }
 
 /** The embedded simulated cluster: SSH servers running real bash over fake tools, plus every plugin's fake HTTP
@@ -56,7 +58,7 @@ export async function startSimulation(o: SimulationOptions): Promise<Simulation>
   const simDir = join(o.dataDir, 'sim');
   mkdirSync(simDir, { recursive: true });
   const { startSimCluster } = await import('../../../sim/cluster.js');
-  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], demo: o.demo, sshPorts: o.sshPorts, log: o.log, seedHost: (h) => seedHost(o, h) });
+  const cluster: SimCluster = await startSimCluster({ dataDir: o.dataDir, hostCount: o.hostCount, authorizedKeys: [o.publicKey], demo: o.demo, sshPorts: o.sshPorts, controllerAlive: o.controllerAlive, log: o.log, seedHost: (h) => seedHost(o, h) });
   const hostRoots = Object.fromEntries(cluster.hosts.map((h) => [h.id, cluster.hostRoot(h.id)]));
   const servicePorts: Simulation['servicePorts'] = {};
   const closers: Array<() => Promise<void>> = [];

@@ -4,7 +4,8 @@
  * plugins by their entry files again to reach their simulators. Messages (JSON over the IPC channel):
  *   parent → child  { t: 'start', init }  { t: 'call', id, method: 'setHostDown', args }  { t: 'stop' }
  *   child → parent  { t: 'ready', hosts, servicePorts, hostRoots }  { t: 'reply', id, error? }  { t: 'log', … }
- * It exits when the parent goes away (the IPC channel closes), so a killed control plane leaves no simulator behind.
+ * It exits when the parent goes away (the IPC channel closes), so a killed control plane leaves no simulator behind
+ * (the commands running on the simulated Sparks go on, as on real ones).
  */
 import type { Logger, SparkPlugin } from '../api/types.js';
 import { importCandidate } from './discovery.js';
@@ -45,7 +46,7 @@ async function start(init: SimChildInit): Promise<void> {
       log.error('simulator cannot import a plugin: its fakes are missing', { entry, error: (e as Error).message });
     }
   }
-  sim = await startSimulation({ dataDir: init.dataDir, publicKey: init.publicKey, hostCount: init.hostCount, demo: init.demo, sshPorts: init.sshPorts, servicePorts: init.servicePorts, log, plugins });
+  sim = await startSimulation({ dataDir: init.dataDir, publicKey: init.publicKey, hostCount: init.hostCount, demo: init.demo, sshPorts: init.sshPorts, servicePorts: init.servicePorts, controllerAlive: () => process.connected, log, plugins });
   const hostRoots = Object.fromEntries(sim.hosts.map((h) => [h.id, sim!.control.hostRoot(h.id)]));
   send({ t: 'ready', hosts: sim.hosts, servicePorts: sim.servicePorts, hostRoots });
 }
@@ -68,5 +69,7 @@ process.on('message', (m: { t: string; init?: SimChildInit; id?: number; method?
     void stop(0);
   }
 });
-process.on('disconnect', () => { void stop(0); });
+// The control plane is gone (killed, or it crashed): end at once and leave the Sparks' commands running, as a Spark
+// outlives its controller; an orderly stop (the 'stop' message, SIGTERM) ends them.
+process.on('disconnect', () => process.exit(0));
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { void stop(0); });

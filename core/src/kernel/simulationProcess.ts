@@ -62,6 +62,8 @@ export async function startSimulationProcess(o: SimulationProcessOptions): Promi
       detached: true,
     });
     child = c;
+    // A send on a channel that just closed, or a fork that failed, is an 'error' event: unhandled, it would end us.
+    c.on('error', (e) => log.warn('simulator process error', { error: e.message, pid: c.pid }));
     for (const [stream, level] of [[c.stdout!, 'info'], [c.stderr!, 'warn']] as const) {
       createInterface({ input: stream }).on('line', (line) => { if (line.trim()) log[level](line, { sim: 'process', pid: c.pid }); });
     }
