@@ -67,7 +67,7 @@ export function parseVllmRequest(raw: string, chat: boolean): { ok: true; body: 
   try { json = JSON.parse(raw); } catch {
     return { ok: false, status: 400, error: vllmError(`[{'type': 'json_invalid', 'loc': ('body', 0), 'msg': 'JSON decode error'}]`) };
   }
-  const r = (chat ? chatRequest : completionRequest).safeParse(json);
+  const r = (chat ? chatRequest : completionRequest).safeParse(json, { reportInput: true });
   if (!r.success) return { ok: false, status: 400, error: vllmError(validationMessage(r.error.issues)) };
   const b = r.data as z.infer<typeof chatRequest> & z.infer<typeof completionRequest>;
   const prompt = b.prompt;
