@@ -96,6 +96,13 @@ const QDRANT_BODIES: Record<string, z.ZodType> = {
 
 const serdeType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a sequence' : typeof v === 'object' ? 'a map' : typeof v === 'string' ? `string ${JSON.stringify(v.slice(0, 40))}` : `${typeof v} \`${String(v)}\``);
 
+/** serde names the innermost field that failed; of a union's branches, the one that got furthest into the value. */
+function deepestIssue(i: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (i.code !== 'invalid_union' || !i.errors.length) return i;
+  const best = i.errors.map((branch) => deepestIssue(branch[0])).sort((a, b) => b.path.length - a.path.length)[0];
+  return best.path.length ? { ...best, path: [...i.path, ...best.path] } : i;
+}
+
 /** Checks a parsed Qdrant body for `method` + `rest` (the path after the collection): the body to use, with one
  *  condition or prefetch normalised to a list as Qdrant reads them, or the 400 message Qdrant gives. Bodies of routes
  *  that take none pass as they are. */
@@ -106,7 +113,7 @@ export function checkQdrantBody(method: string | undefined, rest: string, body: 
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, error: `Format error in JSON body: invalid type: ${serdeType(body)}, expected a map at line 1 column 1` };
   const r = schema.safeParse(body, { reportInput: true });
   if (r.success) return { ok: true, body: r.data };
-  const i = r.error.issues[0];
+  const i = deepestIssue(r.error.issues[0]);
   const at = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || 'body';
   if (i.code === 'too_small') return { ok: false, error: `Validation error in JSON body: [${at}: value ${JSON.stringify(i.input ?? null)} invalid, must be ${String(i.minimum)} or larger]` };
   return { ok: false, error: `Format error in JSON body: ${at}: ${i.code === 'invalid_type' ? `invalid type, expected ${i.expected}` : 'data did not match any variant'} at line 1 column 1` };
