@@ -10,6 +10,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  *  simulated cluster, so a request that kills the process is observed by the test instead of ending it. */
 export interface SparkControlProcess {
   url: string;
+  /** Its SPARK_DATA_DIR (the simulator's state is under `sim/<host id>/`). */
+  dataDir: string;
   child: ChildProcess;
   /** stdout + stderr so far. */
   output(): string;
@@ -48,7 +50,7 @@ export async function startSparkControlProcess(env: Record<string, string> = {})
     child.once('exit', () => { clearTimeout(t); reject(new Error(`Spark Control ${exit} before listening:\n${out.slice(-2000)}`)); });
   });
   return {
-    url, child,
+    url, child, dataDir,
     output: () => out,
     exited: () => exit,
     stop: async () => {
