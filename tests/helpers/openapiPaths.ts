@@ -1,6 +1,6 @@
 /** Values for the path parameters of the kernel's OpenAPI route templates; each test picks values that would really
  *  act if a guard let the request through. */
-export interface PathValues { plugin: string; state: string; rest: string; collection: string }
+export interface PathValues { plugin: string; state: string; rest: string; collection: string; /** default: a model of the catalog */ model?: string }
 
 /** A concrete path for an OpenAPI template such as `/api/plugins/{id}/restart` (unknown parameters become `x`). */
 export function fillPath(template: string, v: PathValues): string {
@@ -9,7 +9,7 @@ export function fillPath(template: string, v: PathValues): string {
     .replace(/\/api\/config\/plugins\/\{id\}/, `/api/config/plugins/${v.plugin}`)
     .replace(/\/hosts\/\{id\}/, '/hosts/spark-1')
     .replace(/\/jobs\/\{id\}/, '/jobs/00000000-0000-4000-8000-000000000000')
-    .replace(/\/models\/\{id\}/, '/models/qwen3-4b-instruct')
+    .replace(/\/models\/\{id\}/, `/models/${v.model ?? 'qwen3-4b-instruct'}`)
     .replace(/\{state\}/, v.state)
     .replace(/\{rest\}/, v.rest)
     .replace(/\{name\}/, v.collection)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { guardedHandler, parseEmbedRequest } from './requestSchemas.js';
 
 export const DENSE_DIM = 1024;
 const VOCAB = 250_002;
@@ -42,18 +43,20 @@ export function rerankLogit(query: string, doc: string): number {
   return Math.round(((hit / Math.max(1, q.size)) * 10 - 4 + Math.min(1, hit / 10)) * 1e4) / 1e4;
 }
 
-const readJson = (req: IncomingMessage) => new Promise<any>((resolve, reject) => { let s = ''; req.on('data', (d) => (s += d)).on('end', () => { try { resolve(JSON.parse(s)); } catch (e) { reject(e); } }); });
+const readText = (req: IncomingMessage) => new Promise<string>((resolve, reject) => { let s = ''; req.on('data', (d) => (s += d)).on('end', () => resolve(s)).on('error', reject); });
 const send = (res: ServerResponse, status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
 
 /** Fake of the predecessor's spark-embed service (bge-m3 + bge-reranker-v2-m3) on the OpenAI-ish contract. */
 export function startFakeEmbeddings(): Promise<{ port: number; close(): Promise<void>; requests: number }> {
   const state = { requests: 0 };
-  const server = createServer(async (req, res) => {
+  const server = createServer(guardedHandler('embeddings', (res) => { res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }); res.end('Internal Server Error'); }, async (req, res) => {
     state.requests++;
     try {
       if (req.url === '/health') return send(res, 200, { status: 'ok' });
       if (req.method === 'POST' && req.url === '/v1/embeddings') {
-        const b = await readJson(req);
+        const parsed = parseEmbedRequest(await readText(req), 'embeddings');
+        if (!parsed.ok) return send(res, parsed.status, parsed.error);
+        const b = parsed.body;
         const inputs: string[] = Array.isArray(b.input) ? b.input : [b.input];
         if (!inputs.length || inputs.some((x) => typeof x !== 'string')) return send(res, 422, { detail: 'input must be a string or a list of strings' });
         const out: string[] = b.output ?? ['dense'];
@@ -64,7 +67,9 @@ export function startFakeEmbeddings(): Promise<{ port: number; close(): Promise<
         });
       }
       if (req.method === 'POST' && req.url === '/v1/rerank') {
-        const b = await readJson(req);
+        const parsed = parseEmbedRequest(await readText(req), 'rerank');
+        if (!parsed.ok) return send(res, parsed.status, parsed.error);
+        const b = parsed.body;
         const results = (b.documents as string[]).map((d, index) => ({ index, relevance_score: rerankLogit(b.query, d), ...(b.return_documents ? { document: d } : {}) }))
           .sort((a, b2) => b2.relevance_score - a.relevance_score).slice(0, b.top_n ?? undefined);
         return send(res, 200, { object: 'rerank.result', model: 'BAAI/bge-reranker-v2-m3', results });
@@ -73,7 +78,7 @@ export function startFakeEmbeddings(): Promise<{ port: number; close(): Promise<
     } catch {
       send(res, 400, { detail: 'bad request' });
     }
-  });
+  }));
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     get requests() { return state.requests; },

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { checkQdrantBody, guardedHandler } from './requestSchemas.js';
 
 type Sparse = { indices: number[]; values: number[] };
 interface Point { id: string | number; vector: { dense?: number[]; sparse?: Sparse }; payload: Record<string, unknown> }
@@ -59,7 +60,7 @@ function search(col: Collection, q: any, filter?: Filter): Scored[] {
 export function startFakeQdrant(): Promise<{ port: number; paths: string[]; close(): Promise<void> }> {
   const collections = new Map<string, Collection>();
   const paths: string[] = [];
-  const server = createServer(async (req, res) => {
+  const server = createServer(guardedHandler('qdrant', (res) => fail(res, 500, 'Service internal error: the request could not be processed'), async (req, res) => {
     const raw = req.url ?? '/';
     // Test hook (simulator only): what paths has this fake received?
     if (raw === '/__sim/paths') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(paths)); return; }
@@ -77,6 +78,9 @@ export function startFakeQdrant(): Promise<{ port: number; paths: string[]; clos
     const col = collections.get(name);
     let body: any = {};
     try { body = await readJson(req); } catch { return fail(res, 400, 'Format error in JSON body'); }
+    const checked = checkQdrantBody(req.method, rest, body);
+    if (!checked.ok) return fail(res, 400, checked.error);
+    body = checked.body;
     if (rest === '' && req.method === 'PUT') {
       if (col) return fail(res, 409, `Wrong input: Collection \`${name}\` already exists!`);
       collections.set(name, { config: { vectors: body.vectors, sparse_vectors: body.sparse_vectors }, points: new Map(), indexes: {} });
@@ -141,7 +145,7 @@ export function startFakeQdrant(): Promise<{ port: number; paths: string[]; clos
       return ok(res, { points: pts.map((s) => ({ id: s.point.id, version: 1, score: s.score, payload: body.with_payload === false ? undefined : s.point.payload })) });
     }
     fail(res, 404, 'Not found');
-  });
+  }));
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     paths,

@@ -6,6 +6,7 @@ import busboy from 'busboy';
 import { compressedFormat, decodeCompressed } from '../src/decodeCompressed.js';
 import { encode, FAKE_TTS_FORMATS, speak } from './fakeVoice.js';
 import { fingerprint, heardWords } from './hearing.js';
+import { guardedFastApiHandler, parakeetFormErrors, parseSpeechRequest } from './requestSchemas.js';
 import { readChunks, wavDuration, type TruthWord } from './wav.js';
 
 /** The real services take MP3/FLAC/Opus as well as WAV: the fake decodes them (with Spark Control's own decoder)
@@ -32,7 +33,7 @@ const send = (res: ServerResponse, status: number, body: unknown, headers: Recor
 
 function readForm(req: IncomingMessage, res: ServerResponse): Promise<{ fields: Record<string, string[]>; file?: Buffer; total: number }> {
   return new Promise((resolve, reject) => {
-    const fields: Record<string, string[]> = {};
+    const fields: Record<string, string[]> = Object.create(null);
     let file: Buffer | undefined;
     let total = 0;
     let bb: busboy.Busboy;
@@ -93,7 +94,7 @@ function turns(truth: TruthWord[]) {
  *  503 + Retry-After. `maxInFlight` counts what the upstream saw (tests assert it never exceeds 1). */
 export function startFakeParakeet(opts: { processingMs?: number } = {}) {
   const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0, diarized: [] as Array<{ endpoint: string; offset: number; duration: number; speakers: number; maxSpeakers?: string }>, asrChannels: [] as number[] };
-  const server = createServer(async (req, res) => {
+  const server = createServer(guardedFastApiHandler('parakeet', async (req, res) => {
     const url = req.url ?? '/';
     if (url === '/health') return send(res, 200, { status: 'ok' });
     if (url === '/__sim/state') return send(res, 200, state);
@@ -105,6 +106,8 @@ export function startFakeParakeet(opts: { processingMs?: number } = {}) {
     res.on('close', () => { if (!res.writableFinished) { closed = true; state.cancelled++; } });
     try {
       const form = await readForm(req, res);
+      const invalid = parakeetFormErrors(form);
+      if (invalid) return send(res, 422, invalid);
       const decoded = form.file ? await decodedWav(form.file) : undefined;
       const wav = decoded ?? form.file ?? Buffer.alloc(0);
       const duration = wavDuration(wav, decoded ? decoded.length : form.total);
@@ -137,7 +140,7 @@ export function startFakeParakeet(opts: { processingMs?: number } = {}) {
     } finally {
       state.inFlight--;
     }
-  });
+  }));
   return new Promise<{ port: number; close(): Promise<void> }>((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
@@ -148,15 +151,16 @@ const VOICES = ['af_bella', 'af_sky', 'af_heart', 'am_adam', 'bf_emma', 'bm_geor
 
 /** Fake Kokoro-FastAPI: `/v1/audio/voices` and a speech endpoint that streams audio in several chunks over time. */
 export function startFakeKokoro() {
-  const server = createServer(async (req, res) => {
+  const server = createServer(guardedFastApiHandler('kokoro', async (req, res) => {
     const url = req.url ?? '/';
     if (url === '/health' || url === '/v1/models') return send(res, 200, { status: 'ok' });
     if (url === '/v1/audio/voices') return send(res, 200, { voices: VOICES });
     if (req.method === 'POST' && url === '/v1/audio/speech') {
       let s = '';
       for await (const c of req) s += c;
-      let b: { input?: string; voice?: string; response_format?: string; speed?: number };
-      try { b = JSON.parse(s); } catch { return send(res, 400, { detail: 'invalid JSON' }); }
+      const parsed = parseSpeechRequest(s);
+      if (!parsed.ok) return send(res, parsed.status, parsed.error);
+      const b = parsed.body;
       const parts = String(b.voice ?? '').split('+').map((v) => v.replace(/\(\d+(\.\d+)?\)$/, ''));
       if (!b.input || !parts.length || parts.some((v) => !VOICES.includes(v))) return send(res, 400, { detail: { error: 'validation_error', message: `unknown voice ${b.voice}` } });
       const format = b.response_format ?? 'mp3';
@@ -173,7 +177,7 @@ export function startFakeKokoro() {
       return;
     }
     send(res, 404, { detail: 'Not Found' });
-  });
+  }));
   return new Promise<{ port: number; close(): Promise<void> }>((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),

@@ -39,7 +39,7 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
   }
   const boundary = `----spark${randomBytes(12).toString('hex')}`;
   const out = new PassThrough();
-  const fields: Record<string, string[]> = {};
+  const fields: Record<string, string[]> = Object.create(null); // a field named "toString" or "__proto__" is just a name
   let seen = 0;
   let sawFile = false;
   let headDone: (h: { fields: Record<string, string[]>; bytes: Buffer }) => void = () => {};

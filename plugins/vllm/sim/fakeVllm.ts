@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { guardedVllmHandler, parseVllmRequest, type FakeVllmRequest } from './requestSchemas.js';
 
 /** Behaviour knobs, read from `<spark-1 state>/vllm-sim.json` on every request so tests can change them live. */
 export interface FakeVllmKnobs {
@@ -129,7 +130,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
 
   const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => { let s = ''; req.on('data', (d) => (s += d)).on('end', () => resolve(s)); });
 
-  const server = createServer(async (req, res) => {
+  const server = createServer(guardedVllmHandler(async (req, res) => {
     const s = served();
     if (s === undefined || s === 'loading') { req.socket.destroy(); return; } // nothing listening yet
     const url = req.url ?? '/';
@@ -143,8 +144,9 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
       return;
     }
     if (req.method === 'POST' && (url === '/v1/chat/completions' || url === '/v1/completions')) {
-      let body: { model?: string; stream?: boolean; max_tokens?: number; messages?: Array<{ content: string }>; prompt?: string };
-      try { body = JSON.parse(await readBody(req)); } catch { return json(res, 400, { object: 'error', message: 'invalid JSON', type: 'BadRequestError', code: 400 }); }
+      const parsed = parseVllmRequest(await readBody(req), url.includes('chat'));
+      if (!parsed.ok) return json(res, parsed.status, parsed.error);
+      const body: FakeVllmRequest = parsed.body;
       if (body.model !== s.servedName) return json(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: 'NotFoundError', param: 'model', code: 404 } });
       const chat = url.includes('chat');
       const prompt = chat ? (body.messages ?? []).map((m) => m.content).join(' ') : String(body.prompt ?? '');
@@ -179,7 +181,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
       return;
     }
     json(res, 404, { detail: 'Not Found' });
-  });
+  }));
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),

@@ -178,11 +178,16 @@ export class SshPool {
       // Output handlers must be attached inside the exec callback: any await in between can lose early
       // data and the exit status.
       const collected = await raceAbort(
-        new Promise<Promise<SshResult>>((resolve, reject) =>
-          conn.client.exec(text, (err, ch) => (err
-            ? reject(new SparkError(codes.SSH_EXEC, `could not start a command on ${hostId}: ${err.message}`, { status: 502, details: { host: hostId } }))
-            : resolve(this.collect(ch, hostId, opts, timer.signal, started, timeoutMs)))),
-        ),
+        new Promise<Promise<SshResult>>((resolve, reject) => {
+          try {
+            conn.client.exec(text, (err, ch) => (err
+              ? reject(new SparkError(codes.SSH_EXEC, `could not start a command on ${hostId}: ${err.message}`, { status: 502, details: { host: hostId } }))
+              : resolve(this.collect(ch, hostId, opts, timer.signal, started, timeoutMs))));
+          } catch {
+            // ssh2 throws "Not connected" when the connection closed after it was ready (a re-pinned host key, a drop).
+            reject(new SparkError(codes.SSH_UNREACHABLE, `SSH connection to ${hostId} closed before the command could start`, { status: 503, details: { host: hostId } }));
+          }
+        }),
         timer.signal, opts.signal, hostId, timeoutMs,
       );
       return await collected;
