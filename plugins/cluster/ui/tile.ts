@@ -79,6 +79,7 @@ export class ClusterTile extends LitElement {
 
   static styles = css`
     :host { display: block; font-family: var(--spark-font); color: var(--spark-text); }
+    *, *::before, *::after { box-sizing: border-box; }
     .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: var(--spark-gap, 12px); }
     .card { border: 1px solid var(--spark-border); border-radius: var(--spark-radius, 10px); padding: 12px; background: var(--spark-surface-2); min-width: 0; }
     .head { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
