@@ -54,6 +54,8 @@ export class SpeechTile extends LitElement {
     .warn { border-left: 3px solid var(--spark-warn); padding: 2px 8px; font-size: 0.82rem; margin: 4px 0; }
     .err { color: var(--spark-err); font-size: 0.85rem; }
     audio { width: 100%; margin-top: 4px; }
+    /* On a phone the page scrolls, not a box inside it. */
+    @media (max-width: 720px) { .transcript { max-height: none; } }
   `;
 
   connectedCallback(): void {
