@@ -301,7 +301,7 @@ export class VllmTile extends LitElement {
       <div class="row"><input id="prompt" name="prompt" placeholder="Ask the served model something" autocomplete="off">
         <button class="primary" ?disabled=${!!why || this.asking} title=${why}>${this.asking ? 'Asking…' : 'Ask'}</button></div>
       ${why ? html`<span class="muted">${why}.</span>` : nothing}
-      ${this.answer ? html`<div class=${this.answer.error ? 'err' : 'answer'} data-testid="answer">${this.answer.text}</div>${this.answer.error ? nothing : html`<span class="muted">${fmtDuration(this.answer.ms / 1000)}${this.answer.tokens ? ` · ${this.answer.tokens} tokens` : ''}</span>`}` : nothing}
+      ${this.answer ? html`<div class=${this.answer.error ? 'err' : 'answer'} data-testid="answer">${this.answer.text}</div>${this.answer.error ? nothing : html`<span class="muted">${this.answer.ms < 1000 ? `${this.answer.ms} ms` : fmtDuration(this.answer.ms / 1000)}${this.answer.tokens ? ` · ${this.answer.tokens} tokens` : ''}</span>`}` : nothing}
     </form>`;
   }
 
