@@ -14,6 +14,7 @@ import { createSwapHooks, vllmSwapPoint } from './hooks.js';
 import { InflightRequests } from './inflight.js';
 import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
+import { addOpenAiRoutes } from './openaiRoutes.js';
 import { SwapController } from './swap.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
@@ -180,6 +181,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   });
 
   // OpenAI-compatible proxy to the served model.
+  addOpenAiRoutes(ctx.publicRoutes('/v1'), (c) => proxy(c));
   ctx.publicRoutes('/v1').add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => proxy(c));
   ctx.publicRoutes('/v1').add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
   function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0]) {
