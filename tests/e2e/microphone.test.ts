@@ -54,6 +54,15 @@ describeBrowser('record from microphone in Chromium', () => {
       expect(text).toMatch(/^simulated transcript: the simulator heard speech/);
       expect(text.split(' ').length).toBeGreaterThanOrEqual(4);
       expect(await block.locator('[data-testid="speaker"]').innerText()).toBe('Speaker 1');
+      // A file nothing can decode: the refusal reads as a sentence, not as the upstream's JSON.
+      await tile.locator('input[type=file]').setInputFiles({ name: 'broken.webm', mimeType: 'audio/webm', buffer: Buffer.from('\x1aE\xdf\xa3 not really a recording') });
+      await tile.locator('button:text-is("Transcribe")').click();
+      const err = tile.locator('.err');
+      await err.waitFor({ timeout: 20_000 });
+      await err.screenshot({ path: screenshotPath(`microphone-undecodable-${vp.name}.png`) });
+      const said = await err.innerText();
+      expect(said).toMatch(/^Transcription failed: The transcription service refused the audio \(422\): could not decode audio\. Try a WAV/);
+      expect(said).not.toContain('{');
       expect(pageErrors).toEqual([]);
       await ctx.close();
     }, 60_000);
