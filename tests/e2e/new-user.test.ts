@@ -171,6 +171,21 @@ describeBrowser('a new user on the simulated cluster', () => {
         expect(await seen(box, 'try-prompt')).toMatch(/You said: Say hello/);
       });
 
+      it('10: the add-local-model form never names a field it does not have', async () => {
+        const tile = page.locator('spark-vllm-tile');
+        await tile.locator('button:has-text("+ Add local model")').click();
+        const dlg = tile.locator('dialog[data-testid="add-local"]');
+        await dlg.locator('#id').fill('my-model');
+        await dlg.locator('#name').fill('My model');
+        await dlg.locator('#servedName').fill('my-model');
+        await dlg.locator('button[type=submit]').click();
+        const msg = dlg.locator('.fielderr[data-field="localPath"]');
+        await msg.waitFor({ timeout: 10_000 });
+        expect(await seen(msg, 'add-local-error')).toMatch(/absolute path/);
+        expect(await dlg.innerText()).not.toMatch(/\brepo\b/);
+        await dlg.locator('button:text-is("Cancel")').click();
+      });
+
       it('10: search without jargon; add documents to a new collection and delete it from the tile', async () => {
         const tile = page.locator('spark-embeddings-tile');
         const name = `notes-${vp.name}`;
