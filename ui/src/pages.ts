@@ -220,7 +220,7 @@ export class SparkSettingsPage extends LitElement {
     if (!this.schemas || !this.config) return html`<p class="muted">Loading…</p>`;
     const ids = Object.keys(this.schemas.plugins).filter((id) => Object.keys(this.schemas!.plugins[id]?.properties ?? {}).length);
     return html`<h1>Settings</h1>
-      <p class="muted">Hosts and which service runs where are set in <b>Configure Sparks</b> on the cluster tile. Blank optional fields mean "use the default".</p>
+      <p class="muted">Hosts and which service runs where are set in <b>Configure Sparks</b> on the Sparks tile of the Dashboard. Blank optional fields mean "use the default".</p>
       ${ids.map((id) => html`<section class="card" data-settings=${id}>
         <h2>${this.names[id] ?? id} <span class="muted id">${id}</span></h2>
         <spark-schema-form .schema=${this.schemas!.plugins[id]} .initial=${this.config!.plugins[id] ?? EMPTY} .errors=${this.errors[id] ?? {}}
