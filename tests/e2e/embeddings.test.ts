@@ -20,7 +20,7 @@ describeBrowser('embeddings tile in Chromium', () => {
     const tile = page.locator('spark-embeddings-tile');
     await tile.locator('button:has-text("Load sample documents")').click();
     await tile.locator('li:has-text("spark-samples")').waitFor({ timeout: 15_000 });
-    expect(await tile.locator('li:has-text("spark-samples")').textContent()).toContain('8 points');
+    expect(await tile.locator('li:has-text("spark-samples")').textContent()).toContain('8 documents');
     // Ingested through the real routes: the collection holds exactly those points in the fake Qdrant.
     const listed = await (await k.fetch('/api/collections')).json();
     expect(listed.collections).toContainEqual({ name: 'spark-samples', points: 8 });

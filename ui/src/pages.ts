@@ -178,15 +178,17 @@ interface SchemaView { cluster: JsonSchema; plugins: Record<string, JsonSchema> 
 
 /** Settings: one form per plugin, generated from its JSON Schema; server-side validation messages sit by the field. */
 export class SparkSettingsPage extends LitElement {
-  static properties = { schemas: { state: true }, config: { state: true }, errors: { state: true }, saved: { state: true }, busy: { state: true }, loadError: { state: true } };
+  static properties = { schemas: { state: true }, config: { state: true }, errors: { state: true }, saved: { state: true }, busy: { state: true }, loadError: { state: true }, names: { state: true } };
   schemas?: SchemaView;
+  /** Plugin id → its name, for the section headings (the id is shown small beside it). */
+  names: Record<string, string> = {};
   config?: ConfigView;
   errors: Record<string, Record<string, string>> = {};
   saved: Record<string, boolean> = {};
   busy = '';
   loadError = '';
 
-  static styles = [pageStyles];
+  static styles = [pageStyles, css`h2 .id { font-size: 0.8rem; font-weight: 500; margin-left: 6px; }`];
 
   connectedCallback(): void {
     super.connectedCallback();
@@ -196,6 +198,7 @@ export class SparkSettingsPage extends LitElement {
   private async load() {
     try {
       [this.schemas, this.config] = await Promise.all([apiJson<SchemaView>('/api/config/schema'), apiJson<ConfigView>('/api/config')]);
+      void apiJson<PluginRow[]>('/api/plugins').then((rows) => { this.names = Object.fromEntries(rows.map((r) => [r.id, r.name])); }, () => {});
     } catch (e) {
       this.loadError = (e as Error).message;
     }
@@ -222,9 +225,9 @@ export class SparkSettingsPage extends LitElement {
     if (!this.schemas || !this.config) return html`<p class="muted">Loading…</p>`;
     const ids = Object.keys(this.schemas.plugins).filter((id) => Object.keys(this.schemas!.plugins[id]?.properties ?? {}).length);
     return html`<h1>Settings</h1>
-      <p class="muted">Hosts and which service runs where are set in <b>Configure Sparks</b> on the cluster tile. Blank optional fields mean "use the default".</p>
+      <p class="muted">Hosts and which service runs where are set in <b>Configure Sparks</b> on the Sparks tile of the Dashboard. Blank optional fields mean "use the default".</p>
       ${ids.map((id) => html`<section class="card" data-settings=${id}>
-        <h2>${id}</h2>
+        <h2>${this.names[id] ?? id} <span class="muted id">${id}</span></h2>
         <spark-schema-form .schema=${this.schemas!.plugins[id]} .initial=${this.config!.plugins[id] ?? EMPTY} .errors=${this.errors[id] ?? {}}
           ?busy=${this.busy === id} ?saved=${!!this.saved[id]} @submit-values=${(e: CustomEvent) => this.save(id, e.detail)}></spark-schema-form>
       </section>`)}`;

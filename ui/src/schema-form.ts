@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { fieldLabel } from './fieldLabel.js';
 
 /** The subset of JSON Schema the settings forms render (what z.toJSONSchema emits for our config schemas). */
 export interface JsonSchema {
@@ -24,14 +25,12 @@ function effective(s: JsonSchema): JsonSchema {
   if (s.anyOf?.length) {
     const secret = s.secret || s.anyOf.some((x) => x.secret);
     const pick = s.anyOf.find((x) => x.type && x.type !== 'null' && x.const === undefined) ?? s.anyOf[0];
-    return { ...pick, ...(secret ? { secret } : {}), default: s.default ?? pick.default, description: s.description ?? pick.description };
+    return { ...pick, ...(secret ? { secret } : {}), default: s.default ?? pick.default, description: s.description ?? pick.description, title: s.title ?? pick.title };
   }
   return s;
 }
 
-function label(key: string): string {
-  return key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
-}
+const label = fieldLabel;
 
 /** A form generated from a JSON Schema. Emits `submit-values` with the edited object; shows `errors` (field → message)
  *  next to each field, as the server's problem+json named them. */
@@ -94,7 +93,7 @@ export class SparkSchemaForm extends LitElement {
     const wrap = (control: TemplateResult) => html`<div class="field ${err ? 'invalid' : ''}">
       <label for=${id}>${s.title ?? label(key)}</label>${control}${hint}${err ? html`<span class="err" data-field=${id}>${err}</span>` : nothing}</div>`;
     if (type === 'object' && s.properties) {
-      return html`<fieldset><legend>${label(key)}</legend>${Object.entries(s.properties).map(([k, sub]) => this.field(k, sub, [...path, k]))}</fieldset>`;
+      return html`<fieldset><legend>${s.title ?? label(key)}</legend>${Object.entries(s.properties).map(([k, sub]) => this.field(k, sub, [...path, k]))}</fieldset>`;
     }
     if (type === 'object') {
       // A map (record) has no fixed fields: edit it as JSON, checked as the user types.

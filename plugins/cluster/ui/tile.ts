@@ -70,8 +70,6 @@ export class ClusterTile extends LitElement {
   formMessage = '';
   /** Configure Sparks' "which service runs where": service → host id and port ('' = the default). */
   placement: Record<string, Placement> = {};
-  /** Services in config.json that this tile does not know by name: kept as they are on save. */
-  private otherServices: Record<string, unknown> = {};
   /** Re-render every few seconds so "for 3 min" and "stale for" keep counting. */
   tick = 0;
   private timer?: ReturnType<typeof setInterval>;
@@ -79,6 +77,7 @@ export class ClusterTile extends LitElement {
 
   static styles = css`
     :host { display: block; font-family: var(--spark-font); color: var(--spark-text); }
+    *, *::before, *::after { box-sizing: border-box; }
     .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: var(--spark-gap, 12px); }
     .card { border: 1px solid var(--spark-border); border-radius: var(--spark-radius, 10px); padding: 12px; background: var(--spark-surface-2); min-width: 0; }
     .head { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
@@ -178,10 +177,8 @@ export class ClusterTile extends LitElement {
   private async openConfig() {
     try {
       const cfg = await this.api!.json<{ services: Record<string, { hostId: string; port?: number }> }>('/api/config');
-      const known = new Set(SERVICES.map((x) => x.name));
       this.placement = Object.fromEntries(SERVICES.map((x) => [x.name, { hostId: cfg.services[x.name]?.hostId ?? '', port: cfg.services[x.name]?.port ? String(cfg.services[x.name].port) : '' }]));
-      this.otherServices = Object.fromEntries(Object.entries(cfg.services).filter(([k]) => !known.has(k)));
-    } catch { this.placement = {}; this.otherServices = {}; }
+    } catch { this.placement = {}; /* unknown: Save keeps the stored placement as it is */ }
     this.form = this.hosts.map((h) => ({ id: h.hostId, name: h.name, address: h.address, sshUser: h.sshUser, sshPort: String(h.sshPort), linkAddress: h.linkAddress ?? '' }));
     if (!this.form.length) this.form = [{ id: 'spark-1', name: 'Spark 1', address: '', sshUser: '', sshPort: '', linkAddress: '' }];
     this.formErrors = {};
@@ -196,9 +193,13 @@ export class ClusterTile extends LitElement {
   private async saveConfig(ev: Event) {
     ev.preventDefault();
     try {
-      const services: Record<string, unknown> = { ...this.otherServices };
+      // Services this form does not show (a third-party plugin's) are kept as stored; a shown one set to
+      // "default" with no port is removed, so the default topology applies.
+      const current = await this.api!.json<{ services: Record<string, unknown> }>('/api/config');
+      const services: Record<string, unknown> = { ...current.services };
       for (const [name, p] of Object.entries(this.placement)) {
         if (p.hostId || p.port) services[name] = { hostId: p.hostId || SERVICES.find((x) => x.name === name)!.hostId, ...(p.port ? { port: p.port } : {}) };
+        else delete services[name];
       }
       await this.api!.json('/api/config/cluster', { method: 'PUT', jsonBody: { hosts: this.form, services } });
       this.configuring = false;

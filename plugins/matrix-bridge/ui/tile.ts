@@ -97,6 +97,8 @@ export class MatrixBridgeTile extends LitElement {
     if (!v) return html`<p class="muted">${this.error || 'Loading…'}</p>`;
     const state = v.status.state === 'running' && v.text.includes('unhealthy') ? 'unhealthy' : v.status.state;
     const busy = !!v.busy || !!this.pending;
+    /** Said on every greyed-out button, so nobody wonders why it does not press. */
+    const why = busy ? `Wait: ${this.pending ? `${this.pending} is being sent` : 'an update or restart of the bot is running'}` : '';
     const job = this.job;
     return html`
       <div class="row">
@@ -104,11 +106,11 @@ export class MatrixBridgeTile extends LitElement {
         <span class="muted">${v.container} on ${v.hostId}</span>
       </div>
       <div class="row">
-        <button ?disabled=${busy} @click=${() => this.act('update')}>Update</button>
-        <button ?disabled=${busy} @click=${() => this.act('restart')}>Restart</button>
+        <button ?disabled=${busy} title=${why} @click=${() => this.act('update')}>Update</button>
+        <button ?disabled=${busy} title=${why} @click=${() => this.act('restart')}>Restart</button>
         ${v.status.state === 'running'
-          ? html`<button ?disabled=${busy} @click=${() => this.act('stop')}>Stop</button>`
-          : html`<button ?disabled=${busy} @click=${() => this.act('start')}>Start</button>`}
+          ? html`<button ?disabled=${busy} title=${why} @click=${() => this.act('stop')}>Stop</button>`
+          : html`<button ?disabled=${busy} title=${why} @click=${() => this.act('start')}>Start</button>`}
         ${this.following ? html`<button @click=${() => this.stopFollow()}>Close logs</button>` : html`<button @click=${() => this.follow()}>View logs</button>`}
       </div>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}

@@ -3,6 +3,7 @@ import type { PluginContext, RouteContext } from '@spark-control/plugin-api';
 import type { RedactionConfig } from './config.js';
 import { MapStore, type RedactionMap } from './maps.js';
 import { llmNer } from './ner.js';
+import { rehydrateResponse, scrubResponse, statsResponse } from './responses.js';
 import { rehydrateText, scrubItems } from './scrub.js';
 
 const names = z.array(z.string().max(200)).max(500).optional();
@@ -86,11 +87,11 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
 
   const maxBodyBytes = ctx.config.get().maxBodyBytes;
   // sensitive: the kernel logs no query string and error bodies never echo input.
-  ctx.publicRoutes('/scrub').add({ method: 'POST', path: '', body: scrubBody, sensitive: true, maxBodyBytes, summary: 'Replace private values with placeholders' }, scrub);
-  ctx.publicRoutes('/rehydrate').add({ method: 'POST', path: '', body: rehydrateBody, sensitive: true, maxBodyBytes, summary: 'Put the original values back' }, rehydrate);
-  ctx.routes.add({ method: 'POST', path: '/try', body: scrubBody, sensitive: true, maxBodyBytes: 256 * 1024, summary: 'Same as /scrub (for the dashboard try-it box)' }, scrub);
-  ctx.routes.add({ method: 'POST', path: '/try-rehydrate', body: rehydrateBody, sensitive: true, maxBodyBytes: 256 * 1024, summary: 'Same as /rehydrate (for the dashboard try-it box)' }, rehydrate);
-  ctx.routes.add({ method: 'GET', path: '/stats', summary: 'Map count and recent error codes (never values)' }, () => ({ maps: store.count(), itemsScrubbed: scrubbed, lastErrors }));
+  ctx.publicRoutes('/scrub').add({ method: 'POST', path: '', body: scrubBody, sensitive: true, maxBodyBytes, summary: 'Replace private values with placeholders', response: scrubResponse }, scrub);
+  ctx.publicRoutes('/rehydrate').add({ method: 'POST', path: '', body: rehydrateBody, sensitive: true, maxBodyBytes, summary: 'Put the original values back', response: rehydrateResponse }, rehydrate);
+  ctx.routes.add({ method: 'POST', path: '/try', body: scrubBody, sensitive: true, maxBodyBytes: 256 * 1024, summary: 'Same as /scrub (for the dashboard try-it box)', response: scrubResponse }, scrub);
+  ctx.routes.add({ method: 'POST', path: '/try-rehydrate', body: rehydrateBody, sensitive: true, maxBodyBytes: 256 * 1024, summary: 'Same as /rehydrate (for the dashboard try-it box)', response: rehydrateResponse }, rehydrate);
+  ctx.routes.add({ method: 'GET', path: '/stats', summary: 'Map count and recent error codes (never values)', response: statsResponse }, () => ({ maps: store.count(), itemsScrubbed: scrubbed, lastErrors }));
 
   ctx.lifecycle.onStart(() => {
     const sweep = ctx.jobs.schedule({ name: 'sweep-expired-maps', everyMs: 10 * 60_000, initialDelayMs: 5000, run: async () => { await store.sweep(); } });

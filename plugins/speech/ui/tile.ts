@@ -11,6 +11,14 @@ const ROUTE_NAMES: Record<string, string> = { transcriptions: 'transcription', '
 const took = (ms: number) => (ms < 100 ? 'under 0.1 s' : `${(ms / 1000).toFixed(1)} s`);
 /** "Speaker_0" → "Speaker 1", the local channel → "Local microphone", as an owner would say it. */
 const speakerName = (s: string, localLabel?: string) => (localLabel && s === localLabel ? 'Local microphone' : s === 'unknown' ? 'Unknown speaker' : s.replace(/^speaker_(\d+)$/i, (_, n) => `Speaker ${Number(n) + 1}`));
+/** An upstream refusal as a sentence: the service's own name and the JSON it answered read as words. */
+function readableError(e: unknown): string {
+  const msg = (e as Error).message ?? String(e);
+  const plain = msg.replace(/:\s*(\{.*\})\s*$/s, (whole, json: string) => {
+    try { const d = JSON.parse(json).detail ?? JSON.parse(json).error?.message; return d ? `: ${typeof d === 'string' ? d : JSON.stringify(d)}` : whole; } catch { return whole; }
+  }).replace(/^(parakeet|kokoro)\b/, (n) => `The ${SERVICE_NAMES[n]?.toLowerCase() ?? n} service`);
+  return (e as { code?: string }).code === 'SPEECH_UPSTREAM_ERROR' && /decode/.test(plain) ? `${plain}. Try a WAV, MP3, FLAC or Ogg file.` : plain;
+}
 const clock = (ms: number) => { const s = Math.floor(ms / 1000); return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`; };
 
 /** Service health, queue, recent requests; try transcription (upload) with speaker colours; hear TTS. */
@@ -54,6 +62,8 @@ export class SpeechTile extends LitElement {
     .warn { border-left: 3px solid var(--spark-warn); padding: 2px 8px; font-size: 0.82rem; margin: 4px 0; }
     .err { color: var(--spark-err); font-size: 0.85rem; }
     audio { width: 100%; margin-top: 4px; }
+    /* On a phone the page scrolls, not a box inside it. */
+    @media (max-width: 720px) { .transcript { max-height: none; } }
   `;
 
   connectedCallback(): void {
@@ -95,7 +105,7 @@ export class SpeechTile extends LitElement {
       ].filter(Boolean).join(' · ');
       this.warnings = r.warnings ?? [];
       this.error = '';
-    } catch (e) { this.error = (e as Error).message; } finally { this.busy = false; void this.load(); }
+    } catch (e) { this.error = `Transcription failed: ${readableError(e)}`; } finally { this.busy = false; void this.load(); }
   }
 
   /** Microphone recordings come as WebM/Opus (Chromium) or Ogg (Firefox): the browser decodes its own take into a

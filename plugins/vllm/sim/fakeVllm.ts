@@ -45,7 +45,7 @@ function shellWords(s: string): string[] {
   return out;
 }
 
-interface Served { model: string; servedName: string; readyAt: number; containerFile: string; logFile: string }
+interface Served { model: string; servedName: string; readyAt: number; containerFile: string; logFile: string; maxModelLen: number }
 
 /** A fake vLLM OpenAI server that serves only what the simulated `vllm_node` container is running, after its load
  *  time — refusing connections while "loading", like the real one. */
@@ -120,7 +120,10 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
       const p = words.indexOf('--port');
       appendFileSync(logFile, `INFO Starting vLLM API server on http://0.0.0.0:${p > 0 ? words[p + 1] : 8000}\nINFO Application startup complete.\n`);
     }
-    return { model, servedName, readyAt, containerFile, logFile };
+    // vLLM reports the context it was launched with (--max-model-len; its default here stands for the config's).
+    const mml = words.indexOf('--max-model-len');
+    const maxModelLen = mml > 0 && Number.isInteger(Number(words[mml + 1])) ? Number(words[mml + 1]) : 32768;
+    return { model, servedName, readyAt, containerFile, logFile, maxModelLen };
   };
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -136,7 +139,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
     const url = req.url ?? '/';
     if (url === '/health') { res.writeHead(200); res.end(); return; }
     if (url === '/version') return json(res, 200, { version: '0.12.0' });
-    if (url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: s.servedName, object: 'model', created: Math.floor(s.readyAt / 1000), owned_by: 'vllm', root: s.model, parent: null, max_model_len: 32768 }] });
+    if (url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: s.servedName, object: 'model', created: Math.floor(s.readyAt / 1000), owned_by: 'vllm', root: s.model, parent: null, max_model_len: s.maxModelLen }] });
     if (url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       const l = `{engine="0",model_name="${s.servedName}"}`;

@@ -12,6 +12,7 @@ import { InflightRequests } from './inflight.js';
 import { createChatPoint, vllmChatPoint } from './chatPoint.js';
 import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
+import { addOpenAiRoutes } from './openaiRoutes.js';
 import { SwapController } from './swap.js';
 import { MODEL_ID } from './validators.js';
 
@@ -178,6 +179,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   });
 
   // OpenAI-compatible proxy to the served model.
+  addOpenAiRoutes(ctx.publicRoutes('/v1'), (c) => proxy(c));
   ctx.publicRoutes('/v1').add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => proxy(c));
   ctx.publicRoutes('/v1').add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
   function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0]) {

@@ -8,7 +8,15 @@ interface Metrics { running: number | null; waiting: number | null; kvCachePct: 
 
 const PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 const fmtBytes = (b: number) => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(1)} GiB` : `${Math.max(1, Math.round(b / 1024 ** 2))} MiB`);
-const fmtDuration = (s: number) => (s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`);
+/** "45 s", "3 min 20 s", "2 h 27 min", "3 d 4 h": at most two units, seconds only under ten minutes. */
+const fmtDuration = (sec: number) => {
+  const s = Math.max(0, Math.round(sec));
+  if (s < 60) return `${s} s`;
+  if (s < 600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
+  return `${Math.floor(s / 86400)} d${Math.floor((s % 86400) / 3600) ? ` ${Math.floor((s % 86400) / 3600)} h` : ''}`;
+};
 const elapsed = (from: string, to?: string) => fmtDuration(Math.round(((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000));
 
 /** vLLM tile: active model + live metrics, catalog with search and badges, swap with progress/log/cancel, add local model. */
@@ -16,6 +24,7 @@ export class VllmTile extends LitElement {
   static properties = {
     api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, disk: { state: true }, downloads: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
     fit: { state: true }, rollback: { state: true }, filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, linkNote: { state: true }, tick: { state: true }, transfer: { state: true },
+    dismissedJob: { state: true }, answer: { state: true }, asking: { state: true },
   };
   api?: SparkTileApi;
   models: Model[] = [];
@@ -42,6 +51,11 @@ export class VllmTile extends LitElement {
   /** Outcome of the last catalog export/import, shown under the search row. */
   transfer: { ok: boolean; text: string; fields?: string[] } | null = null;
   tick = 0;
+  /** The finished swap whose panel the user closed (a new swap shows its own). */
+  dismissedJob = '';
+  /** The served model's answer to the try-a-prompt box. */
+  answer: { text: string; ms: number; tokens?: number; error?: boolean } | null = null;
+  asking = false;
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private offs: Array<() => void> = [];
 
@@ -87,6 +101,15 @@ export class VllmTile extends LitElement {
     ul.fields { max-height: none; margin: 4px 0; font-size: 0.8rem; }
     ul.fields li { padding: 0; border: 0; }
     .row { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
+    .progress .row { position: relative; padding-right: 28px; }
+    button.close { position: absolute; right: 0; top: 0; padding: 0 8px; font-size: 1.1rem; line-height: 1.4; border: 0; background: transparent; }
+    .ask { display: grid; gap: 4px; margin: 6px 0 10px; }
+    .ask label { font-weight: 600; font-size: 0.85rem; }
+    .ask input { flex: 1; min-width: 160px; }
+    .answer { white-space: pre-wrap; font-size: 0.88rem; padding: 6px 8px; border-radius: 8px; background: var(--spark-surface-2); border: 1px solid var(--spark-border); max-height: 240px; overflow: auto; }
+    code { font-family: var(--spark-mono); font-size: 0.8rem; }
+    /* On a phone the page scrolls, not a box inside it: nothing hides below an inner scrollbar. */
+    @media (max-width: 720px) { ul, .answer { max-height: none; } }
   `;
 
   connectedCallback(): void {
@@ -254,15 +277,53 @@ export class VllmTile extends LitElement {
     }
   }
 
+  /** One chat completion against the served model, through this service's own /v1 (what an OpenAI client sees). */
+  private async ask(ev: Event) {
+    ev.preventDefault();
+    const prompt = String(new FormData(ev.target as HTMLFormElement).get('prompt') ?? '').trim();
+    if (!prompt || !this.active) return;
+    this.asking = true;
+    const t0 = performance.now();
+    try {
+      const r = await this.api!.json<{ choices: Array<{ message: { content: string } }>; usage?: { completion_tokens?: number } }>('/v1/chat/completions', {
+        method: 'POST', jsonBody: { model: this.active.servedName, messages: [{ role: 'user', content: prompt }], max_tokens: 256 },
+      });
+      this.answer = { text: r.choices[0]?.message?.content ?? '', ms: Math.round(performance.now() - t0), tokens: r.usage?.completion_tokens };
+    } catch (e) {
+      this.answer = { text: (e as Error).message, ms: 0, error: true };
+    } finally { this.asking = false; }
+  }
+
+  private tryPrompt() {
+    const why = !this.active ? 'No model is being served: swap one in first' : this.running ? 'A swap is running; the API answers 503 until it is ready' : '';
+    return html`<form class="ask" @submit=${this.ask} data-testid="try-prompt">
+      <label for="prompt">Try a prompt${this.active ? html` on <code>${this.active.servedName}</code>` : nothing}</label>
+      <div class="row"><input id="prompt" name="prompt" placeholder="Ask the served model something" autocomplete="off">
+        <button class="primary" ?disabled=${!!why || this.asking} title=${why}>${this.asking ? 'Asking…' : 'Ask'}</button></div>
+      ${why ? html`<span class="muted">${why}.</span>` : nothing}
+      ${this.answer ? html`<div class=${this.answer.error ? 'err' : 'answer'} data-testid="answer">${this.answer.text}</div>${this.answer.error ? nothing : html`<span class="muted">${this.answer.ms < 1000 ? `${this.answer.ms} ms` : fmtDuration(this.answer.ms / 1000)}${this.answer.tokens ? ` · ${this.answer.tokens} tokens` : ''}</span>`}` : nothing}
+    </form>`;
+  }
+
+  /** Why the Swap button of `m` is greyed out ('' = it is not). */
+  private swapBlocked(m: Model): string {
+    if (m.state === 'active') return 'This model is already being served';
+    if (this.running) return 'Another swap is running';
+    if (this.downloads[m.id]) return 'Wait for the download to finish';
+    if (m.kind === 'hf' && this.disk[m.id] === null) return 'Not on the Spark yet: press Download first';
+    return '';
+  }
+
   private progress() {
     const j = this.job;
-    if (!j) return nothing;
+    if (!j || (j.endedAt && j.id === this.dismissedJob)) return nothing;
     const idx = PHASES.indexOf(j.phase ?? '');
     const model = this.models.find((m) => m.id === j.modelId);
     return html`<div class="progress" data-testid="swap">
       <div class="row"><b>${j.state === 'running' ? 'Swapping to' : j.state === 'succeeded' ? 'Swapped to' : j.state === 'cancelled' ? 'Cancelled swap to' : 'Swap failed:'} ${model?.name ?? j.modelId}</b>
         <span class="muted">${elapsed(j.startedAt, j.endedAt)}${model && j.state === 'running' ? ` of ~${model.expectedLoadMinutes} min` : ''}</span>
-        ${this.running ? html`<button @click=${this.cancel}>Cancel</button>` : nothing}</div>
+        ${this.running ? html`<button @click=${this.cancel}>Cancel</button>` : nothing}
+        ${j.endedAt ? html`<button class="close" aria-label="Close" title="Close" data-testid="swap-close" @click=${() => { this.dismissedJob = j.id; }}>×</button>` : nothing}</div>
       <div class="phases">${PHASES.map((p, i) => html`<span class=${i < idx || j.state === 'succeeded' ? 'done' : i === idx && j.state === 'running' ? 'now' : ''}>${p}</span>`)}</div>
       ${j.error ? html`<div class="err" data-testid="swap-error">${j.error.message}${j.error.phase ? ` (during ${j.error.phase})` : ''}</div>` : nothing}
       ${j.error?.code === 'VLLM_LINK_SSH' ? html`<div class="row"><button data-testid="link-sparks" ?disabled=${this.linkNote.startsWith('Link')} @click=${this.linkSparks}>Link Sparks</button><span class="muted" data-testid="link-note">${this.linkNote}</span></div>` : nothing}
@@ -271,7 +332,9 @@ export class VllmTile extends LitElement {
   }
 
   private dialog() {
-    const e = this.addErrors;
+    // The catalog's "one of repo or localPath" rule names a field this form does not have: it is the directory's.
+    const { repo, ...e } = this.addErrors;
+    if (repo && !e.localPath) e.localPath = 'required: a folder on the Spark with config.json and the weights';
     const field = (name: string, label: string, placeholder = '', required = true) => html`<label for=${name}>${label}</label>
       <input id=${name} name=${name} placeholder=${placeholder} ?required=${required}>${e[name] ? html`<span class="fielderr" data-field=${name}>${e[name]}</span>` : nothing}`;
     return html`<dialog open data-testid="add-local">
@@ -286,7 +349,6 @@ export class VllmTile extends LitElement {
         ${field('args', 'Extra vLLM arguments (optional)', '--max-model-len 32768', false)}
         ${field('expectedLoadMinutes', 'Expected load time (minutes)', '20', false)}
         ${e[''] ? html`<span class="fielderr">${e['']}</span>` : nothing}
-        ${e.repo ? html`<span class="fielderr">${e.repo}</span>` : nothing}
         <div class="row"><button class="primary" type="submit">Add</button><button type="button" @click=${() => { this.adding = false; this.addErrors = {}; }}>Cancel</button></div>
       </form></dialog>`;
   }
@@ -303,6 +365,7 @@ export class VllmTile extends LitElement {
         ${mt ? html`<div class="stats"><span>running <b>${mt.running ?? '–'}</b></span><span>waiting <b>${mt.waiting ?? '–'}</b></span><span>KV cache <b>${mt.kvCachePct ?? '–'}%</b></span><span>tokens/s <b>${mt.tokensPerSecond ?? '–'}</b></span></div>` : nothing}
       </div>
       ${this.progress()}
+      ${this.tryPrompt()}
       <div class="row"><input type="search" placeholder="Search models" aria-label="Search models" @input=${(e: Event) => { this.filter = (e.target as HTMLInputElement).value; }}>
         <button @click=${() => { this.adding = true; }}>+ Add local model</button>
         <label class="check" title="If the new model fails to load, start the one that ran before (once; never after a cancel)"><input type="checkbox" data-testid="rollback" .checked=${!!this.rollback} @change=${(e: Event) => { this.rollback = (e.target as HTMLInputElement).checked; }}> roll back on failure</label>
@@ -317,7 +380,7 @@ export class VllmTile extends LitElement {
             : m.kind === 'hf' && this.disk[m.id] === null ? html`<button @click=${() => this.download(m)}>Download</button>`
             // Across Sparks every rank loads from its own disk: one job fetches what is missing on each (a no-op where present).
             : m.kind === 'hf' && m.tensorParallel > 1 ? html`<button title="Make sure every Spark it runs on has the files" @click=${() => this.download(m)}>Download on ${m.tensorParallel} Sparks</button>` : nothing}
-          <button class="primary" ?disabled=${this.running || m.state === 'active' || !!this.downloads[m.id] || (m.kind === 'hf' && this.disk[m.id] === null)} @click=${() => this.swap(m)}>${m.state === 'active' ? 'Active' : 'Swap'}</button></div>
+          <button class="primary" ?disabled=${!!this.swapBlocked(m)} title=${this.swapBlocked(m)} @click=${() => this.swap(m)}>${m.state === 'active' ? 'Active' : 'Swap'}</button></div>
       </li>`)}</ul>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
       ${this.adding ? this.dialog() : nothing}
