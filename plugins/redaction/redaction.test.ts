@@ -197,7 +197,7 @@ describe('LLM NER (third tier) through the vLLM endpoint', () => {
       req.on('data', (d) => (s += d)).on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json' });
         if (req.url === '/v1/models') return res.end(JSON.stringify({ data: [{ id: 'local-ner' }] }));
-        const content = mode === 'good' ? JSON.stringify([{ text: 'madonna louise', type: 'PERSON' }, { text: 'blue harbor', type: 'LOCATION' }]) : 'Sure! Here are the names: none';
+        const content = mode === 'good' ? JSON.stringify([{ text: 'honey bear', type: 'PERSON' }, { text: 'blue harbor', type: 'LOCATION' }]) : 'Sure! Here are the names: none';
         res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
       });
     });
@@ -205,9 +205,9 @@ describe('LLM NER (third tier) through the vLLM endpoint', () => {
     const port = (llm.address() as { port: number }).port;
     const kk = await createTestKernel({ plugins: ['redaction'], simulate: false, config: { hosts: [{ id: 'spark-1', name: 'S1', address: '127.0.0.1' }], services: { vllm: { hostId: 'spark-1', port } } } });
     try {
-      const scrub = (ner: string) => kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'yesterday madonna louise sailed to blue harbor.' }], ner }) });
+      const scrub = (ner: string) => kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'yesterday honey bear sailed to blue harbor.' }], ner }) });
       const rules = await (await scrub('rules_only')).json();
-      expect(rules.items[0].scrubbed_text).toContain('madonna louise'); // lower-case names: the rules alone miss them
+      expect(rules.items[0].scrubbed_text).toContain('honey bear'); // lower-case names that are also words: the rules alone miss them
       const withLlm = await (await scrub('qwen')).json();
       expect(withLlm.items[0].scrubbed_text).toBe('yesterday [PERSON_1] sailed to [LOCATION_1].');
       mode = 'garbage';
@@ -215,7 +215,7 @@ describe('LLM NER (third tier) through the vLLM endpoint', () => {
       expect(closed.status).toBe(422);
       expect(await closed.json()).toEqual({ error: 'ner_unavailable' });
       const auto = await (await scrub('auto')).json();
-      expect(auto.items[0].scrubbed_text).toContain('madonna louise'); // auto falls back to the rules when the model fails
+      expect(auto.items[0].scrubbed_text).toContain('honey bear'); // auto falls back to the rules when the model fails
     } finally {
       await kk.stop();
       llm.close();
