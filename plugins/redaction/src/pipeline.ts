@@ -29,6 +29,9 @@ export interface PipelineOptions extends DetectOptions {
   seen?: Array<{ value: string; kind: string }>;
 }
 
+/** The last member of a list of names ("Brown and Sons", "Toy - Reichert", "Veum and Ferry") is part of the name. */
+const listed = (text: string, start: number) => /\p{Lu}[\p{L}\p{M}'’-]*(?:,| and| &| -)\s$/u.test(text.slice(Math.max(0, start - 40), start));
+
 /** Every span of every enabled layer, unresolved. */
 export function detectAll(text: string, o: PipelineOptions = {}): { known: Span[]; found: Span[] } {
   const on = (l: Layer) => !o.layers || o.layers.has(l);
@@ -37,7 +40,7 @@ export function detectAll(text: string, o: PipelineOptions = {}): { known: Span[
     found.push(...detectTier1(text, o));
     // A lone capitalised common word ("Officer", "Refund") is grammar, not a name, on real text.
     found.push(...detectTier2(text, { bucketDates: o.bucket?.dates, bucketAmounts: o.bucket?.amounts, without: o.without })
-      .filter((s) => !((s.kind === 'PERSON' || s.kind === 'LOCATION') && on('names') && isOrdinaryWords(text.slice(s.start, s.end)))));
+      .filter((s) => !((s.kind === 'PERSON' || s.kind === 'LOCATION') && on('names') && isOrdinaryWords(text.slice(s.start, s.end)) && !listed(text, s.start))));
   }
   if (on('structured')) found.push(...detectStructured(text));
   if (on('names')) found.push(...detectNames(text), ...detectOrgs(text));

@@ -1,7 +1,8 @@
 import type { Span } from './detect.js';
 import type { KnownEntities } from './known.js';
 import { fold } from './fold.js';
-import { detectPipeline } from './pipeline.js';
+import { detectSeen } from './layers/seen.js';
+import { detectAll, resolveSpans } from './pipeline.js';
 import type { MapStore, RedactionMap } from './maps.js';
 
 export interface ScrubOptions {
@@ -23,13 +24,13 @@ export interface ScrubOutcome {
 /** Scrub every item against one map: tier-1 values dropped (or the request rejected), tier-2 identities replaced by
  *  placeholders that are stable across items of the map. The map is only mutated when nothing is rejected. */
 export function scrubItems(items: Array<{ id: string; text: string }>, map: RedactionMap, store: MapStore, o: ScrubOptions): ScrubOutcome {
-  const detect = (seen?: Array<{ value: string; kind: string }>) => items.map((it) => ({ it, spans: detectPipeline(it.text, { known: o.known, bucket: o.bucket, extra: o.extra?.(it.id, it.text), seen }) }));
   // Caller-declared entities win where they overlap; see pipeline.ts for the layers.
-  let perItem = detect();
+  const raw = items.map((it) => ({ it, ...detectAll(it.text, { known: o.known, bucket: o.bucket, extra: o.extra?.(it.id, it.text) }) }));
+  let perItem = raw.map(({ it, known, found }) => ({ it, spans: resolveSpans(known, found) }));
   // A name found anywhere in the request is looked for everywhere in it: "Siobhán Ní Bhriain" in one message catches
-  // "siobhán ní bhriain" in the next (same entity, same placeholder).
+  // "siobhán ní bhriain" in the next (same entity, same placeholder). Only this scan runs again, not the layers.
   const seen = batchNames(perItem);
-  if (seen.length) perItem = detect(seen);
+  if (seen.length) perItem = raw.map(({ it, known, found }) => ({ it, spans: resolveSpans(known, [...found, ...detectSeen(it.text, seen)]) }));
   if (o.tier1Action === 'reject') {
     const rejected = perItem.flatMap(({ it, spans }) => {
       const kinds = [...new Set(spans.filter((s) => s.tier === 1).map((s) => s.kind))];
