@@ -39,3 +39,9 @@ export const NOT_A_NAME = new Set(('whatsapp github gitlab okta slack zoom teams
   // Greetings and form words of other languages that open or label a line like a name would.
   'hallo hej hola olá ciao salut bonjour diolch saludos abraços grüße gruesse danke merci gracias obrigado grazie cumprimentos ' +
   'telefon kunde konto rechnung betrag anbei bitte cliente factura fattura facture montant règlement contacto').split(' '));
+
+/** Load both lexicons (each loads once, on first use otherwise). */
+export function warmLexicons(): void {
+  isEnglishWord('a');
+  isKnownName('a');
+}

@@ -22,6 +22,8 @@ function* phones(text: string): Generator<Span> {
     const raw = m[0].replace(/[\s(.-]+$/, '');
     const d = raw.replace(/\D/g, '');
     if (d.length < 7 || d.length > 15 || DATE_LIKE.test(raw) || /\d[ ,.]\d{3}[.,]\d{2}$/.test(raw)) continue;
+    // Written numbers come in groups of 2–5 digits; single digits in a row are a table or a count, not a phone.
+    if (!/\d\d/.test(raw) || raw.split(/[\s().-]+/).filter(Boolean).length > 6) continue;
     const before = text.slice(Math.max(0, m.index - 24), m.index);
     if (/[A-Za-z]$/.test(before) || /[-/#]$/.test(before)) continue; // "SE45…", "#58120", "2211-…"
     const intl = raw.startsWith('+') || raw.startsWith('00');
