@@ -93,6 +93,28 @@ describe('rehydrate is exact on names from real text', () => {
   });
 });
 
+describe('new kinds round-trip', () => {
+  it('restores dates of birth, ids, national phone numbers and street addresses exactly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redaction-'));
+    try {
+      const store = new MapStore(dir, 3600_000);
+      const map = store.create();
+      const text = 'Pt: Ngozi Okafor, DOB 14/03/1947, MRN 00482913, NHS No: 943 476 5919. Lives at Storgata 14, 0184 Oslo; call 912 34 567 or 06 72 44 18 90.';
+      const out = scrubItems([{ id: 'a', text }], map, store, { tier1Action: 'drop' });
+      const s = out.items[0].scrubbed_text;
+      expect(s).toMatch(/\[DOB_1\]/);
+      expect(s).toMatch(/\[ID_1\]/);
+      for (const v of ['14/03/1947', '00482913', '943 476 5919', 'Storgata', '0184', '912 34 567', '06 72 44 18 90', 'Ngozi']) expect(s).not.toContain(v);
+      const back = rehydrateText(s, map);
+      expect(back.text).toBe(text);
+      expect(back.unknown).toEqual([]);
+      expect(back.replaced).toBe((s.match(/\[[A-Z]+_\d+\]/g) ?? []).length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('leak suite on the hand-written genres (items, stats, errors, logs)', () => {
   let k: TestKernel;
   const logs: string[] = [];
