@@ -230,7 +230,7 @@ describe("LLM NER (third tier) through vLLM's chat point", () => {
       req.on('data', (d) => (s += d)).on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json' });
         if (req.url === '/v1/models') return res.end(JSON.stringify({ data: [{ id: 'local-ner' }] }));
-        const content = mode === 'good' ? JSON.stringify([{ text: 'madonna louise', type: 'PERSON' }, { text: 'blue harbor', type: 'LOCATION' }]) : 'Sure! Here are the names: none';
+        const content = mode === 'good' ? JSON.stringify([{ text: 'honey bear', type: 'PERSON' }, { text: 'blue harbor', type: 'LOCATION' }]) : 'Sure! Here are the names: none';
         res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
       });
     });
@@ -239,9 +239,9 @@ describe("LLM NER (third tier) through vLLM's chat point", () => {
     // Through vLLM's chat point: the upstream's port is vLLM's own `port` setting (no service map entry needed).
     const kk = await createTestKernel({ plugins: ['vllm', 'redaction'], simulate: false, config: { hosts: [{ id: 'spark-1', name: 'S1', address: '127.0.0.1' }], plugins: { vllm: { port } } } });
     try {
-      const scrub = (ner: string) => kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'yesterday madonna louise sailed to blue harbor.' }], ner }) });
+      const scrub = (ner: string) => kk.fetch('/scrub', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'a', text: 'yesterday honey bear sailed to blue harbor.' }], ner }) });
       const rules = await (await scrub('rules_only')).json();
-      expect(rules.items[0].scrubbed_text).toContain('madonna louise'); // lower-case names: the rules alone miss them
+      expect(rules.items[0].scrubbed_text).toContain('honey bear'); // lower-case names that are also words: the rules alone miss them
       const withLlm = await (await scrub('qwen')).json();
       expect(withLlm.items[0].scrubbed_text).toBe('yesterday [PERSON_1] sailed to [LOCATION_1].');
       mode = 'garbage';
@@ -249,7 +249,7 @@ describe("LLM NER (third tier) through vLLM's chat point", () => {
       expect(closed.status).toBe(422);
       expect(await closed.json()).toEqual({ error: 'ner_unavailable' });
       const auto = await (await scrub('auto')).json();
-      expect(auto.items[0].scrubbed_text).toContain('madonna louise'); // auto falls back to the rules when the model fails
+      expect(auto.items[0].scrubbed_text).toContain('honey bear'); // auto falls back to the rules when the model fails
     } finally {
       await kk.stop();
       llm.close();

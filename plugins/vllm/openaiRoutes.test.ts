@@ -3,7 +3,7 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
 
 /** The OpenAI routes are named in the API document with what they answer, not only as `/v1/{rest}`, and still proxy. */
 let k: TestKernel;
-beforeAll(async () => { k = await createTestKernel({ plugins: ['vllm'], simPreloadModel: true }); }, 60_000);
+beforeAll(async () => { k = await createTestKernel({ plugins: ['vllm'], simPreload: true }); }, 60_000);
 afterAll(async () => { await k?.stop(); });
 
 it('documents /v1/models, /v1/chat/completions and /v1/completions with 200 schemas, and each answers through the proxy', async () => {

@@ -14,7 +14,7 @@ describeBrowser('a new user on the simulated cluster', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    k = await createTestKernel({ plugins: ['cluster', 'vllm', 'speech', 'embeddings', 'redaction', 'matrix-bridge'], simPreloadModel: true, config: { plugins: { cluster: { pollIntervalMs: 1000, pollTimeoutMs: 1500 }, vllm: { readinessPollMs: 200, memoryFloorPct: 1 } } } });
+    k = await createTestKernel({ plugins: ['cluster', 'vllm', 'speech', 'embeddings', 'redaction', 'matrix-bridge'], simPreload: true, config: { plugins: { cluster: { pollIntervalMs: 1000, pollTimeoutMs: 1500 }, vllm: { readinessPollMs: 200, memoryFloorPct: 1 } } } });
     writeFileSync(join(k.sim!.hostRoot('spark-1'), 'state/vllm-sim.json'), JSON.stringify({ loadMs: 500 }));
     browser = await launchBrowser();
   }, 120_000);

@@ -1,5 +1,6 @@
 import { detectTier1, detectTier2, resolveOverlaps, type DetectOptions } from '../src/detect.js';
 import type { Sample } from './corpus.js';
+import { caught } from './coverage.js';
 
 /** Connector words inside names ("Kub, Nader and Ziemann") that carry no identity on their own. */
 const FILLER = new Set(['and', 'of', 'the', '&', 'und', 'de', 'van', 'von']);
@@ -18,13 +19,7 @@ export function evaluate(samples: Sample[], o: DetectOptions = {}): Scores {
     const covered = new Uint8Array(s.text.length);
     for (const sp of spans) covered.fill(1, sp.start, sp.end);
     for (const e of s.entities) {
-      let ok = true;
-      const re = /[\p{L}\p{N}]+/gu;
-      const value = s.text.slice(e.start, e.end);
-      for (let m = re.exec(value); m; m = re.exec(value)) {
-        if (FILLER.has(m[0].toLowerCase())) continue;
-        for (let i = e.start + m.index; i < e.start + m.index + m[0].length; i++) if (!covered[i]) ok = false;
-      }
+      const ok = caught(s.text, covered, e, FILLER);
       (per[e.kind] ??= { hit: 0, n: 0 }).n++;
       if (ok) { tp++; per[e.kind].hit++; } else fn++;
       if (e.tier === 1) { t1n++; if (ok) t1hit++; }

@@ -189,7 +189,8 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
       continue;
     }
     const isPlaceCue = /\b(?:in|at|near|from|to|visit(?:ing|ed)?|based in|located in|moved to|lives in|office in|city of)\s*$/i.test(before);
-    const sentenceStart = run.start === 0 || /[.!?:\n]\s*$/.test(text.slice(0, run.start));
+    // The last characters decide; testing the whole prefix made this quadratic on long items.
+    const sentenceStart = run.start === 0 || /[.!?:\n]\s*$/.test(text.slice(Math.max(0, run.start - 64), run.start));
     const vocative = VOCATIVE_AFTER.test(after) && !NOT_VOCATIVE.has(phrase.toLowerCase());
     const titled = TITLED.test(phrase);
     if (run.words.length === 1 && sentenceStart && !vocative && !titled) continue; // "Thanks", "Great" …

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PluginContext, RouteContext } from '@spark-control/plugin-api';
 import type { RedactionConfig } from './config.js';
 import { MapStore, type RedactionMap } from './maps.js';
+import { warmLexicons } from './layers/lexicon.js';
 import { llmNer } from './ner.js';
 import { rehydrateResponse, scrubResponse, statsResponse } from './responses.js';
 import { rehydrateText, scrubItems } from './scrub.js';
@@ -94,6 +95,8 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
   ctx.routes.add({ method: 'GET', path: '/stats', summary: 'Map count and recent error codes (never values)', response: statsResponse }, () => ({ maps: store.count(), itemsScrubbed: scrubbed, lastErrors }));
 
   ctx.lifecycle.onStart(() => {
+    // Load the word and name lexicons now, not on the first /scrub (about a second on a busy box).
+    setImmediate(warmLexicons);
     const sweep = ctx.jobs.schedule({ name: 'sweep-expired-maps', everyMs: 10 * 60_000, initialDelayMs: 5000, run: async () => { await store.sweep(); } });
     ctx.onDispose(() => sweep.stop());
   });

@@ -1,5 +1,8 @@
-import { detectTier1, detectTier2, resolveOverlaps, type Span } from './detect.js';
-import { detectKnown, type KnownEntities } from './known.js';
+import type { Span } from './detect.js';
+import type { KnownEntities } from './known.js';
+import { fold } from './fold.js';
+import { detectSeen } from './layers/seen.js';
+import { detectAll, resolveSpans } from './pipeline.js';
 import type { MapStore, RedactionMap } from './maps.js';
 
 export interface ScrubOptions {
@@ -21,12 +24,13 @@ export interface ScrubOutcome {
 /** Scrub every item against one map: tier-1 values dropped (or the request rejected), tier-2 identities replaced by
  *  placeholders that are stable across items of the map. The map is only mutated when nothing is rejected. */
 export function scrubItems(items: Array<{ id: string; text: string }>, map: RedactionMap, store: MapStore, o: ScrubOptions): ScrubOutcome {
-  const perItem = items.map((it) => {
-    const tier1 = detectTier1(it.text);
-    const tier2 = [...detectKnown(it.text, o.known), ...detectTier2(it.text, { bucketDates: o.bucket?.dates, bucketAmounts: o.bucket?.amounts }), ...(o.extra?.(it.id, it.text) ?? [])];
-    // Caller-declared entities win over heuristics of the same size: put them first.
-    return { it, spans: resolveOverlaps([...tier1, ...tier2]) };
-  });
+  // Caller-declared entities win where they overlap; see pipeline.ts for the layers.
+  const raw = items.map((it) => ({ it, ...detectAll(it.text, { known: o.known, bucket: o.bucket, extra: o.extra?.(it.id, it.text) }) }));
+  let perItem = raw.map(({ it, known, found }) => ({ it, spans: resolveSpans(known, found) }));
+  // A name found anywhere in the request is looked for everywhere in it: "Siobhán Ní Bhriain" in one message catches
+  // "siobhán ní bhriain" in the next (same entity, same placeholder). Only this scan runs again, not the layers.
+  const seen = batchNames(perItem);
+  if (seen.length) perItem = raw.map(({ it, known, found }) => ({ it, spans: resolveSpans(known, [...found, ...detectSeen(it.text, seen)]) }));
   if (o.tier1Action === 'reject') {
     const rejected = perItem.flatMap(({ it, spans }) => {
       const kinds = [...new Set(spans.filter((s) => s.tier === 1).map((s) => s.kind))];
@@ -65,11 +69,24 @@ export function scrubItems(items: Array<{ id: string; text: string }>, map: Reda
   return { items: results, stats: { tier1_dropped: dropped, tier2_tokenized: tokenized, distinct_entities: used.size, descriptive_flags: [] } };
 }
 
+/** Names of two words or more found in a batch (bounded, so a huge batch costs at most a few hundred extra scans). */
+function batchNames(perItem: Array<{ it: { text: string }; spans: Span[] }>): Array<{ value: string; kind: string }> {
+  const out = new Map<string, { value: string; kind: string }>();
+  for (const { it, spans } of perItem) {
+    for (const s of spans) {
+      const v = it.text.slice(s.start, s.end).replace(/['’]s$/u, '').trim();
+      if ((s.kind !== 'PERSON' && s.kind !== 'ORG') || !/\S\s+\S/.test(v) || v.length > 80 || /\n/.test(v) || out.size >= 300) continue;
+      out.set(fold(v), { value: v, kind: s.kind });
+    }
+  }
+  return [...out.values()];
+}
+
 /** Placeholders as LLMs tend to write them back: `[PERSON_1]`, `[Person 1]`, `[[PERSON_1]]`, `\[PERSON\_1\]`,
  *  `PERSON_1`, `<PERSON_1>`, `{PERSON_1}`. */
 const PLACEHOLDER = /\\?[[<{]{0,2}\s*\b([A-Za-z]{2,16})(?:\\?_|\s|-)(\d{1,5})\b\s*\\?[\]>}]{0,2}/g;
 
-const KINDS = new Set(['PERSON', 'ORG', 'FUND', 'EMAIL', 'PHONE', 'LOCATION', 'ACCOUNT', 'DATE', 'AMOUNT', 'IP', 'URL']);
+const KINDS = new Set(['PERSON', 'ORG', 'FUND', 'EMAIL', 'PHONE', 'LOCATION', 'ACCOUNT', 'DATE', 'AMOUNT', 'IP', 'URL', 'DOB', 'ID']);
 
 export function rehydrateText(text: string, map: RedactionMap): { text: string; replaced: number; unknown: string[] } {
   let replaced = 0;

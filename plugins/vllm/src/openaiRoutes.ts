@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginRouter, RouteContext } from '../../../core/src/api/index.js';
+import type { PluginRouter, RouteContext } from '@spark-control/plugin-api';
 
 /** The OpenAI routes a client uses, each named in the API document with what it answers (the catch-all `/v1/*rest`
  *  behind them still proxies everything else vLLM serves). Bodies go to vLLM as sent: vLLM validates them. The
