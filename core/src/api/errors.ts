@@ -64,7 +64,7 @@ export interface FieldError {
 }
 
 /** 400 naming the fields; never includes the received values. */
-export function validationError(errors: FieldError[], where = 'body', code = codes.VALIDATION): SparkError {
+export function validationError(errors: FieldError[], where = 'body', code: string = codes.VALIDATION): SparkError {
   const names = errors.map((e) => e.field || where).join(', ');
   return new SparkError(code, `invalid ${where}: ${names}`, { status: 400, details: { errors } });
 }
