@@ -124,6 +124,8 @@ export interface PluginContext<C = unknown> {
   cluster: ClusterView;
   ssh: SshService;
   http: HttpService;
+  /** @deprecated since API 1.2.0: no plugin taps a kernel hook (plugins talk through extension points, settings through
+   *  `config.watch`, shutdown through `lifecycle.onStop`); removed in 2.0.0. */
   hooks: KernelHooks;
   events: EventBus;
   jobs: JobService;
@@ -635,7 +637,8 @@ export interface ProxyResultInfo {
   error?: string;
 }
 
-/** Kernel hooks any plugin can tap (`ctx.hooks`); tap with your plugin id as the name. */
+/** Kernel hooks any plugin can tap (`ctx.hooks`); tap with your plugin id as the name.
+ *  @deprecated since API 1.2.0, with `ctx.hooks`: none has a user; removed in 2.0.0. */
 export interface KernelHooks {
   /** Tap with your plugin id. Can rewrite headers/path of outgoing proxied requests. */
   beforeProxy: AsyncSeriesWaterfallHook<[ProxyRequestInfo]>;

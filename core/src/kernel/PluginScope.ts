@@ -241,7 +241,10 @@ export class PluginScope implements PluginOwner {
         // One object per key (writes to one file stay in one queue); removing the file forgets it.
         let s = stores.get(key) as JsonFileStore<T> | undefined;
         if (!s) {
-          if (!storesFlushOnStop) storesFlushOnStop = !!scope.disposers.push(() => Promise.all([...stores.values()].map((x) => x.flush())).then(() => {}));
+          if (!storesFlushOnStop) {
+            storesFlushOnStop = true;
+            scope.disposers.push(async () => { await Promise.all([...stores.values()].map((x) => x.flush())); });
+          }
           s = new JsonFileStore<T>(scope.dataDir, key, opts, () => stores.delete(key));
           stores.set(key, s as JsonFileStore<unknown>);
         }

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { PluginContext } from '@spark-control/plugin-api';
+import type { EmbeddingsClient } from './client.js';
+import type { EmbeddingsConfig } from './config.js';
+import { pipelinedIngest } from './ingest.js';
+import { collectionPath, uuidV5 } from './names.js';
+import { embeddingsBody, ingestBody, nameParams, rerankBody, searchBody } from './schemas.js';
+
+/** Every route of the plugin: parse (the schemas), call the client, shape the answer. */
+export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, client: EmbeddingsClient): void {
+  // OpenAI-shaped embeddings (+ bge-m3 sparse extension).
+  ctx.publicRoutes('/v1/embeddings').add({ method: 'POST', path: '', body: embeddingsBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Embeddings (OpenAI shape; output: ["dense","sparse"] extension)' }, async (c) => {
+    const texts = typeof c.body.input === 'string' ? [c.body.input] : c.body.input;
+    client.checkInputs(texts);
+    const output = c.body.output ?? ['dense'];
+    const vecs = await client.embed(texts, output);
+    const tokens = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+    return {
+      object: 'list', model: c.body.model ?? 'BAAI/bge-m3',
+      data: vecs.map((v, index) => ({
+        object: 'embedding', index,
+        ...(output.includes('dense') ? { embedding: c.body.encoding_format === 'base64' && v.embedding ? Buffer.from(new Float32Array(v.embedding).buffer).toString('base64') : v.embedding } : {}),
+        ...(output.includes('sparse') ? { sparse: v.sparse } : {}),
+      })),
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
+  });
+
+  ctx.publicRoutes('/v1/rerank').add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)' }, (c) =>
+    client.rerank(c.body.query, c.body.documents, c.body.top_n, c.body.normalize, c.body.return_documents));
+
+  // Collections.
+  const collections = ctx.publicRoutes('/api/collections');
+  collections.add({ method: 'GET', path: '', summary: 'Collections with point counts' }, () => client.listCollections());
+  collections.add({ method: 'PUT', path: '/:name', params: nameParams, body: z.object({ payload_indexes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/), z.enum(['keyword', 'integer', 'float', 'bool', 'datetime', 'text'])).optional() }).optional(), summary: 'Ensure a collection (dense 1024 cosine + sparse, payload indexes)' }, async (c) => {
+    const path = collectionPath(c.params.name);
+    const exists = await client.qdrant('GET', `${path}/exists`, z.object({ exists: z.boolean() }));
+    if (!exists.exists) {
+      await client.qdrant('PUT', path, z.unknown(), { vectors: { dense: { size: ctx.config.get().denseSize, distance: 'Cosine' } }, sparse_vectors: { sparse: {} } });
+    }
+    const indexes = { ...ctx.config.get().payloadIndexes, ...(c.body?.payload_indexes ?? {}) };
+    for (const [field_name, field_schema] of Object.entries(indexes)) await client.qdrant('PUT', `${path}/index?wait=true`, z.unknown(), { field_name, field_schema });
+    c.status(exists.exists ? 200 : 201);
+    return { name: c.params.name, created: !exists.exists, payload_indexes: indexes };
+  });
+  collections.add({ method: 'GET', path: '/:name', params: nameParams, summary: 'One collection' }, async (c) => {
+    const path = collectionPath(c.params.name);
+    const info = await client.qdrant('GET', path, z.object({ points_count: z.number().nullable().optional(), status: z.string().optional(), payload_schema: z.unknown().optional() }));
+    return { name: c.params.name, points: info.points_count ?? null, status: info.status, payload_schema: info.payload_schema };
+  });
+  collections.add({ method: 'DELETE', path: '/:name', params: nameParams, summary: 'Delete a collection' }, async (c) => {
+    await client.qdrant('DELETE', collectionPath(c.params.name), z.unknown());
+    return { deleted: c.params.name };
+  });
+  collections.add({ method: 'POST', path: '/:name/points', params: nameParams, body: ingestBody, maxBodyBytes: 64 * 1024 * 1024, summary: 'Embed and upsert {id, text, payload} items' }, async (c) => {
+    const path = collectionPath(c.params.name);
+    const t0 = performance.now();
+    const items = c.body.items;
+    client.checkInputs(items.map((i) => i.text));
+    const { ingestBatch, ingestDepth, maxBatch } = ctx.config.get();
+    const { embedMs, upsertMs } = await pipelinedIngest(items, {
+      batchSize: Math.min(ingestBatch, maxBatch), depth: ingestDepth,
+      embed: (chunk) => client.embed(chunk.map((x) => x.text), ['dense', 'sparse']),
+      upsert: (chunk, vecs) => client.qdrant('PUT', `${path}/points?wait=true`, z.unknown(), {
+        points: chunk.map((it, k) => ({ id: uuidV5(String(it.id)), vector: { dense: vecs[k].embedding, sparse: vecs[k].sparse }, payload: { ...(it.payload ?? {}), doc_id: String(it.id), text: it.text } })),
+      }).then(() => undefined),
+      undo: (written) => client.qdrant('POST', `${path}/points/delete?wait=true`, z.unknown(), { points: [...new Set(written.map((it) => uuidV5(String(it.id))))] }).then(() => undefined),
+    });
+    const upserted = items.length;
+    return { collection: c.params.name, upserted, ids: items.map((i) => ({ id: i.id, point_id: uuidV5(String(i.id)) })), timings_ms: { embed: Math.round(embedMs), upsert: Math.round(upsertMs), total: Math.round(performance.now() - t0) } };
+  });
+
+  ctx.publicRoutes('/api/search').add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank' }, (c) => client.search(c.body));
+  ctx.routes.add({ method: 'POST', path: '/search', body: searchBody, summary: 'Same as /api/search (tile)' }, (c) => client.search(c.body));
+  ctx.routes.add({ method: 'GET', path: '/collections', summary: 'Same as GET /api/collections (tile)' }, () => client.listCollections());
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { filterSchema } from './filters.js';
+
+/** Request bodies of this plugin's routes and the answers it expects from its two upstreams. */
+export const sparse = z.object({ indices: z.array(z.number().int().nonnegative()), values: z.array(z.number()) });
+export const embedResponse = z.object({ data: z.array(z.object({ index: z.number(), embedding: z.array(z.number()).optional(), sparse: sparse.optional() })), model: z.string().optional(), usage: z.unknown().optional() });
+export const rerankResponse = z.object({ results: z.array(z.object({ index: z.number().int(), relevance_score: z.number(), document: z.unknown().optional() })).optional(), data: z.array(z.object({ index: z.number().int(), relevance_score: z.number() })).optional(), model: z.string().optional() });
+export const qdrantEnvelope = <T extends z.ZodType>(r: T) => z.object({ result: r, status: z.unknown().optional(), time: z.number().optional() });
+export const nameParams = z.object({ name: z.string().max(300) });
+
+export const embeddingsBody = z.object({
+  input: z.union([z.string(), z.array(z.string()).min(1, 'give at least one input')]),
+  model: z.string().max(200).optional(),
+  /** The official openai client asks for base64 (little-endian float32) by default. */
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  /** Extension: which bge-m3 outputs to return; `sparse` gives lexical weights as indices/values. */
+  output: z.array(z.enum(['dense', 'sparse'])).min(1).max(2).optional(),
+});
+export const rerankBody = z.object({
+  query: z.string().min(1, 'required').max(8000),
+  documents: z.array(z.string().max(32_000)).min(1, 'give at least one document').max(1000),
+  top_n: z.number().int().min(1).max(1000).optional(),
+  return_documents: z.boolean().optional(),
+  /** Default false: raw logits, as the previous service returned (e.g. 5.21). true: sigmoid → 0..1. */
+  normalize: z.boolean().default(false),
+  model: z.string().max(200).optional(),
+});
+export const ingestBody = z.object({
+  items: z.array(z.object({ id: z.union([z.string().min(1).max(500), z.number().int()]), text: z.string().min(1, 'required').max(200_000), payload: z.record(z.string(), z.unknown()).optional() })).min(1, 'give at least one item').max(10_000),
+});
+export const searchBody = z.object({
+  collection: z.string().max(300),
+  query: z.string().min(1, 'required').max(8000),
+  mode: z.enum(['dense', 'sparse', 'hybrid']).default('hybrid'),
+  fusion: z.enum(['rrf', 'dbsf']).default('rrf'),
+  /** RRF weights for [dense, sparse]. */
+  weights: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]).optional(),
+  limit: z.number().int().min(1).max(200).default(10),
+  prefetch_limit: z.number().int().min(1).max(1000).default(50),
+  filter: filterSchema.optional(),
+  rerank: z.object({ top_n: z.number().int().min(1).max(200) }).optional(),
+  with_payload: z.boolean().default(true),
+});

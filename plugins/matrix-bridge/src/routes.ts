@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { SparkError, type PluginContext, type PluginRouter } from '@spark-control/plugin-api';
+import type { MatrixBridgeConfig } from './config.js';
+import { logsFollow, logsTail } from './commands.js';
+import { ACTIONS, type BotCoordinator } from './coordinator.js';
+
+const tailQuery = z.object({ lines: z.coerce.number().int().min(1).max(5000).default(200) });
+
+/** The plugin's routes, and the paths the existing clients already call (`/api/matrix-bridge/...`). */
+export function registerMatrixBridgeRoutes(ctx: PluginContext<MatrixBridgeConfig>, bot: BotCoordinator): void {
+  const mount = (r: PluginRouter) => {
+    r.add({ method: 'GET', path: '/status', summary: 'Bot container state (docker only)' }, async () => {
+      if (bot.cfg().botUser) await bot.refresh();
+      return bot.statusView();
+    });
+    r.add({ method: 'POST', path: '/update', summary: 'git pull + docker build + recreate, streamed as a job' }, (c) => {
+      c.status(202);
+      return bot.startUpdate();
+    });
+    for (const verb of ACTIONS) r.add({ method: 'POST', path: `/actions/${verb}`, summary: `docker ${verb}` }, () => bot.runAction(verb));
+    r.add({ method: 'GET', path: '/logs', query: tailQuery, summary: 'Last N log lines' }, async (c) => {
+      bot.requireEnabled();
+      const cf = bot.cfg();
+      const res = await ctx.ssh.exec(cf.hostId, logsTail(cf, c.query.lines), bot.sshOpts());
+      if (res.code !== 0) throw new SparkError('MATRIX_BRIDGE_LOGS_FAILED', `docker logs failed: ${res.stdout.trim().split('\n').slice(-1)[0]?.slice(0, 200) ?? ''}`, { status: 502 });
+      return { lines: res.stdout.split('\n').filter(Boolean) };
+    });
+    r.add({ method: 'GET', path: '/logs/follow', query: tailQuery, summary: 'Tail then follow logs over SSE; closing stops the remote docker logs' }, (c) => {
+      bot.requireEnabled();
+      const cf = bot.cfg();
+      const sse = c.sse();
+      ctx.ssh.stream(cf.hostId, logsFollow(cf, c.query.lines), bot.sshOpts({
+        timeoutMs: 6 * 3600_000,
+        signal: sse.signal,
+        onLine: (line) => sse.send('line', { line }),
+      })).then((res) => { sse.send('end', { code: res.code }); sse.close(); }, (e) => { if (!sse.signal.aborted) sse.send('error', { message: (e as Error).message }); sse.close(); });
+      return undefined;
+    });
+  };
+  mount(ctx.routes);
+  // Paths the existing clients already call.
+  const legacy = ctx.publicRoutes('/api/matrix-bridge');
+  legacy.add({ method: 'POST', path: '/update', summary: 'Same as /api/plugins/matrix-bridge/update' }, (c) => { c.status(202); return bot.startUpdate(); });
+  legacy.add({ method: 'GET', path: '/logs', query: tailQuery, summary: 'Same as /api/plugins/matrix-bridge/logs' }, async (c) => {
+    bot.requireEnabled();
+    const cf = bot.cfg();
+    const res = await ctx.ssh.exec(cf.hostId, logsTail(cf, c.query.lines), bot.sshOpts());
+    return { lines: res.stdout.split('\n').filter(Boolean) };
+  });
+}
