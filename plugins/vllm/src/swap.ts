@@ -74,7 +74,9 @@ export class SwapController {
   get active(): ActiveModel | null { return this.state.active; }
   get lost(): LostModel | null { return this.state.lost ?? null; }
   lastLoadSeconds(modelId: string): number | undefined { return this.state.loads?.[modelId]?.seconds; }
-  get running(): boolean { return !!this.runningJob; }
+  get running(): boolean { return !!this.runningJob || !!this.unloadJob; }
+  /** The swap or unload job running now, for whoever must wait until it ends. */
+  get busyJobId(): string | undefined { return this.runningJob ?? this.unloadJob; }
   get lastJob(): Persisted['job'] { return this.runningJob ? this.snapshotOf(this.runningJob) : this.state.job; }
 
   private snapshotOf(id: string): Persisted['job'] {
@@ -173,7 +175,8 @@ export class SwapController {
     }
   }
 
-  start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string } = {}): JobSnapshot {
+  start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string; reason?: string } = {}): JobSnapshot {
+    if (this.unloadJob) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'the served model is being unloaded; try again in a moment', { status: 409 });
     if (this.runningJob) {
       const j = this.ctx.jobs.get(this.runningJob);
       throw new SparkError('VLLM_SWAP_IN_PROGRESS', `a swap is already running (${j?.meta?.modelId ?? '?'}, phase ${j?.phase ?? '?'})`, { status: 409, details: { job: j ? { id: j.id, phase: j.phase, modelId: j.meta?.modelId } : undefined } });
@@ -185,7 +188,7 @@ export class SwapController {
     const previous = opts.rollback && !opts.rollbackOf && this.state.active?.modelId !== model.id ? this.state.active?.modelId : undefined;
     const snap = this.ctx.jobs.start({
       kind: 'vllm.swap', title: opts.rollbackOf ? `Roll back to ${model.name}` : `Swap to ${model.name}`, phases: SWAP_PHASES, timeoutMs, logTailLines: 300,
-      meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes, ...(previous ? { rollbackTo: previous } : {}), ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}) },
+      meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes, ...(previous ? { rollbackTo: previous } : {}), ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
       run: (job) => this.run(job, model),
     });
     this.runningJob = snap.id;
@@ -216,6 +219,34 @@ export class SwapController {
     if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
     else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
     return s;
+  }
+
+  private unloadJob?: string;
+  /** Stops the served model without starting another (an idle model's unload): the swap's own stop (drain, stop,
+   *  container confirmed gone), in a job of its own so the last swap's record stays as it was. */
+  unload(reason: string): JobSnapshot {
+    const active = this.state.active;
+    if (this.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap or unload is already running', { status: 409 });
+    if (!active) throw new SparkError('VLLM_NOTHING_SERVED', 'no model is being served', { status: 409 });
+    const cfg = this.ctx.config.get();
+    const snap = this.ctx.jobs.start({
+      kind: 'vllm.unload', title: `Unload ${active.servedName} (${reason})`, phases: ['stop', 'stopped'], timeoutMs: (cfg.drainTimeoutSec + cfg.stopTimeoutSec * 2 + 60) * 1000,
+      meta: { modelId: active.modelId, servedName: active.servedName, reason },
+      run: async (job) => {
+        job.phase('stop');
+        await this.stopServed(job);
+        await this.persist();
+        job.phase('stopped');
+        return { modelId: active.modelId };
+      },
+    });
+    this.unloadJob = snap.id;
+    void this.ctx.jobs.wait(snap.id).then((s) => {
+      this.unloadJob = undefined;
+      if (s.state === 'succeeded') this.emit('unloaded', { jobId: s.id, modelId: active.modelId, servedName: active.servedName, reason });
+      else this.ctx.log.warn('could not unload the served model', { modelId: active.modelId, error: s.error?.message });
+    });
+    return snap;
   }
 
   cancel(): JobSnapshot {
@@ -288,32 +319,9 @@ export class SwapController {
       const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });
       if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
 
-      // stop: let running chats finish first (bounded), then the launcher's stop, which exits 0 at once; the --rm
-      // container disappears asynchronously, so wait for it.
+      // stop: let running chats finish first (bounded), then stop the model and confirm its container is gone.
       this.phase(job, 'stop');
-      if (this.inflight.size) {
-        job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${this.inflight.size} request(s) in flight to finish`);
-        const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
-        job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
-      }
-      await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
-      // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
-      const workerHosts = this.workerHostsFor(nodes);
-      for (const w of workerHosts) {
-        job.log(`stopping ${cfg.containerName} on ${w}`);
-        await this.ssh(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
-      }
-      this.state.active = null;
-      const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
-      for (const h of [this.hostId(), ...workerHosts]) {
-        for (;;) {
-          const st = (await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout.trim();
-          if (st === 'absent') break;
-          if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
-          await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
-        }
-      }
-      job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.hostId(), ...workerHosts].join(' and ')}` : ''}`);
+      await this.stopServed(job, nodes);
 
       // memory settle: unified memory comes back slowly after a model unloads.
       this.phase(job, 'memory');
@@ -385,6 +393,36 @@ export class SwapController {
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
       throw e;
     }
+  }
+
+  /** Lets running chats finish first (bounded), then the launcher's stop, which exits 0 at once; the --rm container
+   *  disappears asynchronously, so this waits until it is gone on every Spark (a stop is confirmed before the next
+   *  start). `nodes`: the Sparks a launch that follows needs (their containers of that name go too). */
+  private async stopServed(job: JobHandle, nodes?: LaunchNodes): Promise<void> {
+    const cfg = this.ctx.config.get();
+    if (this.inflight.size) {
+      job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${this.inflight.size} request(s) in flight to finish`);
+      const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
+      job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
+    }
+    await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
+    // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
+    const workerHosts = this.workerHostsFor(nodes);
+    for (const w of workerHosts) {
+      job.log(`stopping ${cfg.containerName} on ${w}`);
+      await this.ssh(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
+    }
+    this.state.active = null;
+    const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
+    for (const h of [this.hostId(), ...workerHosts]) {
+      for (;;) {
+        const st = (await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout.trim();
+        if (st === 'absent') break;
+        if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
+        await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
+      }
+    }
+    job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.hostId(), ...workerHosts].join(' and ')}` : ''}`);
   }
 
   /** Preflight: the Sparks of the launch (nodesFor), the model's files on each of them, and — across Sparks — the
