@@ -196,3 +196,50 @@ describe('idle unload and preload', () => {
     }
   }, 60_000);
 });
+
+describe('sleep mode', () => {
+  it('is launched with --enable-sleep-mode and dev mode; idle it sleeps (container kept), the next request wakes it in well under a cold start', async () => {
+    knobs({ loadMs: 3000 });
+    await addModel({ id: 'sleepy', servedName: 'sleepy', sleep: true, idleTtlSec: 1 });
+    const t0 = Date.now();
+    expect((await chat('sleepy')).status).toBe(200);
+    const coldMs = Date.now() - t0;
+    const launch = readFileSync(join(root, 'state/launcher.calls'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[] }).at(-1)!;
+    expect(launch.argv).toContain('--enable-sleep-mode');
+    expect(launch.argv.join(' ')).toContain('-e VLLM_SERVER_DEV_MODE=1');
+    const asleep = await until(listed, (l) => l.data.find((m) => m.id === 'sleepy')?.state === 'sleeping', 10_000);
+    expect(asleep.data.find((m) => m.id === 'sleepy')?.state).toBe('sleeping');
+    expect((await swapState()).active).toMatchObject({ modelId: 'sleepy', asleep: { level: 2 } });
+    expect(existsSync(join(root, 'state/containers/vllm_node.json'))).toBe(true);
+    const launchesBefore = launches().length;
+    const t1 = Date.now();
+    const r = await chat('sleepy');
+    const wakeMs = Date.now() - t1;
+    expect(r.status).toBe(200);
+    // Woken with the level-2 sequence (weights reloaded): the answer makes sense.
+    expect((await r.json()).choices[0].message.content).toContain('Hello from sleepy');
+    expect(launches().length).toBe(launchesBefore);
+    expect(wakeMs).toBeLessThan(coldMs);
+    const wake = k.app.services.jobs.list({ kind: 'vllm.wake' }).at(-1);
+    expect(wake?.logTail.join('\n')).toContain('reloading the weights');
+  });
+
+  it('a wake that fails falls back to a cold start, saying why', async () => {
+    knobs({ loadMs: 800 });
+    await addModel({ id: 'sleepy-2', servedName: 'sleepy-2', sleep: true, idleTtlSec: 1 });
+    expect((await chat('sleepy-2')).status).toBe(200);
+    await until(swapState, (s) => !!(s.active as { asleep?: unknown } | null)?.asleep && !s.running, 10_000);
+    knobs({ loadMs: 800, wakeFail: true });
+    const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+    const off = k.app.services.events.on('vllm.ondemand.', (e) => events.push({ type: e.type, data: e.data as Record<string, unknown> }));
+    const launchesBefore = launches().length;
+    const r = await chat('sleepy-2');
+    off();
+    expect(r.status).toBe(200);
+    expect(launches().length - launchesBefore).toBe(1);
+    const cold = events.find((e) => e.type === 'vllm.ondemand.load' && e.data.kind === 'cold');
+    expect(cold?.data.wakeError).toMatch(/wake_up.*out of memory/i);
+    const swapJob = k.app.services.jobs.list({ kind: 'vllm.swap' }).at(-1);
+    expect(String(swapJob?.meta?.reason)).toMatch(/wake failed: .*wake_up/);
+  });
+});

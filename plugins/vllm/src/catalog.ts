@@ -39,6 +39,12 @@ export const modelSchema = z.object({
   queueMax: z.number().int().min(0).max(10_000).optional(),
   /** Longest a request waits for it to load before a 503 with Retry-After (default: the maxWaitSec setting). */
   maxWaitSec: z.number().int().min(1).max(4 * 3600).optional(),
+  /** Launch with vLLM's sleep mode: an idle model sleeps (weights freed, process and graphs kept) and wakes in about a
+   *  second instead of a cold start. */
+  sleep: z.boolean().optional(),
+  /** 2 (default): weights discarded and reloaded from disk on wake — on GB10's unified memory level 1's copy to host
+   *  memory frees little. 1: weights kept in host memory. */
+  sleepLevel: z.union([z.literal(1), z.literal(2)]).optional(),
 }).superRefine((m, ctx) => {
   if (!!m.repo === !!m.localPath) ctx.addIssue({ code: 'custom', path: ['repo'], message: 'give exactly one of repo or localPath' });
   if (m.chatTemplate !== undefined) {

@@ -189,7 +189,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   const v1 = ctx.publicRoutes('/v1');
   // During the owner's swap the list is 503 as every other /v1 path; during a load a request started, it says "loading".
   v1.add({ method: 'GET', path: '/models', errorStyle: 'openai', summary: 'Every catalog model a request may name, with its state (serving, loading, stopping, stopped)' }, () => {
-    if (swap.running && !onDemand.startedByRequest(swap.busyJobId)) busy();
+    const j = swap.busyJobId ? ctx.jobs.get(swap.busyJobId) : undefined;
+    if (j?.kind === 'vllm.swap' && !onDemand.startedByRequest(j.id)) busy();
     return listModels(ctx, swap, onDemand, catalog);
   });
   for (const path of ['/chat/completions', '/completions']) {
@@ -227,6 +228,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       if (res.status !== 200) return { status: 'down', detail: `health ${res.status}` };
       const down = await swap.workersDown(signal);
       if (down.length) return { status: 'degraded', detail: `${swap.active?.servedName} still answers, but on ${down.map((d) => `${d.hostId} ${d.why}`).join('; ')}: it stops once the other ranks time out — swap it in again` };
+      if (swap.active?.asleep) return { status: 'up', detail: `${swap.active.servedName} (asleep since ${swap.active.asleep.since}; the next request wakes it)` };
       return { status: 'up', detail: swap.active?.servedName ?? 'serving a model that is not in the catalog' };
     },
   });

@@ -9,6 +9,7 @@ import { containerExistsCommand, launchCommand, linkSshCheckCommand, linkSshRefu
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
 import type { InflightRequests } from './inflight.js';
+import { putToSleep, wakeUp } from './onDemand/sleepMode.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
@@ -16,6 +17,8 @@ export interface ActiveModel {
   modelId: string; servedName: string; since: string; vllmVersion?: string;
   /** The Sparks it runs on, head first (more than one for tensor parallel across Sparks). */
   nodes?: string[];
+  /** Put to sleep (vLLM sleep mode): the container and port stay, a request wakes it. */
+  asleep?: { since: string; level: 1 | 2 };
 }
 /** A served model whose container went away without a swap (crash, OOM kill, stopped by hand). */
 export interface LostModel { modelId: string; servedName: string; at: string; container: string }
@@ -24,6 +27,8 @@ interface Persisted {
   /** Measured launch → answering time of the last successful load of each model, for the swap confirmation. */
   loads?: Record<string, { seconds: number; at: string }>;
   lost?: LostModel | null;
+  /** Measured wake time of the last wake of each model. */
+  wakes?: Record<string, { ms: number; at: string }>;
   job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
 
 /** SSH errors that a restarted sshd or a link blip causes; launch and readiness ride them out (sshRidingOut). */
@@ -74,9 +79,9 @@ export class SwapController {
   get active(): ActiveModel | null { return this.state.active; }
   get lost(): LostModel | null { return this.state.lost ?? null; }
   lastLoadSeconds(modelId: string): number | undefined { return this.state.loads?.[modelId]?.seconds; }
-  get running(): boolean { return !!this.runningJob || !!this.unloadJob; }
+  get running(): boolean { return !!this.runningJob || !!this.sideJob; }
   /** The swap or unload job running now, for whoever must wait until it ends. */
-  get busyJobId(): string | undefined { return this.runningJob ?? this.unloadJob; }
+  get busyJobId(): string | undefined { return this.runningJob ?? this.sideJob; }
   get lastJob(): Persisted['job'] { return this.runningJob ? this.snapshotOf(this.runningJob) : this.state.job; }
 
   private snapshotOf(id: string): Persisted['job'] {
@@ -176,7 +181,7 @@ export class SwapController {
   }
 
   start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string; reason?: string } = {}): JobSnapshot {
-    if (this.unloadJob) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'the served model is being unloaded; try again in a moment', { status: 409 });
+    if (this.sideJob) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'the served model is being unloaded, put to sleep or woken; try again in a moment', { status: 409 });
     if (this.runningJob) {
       const j = this.ctx.jobs.get(this.runningJob);
       throw new SparkError('VLLM_SWAP_IN_PROGRESS', `a swap is already running (${j?.meta?.modelId ?? '?'}, phase ${j?.phase ?? '?'})`, { status: 409, details: { job: j ? { id: j.id, phase: j.phase, modelId: j.meta?.modelId } : undefined } });
@@ -221,33 +226,78 @@ export class SwapController {
     return s;
   }
 
-  private unloadJob?: string;
-  /** Stops the served model without starting another (an idle model's unload): the swap's own stop (drain, stop,
-   *  container confirmed gone), in a job of its own so the last swap's record stays as it was. */
-  unload(reason: string): JobSnapshot {
+  private sideJob?: string;
+  /** A job that changes the served model's state without a launch (unload, sleep, wake): one at a time and never
+   *  during a swap; the last swap's record stays as it was. */
+  private runSide(kind: string, title: string, phases: string[], meta: Record<string, unknown>, run: (job: JobHandle, active: ActiveModel) => Promise<unknown>): JobSnapshot {
     const active = this.state.active;
-    if (this.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap or unload is already running', { status: 409 });
+    if (this.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap, unload, sleep or wake is already running', { status: 409 });
     if (!active) throw new SparkError('VLLM_NOTHING_SERVED', 'no model is being served', { status: 409 });
     const cfg = this.ctx.config.get();
     const snap = this.ctx.jobs.start({
-      kind: 'vllm.unload', title: `Unload ${active.servedName} (${reason})`, phases: ['stop', 'stopped'], timeoutMs: (cfg.drainTimeoutSec + cfg.stopTimeoutSec * 2 + 60) * 1000,
-      meta: { modelId: active.modelId, servedName: active.servedName, reason },
-      run: async (job) => {
-        job.phase('stop');
-        await this.stopServed(job);
-        await this.persist();
-        job.phase('stopped');
-        return { modelId: active.modelId };
-      },
+      kind, title, phases, timeoutMs: (cfg.drainTimeoutSec + cfg.stopTimeoutSec * 2 + 120) * 1000,
+      meta: { modelId: active.modelId, servedName: active.servedName, ...meta },
+      run: (job) => run(job, active),
     });
-    this.unloadJob = snap.id;
+    this.sideJob = snap.id;
     void this.ctx.jobs.wait(snap.id).then((s) => {
-      this.unloadJob = undefined;
-      if (s.state === 'succeeded') this.emit('unloaded', { jobId: s.id, modelId: active.modelId, servedName: active.servedName, reason });
-      else this.ctx.log.warn('could not unload the served model', { modelId: active.modelId, error: s.error?.message });
+      this.sideJob = undefined;
+      if (s.state !== 'succeeded') this.ctx.log.warn(`${kind} of the served model failed`, { modelId: active.modelId, error: s.error?.message });
     });
     return snap;
   }
+
+  /** Stops the served model without starting another (an idle model's unload): the swap's own stop (drain, stop,
+   *  container confirmed gone). */
+  unload(reason: string): JobSnapshot {
+    return this.runSide('vllm.unload', `Unload ${this.state.active?.servedName ?? ''} (${reason})`, ['stop', 'stopped'], { reason }, async (job, active) => {
+      job.phase('stop');
+      await this.stopServed(job);
+      await this.persist();
+      job.phase('stopped');
+      this.emit('unloaded', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, reason });
+      return { modelId: active.modelId };
+    });
+  }
+
+  /** Puts the served model (launched with sleep mode) to sleep: its process, port and container stay. */
+  sleepServed(reason: string, level: 1 | 2): JobSnapshot {
+    return this.runSide('vllm.sleep', `Sleep ${this.state.active?.servedName ?? ''} (${reason})`, ['drain', 'sleep', 'asleep'], { reason, level }, async (job, active) => {
+      job.phase('drain');
+      const cfg = this.ctx.config.get();
+      if (this.inflight.size) await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
+      job.phase('sleep');
+      const t0 = Date.now();
+      await putToSleep(this.ctx, this.upstream(), level, job.signal);
+      this.state.active = { ...active, asleep: { since: new Date().toISOString(), level } };
+      await this.persist();
+      job.phase('asleep');
+      job.log(`asleep at level ${level} after ${Date.now() - t0} ms`);
+      this.emit('asleep', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, level, reason });
+    });
+  }
+
+  /** Wakes the sleeping served model and checks it answers (one streamed token); throws naming the step that failed. */
+  wakeServed(reason: string): JobSnapshot {
+    return this.runSide('vllm.wake', `Wake ${this.state.active?.servedName ?? ''} (${reason})`, ['wake', 'completion', 'active'], { reason }, async (job, active) => {
+      const level = active.asleep?.level ?? 2;
+      const t0 = Date.now();
+      job.phase('wake');
+      await wakeUp(this.ctx, this.upstream(), level, job.signal, (l) => job.log(l));
+      job.phase('completion');
+      if (!(await this.canary(this.upstream(), active.servedName, job.signal))) throw new SparkError('VLLM_WAKE_FAILED', `${active.servedName} woke but did not answer a one-token completion`, { status: 502 });
+      const { asleep: _was, ...awake } = active;
+      this.state.active = { ...awake, since: new Date().toISOString() };
+      this.state.wakes = { ...this.state.wakes, [active.modelId]: { ms: Date.now() - t0, at: new Date().toISOString() } };
+      await this.persist();
+      job.phase('active');
+      job.log(`awake and answering after ${Date.now() - t0} ms`);
+      this.emit('woke', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, ms: Date.now() - t0 });
+    });
+  }
+
+  /** Measured time of the last wake of each model. */
+  lastWakeMs(modelId: string): number | undefined { return this.state.wakes?.[modelId]?.ms; }
 
   cancel(): JobSnapshot {
     if (!this.runningJob) throw new SparkError('VLLM_NO_SWAP', 'no swap is running', { status: 409 });

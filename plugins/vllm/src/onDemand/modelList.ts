@@ -6,17 +6,18 @@ import type { SwapController } from '../swap.js';
 import { loadsOnRequest } from './resolve.js';
 import type { OnDemandScheduler } from './scheduler.js';
 
-export type OnDemandState = 'serving' | 'loading' | 'stopping' | 'stopped';
+export type OnDemandState = 'serving' | 'sleeping' | 'loading' | 'stopping' | 'stopped';
 
 /** A catalog model's state as a request sees it. */
 export function modelState(m: CatalogEntry, swap: SwapController, scheduler: OnDemandScheduler): OnDemandState {
   const job = swap.lastJob;
+  if (scheduler.loadingModelId === m.id) return 'loading';
   if (swap.running) {
     if (job?.state === 'running' && job.modelId === m.id && swap.busyJobId === job.id) return 'loading';
     if (swap.active?.modelId === m.id) return 'stopping';
   }
-  if (scheduler.loadingModelId === m.id) return 'loading';
-  return swap.active?.modelId === m.id ? 'serving' : 'stopped';
+  if (swap.active?.modelId !== m.id) return 'stopped';
+  return swap.active.asleep ? 'sleeping' : 'serving';
 }
 
 const upstreamList = z.object({ data: z.array(z.object({ id: z.string() }).passthrough()) });

@@ -45,7 +45,7 @@ export class OnDemandScheduler {
 
   /** The model answers now (served, and no swap or unload is under way). */
   serving(modelId: string): boolean {
-    return this.swap.active?.modelId === modelId && !this.swap.running;
+    return this.swap.active?.modelId === modelId && !this.swap.active.asleep && !this.swap.running;
   }
 
   /** The model a load started by a request is bringing up, if any. */
@@ -77,7 +77,8 @@ export class OnDemandScheduler {
   /** Seconds a client should wait before trying again for this model: its measured load time (else the expected
    *  one), less what the load under way already took, plus what the load before it still needs. */
   etaSec(model: CatalogEntry): number {
-    const loadSec = (m: CatalogEntry) => this.swap.lastLoadSeconds(m.id) ?? m.expectedLoadMinutes * 60;
+    const asleep = (m: CatalogEntry) => this.swap.active?.modelId === m.id && !!this.swap.active.asleep;
+    const loadSec = (m: CatalogEntry) => (asleep(m) ? (this.swap.lastWakeMs(m.id) ?? 2000) / 1000 : this.swap.lastLoadSeconds(m.id) ?? m.expectedLoadMinutes * 60);
     const l = this.loading;
     const elapsed = l ? (Date.now() - l.startedAt) / 1000 : 0;
     if (l?.modelId === model.id) return Math.max(1, Math.ceil(loadSec(model) - elapsed));
@@ -177,43 +178,73 @@ export class OnDemandScheduler {
       if (this.inflight.size) await this.inflight.drain(cfg.drainTimeoutSec * 1000, new AbortController().signal);
       if (this.queued(next) === 0 || this.swap.busyJobId) { this.again = true; return; }
     }
+    // The model sleeps in its container: wake it; if that fails, a cold start (the swap stops the container first).
+    if (active?.modelId === next && active.asleep) {
+      const woke = await this.runLoad(model, 'wake', () => this.swap.wakeServed('a request names it'), active.modelId);
+      if (!woke.ok) {
+        this.ctx.log.warn('waking the model failed; starting it cold', { modelId: model.id, error: woke.why });
+        await this.runLoad(model, 'cold', () => this.swap.start(model.id, { reason: `request (wake failed: ${woke.why})` }), active.modelId, woke.why);
+      }
+      this.again = true;
+      return;
+    }
+    await this.runLoad(model, 'cold', () => this.swap.start(model.id, { reason: 'request' }), active?.modelId ?? null);
+    this.again = true;
+  }
+
+  /** Runs one load (a swap, or a wake) for the model's waiters: released when it succeeds; on failure a wake leaves
+   *  them waiting for the cold start that follows, a cold start fails them. */
+  private async runLoad(model: CatalogEntry, kind: 'cold' | 'wake', begin: () => { id: string }, from: string | null, wakeError?: string): Promise<{ ok: boolean; why?: string }> {
     let jobId: string;
     try {
-      jobId = this.swap.start(model.id, { reason: 'request' }).id;
+      jobId = begin().id;
     } catch (e) {
       // The owner started a swap in between: decide again after it.
-      if ((e as SparkError).code === 'VLLM_SWAP_IN_PROGRESS') { this.again = true; return; }
-      return this.settle(model.id, e);
+      if ((e as SparkError).code === 'VLLM_SWAP_IN_PROGRESS') return { ok: true };
+      this.settle(model.id, e);
+      return { ok: true };
     }
     this.loading = { modelId: model.id, jobId, startedAt: Date.now() };
-    this.ctx.events.emit('vllm.ondemand.load', { modelId: model.id, jobId, kind: 'cold', from: active?.modelId ?? null, queued: this.queued(model.id) });
+    this.ctx.events.emit('vllm.ondemand.load', { modelId: model.id, jobId, kind, from, queued: this.queued(model.id), ...(wakeError ? { wakeError } : {}) });
     const s = await this.ctx.jobs.wait(jobId);
     while (this.swap.busyJobId === jobId) await delay(10);
     const seconds = (Date.now() - this.loading.startedAt) / 1000;
     this.loading = undefined;
     if (s.state === 'succeeded') {
       this.stat(model.id).loads++;
-      this.ctx.events.emit('vllm.ondemand.loaded', { modelId: model.id, jobId, kind: 'cold', seconds });
+      this.ctx.events.emit('vllm.ondemand.loaded', { modelId: model.id, jobId, kind, seconds });
       this.settle(model.id);
-    } else {
-      this.stat(model.id).failedLoads++;
-      const why = s.error?.message ?? s.state;
-      this.settle(model.id, new SparkError('VLLM_LOAD_FAILED', `loading ${model.servedName} failed: ${why}`, { status: 503, retryAfter: this.etaSec(model), details: { model: model.id, job: jobId, phase: s.error?.phase ?? s.phase } }));
+      return { ok: true };
     }
-    this.again = true;
+    const why = s.error?.message ?? s.state;
+    this.ctx.events.emit('vllm.ondemand.failed', { modelId: model.id, jobId, kind, error: why });
+    if (kind === 'wake') return { ok: false, why };
+    this.stat(model.id).failedLoads++;
+    this.settle(model.id, new SparkError('VLLM_LOAD_FAILED', `loading ${model.servedName} failed: ${why}${wakeError ? ` (after waking it failed: ${wakeError})` : ''}`, { status: 503, retryAfter: this.etaSec(model), details: { model: model.id, job: jobId, phase: s.error?.phase ?? s.phase } }));
+    return { ok: false, why };
   }
 
   /** Unloads the served model once it had no request for its idleTtlSec (and nobody waits for anything). */
   private unloadIfIdle(): void {
     const active = this.swap.active;
-    if (!active || this.swap.running || this.looping || this.inflight.size) return;
+    if (!active || active.asleep || this.swap.running || this.looping || this.inflight.size) return;
     const model = this.catalog().find((m) => m.id === active.modelId);
     if (!model?.idleTtlSec) return;
     const idleMs = Date.now() - this.lastUseOf(model.id);
     if (idleMs < model.idleTtlSec * 1000) return;
     try {
-      const job = this.swap.unload(`idle for ${Math.round(idleMs / 1000)} s`);
-      this.ctx.events.emit('vllm.ondemand.idle', { modelId: model.id, jobId: job.id, idleSec: Math.round(idleMs / 1000) });
+      const why = `idle for ${Math.round(idleMs / 1000)} s`;
+      // A model launched with sleep mode sleeps (it wakes in about a second); any other stops.
+      const job = model.sleep ? this.swap.sleepServed(why, model.sleepLevel ?? 2) : this.swap.unload(why);
+      this.ctx.events.emit('vllm.ondemand.idle', { modelId: model.id, jobId: job.id, idleSec: Math.round(idleMs / 1000), action: model.sleep ? 'sleep' : 'stop' });
+      // A sleep that failed (launched before sleep was turned on, say): stop it instead of trying again every second.
+      if (model.sleep) {
+        void this.ctx.jobs.wait(job.id).then((s) => {
+          if (s.state === 'succeeded' || this.swap.running || this.swap.active?.modelId !== model.id) return;
+          this.ctx.log.warn('the idle model could not sleep; stopping it', { modelId: model.id, error: s.error?.message });
+          try { this.swap.unload(`${why}; sleep failed: ${s.error?.message ?? s.state}`); } catch { /* something else started meanwhile */ }
+        });
+      }
     } catch (e) {
       this.ctx.log.warn('could not unload the idle model', { modelId: model.id, error: (e as Error).message });
     }
