@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -242,4 +242,35 @@ describe('sleep mode', () => {
     const swapJob = k.app.services.jobs.list({ kind: 'vllm.swap' }).at(-1);
     expect(String(swapJob?.meta?.reason)).toMatch(/wake failed: .*wake_up/);
   });
+});
+
+describe('across a restart of Spark Control', () => {
+  it('re-adopts a sleeping model (still asleep, queues empty, no new container) and wakes it on the next request', async () => {
+    const k1 = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: base } } });
+    const dataDir = k1.dataDir;
+    const r1 = k1.sim!.hostRoot('spark-1');
+    writeFileSync(join(r1, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 500 }));
+    const post = (kk: TestKernel, body: object) => kk.fetch('/v1/chat/completions', { method: 'POST', headers: json, body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, ...body }) });
+    expect((await k1.fetch('/api/models', { method: 'POST', headers: json, body: JSON.stringify({ id: 'nap', name: 'Nap', servedName: 'nap', repo: 'Qwen/Qwen3-4B-Instruct-2507', sleep: true, idleTtlSec: 1 }) })).status).toBe(201);
+    expect((await post(k1, { model: 'nap' })).status).toBe(200);
+    const status = async (kk: TestKernel) => (await (await kk.fetch('/api/plugins/vllm/ondemand')).json()) as { models: Array<{ id: string; state: string; queued: number; lastWakeMs: number | null; lastColdLoadSeconds: number | null }> };
+    const napOf = async (kk: TestKernel) => (await status(kk)).models.find((m) => m.id === 'nap')!;
+    const slept = await until(() => napOf(k1), (m) => m.state === 'sleeping', 10_000);
+    expect(slept).toMatchObject({ state: 'sleeping', queued: 0, lastColdLoadSeconds: expect.any(Number) });
+    await k1.stop({ keepData: true });
+    const launchCount = () => readFileSync(join(r1, 'state/launcher.calls'), 'utf8').trim().split('\n').filter((l) => l.includes('"exec"')).length;
+    const before = launchCount();
+    const k2 = await createTestKernel({ plugins: ['vllm'], dataDir, config: { plugins: { vllm: base } } });
+    try {
+      expect(await napOf(k2)).toMatchObject({ state: 'sleeping', queued: 0 });
+      const r = await post(k2, { model: 'nap' });
+      expect(r.status).toBe(200);
+      expect((await r.json()).choices[0].message.content).toContain('Hello from nap');
+      expect(launchCount()).toBe(before);
+      expect((await napOf(k2)).lastWakeMs).toEqual(expect.any(Number));
+    } finally {
+      await k2.stop({ keepData: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

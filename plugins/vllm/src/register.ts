@@ -19,6 +19,7 @@ import { onDemandCompletion } from './onDemand/completions.js';
 import { listModels } from './onDemand/modelList.js';
 import { OnDemandScheduler } from './onDemand/scheduler.js';
 import { preloadAtBoot } from './onDemand/preload.js';
+import { onDemandStatus } from './onDemand/status.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
 const idParams = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a model id') });
@@ -193,6 +194,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     if (j?.kind === 'vllm.swap' && !onDemand.startedByRequest(j.id)) busy();
     return listModels(ctx, swap, onDemand, catalog);
   });
+  r.add({ method: 'GET', path: '/ondemand', summary: 'Loading on request: per model its state, queued requests, idle countdown, last cold load and wake, counters' }, () => onDemandStatus(ctx.config.get(), swap, onDemand, catalog));
   for (const path of ['/chat/completions', '/completions']) {
     v1.add({ method: 'POST', path, errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024, summary: 'Forwarded to the model the body names, loaded on request when it is a catalog model that is not served' }, (c) =>
       onDemandCompletion({ ctx, swap, scheduler: onDemand, inflight, catalog: () => catalog, plainProxy: (cc, body) => proxy(cc, body) }, c));
