@@ -11,6 +11,8 @@ interface Waiter { modelId: string; since: number; resolve(): void; reject(e: un
 export interface OnDemandModelStats { queued: number; loads: number; failedLoads: number; timeouts: number; refused: number; lastWaitMs: number | null; lastUsedAt: string | null }
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+/** The SwapController clears its job right after the job ended: a turn of the event loop, not a timer, is enough. */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Load on request: a request naming a catalog model that is not served waits here while the model loads, through the
@@ -158,7 +160,7 @@ export class OnDemandScheduler {
     const busy = this.swap.busyJobId;
     if (busy) {
       await this.ctx.jobs.wait(busy).catch(() => undefined);
-      while (this.swap.busyJobId === busy) await delay(10);
+      for (let i = 0; this.swap.busyJobId === busy; i++) await (i < 50 ? nextTurn() : delay(10));
       this.again = true;
       return;
     }
@@ -207,7 +209,7 @@ export class OnDemandScheduler {
     this.loading = { modelId: model.id, jobId, startedAt: Date.now() };
     this.ctx.events.emit('vllm.ondemand.load', { modelId: model.id, jobId, kind, from, queued: this.queued(model.id), ...(wakeError ? { wakeError } : {}) });
     const s = await this.ctx.jobs.wait(jobId);
-    while (this.swap.busyJobId === jobId) await delay(10);
+    for (let i = 0; this.swap.busyJobId === jobId; i++) await (i < 50 ? nextTurn() : delay(10));
     const seconds = (Date.now() - this.loading.startedAt) / 1000;
     this.loading = undefined;
     if (s.state === 'succeeded') {
