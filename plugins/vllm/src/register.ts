@@ -237,6 +237,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
 
   ctx.lifecycle.onStart(async () => {
     await swap.recover().catch((e) => ctx.log.warn('could not check the swap left from before the restart', { error: (e as Error).message }));
+    await swap.syncSleepState().catch(() => undefined);
     void preloadAtBoot(ctx, swap, () => catalog);
   });
 

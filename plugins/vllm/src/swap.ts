@@ -9,7 +9,7 @@ import { containerExistsCommand, launchCommand, linkSshCheckCommand, linkSshRefu
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
 import type { InflightRequests } from './inflight.js';
-import { putToSleep, wakeUp } from './onDemand/sleepMode.js';
+import { isSleeping, putToSleep, wakeUp } from './onDemand/sleepMode.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
@@ -294,6 +294,19 @@ export class SwapController {
       job.log(`awake and answering after ${Date.now() - t0} ms`);
       this.emit('woke', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, ms: Date.now() - t0 });
     });
+  }
+
+  /** After a restart: a sleep or wake that was cut short leaves swap.json and vLLM disagreeing; vLLM's /is_sleeping
+   *  says which it is (a model without sleep mode has no such endpoint and stays as recorded). */
+  async syncSleepState(): Promise<void> {
+    const active = this.state.active;
+    if (!active || this.running || !this.catalog().find((m) => m.id === active.modelId)?.sleep) return;
+    const sleeping = await isSleeping(this.ctx, this.upstream(), AbortSignal.timeout(5000)).catch(() => undefined);
+    if (sleeping === undefined || sleeping === !!active.asleep || this.state.active !== active) return;
+    const { asleep: _was, ...awake } = active;
+    this.state.active = sleeping ? { ...active, asleep: { since: new Date().toISOString(), level: this.catalog().find((m) => m.id === active.modelId)?.sleepLevel ?? 2 } } : awake;
+    this.ctx.log.info('the served model\'s sleep state differed from the record; vLLM\'s word taken', { modelId: active.modelId, sleeping });
+    await this.persist();
   }
 
   /** Measured time of the last wake of each model. */
