@@ -1,7 +1,8 @@
 /** On-demand serving benchmark (issue 22), on the simulator, side by side in one run: (1) a request that has to switch
  *  models by waking a sleeping one vs by a cold start (fake vLLM: cold start 5 s, wake well under one); (2) the latency
  *  a queued request adds beyond the moment its model is ready (goal: p99 < 50 ms), against the same request sent
- *  once the model serves. */
+ *  once the model serves; (3) a mixed workload over three models for 30 s per policy: requests lost (goal 0) and loads
+ *  per minute with minimum residency against a switch-on-every-request policy (residency 0, no drain). */
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,4 +70,37 @@ console.table([
   { burst: `${N} sent while serving, from sent`, p50Ms: pct(burst, 50), p99Ms: pct(burst, 99) },
 ]);
 console.log(`a queued request, from its model being ready to its answer: p99 ${pct(added, 99)} ms (goal < 50 ms; includes answering the burst itself, which takes p99 ${pct(burst, 99)} ms sent to the serving model on fresh connections); ${statuses.filter((s) => s === 200).length}/${N} queued requests answered 200`);
+// (3) Mixed traffic: three clients, each asking for one of three models at random every 250 ms, for 30 s per policy.
+const MIX_MS = 30_000;
+writeFileSync(join(root, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 800, tokenDelayMs: 1 }));
+for (const id of ['mix-a', 'mix-b', 'mix-c']) await add({ id, servedName: id });
+const launchesNow = () => k.app.services.jobs.list({ kind: 'vllm.swap' }).length;
+const mixed: Array<Record<string, unknown>> = [];
+for (const [policy, settings] of [['residency 5 s', { minResidencySec: 5, drainTimeoutSec: 2 }], ['switch on every request', { minResidencySec: 0, drainTimeoutSec: 0 }]] as const) {
+  await k.fetch('/api/config/plugins/vllm', { method: 'PUT', headers: json, body: JSON.stringify({ readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10, ...settings }) });
+  const loads0 = launchesNow();
+  const end = Date.now() + MIX_MS;
+  let sent = 0;
+  let lost = 0;
+  const waits: number[] = [];
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  await Promise.all(Array.from({ length: 3 }, async () => {
+    while (Date.now() < end && sent < 1000) {
+      sent++;
+      const model = ['mix-a', 'mix-b', 'mix-c'][Math.floor(rand() * 3)];
+      const t0 = Date.now();
+      const r = await k.fetch('/v1/chat/completions', { method: 'POST', headers: json, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }), signal: AbortSignal.timeout(120_000) }).catch(() => undefined);
+      if (r?.status !== 200) lost++;
+      await r?.text().catch(() => undefined);
+      waits.push(Date.now() - t0);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }));
+  await until((s) => !s.running);
+  const loads = launchesNow() - loads0;
+  mixed.push({ policy, requests: sent, lost, loads, loadsPerMin: +(loads / (MIX_MS / 60_000)).toFixed(1), p50WaitMs: pct(waits, 50), p99WaitMs: pct(waits, 99) });
+}
+console.table(mixed);
+
 await k.stop();
