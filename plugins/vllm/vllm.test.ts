@@ -125,7 +125,9 @@ describe('vLLM swap against the simulated Spark 1', () => {
 
     const client = new OpenAI({ baseURL: `${k.url}/v1`, apiKey: 'unused' });
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id)).toEqual(['qwen3-4b']);
+    // Every catalog model is listed (a request naming one loads it); only the swapped-in one is serving.
+    expect(models.data.filter((m) => (m as unknown as { state: string }).state === 'serving').map((m) => m.id)).toEqual(['qwen3-4b']);
+    expect(models.data.map((m) => m.id)).toEqual(expect.arrayContaining(['qwen3-4b', 'gpt-oss-20b', 'gpt-oss-120b', 'qwen3-coder-30b']));
     const c = await client.chat.completions.create({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'ping' }], max_tokens: 5 });
     expect(c.choices[0].message.content).toContain('Hello from qwen3-4b');
     const stream = await client.chat.completions.create({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'count to three' }], max_tokens: 6, stream: true });

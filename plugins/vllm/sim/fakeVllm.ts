@@ -2,9 +2,10 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { guardedVllmHandler, parseVllmRequest, type FakeVllmRequest } from './requestSchemas.js';
+import { asleep, garbled, sleepEndpoint, type SleepKnobs } from './sleepMode.js';
 
 /** Behaviour knobs, read from `<spark-1 state>/vllm-sim.json` on every request so tests can change them live. */
-export interface FakeVllmKnobs {
+export interface FakeVllmKnobs extends SleepKnobs {
   /** Time from `vllm serve` dispatch to "Application startup complete" (default 1500 ms). */
   loadMs?: number;
   /** Make the load fail with a classified signature. */
@@ -45,7 +46,7 @@ function shellWords(s: string): string[] {
   return out;
 }
 
-interface Served { model: string; servedName: string; readyAt: number; containerFile: string; logFile: string; maxModelLen: number }
+interface Served { model: string; servedName: string; readyAt: number; containerFile: string; logFile: string; key: string; devMode: boolean; sleepMode: boolean; maxModelLen: number }
 
 /** A fake vLLM OpenAI server that serves only what the simulated `vllm_node` container is running, after its load
  *  time — refusing connections while "loading", like the real one. */
@@ -69,7 +70,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
     const containerFile = join(state, 'containers', `${containerName}.json`);
     const logFile = join(state, 'containers', `${containerName}.log`);
     if (!existsSync(containerFile)) return undefined;
-    let c: { State: { Running: boolean }; Exec?: { cmd: string[]; at: string; dead: boolean }; RemoveAt?: string };
+    let c: { State: { Running: boolean }; Exec?: { cmd: string[]; at: string; dead: boolean }; RemoveAt?: string; Env?: string[] };
     try { c = JSON.parse(readFileSync(containerFile, 'utf8')); } catch { return undefined; }
     if (!c.State.Running || c.RemoveAt || !c.Exec || c.Exec.dead) return undefined;
     const words = shellWords(c.Exec.cmd.join(' ').replace(/>>\s*\/proc\/1\/fd\/1\s*2>&1\s*$/, ''));
@@ -123,7 +124,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
     // vLLM reports the context it was launched with (--max-model-len; its default here stands for the config's).
     const mml = words.indexOf('--max-model-len');
     const maxModelLen = mml > 0 && Number.isInteger(Number(words[mml + 1])) ? Number(words[mml + 1]) : 32768;
-    return { model, servedName, readyAt, containerFile, logFile, maxModelLen };
+    return { model, servedName, readyAt, containerFile, logFile, key, devMode: (c.Env ?? []).includes('VLLM_SERVER_DEV_MODE=1'), sleepMode: words.includes('--enable-sleep-mode'), maxModelLen };
   };
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -139,6 +140,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
     const url = req.url ?? '/';
     if (url === '/health') { res.writeHead(200); res.end(); return; }
     if (url === '/version') return json(res, 200, { version: '0.12.0' });
+    if (await sleepEndpoint(req, res, s.key, { devMode: s.devMode, sleepMode: s.sleepMode, knobs: knobs() })) return;
     if (url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: s.servedName, object: 'model', created: Math.floor(s.readyAt / 1000), owned_by: 'vllm', root: s.model, parent: null, max_model_len: s.maxModelLen }] });
     if (url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -151,9 +153,11 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
       if (!parsed.ok) return json(res, parsed.status, parsed.error);
       const body: FakeVllmRequest = parsed.body;
       if (body.model !== s.servedName) return json(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: 'NotFoundError', param: 'model', code: 404 } });
+      if (asleep(s.key)) return json(res, 503, { error: { message: 'The engine is sleeping; call /wake_up first.', type: 'ServiceUnavailableError', code: 503 } });
       const chat = url.includes('chat');
       const prompt = chat ? (body.messages ?? []).map((m) => m.content).join(' ') : String(body.prompt ?? '');
-      const words = `Hello from ${s.servedName}. You said: ${prompt}`.split(' ').slice(0, Math.max(1, body.max_tokens ?? 16));
+      // Level-2 sleep discarded the weights: woken without reloading them, the model talks nonsense.
+      const words = (garbled(s.key) ? `\u0000garbled weights ${prompt}` : `Hello from ${s.servedName}. You said: ${prompt}`).split(' ').slice(0, Math.max(1, body.max_tokens ?? 16));
       counters.prompt += prompt.split(' ').length;
       const id = `${chat ? 'chatcmpl' : 'cmpl'}-${Date.now().toString(36)}`;
       const created = Math.floor(Date.now() / 1000);

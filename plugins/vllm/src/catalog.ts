@@ -29,6 +29,22 @@ export const modelSchema = z.object({
   expectedLoadMinutes: z.number().min(0.05).max(240).default(20),
   /** Whole-swap cap for this model (default: 2 × expected load, at least 15 min). */
   timeoutMinutes: z.number().min(0.1).max(480).optional(),
+  /** Other names a request's `model` field may use for this model (besides its servedName and id). */
+  aliases: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, 'letters, digits, . _ : / - only')).max(16).optional(),
+  /** May a request naming this model load it (default: the loadOnRequest setting, on by default)? */
+  loadOnRequest: z.boolean().optional(),
+  /** Unload it after this many seconds without a request (default: never). */
+  idleTtlSec: z.number().int().min(1).max(7 * 86_400).optional(),
+  /** Requests that may wait for it to load at once (default: the queueMax setting). */
+  queueMax: z.number().int().min(0).max(10_000).optional(),
+  /** Longest a request waits for it to load before a 503 with Retry-After (default: the maxWaitSec setting). */
+  maxWaitSec: z.number().int().min(1).max(4 * 3600).optional(),
+  /** Launch with vLLM's sleep mode: an idle model sleeps (weights freed, process and graphs kept) and wakes in about a
+   *  second instead of a cold start. */
+  sleep: z.boolean().optional(),
+  /** 2 (default): weights discarded and reloaded from disk on wake — on GB10's unified memory level 1's copy to host
+   *  memory frees little. 1: weights kept in host memory. */
+  sleepLevel: z.union([z.literal(1), z.literal(2)]).optional(),
 }).superRefine((m, ctx) => {
   if (!!m.repo === !!m.localPath) ctx.addIssue({ code: 'custom', path: ['repo'], message: 'give exactly one of repo or localPath' });
   if (m.chatTemplate !== undefined) {

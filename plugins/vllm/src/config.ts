@@ -16,6 +16,12 @@ export const vllmConfigSchema = z.object({
   rollbackOnFailure: z.boolean().default(false).describe('When a swap fails, start the model that was active before it again (once; not after a cancel). A swap request can also ask for it with "rollback": true.'),
   downloadCli: z.enum(['hf', 'uvx hf', 'huggingface-cli']).default('hf').describe('Hugging Face command on the Spark that downloads models (hf, uvx hf, or the older huggingface-cli).'),
   downloadTimeoutMin: z.number().int().min(1).max(24 * 60).default(360).describe('Longest a model download may take before it is stopped (it resumes when started again).'),
+  loadOnRequest: z.boolean().default(true).describe('A chat or completion request naming a catalog model that is not served loads it (a model entry can opt out with "loadOnRequest": false).'),
+  queueMax: z.number().int().min(0).max(10_000).default(64).describe('Requests that may wait at once for one model to load; past it, 503 with Retry-After.'),
+  maxWaitSec: z.number().int().min(1).max(4 * 3600).default(600).describe('Longest a request waits for its model to load before a 503 with Retry-After (the load goes on).'),
+  minResidencySec: z.number().int().min(0).max(3600).default(60).describe('A model loaded keeps serving at least this long before a request for another model may replace it (no thrashing).'),
+  loadingCommentSec: z.number().int().min(1).max(60).default(5).describe('A streaming request waiting for its model gets an SSE comment ": loading <model>" this often.'),
+  preload: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)).max(16).default([]).describe('Catalog ids to load when Spark Control starts, if nothing is served yet (the first one that loads).'),
   webhooks: z.array(z.string().url().max(500).refine((u) => /^https?:\/\//.test(u), 'http(s) only')).max(10).default([]).describe('Called with every vllm.swap.* event (POST JSON, 5 s timeout).'),
 });
 export type VllmConfig = z.output<typeof vllmConfigSchema>;

@@ -27,6 +27,7 @@ export function serveArgv(m: ModelEntry, port: number): string[] {
   const argv = ['vllm', 'serve', m.localPath ?? m.repo!, '--host', '0.0.0.0', '--port', String(port), '--served-model-name', m.servedName];
   if (m.tensorParallel > 1) argv.push('--tensor-parallel-size', String(m.tensorParallel));
   if (m.chatTemplate) argv.push('--chat-template', m.chatTemplate);
+  if (m.sleep) argv.push('--enable-sleep-mode');
   return [...argv, ...m.args];
 }
 
@@ -44,6 +45,8 @@ export interface LaunchNodes {
  *  itself, so serveArgv carries only --tensor-parallel-size. */
 export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, nodes?: LaunchNodes): ShellCommand {
   const envArgs = Object.entries(m.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  // The sleep endpoints (/sleep, /wake_up, /is_sleeping, /collective_rpc) exist only in vLLM's dev mode.
+  if (m.sleep && m.env.VLLM_SERVER_DEV_MODE === undefined) envArgs.push('-e', 'VLLM_SERVER_DEV_MODE=1');
   const across = nodes !== undefined && nodes.workers.length > 0;
   // vLLM gives up on an engine that is not ready after 600 s, which a start across Sparks can exceed: let it wait as
   // long as the swap does (unless the model sets its own).

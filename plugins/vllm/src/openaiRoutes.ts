@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import type { PluginRouter, RouteContext } from '@spark-control/plugin-api';
 
-/** The OpenAI routes a client uses, each named in the API document with what it answers (the catch-all `/v1/*rest`
- *  behind them still proxies everything else vLLM serves). Bodies go to vLLM as sent: vLLM validates them. The
- *  response schemas are documentation only (the proxy streams vLLM's answer through untouched). */
+/** What the OpenAI routes a client uses answer, for the API document (the catch-all `/v1/*rest` still proxies
+ *  everything else vLLM serves). Bodies go to vLLM as sent: vLLM validates them. The schemas are documentation only
+ *  (the proxy streams vLLM's answer through untouched). */
 const usage = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() });
 const modelList = z.object({
   object: z.literal('list'),
@@ -20,9 +19,5 @@ const completion = z.object({
   usage: usage.optional(),
 });
 
-export function addOpenAiRoutes(v1: PluginRouter, proxy: (c: RouteContext) => unknown): void {
-  const raw = { errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024 } as const;
-  v1.add({ method: 'GET', path: '/models', summary: 'The served model (OpenAI list), with the context it was launched with (max_model_len)', errorStyle: 'openai', response: modelList }, proxy);
-  v1.add({ method: 'POST', path: '/chat/completions', summary: 'Chat completion from the served model (OpenAI body; "stream": true answers server-sent events); 503 during a swap', ...raw, response: chatCompletion }, proxy);
-  v1.add({ method: 'POST', path: '/completions', summary: 'Text completion from the served model (OpenAI body; "stream": true answers server-sent events); 503 during a swap', ...raw, response: completion }, proxy);
-}
+/** The response schemas of the OpenAI routes a client uses (documentation in the API document only). */
+export const openAiSchemas = { modelList, chatCompletion, completion };

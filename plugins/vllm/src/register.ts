@@ -12,9 +12,14 @@ import { InflightRequests } from './inflight.js';
 import { createChatPoint, vllmChatPoint } from './chatPoint.js';
 import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
-import { addOpenAiRoutes } from './openaiRoutes.js';
+import { openAiSchemas } from './openaiRoutes.js';
 import { SwapController } from './swap.js';
 import { MODEL_ID } from './validators.js';
+import { onDemandCompletion } from './onDemand/completions.js';
+import { listModels } from './onDemand/modelList.js';
+import { OnDemandScheduler } from './onDemand/scheduler.js';
+import { preloadAtBoot } from './onDemand/preload.js';
+import { onDemandStatus } from './onDemand/status.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
 const idParams = z.object({ id: z.string().regex(MODEL_ID, 'not a model id') });
@@ -178,17 +183,31 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     return { ...m, tokensPerSecond: tps };
   });
 
-  // OpenAI-compatible proxy to the served model.
-  addOpenAiRoutes(ctx.publicRoutes('/v1'), (c) => proxy(c));
-  ctx.publicRoutes('/v1').add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => proxy(c));
-  ctx.publicRoutes('/v1').add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
-  function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0]) {
-    if (swap.running) {
-      const j = swap.lastJob;
-      throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });
-    }
+  // OpenAI-compatible proxy to the served model; a chat or completion naming another catalog model loads it first.
+  const onDemand = new OnDemandScheduler(ctx, swap, inflight, () => catalog);
+  ctx.onDispose(() => onDemand.dispose());
+  const v1 = ctx.publicRoutes('/v1');
+  // During the owner's swap the list is 503 as every other /v1 path; during a load a request started, it says "loading".
+  v1.add({ method: 'GET', path: '/models', errorStyle: 'openai', summary: 'Every catalog model a request may name, with its state (serving, loading, stopping, stopped)', response: openAiSchemas.modelList }, () => {
+    const j = swap.busyJobId ? ctx.jobs.get(swap.busyJobId) : undefined;
+    if (j?.kind === 'vllm.swap' && !onDemand.startedByRequest(j.id)) busy();
+    return listModels(ctx, swap, onDemand, catalog);
+  });
+  r.add({ method: 'GET', path: '/ondemand', summary: 'Loading on request: per model its state, queued requests, idle countdown, last cold load and wake, counters' }, () => onDemandStatus(ctx.config.get(), swap, onDemand, catalog));
+  for (const path of ['/chat/completions', '/completions']) {
+    v1.add({ method: 'POST', path, errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024, summary: `${path === '/completions' ? 'Text' : 'Chat'} completion (OpenAI body; "stream": true answers server-sent events), from the model the body names, loaded on request when it is a catalog model that is not served`, response: path === '/completions' ? openAiSchemas.completion : openAiSchemas.chatCompletion }, (c) =>
+      onDemandCompletion({ ctx, swap, scheduler: onDemand, inflight, catalog: () => catalog, plainProxy: (cc, body) => proxy(cc, body) }, c));
+  }
+  v1.add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => proxy(c));
+  v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
+  function busy(): never {
+    const j = swap.lastJob;
+    throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });
+  }
+  function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0], body?: Buffer) {
+    if (swap.running) busy();
     inflight.track(c.res);
-    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai' });
+    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai', ...(body ? { body } : {}) });
   }
 
   ctx.health.register({
@@ -210,12 +229,15 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       if (res.status !== 200) return { status: 'down', detail: `health ${res.status}` };
       const down = await swap.workersDown(signal);
       if (down.length) return { status: 'degraded', detail: `${swap.active?.servedName} still answers, but on ${down.map((d) => `${d.hostId} ${d.why}`).join('; ')}: it stops once the other ranks time out — swap it in again` };
+      if (swap.active?.asleep) return { status: 'up', detail: `${swap.active.servedName} (asleep since ${swap.active.asleep.since}; the next request wakes it)` };
       return { status: 'up', detail: swap.active?.servedName ?? 'serving a model that is not in the catalog' };
     },
   });
 
   ctx.lifecycle.onStart(async () => {
     await swap.recover().catch((e) => ctx.log.warn('could not check the swap left from before the restart', { error: (e as Error).message }));
+    await swap.syncSleepState().catch(() => undefined);
+    void preloadAtBoot(ctx, swap, () => catalog);
   });
 
   ctx.tiles.register({ tag: 'spark-vllm-tile', module: 'tile.js', title: 'LLM (vLLM)', cols: 2, order: 20 });

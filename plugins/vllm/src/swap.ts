@@ -9,6 +9,7 @@ import { containerExistsCommand, launchCommand, linkSshCheckCommand, linkSshRefu
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
 import type { InflightRequests } from './inflight.js';
+import { isSleeping, putToSleep, wakeUp } from './onDemand/sleepMode.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
@@ -16,6 +17,8 @@ export interface ActiveModel {
   modelId: string; servedName: string; since: string; vllmVersion?: string;
   /** The Sparks it runs on, head first (more than one for tensor parallel across Sparks). */
   nodes?: string[];
+  /** Put to sleep (vLLM sleep mode): the container and port stay, a request wakes it. */
+  asleep?: { since: string; level: 1 | 2 };
 }
 /** A served model whose container went away without a swap (crash, OOM kill, stopped by hand). */
 export interface LostModel { modelId: string; servedName: string; at: string; container: string }
@@ -24,6 +27,8 @@ interface Persisted {
   /** Measured launch → answering time of the last successful load of each model, for the swap confirmation. */
   loads?: Record<string, { seconds: number; at: string }>;
   lost?: LostModel | null;
+  /** Measured wake time of the last wake of each model. */
+  wakes?: Record<string, { ms: number; at: string }>;
   job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
 
 /** SSH errors that a restarted sshd or a link blip causes; launch and readiness ride them out (sshRidingOut). */
@@ -74,7 +79,9 @@ export class SwapController {
   get active(): ActiveModel | null { return this.state.active; }
   get lost(): LostModel | null { return this.state.lost ?? null; }
   lastLoadSeconds(modelId: string): number | undefined { return this.state.loads?.[modelId]?.seconds; }
-  get running(): boolean { return !!this.runningJob; }
+  get running(): boolean { return !!this.runningJob || !!this.sideJob; }
+  /** The swap or unload job running now, for whoever must wait until it ends. */
+  get busyJobId(): string | undefined { return this.runningJob ?? this.sideJob; }
   get lastJob(): Persisted['job'] { return this.runningJob ? this.snapshotOf(this.runningJob) : this.state.job; }
 
   private snapshotOf(id: string): Persisted['job'] {
@@ -173,7 +180,8 @@ export class SwapController {
     }
   }
 
-  start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string } = {}): JobSnapshot {
+  start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string; reason?: string } = {}): JobSnapshot {
+    if (this.sideJob) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'the served model is being unloaded, put to sleep or woken; try again in a moment', { status: 409 });
     if (this.runningJob) {
       const j = this.ctx.jobs.get(this.runningJob);
       throw new SparkError('VLLM_SWAP_IN_PROGRESS', `a swap is already running (${j?.meta?.modelId ?? '?'}, phase ${j?.phase ?? '?'})`, { status: 409, details: { job: j ? { id: j.id, phase: j.phase, modelId: j.meta?.modelId } : undefined } });
@@ -185,7 +193,7 @@ export class SwapController {
     const previous = opts.rollback && !opts.rollbackOf && this.state.active?.modelId !== model.id ? this.state.active?.modelId : undefined;
     const snap = this.ctx.jobs.start({
       kind: 'vllm.swap', title: opts.rollbackOf ? `Roll back to ${model.name}` : `Swap to ${model.name}`, phases: SWAP_PHASES, timeoutMs, logTailLines: 300,
-      meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes, ...(previous ? { rollbackTo: previous } : {}), ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}) },
+      meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes, ...(previous ? { rollbackTo: previous } : {}), ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
       run: (job) => this.run(job, model),
     });
     this.runningJob = snap.id;
@@ -217,6 +225,92 @@ export class SwapController {
     else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
     return s;
   }
+
+  private sideJob?: string;
+  /** A job that changes the served model's state without a launch (unload, sleep, wake): one at a time and never
+   *  during a swap; the last swap's record stays as it was. */
+  private runSide(kind: string, title: string, phases: string[], meta: Record<string, unknown>, run: (job: JobHandle, active: ActiveModel) => Promise<unknown>): JobSnapshot {
+    const active = this.state.active;
+    if (this.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap, unload, sleep or wake is already running', { status: 409 });
+    if (!active) throw new SparkError('VLLM_NOTHING_SERVED', 'no model is being served', { status: 409 });
+    const cfg = this.ctx.config.get();
+    const snap = this.ctx.jobs.start({
+      kind, title, phases, timeoutMs: (cfg.drainTimeoutSec + cfg.stopTimeoutSec * 2 + 120) * 1000,
+      meta: { modelId: active.modelId, servedName: active.servedName, ...meta },
+      run: (job) => run(job, active),
+    });
+    this.sideJob = snap.id;
+    void this.ctx.jobs.wait(snap.id).then((s) => {
+      this.sideJob = undefined;
+      if (s.state !== 'succeeded') this.ctx.log.warn(`${kind} of the served model failed`, { modelId: active.modelId, error: s.error?.message });
+    });
+    return snap;
+  }
+
+  /** Stops the served model without starting another (an idle model's unload): the swap's own stop (drain, stop,
+   *  container confirmed gone). */
+  unload(reason: string): JobSnapshot {
+    return this.runSide('vllm.unload', `Unload ${this.state.active?.servedName ?? ''} (${reason})`, ['stop', 'stopped'], { reason }, async (job, active) => {
+      job.phase('stop');
+      await this.stopServed(job);
+      await this.persist();
+      job.phase('stopped');
+      this.emit('unloaded', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, reason });
+      return { modelId: active.modelId };
+    });
+  }
+
+  /** Puts the served model (launched with sleep mode) to sleep: its process, port and container stay. */
+  sleepServed(reason: string, level: 1 | 2): JobSnapshot {
+    return this.runSide('vllm.sleep', `Sleep ${this.state.active?.servedName ?? ''} (${reason})`, ['drain', 'sleep', 'asleep'], { reason, level }, async (job, active) => {
+      job.phase('drain');
+      const cfg = this.ctx.config.get();
+      if (this.inflight.size) await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
+      job.phase('sleep');
+      const t0 = Date.now();
+      await putToSleep(this.ctx, this.upstream(), level, job.signal);
+      this.state.active = { ...active, asleep: { since: new Date().toISOString(), level } };
+      await this.persist();
+      job.phase('asleep');
+      job.log(`asleep at level ${level} after ${Date.now() - t0} ms`);
+      this.emit('asleep', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, level, reason });
+    });
+  }
+
+  /** Wakes the sleeping served model and checks it answers (one streamed token); throws naming the step that failed. */
+  wakeServed(reason: string): JobSnapshot {
+    return this.runSide('vllm.wake', `Wake ${this.state.active?.servedName ?? ''} (${reason})`, ['wake', 'completion', 'active'], { reason }, async (job, active) => {
+      const level = active.asleep?.level ?? 2;
+      const t0 = Date.now();
+      job.phase('wake');
+      await wakeUp(this.ctx, this.upstream(), level, job.signal, (l) => job.log(l));
+      job.phase('completion');
+      if (!(await this.canary(this.upstream(), active.servedName, job.signal))) throw new SparkError('VLLM_WAKE_FAILED', `${active.servedName} woke but did not answer a one-token completion`, { status: 502 });
+      const { asleep: _was, ...awake } = active;
+      this.state.active = { ...awake, since: new Date().toISOString() };
+      this.state.wakes = { ...this.state.wakes, [active.modelId]: { ms: Date.now() - t0, at: new Date().toISOString() } };
+      await this.persist();
+      job.phase('active');
+      job.log(`awake and answering after ${Date.now() - t0} ms`);
+      this.emit('woke', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, ms: Date.now() - t0 });
+    });
+  }
+
+  /** After a restart: a sleep or wake that was cut short leaves swap.json and vLLM disagreeing; vLLM's /is_sleeping
+   *  says which it is (a model without sleep mode has no such endpoint and stays as recorded). */
+  async syncSleepState(): Promise<void> {
+    const active = this.state.active;
+    if (!active || this.running || !this.catalog().find((m) => m.id === active.modelId)?.sleep) return;
+    const sleeping = await isSleeping(this.ctx, this.upstream(), AbortSignal.timeout(5000)).catch(() => undefined);
+    if (sleeping === undefined || sleeping === !!active.asleep || this.state.active !== active) return;
+    const { asleep: _was, ...awake } = active;
+    this.state.active = sleeping ? { ...active, asleep: { since: new Date().toISOString(), level: this.catalog().find((m) => m.id === active.modelId)?.sleepLevel ?? 2 } } : awake;
+    this.ctx.log.info('the served model\'s sleep state differed from the record; vLLM\'s word taken', { modelId: active.modelId, sleeping });
+    await this.persist();
+  }
+
+  /** Measured time of the last wake of each model. */
+  lastWakeMs(modelId: string): number | undefined { return this.state.wakes?.[modelId]?.ms; }
 
   cancel(): JobSnapshot {
     if (!this.runningJob) throw new SparkError('VLLM_NO_SWAP', 'no swap is running', { status: 409 });
@@ -288,32 +382,9 @@ export class SwapController {
       const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });
       if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
 
-      // stop: let running chats finish first (bounded), then the launcher's stop, which exits 0 at once; the --rm
-      // container disappears asynchronously, so wait for it.
+      // stop: let running chats finish first (bounded), then stop the model and confirm its container is gone.
       this.phase(job, 'stop');
-      if (this.inflight.size) {
-        job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${this.inflight.size} request(s) in flight to finish`);
-        const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
-        job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
-      }
-      await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
-      // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
-      const workerHosts = this.workerHostsFor(nodes);
-      for (const w of workerHosts) {
-        job.log(`stopping ${cfg.containerName} on ${w}`);
-        await this.ssh(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
-      }
-      this.state.active = null;
-      const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
-      for (const h of [this.hostId(), ...workerHosts]) {
-        for (;;) {
-          const st = (await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout.trim();
-          if (st === 'absent') break;
-          if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
-          await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
-        }
-      }
-      job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.hostId(), ...workerHosts].join(' and ')}` : ''}`);
+      await this.stopServed(job, nodes);
 
       // memory settle: unified memory comes back slowly after a model unloads.
       this.phase(job, 'memory');
@@ -385,6 +456,36 @@ export class SwapController {
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
       throw e;
     }
+  }
+
+  /** Lets running chats finish first (bounded), then the launcher's stop, which exits 0 at once; the --rm container
+   *  disappears asynchronously, so this waits until it is gone on every Spark (a stop is confirmed before the next
+   *  start). `nodes`: the Sparks a launch that follows needs (their containers of that name go too). */
+  private async stopServed(job: JobHandle, nodes?: LaunchNodes): Promise<void> {
+    const cfg = this.ctx.config.get();
+    if (this.inflight.size) {
+      job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${this.inflight.size} request(s) in flight to finish`);
+      const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
+      job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
+    }
+    await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
+    // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
+    const workerHosts = this.workerHostsFor(nodes);
+    for (const w of workerHosts) {
+      job.log(`stopping ${cfg.containerName} on ${w}`);
+      await this.ssh(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
+    }
+    this.state.active = null;
+    const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
+    for (const h of [this.hostId(), ...workerHosts]) {
+      for (;;) {
+        const st = (await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout.trim();
+        if (st === 'absent') break;
+        if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
+        await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
+      }
+    }
+    job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.hostId(), ...workerHosts].join(' and ')}` : ''}`);
   }
 
   /** Preflight: the Sparks of the launch (nodesFor), the model's files on each of them, and — across Sparks — the

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { SparkError, type PluginContext } from '../../../../core/src/api/index.js';
+import type { CatalogEntry } from '../catalog.js';
+import type { VllmConfig } from '../config.js';
+import type { SwapController } from '../swap.js';
+import { loadsOnRequest } from './resolve.js';
+import type { OnDemandScheduler } from './scheduler.js';
+
+export type OnDemandState = 'serving' | 'sleeping' | 'loading' | 'stopping' | 'stopped';
+
+/** A catalog model's state as a request sees it. */
+export function modelState(m: CatalogEntry, swap: SwapController, scheduler: OnDemandScheduler): OnDemandState {
+  const job = swap.lastJob;
+  if (scheduler.loadingModelId === m.id) return 'loading';
+  if (swap.running) {
+    if (job?.state === 'running' && job.modelId === m.id && swap.busyJobId === job.id) return 'loading';
+    if (swap.active?.modelId === m.id) return 'stopping';
+  }
+  if (swap.active?.modelId !== m.id) return 'stopped';
+  return swap.active.asleep ? 'sleeping' : 'serving';
+}
+
+const upstreamList = z.object({ data: z.array(z.object({ id: z.string() }).passthrough()) });
+
+/** GET /v1/models: every catalog model that a request may name (served, or loadable on request), each with its state
+ *  and the names it answers to, as llama-swap lists its models; the served one carries vLLM's own fields. 503 with
+ *  Retry-After when no model serves and none may load on request. */
+export async function listModels(ctx: PluginContext<VllmConfig>, swap: SwapController, scheduler: OnDemandScheduler, catalog: CatalogEntry[]) {
+  const cfg = ctx.config.get();
+  const listed = catalog.filter((m) => swap.active?.modelId === m.id || loadsOnRequest(m, cfg));
+  if (!listed.length) throw new SparkError('VLLM_NO_MODEL', 'no model is served and none loads on request; swap to a model first', { status: 503, retryAfter: 30 });
+  const served = swap.active && !swap.running
+    ? await ctx.http.fetchJson(swap.upstream(), '/v1/models', upstreamList, { timeoutMs: 3000 }).then((l) => l.data.find((d) => d.id === swap.active?.servedName), () => undefined)
+    : undefined;
+  const since = Math.floor((Date.parse(swap.active?.since ?? '') || Date.now()) / 1000);
+  return {
+    object: 'list',
+    data: listed.map((m) => {
+      const state = modelState(m, swap, scheduler);
+      const own = state === 'serving' && served ? served : {};
+      return { object: 'model', created: state === 'serving' ? since : 0, owned_by: 'spark-control', ...own, id: m.servedName, state, catalog_id: m.id, aliases: m.aliases ?? [], queued: scheduler.queued(m.id), load_on_request: loadsOnRequest(m, cfg) };
+    }),
+  };
+}
