@@ -1,4 +1,4 @@
-import type { PluginContext } from '../../../../core/src/api/index.js';
+import type { PluginContext } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import type { SwapController } from '../swap.js';

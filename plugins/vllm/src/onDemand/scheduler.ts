@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { SparkError, type PluginContext } from '../../../../core/src/api/index.js';
+import { SparkError, type PluginContext } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import type { InflightRequests } from '../inflight.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, type PluginContext, type UpstreamRef } from '../../../../core/src/api/index.js';
+import { SparkError, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import type { VllmConfig } from '../config.js';
 
 /** vLLM's sleep mode over its dev-mode endpoints (VLLM_SERVER_DEV_MODE=1 and --enable-sleep-mode). Level 1 keeps the
