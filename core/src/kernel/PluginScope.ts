@@ -183,6 +183,10 @@ export class PluginScope {
         scope.provided.set(point.id, impl);
       },
       use: <T>(point: ExtensionPoint<T>): T | undefined => k.useExtension<T>(id, point),
+      history: {
+        series: (spec) => { scope.disposers.push(k.history.declare(id, spec)); },
+        mark: (kind, text) => k.history.mark(id, kind, text),
+      },
     };
     return ctx;
   }

@@ -8,6 +8,7 @@ import { buildOpenApi } from '../http/openapi.js';
 import { sessionCookie, sessionValue } from '../http/security.js';
 import { maskSecrets } from '../services/config/secrets.js';
 import { clusterSchema } from '../config/schema.js';
+import { historyRoutes } from './historyRoutes.js';
 
 const idParams = z.object({ id: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'not a plugin id') });
 const jobParams = z.object({ id: z.string().uuid('not a job id') });
@@ -140,6 +141,8 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     const routes = [...r.routes, ...kernel.list().flatMap((p) => (p.scope ? [...p.scope.router.routes, ...[...p.scope.publicRouters.values()].flatMap((x) => x.routes)] : []))];
     return buildOpenApi(routes, { version: d.version });
   });
+
+  historyRoutes(r, s);
 
   r.add({ method: 'GET', path: '/metrics', summary: 'Prometheus metrics' }, (c) => {
     c.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { SparkError, authorizeKeyCommand, simControlPoint, type PluginContext } from '../../../core/src/api/index.js';
 import type { ClusterPluginConfig } from './config.js';
 import { ClusterPoller } from './poller.js';
+import { recordClusterHistory } from './history.js';
 
 const hostParams = z.object({ id: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'not a host id') });
 
 export function registerCluster(ctx: PluginContext<ClusterPluginConfig>): void {
   const poller = new ClusterPoller(ctx);
+  recordClusterHistory(ctx, poller.snapshots);
   const mustHost = (id: string) => {
     const h = ctx.cluster.host(id);
     if (!h) throw new SparkError('CLUSTER_UNKNOWN_HOST', `no host ${id} is configured`, { status: 404, details: { host: id } });

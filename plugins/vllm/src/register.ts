@@ -14,6 +14,7 @@ import { createSwapHooks, vllmSwapPoint } from './hooks.js';
 import { InflightRequests } from './inflight.js';
 import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
+import { recordVllmHistory } from './history.js';
 import { SwapController } from './swap.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
@@ -31,6 +32,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   let catalog: CatalogEntry[] = loadCatalog(builtinCatalog, userFile, ctx.log);
   const inflight = new InflightRequests();
   const swap: SwapController = new SwapController(ctx, hooks, () => catalog, inflight, async (m) => (await probeFit(ctx, hostId(), hubDir(), [m], 15_000)).models[0].summary);
+  recordVllmHistory(ctx, () => (swap.active && !swap.running ? { upstream: swap.upstream(), model: swap.active.servedName } : undefined));
   // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
   ctx.onDispose(() => swap.flush());
   // Every Spark the model runs on; a tensor-parallel model whose Sparks cannot be planned (too few, one address) is

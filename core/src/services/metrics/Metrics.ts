@@ -35,7 +35,12 @@ export class Metrics {
     this.gauges.set(name, { help, fn });
   }
 
+  /** Requests served and those answered 5xx since start (the history's proxy rate series reads these). */
+  readonly httpTotals = { requests: 0, errors: 0 };
+
   observeHttp(plugin: string, method: string, status: number, ms: number): void {
+    this.httpTotals.requests++;
+    if (status >= 500) this.httpTotals.errors++;
     const id = `h\u0000${plugin}\u0000${method}\u0000${status}`;
     let cells = this.requestCells.get(id);
     if (!cells) {
