@@ -1,4 +1,4 @@
-import type { PluginContext } from '../../../core/src/api/index.js';
+import type { PluginContext } from '@spark-control/plugin-api';
 import type { HostSnapshot } from './poller.js';
 
 /** Per-Spark series of what the poller reads: GPU use, memory in use, power and temperature. An unreachable Spark's

@@ -1,4 +1,4 @@
-import type { PluginContext, UpstreamRef } from '../../../core/src/api/index.js';
+import type { PluginContext, UpstreamRef } from '@spark-control/plugin-api';
 import { parseVllmMetrics, tokensPerSecond, type VllmMetrics } from './metrics.js';
 
 /** What the plots of the served model draw: its /metrics scraped every 5 s while one is serving (the tile's own
