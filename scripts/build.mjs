@@ -27,6 +27,8 @@ export const SHARED_MODULES = {
   'lit/directives/unsafe-html.js': 'lit/directives/unsafe-html.js',
   'lit/directives/live.js': 'lit/directives/live.js',
   '@lit/context': '@lit/context',
+  // The chart library of <spark-history-chart>, loaded only when a chart is on screen.
+  uplot: 'uplot',
 };
 const external = Object.keys(SHARED_MODULES);
 
@@ -121,6 +123,7 @@ async function buildUi() {
     });
   }
   if (existsSync(join(root, 'ui/public'))) cpSync(join(root, 'ui/public'), out, { recursive: true });
+  cpSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(out, 'vendor/uplot.css'));
 
   const plugins = existsSync(join(root, 'plugins')) ? readdirSync(join(root, 'plugins')) : [];
   let tiles = 0;

@@ -3,6 +3,7 @@ import { apiJson, events } from './tile-api.js';
 import './tile-host.js';
 import './schema-form.js';
 import './pages.js';
+import './history-chart.js';
 
 interface Info { name: string; version: string; apiVersion: string; simulated: boolean; authEnabled: boolean; simulator?: SimulatorStatus }
 /** The simulator process (npm start): while it is down or restarting, the simulated Sparks are unreachable. */

@@ -151,6 +151,24 @@ export interface PluginContext<C = unknown> {
   /** Versioned JSON state in your data dir, written atomically (since API 1.2.0): `ctx.store('catalog', { version: 2,
    *  migrate: (old, from) => … })`. `key` is `<segment>[/<segment>…]` of `a-z 0-9 . _ -`; the file is `<key>.json`. */
   store<T>(key: string, opts: StoreOptions<T>): JsonStore<T>;
+  /** Time series the kernel keeps for the dashboard's plots (5 s for 24 h, 5-min averages for 30 days, persisted). */
+  history: HistoryApi;
+}
+
+/** `ctx.history`: declare series the kernel samples every 5 s, and mark events to draw on the time axis. */
+export interface HistoryApi {
+  /** `name`: `[a-z][a-z0-9_]{0,63}`; `sample()` returns a number, or one per label set (`[{ labels: { host }, value }]`);
+   *  null/undefined leaves a gap. Dropped when the plugin stops. */
+  series(spec: HistorySeriesSpec): void;
+  /** An event at this moment (kind e.g. `swap`, `load`), shown on the plugin's plots. */
+  mark(kind: string, text: string): void;
+}
+
+export interface HistorySeriesSpec {
+  name: string;
+  help?: string;
+  unit?: string;
+  sample(): number | null | undefined | Array<{ labels: Record<string, string>; value: number | null | undefined }>;
 }
 
 /** Options of `ctx.store`. */

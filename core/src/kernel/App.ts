@@ -12,6 +12,8 @@ import { HealthRegistry } from '../services/health/HealthRegistry.js';
 import { HttpService } from '../services/http/HttpService.js';
 import { JobRegistry } from '../services/jobs/JobService.js';
 import { Metrics } from '../services/metrics/Metrics.js';
+import { HistoryStore } from '../services/history/HistoryStore.js';
+import { kernelSeries } from '../services/history/kernelSeries.js';
 import { HostKeyStore } from '../services/ssh/hostKeys.js';
 import { SshPool } from '../services/ssh/SshPool.js';
 import { JsonLogger, levelFromEnv, type LogLevel, type LogSink } from '../services/logger/Logger.js';
@@ -48,6 +50,7 @@ class CoreServices {
     @inject(TOKENS.keyPair) readonly keyPair: KernelServices['keyPair'],
     @inject(TOKENS.metrics) readonly metrics: Metrics,
     @inject(TOKENS.topology) readonly topology: Topology,
+    @inject(TOKENS.history) readonly history: HistoryStore,
   ) {}
 }
 
@@ -101,7 +104,7 @@ export class App {
     this.version = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version;
     const services: KernelServices = {
       log: core.log, config: core.config, hooks: core.hooks, events: core.events, health: core.health, jobs: core.jobs, http: core.http,
-      ssh: core.ssh, hostKeys: core.hostKeys, keyPair: core.keyPair, metrics: core.metrics, topology: core.topology,
+      ssh: core.ssh, hostKeys: core.hostKeys, keyPair: core.keyPair, metrics: core.metrics, topology: core.topology, history: core.history,
       get simulated() { return app.simulated; },
       jsonSchemaOf: (id) => this.jsonSchemaOf(id),
       useExtension: <T>(consumer: string, point: ExtensionPoint<T>) => this.kernel.useExtension<T>(consumer, point),
@@ -120,6 +123,7 @@ export class App {
     core.metrics.gauge('spark_sse_subscribers', 'Open event-bus subscriptions', () => [[{}, core.events.subscriberCount]]);
     core.metrics.gauge('process_resident_memory_bytes', 'Resident memory', () => [[{}, process.memoryUsage().rss]]);
     registerFaultMetrics(core.metrics, this.kernel);
+    kernelSeries(core.history, core.metrics);
   }
 
   isSimulated(): boolean {
@@ -227,6 +231,7 @@ export class App {
       void s.hooks.configChanged.promise(section, s.config.get()[section as 'hosts']).catch(() => {});
     });
     await this.kernel.startAll();
+    s.history.start();
     const port = await this.listen();
     const url = `http://${this.o.bind === '0.0.0.0' || !this.o.bind ? '127.0.0.1' : this.o.bind}:${port}`;
     return { url, port };
@@ -281,6 +286,7 @@ export class App {
     }
     await this.kernel.stopAll();
     this.services.health.stopAll();
+    this.services.history.close();
     await this.services.ssh.close();
     await this.services.http.close();
     server?.closeAllConnections?.();

@@ -250,6 +250,10 @@ export class PluginScope implements PluginOwner {
         }
         return s;
       },
+      history: {
+        series: (spec) => { scope.disposers.push(k.history.declare(id, spec)); },
+        mark: (kind, text) => k.history.mark(id, kind, text),
+      },
     };
     return ctx;
   }

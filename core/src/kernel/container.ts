@@ -7,6 +7,7 @@ import { HealthRegistry } from '../services/health/HealthRegistry.js';
 import { HttpService } from '../services/http/HttpService.js';
 import { JobRegistry } from '../services/jobs/JobService.js';
 import { Metrics } from '../services/metrics/Metrics.js';
+import { HistoryStore } from '../services/history/HistoryStore.js';
 import { createKernelHooks } from '../services/hooks.js';
 import { HostKeyStore } from '../services/ssh/hostKeys.js';
 import { ensureKeyPair } from '../services/ssh/keyPair.js';
@@ -32,6 +33,7 @@ export const TOKENS = {
   keyPair: token<ReturnType<typeof ensureKeyPair>>('keyPair'),
   metrics: token<Metrics>('metrics'),
   topology: token<Topology>('topology'),
+  history: token<HistoryStore>('history'),
 };
 
 export interface SshTuning {
@@ -53,6 +55,7 @@ export function registerCoreServices(dataDir: string, log: Logger, ssh: SshTunin
   const events = new EventBusImpl();
   r(TOKENS.events, events);
   r(TOKENS.metrics, new Metrics());
+  r(TOKENS.history, new HistoryStore(dataDir, log.child({ area: 'history' })));
   r(TOKENS.health, new HealthRegistry(join(dataDir, 'connectivity.jsonl'), events, hooks, log.child({ area: 'health' })));
   r(TOKENS.jobs, new JobRegistry(events, log.child({ area: 'jobs' })));
   r(TOKENS.http, new HttpService(hooks, log.child({ area: 'http' }), c.resolve(TOKENS.metrics)));

@@ -5,6 +5,7 @@ import type { HealthRegistry } from '../services/health/HealthRegistry.js';
 import type { HttpService } from '../services/http/HttpService.js';
 import type { JobRegistry } from '../services/jobs/JobService.js';
 import type { Metrics } from '../services/metrics/Metrics.js';
+import type { HistoryStore } from '../services/history/HistoryStore.js';
 import type { HostKeyStore } from '../services/ssh/hostKeys.js';
 import type { SshPool } from '../services/ssh/SshPool.js';
 import type { Topology } from './Topology.js';
@@ -22,6 +23,7 @@ export interface KernelServices {
   hostKeys: HostKeyStore;
   keyPair: { publicKey: string; privateKeyPath: string; publicKeyPath: string };
   metrics: Metrics;
+  history: HistoryStore;
   topology: Topology;
   simulated: boolean;
   jsonSchemaOf(pluginId: string): unknown;

@@ -11,6 +11,7 @@ import { maskSecrets } from '../services/config/secrets.js';
 import { clusterSchema } from '../config/schema.js';
 import { codes } from '../api/codes.js';
 import type { SimulatorStatus } from '../kernel/simulation.js';
+import { historyRoutes } from './historyRoutes.js';
 
 const idParams = z.object({ id: z.string().regex(PLUGIN_ID, 'not a plugin id') });
 const jobParams = z.object({ id: z.string().uuid('not a job id') });
@@ -146,6 +147,8 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     const routes = [...r.routes, ...kernel.list().flatMap((p) => (p.scope ? [...p.scope.router.routes, ...[...p.scope.publicRouters.values()].flatMap((x) => x.routes)] : []))];
     return buildOpenApi(routes, { version: d.version });
   });
+
+  historyRoutes(r, s);
 
   r.add({ method: 'GET', path: '/metrics', summary: 'Prometheus metrics' }, (c) => {
     c.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { HOST_ID, SparkError, authorizeKeyCommand, simControlPoint, type PluginContext } from '@spark-control/plugin-api';
 import type { ClusterPluginConfig } from './config.js';
 import { ClusterPoller } from './poller.js';
+import { recordClusterHistory } from './history.js';
 
 const hostParams = z.object({ id: z.string().regex(HOST_ID, 'not a host id') });
 
 export function registerCluster(ctx: PluginContext<ClusterPluginConfig>): void {
   const poller = new ClusterPoller(ctx);
+  recordClusterHistory(ctx, poller.snapshots);
   const mustHost = (id: string) => {
     const h = ctx.cluster.host(id);
     if (!h) throw new SparkError('CLUSTER_UNKNOWN_HOST', `no host ${id} is configured`, { status: 404, details: { host: id } });

@@ -79,6 +79,7 @@ export class ClusterTile extends LitElement {
     :host { display: block; font-family: var(--spark-font); color: var(--spark-text); }
     *, *::before, *::after { box-sizing: border-box; }
     .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: var(--spark-gap, 12px); }
+    .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: var(--spark-gap, 12px); margin-top: var(--spark-gap, 12px); }
     .card { border: 1px solid var(--spark-border); border-radius: var(--spark-radius, 10px); padding: 12px; background: var(--spark-surface-2); min-width: 0; }
     .head { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
     .name { font-weight: 700; }
@@ -286,6 +287,10 @@ export class ClusterTile extends LitElement {
   render() {
     return html`
       <div class="cards">${this.hosts.map((h) => this.card(h))}</div>
+      <div class="charts" data-testid="cluster-charts">
+        <spark-history-chart series="cluster.gpu_util" label="GPU use" marks="vllm"></spark-history-chart>
+        <spark-history-chart series="cluster.memory_used" label="Memory in use" marks="vllm"></spark-history-chart>
+      </div>
       ${this.configuring ? this.configForm() : html`<div class="row"><button @click=${this.openConfig}>Configure Sparks</button></div>`}
       ${this.key ? html`<h3>This service's SSH key</h3><pre data-testid="pubkey">${this.key.publicKey}</pre>
         <details><summary class="muted">Or run this once on each Spark</summary><pre>${this.key.manualCommand}</pre></details>` : nothing}

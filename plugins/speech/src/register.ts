@@ -61,6 +61,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
   const cfg = () => ctx.config.get();
   const parakeet = new UpstreamQueue('parakeet', cfg().maxInFlight, cfg().maxQueue);
   const kokoro = new UpstreamQueue('kokoro', cfg().maxInFlight, cfg().maxQueue);
+  ctx.history.series({ name: 'queue', unit: 'requests', help: 'Requests waiting for the speech services', sample: () => [{ labels: { service: 'parakeet' }, value: parakeet.depth }, { labels: { service: 'kokoro' }, value: kokoro.depth }] });
   parakeet.cooldownMs = cfg().cancelCooldownMs;
   ctx.config.watch((n) => { parakeet.configure(n.maxInFlight, n.maxQueue); kokoro.configure(n.maxInFlight, n.maxQueue); parakeet.cooldownMs = n.cancelCooldownMs; });
   const up = (service: 'parakeet' | 'kokoro'): UpstreamRef => {

@@ -1,13 +1,20 @@
+import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 /** Reads the few vLLM Prometheus metrics the tile shows (names vary across versions: parse tolerantly). */
 export interface VllmMetrics { running: number | null; waiting: number | null; kvCachePct: number | null; generationTokens: number | null; promptTokens: number | null }
 
+/** vLLM's /metrics read with parse-prometheus-text-format (it replaced a hand-written line regex); text it cannot
+ *  parse gives no figures rather than an error, as a scrape of a starting server may be cut short. */
 export function parseVllmMetrics(text: string): VllmMetrics {
+  let families: PrometheusFamily[] = [];
+  try { families = parsePrometheusTextFormat(text); } catch { /* not Prometheus text: every figure unknown */ }
   const sum = (names: string[]): number | null => {
     let total: number | null = null;
-    for (const line of text.split('\n')) {
-      if (line.startsWith('#')) continue;
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN)/.exec(line);
-      if (m && names.includes(m[1]) && m[3] !== 'NaN') total = (total ?? 0) + Number(m[3]);
+    for (const f of families) {
+      if (!names.includes(f.name)) continue;
+      for (const m of f.metrics) {
+        const v = Number(m.value);
+        if (m.value !== undefined && Number.isFinite(v)) total = (total ?? 0) + v;
+      }
     }
     return total;
   };

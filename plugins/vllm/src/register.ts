@@ -13,6 +13,7 @@ import { createChatPoint, vllmChatPoint } from './chatPoint.js';
 import { linkSparks } from './linkSparks.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
 import { openAiSchemas } from './openaiRoutes.js';
+import { recordVllmHistory } from './history.js';
 import { SwapController } from './swap.js';
 import { MODEL_ID } from './validators.js';
 import { onDemandCompletion } from './onDemand/completions.js';
@@ -37,6 +38,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   const inflight = new InflightRequests();
   const swap: SwapController = new SwapController(ctx, hooks, () => catalog, inflight, async (m) => (await probeFit(ctx, hostId(), hubDir(), [m], 15_000)).models[0].summary);
   ctx.provide(vllmChatPoint, createChatPoint({ swap, inflight }));
+  recordVllmHistory(ctx, () => (swap.active && !swap.running ? { upstream: swap.upstream(), model: swap.active.servedName } : undefined));
   // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
   ctx.onDispose(() => swap.flush());
   // Every Spark the model runs on; a tensor-parallel model whose Sparks cannot be planned (too few, one address) is

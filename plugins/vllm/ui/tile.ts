@@ -61,6 +61,7 @@ export class VllmTile extends LitElement {
   private offs: Array<() => void> = [];
 
   static styles = css`
+    .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: var(--spark-gap, 12px); margin: 8px 0; }
     :host { display: block; font-family: var(--spark-font); color: var(--spark-text); }
     .current { display: flex; gap: 12px; flex-wrap: wrap; align-items: baseline; margin-bottom: 10px; }
     .current b { font-size: 1.05rem; }
@@ -365,6 +366,10 @@ export class VllmTile extends LitElement {
           : html`<b>No model active</b>${this.lost ? html`<span class="err" data-testid="lost">${this.lost.servedName} stopped without a swap at ${new Date(this.lost.at).toLocaleTimeString()} (container ${this.lost.container}). It is not restarted automatically: press Swap to start it again.</span>` : nothing}`}
         ${mt ? html`<div class="stats"><span>running <b>${mt.running ?? '–'}</b></span><span>waiting <b>${mt.waiting ?? '–'}</b></span><span>KV cache <b>${mt.kvCachePct ?? '–'}%</b></span><span>tokens/s <b>${mt.tokensPerSecond ?? '–'}</b></span></div>` : nothing}
       </div>
+      ${this.active ? html`<div class="charts" data-testid="vllm-charts">
+        <spark-history-chart series="vllm.generation_tokens" label="Tokens/s" marks="vllm" height="110"></spark-history-chart>
+        <spark-history-chart series="vllm.kv_cache" label="KV cache" marks="vllm" height="110"></spark-history-chart>
+      </div>` : nothing}
       <spark-vllm-ondemand .api=${this.api}></spark-vllm-ondemand>
       ${this.progress()}
       ${this.tryPrompt()}

@@ -1,128 +1,113 @@
-/** Minimal Prometheus text exposition: counters and fixed-bucket histograms, labels escaped. No values from request
- *  bodies or query strings ever become labels (only plugin ids, route templates, status codes, service names). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics on prom-client, one registry per kernel (tests run several in one process). No values from
+ *  request bodies or query strings ever become labels (only plugin ids, route templates, status codes, service names). */
 const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
 
 type Labels = Record<string, string>;
+type GaugeFn = () => Array<[Labels, number]>;
 
-const keyCache = new Map<string, string>();
-/** Label set → exposition string; cached because the same few label sets repeat on every request. */
-function key(l: Labels): string {
-  let id = '';
-  for (const k in l) id += k + '\u0000' + l[k] + '\u0001';
-  let hit = keyCache.get(id);
-  if (hit === undefined) {
-    hit = renderKey(l);
-    if (keyCache.size < 10_000) keyCache.set(id, hit);
-  }
-  return hit;
-}
-
-function renderKey(l: Labels): string {
-  return Object.entries(l).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
-}
-
-/** One histogram series; `counts` are cumulative (Prometheus `le` buckets). */
-class Series {
-  readonly counts = BUCKETS_MS.map(() => 0);
-  sum = 0;
-  count = 0;
-  add(v: number): void {
-    for (let i = BUCKETS_MS.length - 1; i >= 0 && v <= BUCKETS_MS[i]; i--) this.counts[i]++;
-    this.sum += v;
-    this.count++;
-  }
-}
-
-class Histogram {
-  readonly series = new Map<string, Series>();
-  seriesFor(l: Labels): Series {
-    const k = key(l);
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = new Series()));
-    return s;
-  }
-}
-
-/** A counter's value for one label set. */
-interface Cell { v: number }
-
-/** The cells one request updates, found by one string lookup (every proxied request is counted twice). */
-interface RequestCells { total: Cell; duration: Series }
+/** The label values of a call in the metric's (sorted) label order; a missing label is empty, as Prometheus reads it. */
+const valuesOf = (names: string[], l: Labels) => names.map((n) => l[n] ?? '');
 
 export class Metrics {
-  private readonly counters = new Map<string, { help: string; values: Map<string, Cell> }>();
-  private readonly requestCells = new Map<string, RequestCells>();
-  private readonly histograms = new Map<string, { help: string; h: Histogram }>();
-  private readonly gauges = new Map<string, { help: string; fn: () => Array<[Labels, number]> }>();
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, { names: string[]; c: Counter<string> }>();
+  private readonly histograms = new Map<string, { names: string[]; h: Histogram<string> }>();
+  private readonly gauges = new Map<string, { help: string; fn: GaugeFn; names?: string; g?: Gauge<string> }>();
+  /** Every proxied request is counted twice: its two children are found by one string lookup, as before prom-client. */
+  private readonly requestCells = new Map<string, { total: ReturnType<Counter<string>["labels"]>; duration: ReturnType<Histogram<string>["labels"]> }>();
 
   inc(name: string, help: string, labels: Labels = {}, by = 1): void {
-    this.cell(name, help, labels).v += by;
+    const { names, c } = this.counter(name, help, Object.keys(labels));
+    c.labels(...valuesOf(names, labels)).inc(by);
   }
 
   observe(name: string, help: string, labels: Labels, ms: number): void {
-    this.series(name, help, labels).add(ms);
+    const { names, h } = this.histogram(name, help, Object.keys(labels));
+    h.labels(...valuesOf(names, labels)).observe(ms);
   }
 
-  private cell(name: string, help: string, labels: Labels): Cell {
-    let c = this.counters.get(name);
-    if (!c) this.counters.set(name, (c = { help, values: new Map() }));
-    const k = key(labels);
-    let cell = c.values.get(k);
-    if (!cell) c.values.set(k, (cell = { v: 0 }));
-    return cell;
-  }
-
-  private series(name: string, help: string, labels: Labels): Series {
-    let h = this.histograms.get(name);
-    if (!h) this.histograms.set(name, (h = { help, h: new Histogram() }));
-    return h.h.seriesFor(labels);
-  }
-
-  gauge(name: string, help: string, fn: () => Array<[Labels, number]>): void {
+  /** A gauge read when /metrics is scraped; its label names are those `fn` returns (they may appear only later). */
+  gauge(name: string, help: string, fn: GaugeFn): void {
+    const old = this.gauges.get(name);
+    if (old?.g) this.registry.removeSingleMetric(name);
     this.gauges.set(name, { help, fn });
   }
 
+  /** Requests served and those answered 5xx since start (the history's proxy rate series reads these). */
+  readonly httpTotals = { requests: 0, errors: 0 };
+
   observeHttp(plugin: string, method: string, status: number, ms: number): void {
-    const cells = this.requestCells.get(`h\u0000${plugin}\u0000${method}\u0000${status}`) ?? this.remember(`h\u0000${plugin}\u0000${method}\u0000${status}`, {
-      total: this.cell('spark_http_requests_total', 'HTTP requests served', { plugin, method, status: String(status) }),
-      duration: this.series('spark_http_request_duration_ms', 'HTTP request duration (ms)', { plugin }),
-    });
-    cells.total.v++;
-    cells.duration.add(ms);
+    this.httpTotals.requests++;
+    if (status >= 500) this.httpTotals.errors++;
+    const id = `h\u0000${plugin}\u0000${method}\u0000${status}`;
+    let cells = this.requestCells.get(id);
+    if (!cells) {
+      cells = {
+        total: this.counter('spark_http_requests_total', 'HTTP requests served', ['method', 'plugin', 'status']).c.labels(method, plugin, String(status)),
+        duration: this.histogram('spark_http_request_duration_ms', 'HTTP request duration (ms)', ['plugin']).h.labels(plugin),
+      };
+      if (this.requestCells.size < 10_000) this.requestCells.set(id, cells);
+    }
+    cells.total.inc();
+    cells.duration.observe(ms);
   }
 
   observeUpstream(service: string, status: number, ms: number): void {
-    const cells = this.requestCells.get(`u\u0000${service}\u0000${status}`) ?? this.remember(`u\u0000${service}\u0000${status}`, {
-      total: this.cell('spark_upstream_requests_total', 'Proxied upstream requests', { service, status: String(status) }),
-      duration: this.series('spark_upstream_duration_ms', 'Upstream time to headers (ms)', { service }),
-    });
-    cells.total.v++;
-    cells.duration.add(ms);
+    const id = `u\u0000${service}\u0000${status}`;
+    let cells = this.requestCells.get(id);
+    if (!cells) {
+      cells = {
+        total: this.counter('spark_upstream_requests_total', 'Proxied upstream requests', ['service', 'status']).c.labels(service, String(status)),
+        duration: this.histogram('spark_upstream_duration_ms', 'Upstream time to headers (ms)', ['service']).h.labels(service),
+      };
+      if (this.requestCells.size < 10_000) this.requestCells.set(id, cells);
+    }
+    cells.total.inc();
+    cells.duration.observe(ms);
   }
 
-  private remember(id: string, cells: RequestCells): RequestCells {
-    if (this.requestCells.size < 10_000) this.requestCells.set(id, cells);
-    return cells;
+  /** The Prometheus text exposition of every metric. */
+  async render(): Promise<string> {
+    for (const [name, g] of this.gauges) this.refreshGauge(name, g);
+    return this.registry.metrics();
   }
 
-  render(): string {
-    const out: string[] = [];
-    for (const [name, c] of this.counters) {
-      out.push(`# HELP ${name} ${c.help}`, `# TYPE ${name} counter`);
-      for (const [k, cell] of c.values) out.push(`${name}${k ? `{${k}}` : ''} ${cell.v}`);
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private counter(name: string, help: string, labelNames: string[]) {
+    let c = this.counters.get(name);
+    if (!c) {
+      const names = [...labelNames].sort();
+      c = { names, c: new Counter({ name, help, labelNames: names, registers: [this.registry] }) };
+      this.counters.set(name, c);
     }
-    for (const [name, { help, h }] of this.histograms) {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
-      for (const [k, s] of h.series) {
-        const sep = k ? `${k},` : '';
-        BUCKETS_MS.forEach((b, i) => out.push(`${name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
-        out.push(`${name}_bucket{${sep}le="+Inf"} ${s.count}`, `${name}_sum${k ? `{${k}}` : ''} ${s.sum.toFixed(3)}`, `${name}_count${k ? `{${k}}` : ''} ${s.count}`);
-      }
+    return c;
+  }
+
+  private histogram(name: string, help: string, labelNames: string[]) {
+    let h = this.histograms.get(name);
+    if (!h) {
+      const names = [...labelNames].sort();
+      h = { names, h: new Histogram({ name, help, labelNames: names, buckets: BUCKETS_MS, registers: [this.registry] }) };
+      this.histograms.set(name, h);
     }
-    for (const [name, g] of this.gauges) {
-      out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`);
-      for (const [l, v] of g.fn()) { const k = key(l); out.push(`${name}${k ? `{${k}}` : ''} ${v}`); }
+    return h;
+  }
+
+  /** Sets a gauge from its function; (re)creates it when the label names it reports change. */
+  private refreshGauge(name: string, g: { help: string; fn: GaugeFn; names?: string; g?: Gauge<string> }): void {
+    const values = g.fn();
+    const names = [...new Set(values.flatMap(([l]) => Object.keys(l)))].sort();
+    if (!g.g || g.names !== names.join(',')) {
+      if (g.g) this.registry.removeSingleMetric(name);
+      g.g = new Gauge({ name, help: g.help, labelNames: names, registers: [this.registry] });
+      g.names = names.join(',');
     }
-    return out.join('\n') + '\n';
+    g.g.reset();
+    for (const [l, v] of values) g.g.labels(...valuesOf(names, l)).set(v);
   }
 }
