@@ -20,13 +20,17 @@ export interface ScrubOutcome {
 
 /** Scrub every item against one map: tier-1 values dropped (or the request rejected), tier-2 identities replaced by
  *  placeholders that are stable across items of the map. The map is only mutated when nothing is rejected. */
-export function scrubItems(items: Array<{ id: string; text: string }>, map: RedactionMap, store: MapStore, o: ScrubOptions): ScrubOutcome {
-  const perItem = items.map((it) => {
+export async function scrubItems(items: Array<{ id: string; text: string }>, map: RedactionMap, store: MapStore, o: ScrubOptions): Promise<ScrubOutcome> {
+  const perItem: Array<{ it: { id: string; text: string }; spans: Span[] }> = [];
+  let slice = performance.now();
+  for (const it of items) {
+    // Detection is linear but a large request still takes a while: let other requests (/health) in between items.
+    if (performance.now() - slice > 20) { await new Promise((r) => setImmediate(r)); slice = performance.now(); }
     const tier1 = detectTier1(it.text);
     const tier2 = [...detectKnown(it.text, o.known), ...detectTier2(it.text, { bucketDates: o.bucket?.dates, bucketAmounts: o.bucket?.amounts }), ...(o.extra?.(it.id, it.text) ?? [])];
     // Caller-declared entities win over heuristics of the same size: put them first.
-    return { it, spans: resolveOverlaps([...tier1, ...tier2]) };
-  });
+    perItem.push({ it, spans: resolveOverlaps([...tier1, ...tier2]) });
+  }
   if (o.tier1Action === 'reject') {
     const rejected = perItem.flatMap(({ it, spans }) => {
       const kinds = [...new Set(spans.filter((s) => s.tier === 1).map((s) => s.kind))];
@@ -67,7 +71,8 @@ export function scrubItems(items: Array<{ id: string; text: string }>, map: Reda
 
 /** Placeholders as LLMs tend to write them back: `[PERSON_1]`, `[Person 1]`, `[[PERSON_1]]`, `\[PERSON\_1\]`,
  *  `PERSON_1`, `<PERSON_1>`, `{PERSON_1}`. */
-const PLACEHOLDER = /\\?[[<{]{0,2}\s*\b([A-Za-z]{2,16})(?:\\?_|\s|-)(\d{1,5})\b\s*\\?[\]>}]{0,2}/g;
+// The spaces inside the brackets are bounded: `\s*` there was tried from every position of a long run of spaces.
+const PLACEHOLDER = /\\?[[<{]{0,2}\s{0,8}\b([A-Za-z]{2,16})(?:\\?_|\s|-)(\d{1,5})\b\s{0,8}\\?[\]>}]{0,2}/g;
 
 const KINDS = new Set(['PERSON', 'ORG', 'FUND', 'EMAIL', 'PHONE', 'LOCATION', 'ACCOUNT', 'DATE', 'AMOUNT', 'IP', 'URL']);
 
