@@ -39,8 +39,9 @@ describe('redaction detection time grows linearly with the input', () => {
       const large = make(160_000);
       const tSmall = timeOf(() => detectAll(small));
       const tLarge = timeOf(() => detectAll(large));
-      // Linear is 8×; quadratic is 64×. Below 40 ms the ratio is mostly timer noise, and is fine either way.
-      if (tLarge > 40) expect(tLarge / Math.max(tSmall, 1), `${name}: ${tSmall.toFixed(1)} ms → ${tLarge.toFixed(1)} ms`).toBeLessThan(20);
+      // Linear is 8×; quadratic is 64× (before the fix: 936 ms → 68,874 ms). A few ms are mostly timer and GC noise:
+      // the small run counts as at least 5 ms, and below 100 ms the large one is fine either way.
+      if (tLarge > 100) expect(tLarge / Math.max(tSmall, 5), `${name}: ${tSmall.toFixed(1)} ms → ${tLarge.toFixed(1)} ms`).toBeLessThan(24);
       expect(tLarge, name).toBeLessThan(2_000);
     }, 120_000);
   }
@@ -50,7 +51,7 @@ describe('redaction detection time grows linearly with the input', () => {
     for (const make of [(n: number) => ' '.repeat(n), (n: number) => '[ '.repeat(n / 2) + 'x']) {
       const tSmall = timeOf(() => rehydrateText(make(20_000), map));
       const tLarge = timeOf(() => rehydrateText(make(160_000), map));
-      if (tLarge > 40) expect(tLarge / Math.max(tSmall, 1)).toBeLessThan(20);
+      if (tLarge > 100) expect(tLarge / Math.max(tSmall, 5)).toBeLessThan(24);
       expect(tLarge).toBeLessThan(2_000);
     }
   }, 120_000);
@@ -77,7 +78,7 @@ describe('/scrub with hostile input keeps the server responsive', () => {
     expect(res.status).toBe(200);
     const out = await res.json() as { items: Array<{ scrubbed_text: string }> };
     expect(out.items[1].scrubbed_text).not.toContain('x@example.com');
-    expect(healthMs, `health took ${healthMs.toFixed(0)} ms`).toBeLessThan(1_000);
+    expect(healthMs, `health took ${healthMs.toFixed(0)} ms`).toBeLessThan(2_000);
     expect(scrubMs, `scrub took ${scrubMs.toFixed(0)} ms`).toBeLessThan(5_000);
   }, 120_000);
 
@@ -98,6 +99,6 @@ describe('/scrub with hostile input keeps the server responsive', () => {
     // A few event-loop turns (accept, read, answer), each at most one item's detection.
     // Only meaningful when the scrub itself took well over what /health may wait.
     expect(scrubMs, 'the scrub was too quick to tell').toBeGreaterThan(3_000);
-    expect(healthMs, `health took ${healthMs.toFixed(0)} ms of a ${scrubMs.toFixed(0)} ms scrub`).toBeLessThan(1_000);
+    expect(healthMs, `health took ${healthMs.toFixed(0)} ms of a ${scrubMs.toFixed(0)} ms scrub`).toBeLessThan(1_500);
   }, 120_000);
 });
