@@ -26,6 +26,7 @@ import { authGuard, csrfGuard, securityHeaders } from '../http/security.js';
 import { staticUi } from '../http/static.js';
 import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
 import { FastLane } from '../http/FastLane.js';
+import { DEFAULT_BODY_TIMEOUTS, watchRequestBody } from '../http/bodyTimeout.js';
 import { startSimulation, type Simulation } from './simulation.js';
 
 /** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
@@ -66,6 +67,9 @@ export interface AppOptions {
   simHostCount?: number;
   /** Simulated Spark 1 starts out serving a model, as a real cluster usually does (`npm start`; tests start empty). */
   simPreloadModel?: boolean;
+  /** Request bodies: 408 after this long without a byte (default 30 s) / when not complete after this long (15 min). */
+  bodyIdleTimeoutMs?: number;
+  bodyTotalTimeoutMs?: number;
 }
 
 export class App {
@@ -226,7 +230,11 @@ export class App {
       const koa = this.koa.callback();
       const s = this.services;
       const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, debug: this.httpDebug });
-      const server = createServer((req, res) => { if (!fast.handle(req, res)) void koa(req, res); });
+      const bodyTimeouts = { ...DEFAULT_BODY_TIMEOUTS, ...(this.o.bodyIdleTimeoutMs ? { idleMs: this.o.bodyIdleTimeoutMs } : {}), ...(this.o.bodyTotalTimeoutMs ? { totalMs: this.o.bodyTotalTimeoutMs } : {}) };
+      const server = createServer((req, res) => {
+        watchRequestBody(req, res, bodyTimeouts);
+        if (!fast.handle(req, res)) void koa(req, res);
+      });
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 0; // uploads and SSE streams are long; per-route limits apply instead
       server.on('error', reject);

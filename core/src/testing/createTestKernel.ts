@@ -11,6 +11,9 @@ export interface TestKernelOptions extends PluginTestKernelOptions {
   ssh?: { connectTimeoutMs?: number; keepaliveIntervalMs?: number; keepaliveCountMax?: number };
   /** Simulated Spark 1 starts out serving Qwen3 4B, as `npm start` does. */
   simPreloadModel?: boolean;
+  /** Request-body timeouts (App options of the same names). */
+  bodyIdleTimeoutMs?: number;
+  bodyTotalTimeoutMs?: number;
 }
 
 export interface TestKernel {
@@ -37,6 +40,7 @@ export async function createTestKernel(o: TestKernelOptions = {}): Promise<TestK
     dataDir, port: 0, bind: '127.0.0.1', simulate: o.simulate ?? true, builtins, inline,
     pluginsDir: o.pluginsDir ?? false, retryBaseMs: o.retryBaseMs ?? 50, retryMaxMs: 2_000,
     logLevel: o.logLevel ?? ((process.env.SPARK_LOG_LEVEL as 'warn' | undefined) ?? 'silent'), logSink: o.logSink, ssh: o.ssh, simPreloadModel: o.simPreloadModel,
+    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, bodyTotalTimeoutMs: o.bodyTotalTimeoutMs,
   });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
