@@ -19,10 +19,22 @@ export function checkSameOrigin(method: string, headers: IncomingHttpHeaders): v
   }
   const origin = headers.origin;
   if (origin) {
-    let host: string | undefined;
-    try { host = new URL(origin).host; } catch { host = undefined; }
-    if (!host || host !== (headers.host ?? '')) throw new SparkError('SPK_CSRF', 'cross-origin request refused', { status: 403 });
+    let u: URL | undefined;
+    try { u = new URL(origin); } catch { u = undefined; }
+    // Same origin is scheme + host + port: an https:// page is another origin than this http listener, unless a TLS
+    // proxy in front of it (StartOS) says the request came over https (a cross-site page cannot set that header).
+    if (!u || u.host !== (headers.host ?? '') || !schemeMatches(u.protocol, headers)) throw new SparkError('SPK_CSRF', 'cross-origin request refused', { status: 403 });
   }
+}
+
+/** The Origin's scheme is the request's: http, or what X-Forwarded-Proto says (its first value) when a proxy
+ *  terminated TLS. `SPARK_TLS_PROXY=1` (the StartOS package): a proxy in front serves both https and http addresses
+ *  without saying which one a request came through, so either scheme is this server's. */
+function schemeMatches(protocol: string, headers: IncomingHttpHeaders): boolean {
+  const p = headers['x-forwarded-proto'];
+  const first = (Array.isArray(p) ? p[0] : p)?.split(',')[0].trim().toLowerCase();
+  if (first) return protocol === (first === 'https' ? 'https:' : 'http:');
+  return protocol === 'http:' || (protocol === 'https:' && process.env.SPARK_TLS_PROXY === '1');
 }
 
 export function csrfGuard(): Middleware {

@@ -27,6 +27,7 @@ import { staticUi } from '../http/static.js';
 import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
 import { FastLane } from '../http/FastLane.js';
 import { DEFAULT_BODY_TIMEOUTS, watchRequestBody } from '../http/bodyTimeout.js';
+import { HostAllowList, refuseForeignHost } from '../http/hostCheck.js';
 import { startSimulation, type Simulation } from './simulation.js';
 
 /** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
@@ -70,6 +71,8 @@ export interface AppOptions {
   /** Request bodies: 408 after this long without a byte (default 30 s) / when not complete after this long (15 min). */
   bodyIdleTimeoutMs?: number;
   bodyTotalTimeoutMs?: number;
+  /** Host names answered besides the built-in ones (default: `SPARK_ALLOWED_HOSTS`); see HostAllowList. */
+  allowedHosts?: string[];
 }
 
 export class App {
@@ -230,8 +233,10 @@ export class App {
       const koa = this.koa.callback();
       const s = this.services;
       const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, debug: this.httpDebug });
+      const allowedHosts = this.o.allowedHosts ? new HostAllowList(this.o.allowedHosts) : HostAllowList.fromEnv();
       const bodyTimeouts = { ...DEFAULT_BODY_TIMEOUTS, ...(this.o.bodyIdleTimeoutMs ? { idleMs: this.o.bodyIdleTimeoutMs } : {}), ...(this.o.bodyTotalTimeoutMs ? { totalMs: this.o.bodyTotalTimeoutMs } : {}) };
       const server = createServer((req, res) => {
+        if (refuseForeignHost(req, res, allowedHosts)) return;
         watchRequestBody(req, res, bodyTimeouts);
         if (!fast.handle(req, res)) void koa(req, res);
       });

@@ -14,6 +14,8 @@ export interface TestKernelOptions extends PluginTestKernelOptions {
   /** Request-body timeouts (App options of the same names). */
   bodyIdleTimeoutMs?: number;
   bodyTotalTimeoutMs?: number;
+  /** Extra allowed Host names (as SPARK_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
 }
 
 export interface TestKernel {
@@ -40,7 +42,7 @@ export async function createTestKernel(o: TestKernelOptions = {}): Promise<TestK
     dataDir, port: 0, bind: '127.0.0.1', simulate: o.simulate ?? true, builtins, inline,
     pluginsDir: o.pluginsDir ?? false, retryBaseMs: o.retryBaseMs ?? 50, retryMaxMs: 2_000,
     logLevel: o.logLevel ?? ((process.env.SPARK_LOG_LEVEL as 'warn' | undefined) ?? 'silent'), logSink: o.logSink, ssh: o.ssh, simPreloadModel: o.simPreloadModel,
-    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, bodyTotalTimeoutMs: o.bodyTotalTimeoutMs,
+    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, bodyTotalTimeoutMs: o.bodyTotalTimeoutMs, allowedHosts: o.allowedHosts,
   });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
