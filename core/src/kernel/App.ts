@@ -22,7 +22,9 @@ import { Kernel, pluginsDirOf } from './Kernel.js';
 import { discoverBuiltins, discoverInstalled, type PluginCandidate } from './discovery.js';
 import { repoRoot } from './paths.js';
 import { kernelRoutes } from '../routes/kernelRoutes.js';
-import { authGuard, csrfGuard, securityHeaders } from '../http/security.js';
+import { authGuard, csrfGuard, isAuthenticated, securityHeaders, sessionIdOf } from '../http/security.js';
+import { Sessions } from '../http/sessions.js';
+import { closeStreamsWhere } from '../http/routeContext.js';
 import { staticUi } from '../http/static.js';
 import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
 import { FastLane } from '../http/FastLane.js';
@@ -83,6 +85,8 @@ export class App {
   readonly log: Logger;
   readonly version: string;
   private server?: Server;
+  /** Browser sessions: ended by logout, all of them by a token change. */
+  private readonly sessions = new Sessions();
   sim?: Simulation;
   private simulated = false;
   private readonly jsonSchemaCache = new Map<string, unknown>();
@@ -135,7 +139,8 @@ export class App {
     const s = this.services;
     app.silent = true;
     const routes = kernelRoutes({
-      kernel: this.kernel, s, version: this.version, simulated: () => this.simulated,
+      kernel: this.kernel, s, version: this.version, simulated: () => this.simulated, sessions: this.sessions,
+      loggedOut: (id) => closeStreamsWhere(this.server, (h) => sessionIdOf(h) === id),
       jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
     });
     // request id → timing/log → errors → security headers → auth → CSRF → kernel routes → plugins → static UI
@@ -174,7 +179,7 @@ export class App {
       }
     });
     app.use(securityHeaders());
-    app.use(authGuard(() => s.config.get().auth.token));
+    app.use(authGuard(() => s.config.get().auth.token, this.sessions));
     app.use(csrfGuard());
     app.use(routes.middleware());
     app.use(this.kernel.dispatcher());
@@ -211,6 +216,13 @@ export class App {
       s.topology.set(s.config.cluster());
     }
     s.config.onChange((section) => {
+      if (section === 'auth') {
+        // A new (or no) token: no session of the old one stays, and streams the new one would refuse are closed.
+        this.sessions.clear();
+        const token = s.config.get().auth.token;
+        if (token) closeStreamsWhere(this.server, (h) => !isAuthenticated(h, token, this.sessions));
+        return;
+      }
       if (section !== 'hosts' && section !== 'services') return;
       if (this.simulated && s.config.get().hosts.length > 0 && mode === 'auto') {
         this.simulated = false;
@@ -232,7 +244,7 @@ export class App {
     return new Promise((resolve, reject) => {
       const koa = this.koa.callback();
       const s = this.services;
-      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, debug: this.httpDebug });
+      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, sessions: this.sessions, debug: this.httpDebug });
       const allowedHosts = this.o.allowedHosts ? new HostAllowList(this.o.allowedHosts) : HostAllowList.fromEnv();
       const bodyTimeouts = { ...DEFAULT_BODY_TIMEOUTS, ...(this.o.bodyIdleTimeoutMs ? { idleMs: this.o.bodyIdleTimeoutMs } : {}), ...(this.o.bodyTotalTimeoutMs ? { totalMs: this.o.bodyTotalTimeoutMs } : {}) };
       const server = createServer((req, res) => {

@@ -6,6 +6,7 @@ import { SparkError } from '../../api/errors.js';
 import { commandText, quoteArg, SAFE_USER } from '../../api/shell.js';
 import { HostKeyStore } from './hostKeys.js';
 import { authorizeKeyCommand } from '../../api/authorizedKeys.js';
+import { FailureLimiter } from '../rateLimit.js';
 
 const { Client } = ssh2;
 
@@ -255,8 +256,12 @@ export class SshPool {
   }
 
   /** Appends the service key to ~/.ssh/authorized_keys with a one-time password login (password never stored). */
+  /** 5 wrong passwords per Spark in 10 minutes, then 429: the dashboard must not be a password-guessing oracle. */
+  private readonly passwordGuesses = new FailureLimiter('SSH passwords for this Spark', 5, 10 * 60_000);
+
   async installKey(hostId: string, password: string, opts: { timeoutMs?: number } = {}): Promise<{ added: boolean }> {
     const h = this.host(hostId);
+    this.passwordGuesses.check(hostId);
     const timeoutMs = opts.timeoutMs ?? 20_000;
     const client = new Client();
     let hostKeyRejected = false;
@@ -268,7 +273,9 @@ export class SshPool {
         client.once('error', (err: Error & { level?: string }) => {
           clearTimeout(t);
           if (err.level === 'client-authentication') {
-            reject(new SparkError('SPK_SSH_BAD_PASSWORD', `the password for ${h.sshUser}@${hostId} was not accepted`, { status: 401, details: { host: hostId } }));
+            // 422, not 401: the request was authorised; the password it carries is wrong (401 means "log in again").
+            this.passwordGuesses.fail(hostId);
+            reject(new SparkError('SPK_SSH_BAD_PASSWORD', `the password for ${h.sshUser}@${hostId} was not accepted`, { status: 422, details: { host: hostId, errors: [{ field: 'password', message: 'not accepted by the Spark' }] } }));
           } else reject(this.mapConnectError(err, h, h.sshUser, hostKeyRejected));
         });
         client.on('keyboard-interactive', (_n, _i, _l, prompts, finish) => finish(prompts.map(() => password)));
