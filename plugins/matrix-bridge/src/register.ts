@@ -3,6 +3,7 @@ import { SparkError, type JobSnapshot, type PluginContext, type PluginRouter, ty
 import type { MatrixBridgeConfig } from './config.js';
 import { FAILURE_PATTERNS, PHASE_MARK, UPDATE_PHASES, action, inspectState, logsFollow, logsTail, updateScript } from './commands.js';
 import { describeStatus, parseInspect, type BotStatus } from './state.js';
+import { FollowerSlots } from './followers.js';
 
 const ACTIONS = ['restart', 'stop', 'start'] as const;
 const tailQuery = z.object({ lines: z.coerce.number().int().min(1).max(5000).default(200) });
@@ -121,6 +122,8 @@ export function registerMatrixBridge(ctx: PluginContext<MatrixBridgeConfig>): vo
     busy: busy ?? null,
   });
 
+  // Shared by every route that follows logs (each one is a remote docker logs -f while the client listens).
+  const followers = new FollowerSlots();
   const mount = (r: PluginRouter) => {
     r.add({ method: 'GET', path: '/status', summary: 'Bot container state (docker only)' }, async () => {
       if (cfg().botUser) await refresh();
@@ -141,7 +144,9 @@ export function registerMatrixBridge(ctx: PluginContext<MatrixBridgeConfig>): vo
     r.add({ method: 'GET', path: '/logs/follow', query: tailQuery, summary: 'Tail then follow logs over SSE; closing stops the remote docker logs' }, (c) => {
       requireEnabled();
       const cf = cfg();
+      const release = followers.take(c.req.socket.remoteAddress ?? '');
       const sse = c.sse();
+      sse.signal.addEventListener('abort', release, { once: true });
       ctx.ssh.stream(cf.hostId, logsFollow(cf, c.query.lines), sshOpts({
         timeoutMs: 6 * 3600_000,
         signal: sse.signal,
