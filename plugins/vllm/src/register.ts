@@ -188,7 +188,13 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });
     }
     inflight.track(c.res);
-    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai' });
+    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai' }).catch((e: { status?: number }) => {
+      // Nothing answering because nothing was started (not a fault of a running model): say so, and when to retry.
+      if (!swap.active && !swap.running && (e.status === 502 || e.status === 503)) {
+        throw new SparkError('VLLM_NOT_SERVING', 'no model is being served; start one with POST /api/swap (or the dashboard\'s Swap)', { status: 503, retryAfter: 30 });
+      }
+      throw e;
+    });
   }
 
   ctx.health.register({
