@@ -100,7 +100,7 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     return next;
   });
 
-  r.add({ method: 'PUT', path: '/api/config/auth', body: z.object({ token: z.string().max(256).optional() }), summary: 'Set or clear the API bearer token' }, async (c) => {
+  r.add({ method: 'PUT', path: '/api/config/auth', body: z.object({ token: z.union([z.literal(''), z.string().min(16).max(256)], { error: 'empty (turns auth off) or 16 to 256 characters' }).optional() }), summary: 'Set (16 to 256 characters) or clear (empty) the API bearer token' }, async (c) => {
     await s.config.updateAuth({ token: c.body.token ?? '' });
     return { tokenSet: !!s.config.get().auth.token };
   });
