@@ -226,6 +226,10 @@ export class SshPool {
       };
       timeout.addEventListener('abort', onTimeout, { once: true });
       opts.signal?.addEventListener('abort', onAbort, { once: true });
+      // The caller may have left (or the time run out) while the channel was opening: a listener added to an aborted
+      // signal never fires, and the command (a `docker logs -f`) would run on with nobody reading it.
+      if (opts.signal?.aborted) queueMicrotask(onAbort);
+      else if (timeout.aborted) queueMicrotask(onTimeout);
       ch.on('data', (d: Buffer) => {
         if (outLen < max) { out.push(d); outLen += d.length; }
         const s = d.toString('utf8');
