@@ -8,7 +8,9 @@ export const main = sdk.setupMain(async ({ effects }) => {
       subcontainer: sdk.SubContainer.of(effects, { imageId: 'spark-control' }, mounts, 'spark-control'),
       exec: {
         command: ['node', 'dist/server/core/src/main.js'],
-        env: { SPARK_BIND: '0.0.0.0', SPARK_PORT: String(uiPort), SPARK_DATA_DIR: dataMount },
+        // StartOS terminates TLS in front of us and forwards the user's Host (`<server>.local`, .onion, IP and
+        // domain addresses); SPARK_TLS_PROXY lets same-origin checks accept its https:// origins.
+        env: { SPARK_BIND: '0.0.0.0', SPARK_PORT: String(uiPort), SPARK_DATA_DIR: dataMount, SPARK_TLS_PROXY: '1' },
       },
       ready: {
         display: 'Dashboard',

@@ -86,7 +86,7 @@ describe('rehydrate is exact on names from real text', () => {
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'redaction-')); });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('gives a name seen in Title Case and in ALL CAPS the same placeholder, and restores each item byte for byte', () => {
+  it('gives a name seen in Title Case and in ALL CAPS the same placeholder, and restores each item byte for byte', async () => {
     const store = new MapStore(memoryCtx(dir), 3600_000);
     const map = store.create();
     const items = [
@@ -94,7 +94,7 @@ describe('rehydrate is exact on names from real text', () => {
       { id: 'b', text: 'Hi Erik, ÅSA LINDQVIST here — Siobhán Ní Bhriain will join.' },
       { id: 'c', text: 'siobhán ní bhriain said Małgorzata Wójcik-Nowak’s flat is at Hauptstraße 17, 80331 München.' },
     ];
-    const out = scrubItems(items, map, store, { tier1Action: 'drop' });
+    const out = await scrubItems(items, map, store, { tier1Action: 'drop' });
     const ph = (i: number, re: RegExp) => out.items[i].scrubbed_text.match(re)?.[0];
     expect(out.items[0].scrubbed_text).not.toMatch(/Åsa|Lindqvist|Sjöberg|123 45 67/);
     expect(out.items[1].scrubbed_text).not.toMatch(/ÅSA|LINDQVIST|Siobhán|Bhriain/);
@@ -111,13 +111,13 @@ describe('rehydrate is exact on names from real text', () => {
 });
 
 describe('new kinds round-trip', () => {
-  it('restores dates of birth, ids, national phone numbers and street addresses exactly', () => {
+  it('restores dates of birth, ids, national phone numbers and street addresses exactly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'redaction-'));
     try {
       const store = new MapStore(memoryCtx(dir), 3600_000);
       const map = store.create();
       const text = 'Pt: Ngozi Okafor, DOB 14/03/1947, MRN 00482913, NHS No: 943 476 5919. Lives at Storgata 14, 0184 Oslo; call 912 34 567 or 06 72 44 18 90.';
-      const out = scrubItems([{ id: 'a', text }], map, store, { tier1Action: 'drop' });
+      const out = await scrubItems([{ id: 'a', text }], map, store, { tier1Action: 'drop' });
       const s = out.items[0].scrubbed_text;
       expect(s).toMatch(/\[DOB_1\]/);
       expect(s).toMatch(/\[ID_1\]/);

@@ -171,7 +171,7 @@ describe('bad extension values', () => {
 
 describe('helpers', () => {
   it('reads channels, rate and duration from the first bytes of a WAV and nothing from other bytes', () => {
-    expect(wavHeadFormat(pcmWav(new Int16Array(8), 16000, 2).subarray(0, 64))).toEqual({ channels: 2, rate: 16000, blockAlign: 4, dataBytes: 16 });
+    expect(wavHeadFormat(pcmWav(new Int16Array(8), 16000, 2).subarray(0, 64))).toEqual({ channels: 2, rate: 16000, blockAlign: 4, bitsPerSample: 16, dataBytes: 16 });
     const mono = wavHeadFormat(pcmWav(new Int16Array(32000), 16000, 1, { id: 'LIST', data: Buffer.alloc(100) }))!;
     expect(mono.channels).toBe(1);
     expect(wavHeadSeconds(mono, 0)).toBe(2);

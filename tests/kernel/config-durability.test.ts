@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,10 +42,11 @@ describe('config store durability', () => {
       expect(parsed.data!.hosts).toHaveLength(30);
     }
     expect(kills).toBe(8);
-    // Leftover temp files from killed writers are harmless and never read as config.
+    // Temp files from killed writers are never read as config, and the next start removes them.
     const svc = new ConfigService(dir, new JsonLogger('silent'));
     expect(svc.cluster().hosts).toHaveLength(30);
     expect(readdirSync(dir).filter((f) => f === 'config.json')).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -72,5 +73,39 @@ describe('config store durability', () => {
     const svc = new ConfigService(dir, new JsonLogger('silent'));
     expect(svc.cluster().hosts).toEqual([]);
     expect(readdirSync(dir).some((f) => f.startsWith('config.json.unreadable-'))).toBe(true);
+  });
+
+  it('concurrent writes of different plugin slices all land in the file (each queued write serialises the state at write time)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spark-cfg-'));
+    const svc = new ConfigService(dir, new JsonLogger('silent'));
+    const keys = ['alpha', 'bravo', 'charlie', 'delta'];
+    let stale = 0;
+    for (let round = 0; round < 5; round++) {
+      // 60 writes at once, 15 per key; the last one queued for each key is what must be on disk.
+      await Promise.all(Array.from({ length: 60 }, (_, i) => svc.setPluginSlice(keys[i % 4], { round, i })));
+      const onDisk = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).plugins;
+      const reloaded = new ConfigService(dir, new JsonLogger('silent'));
+      keys.forEach((k, n) => {
+        const want = { round, i: 56 + n };
+        if (JSON.stringify(onDisk[k]) !== JSON.stringify(want)) stale++;
+        expect(reloaded.pluginRaw(k)).toEqual(want);
+        expect(svc.pluginRaw(k)).toEqual(want);
+      });
+    }
+    expect(stale).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a temp file left by a writer killed mid-write is removed at the next start', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spark-cfg-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ hosts: [] }));
+    const leftover = join(dir, '.config.json.0123456789ab.tmp');
+    const unrelated = join(dir, '.other.json.0123456789ab.tmp');
+    writeFileSync(leftover, '{"half":');
+    writeFileSync(unrelated, 'x');
+    new ConfigService(dir, new JsonLogger('silent'));
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(unrelated)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

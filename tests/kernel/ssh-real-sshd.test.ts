@@ -28,8 +28,8 @@ describe.skipIf(!!reason)('SSH pool against a real OpenSSH sshd', () => {
     await expect(ssh().exec('spark-1', ['true'])).rejects.toMatchObject({ code: 'SPK_SSH_AUTH', status: 502, message: expect.stringContaining('spark-1') });
   });
 
-  it('installs the service key with a one-time password: bad password 401, then added once, never duplicated', async () => {
-    await expect(ssh().installKey('spark-1', 'wrong-password')).rejects.toMatchObject({ code: 'SPK_SSH_BAD_PASSWORD', status: 401 });
+  it('installs the service key with a one-time password: bad password 422 (the request was authorised, the password is wrong), then added once, never duplicated', async () => {
+    await expect(ssh().installKey('spark-1', 'wrong-password')).rejects.toMatchObject({ code: 'SPK_SSH_BAD_PASSWORD', status: 422 });
     expect(await ssh().installKey('spark-1', sshd.password)).toEqual({ added: true });
     expect(await ssh().installKey('spark-1', sshd.password)).toEqual({ added: false });
     const keys = readFileSync(join(sshd.home, '.ssh/authorized_keys'), 'utf8').trim().split('\n');

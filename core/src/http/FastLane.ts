@@ -6,6 +6,7 @@ import { Exchange, splitTarget } from './exchange.js';
 import { KERNEL_PLUGIN_ACTIONS, type CompiledRoutes, type RouteMatch } from './PluginRouter.js';
 import { recordRequest, requestIdOf, sendError } from './requestFrame.js';
 import { checkSameOrigin, checkToken, SECURITY_HEADERS } from './security.js';
+import type { Sessions } from './sessions.js';
 
 const SECURITY_FLAT = SECURITY_HEADERS.flat();
 
@@ -14,6 +15,8 @@ export interface FastLaneDeps {
   metrics: Metrics;
   log: Logger;
   token: () => string | undefined;
+  /** Browser sessions (the cookie is checked against them). */
+  sessions?: Sessions;
   /** Build the per-request debug log record (off: skipped entirely). */
   debug: boolean;
 }
@@ -50,7 +53,7 @@ export class FastLane {
     ex.deferBaseHeaders(['X-Request-Id', ex.requestId, ...SECURITY_FLAT]);
     try {
       // The kernel's guards answer as the kernel (problem+json), before the route's own error style applies.
-      checkToken(this.d.token(), ex.path, req.headers, res);
+      checkToken(this.d.token(), ex.path, req.headers, res, this.d.sessions);
       checkSameOrigin(req.method ?? 'GET', req.headers);
       compiled.describe(ex, m.route);
       await compiled.run(ex, m);

@@ -150,6 +150,7 @@ export class CompiledRoutes {
     ex.errorStyle = route.spec.errorStyle ?? 'problem';
     ex.sensitive = !!route.spec.sensitive;
     ex.routeTemplate = route.fullPath;
+    ex.maxBodyBytes = route.spec.maxBodyBytes;
   }
 
   /** Validates input, runs the handler and writes its answer. Throws (nothing written yet) for the caller to map. */
@@ -159,6 +160,10 @@ export class CompiledRoutes {
     c.params = check(spec.params, m.params, 'params');
     // A plain object (querystring's has no prototype), as handlers always got.
     c.query = check(spec.query, ex.search ? { ...parseQuery(ex.search) } : {}, 'query');
+    // A raw body over the declared limit is refused before anything reads it (it used to reach the upstream).
+    if (!m.route.readsJson && spec.maxBodyBytes && Number(ex.req.headers['content-length'] ?? 0) > spec.maxBodyBytes) {
+      throw new SparkError('SPK_BODY_TOO_LARGE', `request body is larger than ${spec.maxBodyBytes} bytes`, { status: 413, details: { limit: spec.maxBodyBytes } });
+    }
     if (m.route.readsJson) {
       const raw = await readJsonBody(ex.req, spec.maxBodyBytes ?? DEFAULT_MAX_BODY);
       c.body = check(spec.body, raw, 'body');

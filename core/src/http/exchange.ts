@@ -21,6 +21,8 @@ export class Exchange {
   errorStyle: 'problem' | 'openai' = 'problem';
   sensitive = false;
   routeTemplate: string | undefined;
+  /** The route's declared body limit (raw-body routes enforce it themselves, e.g. the proxy). */
+  maxBodyBytes: number | undefined;
   /** Headers every answer carries (request id, security headers) not yet put on `res`: the fast lane defers them so
    *  the proxy can write its whole head in one `writeHead` (see `takeBaseHeaders`). Empty on the Koa lane, whose
    *  middleware set them already. */

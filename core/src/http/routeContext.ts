@@ -75,6 +75,20 @@ export class KernelRouteContext implements RouteContext {
   }
 }
 
+/** Every open event stream, by the server it came in on: when who may listen changes (a token set, a logout), the
+ *  kernel closes the ones whose request would not be let in any more. */
+const openStreams = new Set<{ req: IncomingMessage; close: () => void }>();
+
+export function closeStreamsWhere(server: unknown, refuse: (headers: IncomingHttpHeaders) => boolean): number {
+  let n = 0;
+  for (const s of openStreams) {
+    if ((s.req.socket as { server?: unknown }).server !== server || !refuse(s.req.headers)) continue;
+    s.close();
+    n++;
+  }
+  return n;
+}
+
 /** Turns the response into an SSE stream now: headers, comment heartbeat every 15 s, cleanup when the client leaves.
  *  Frames go straight to the socket (no intermediate stream: 1,000 open streams must stay small). */
 export function openSse(ex: Exchange, heartbeatMs = 15_000): SseSender {
@@ -92,11 +106,14 @@ export function openSse(ex: Exchange, heartbeatMs = 15_000): SseSender {
   const write = (frame: string) => { if (!ac.signal.aborted && !res.destroyed) res.write(frame); };
   const hb = setInterval(() => write(': hb\n\n'), heartbeatMs);
   hb.unref();
+  const entry = { req, close: () => close() };
   const close = () => {
     clearInterval(hb);
+    openStreams.delete(entry);
     if (!ac.signal.aborted) ac.abort();
     if (!res.writableEnded) res.end();
   };
+  openStreams.add(entry);
   res.on('close', close);
   write(': connected\n\n');
   return {

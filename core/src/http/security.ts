@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import { SparkError } from '../api/errors.js';
+import type { Sessions } from './sessions.js';
 
 // Each guard is a plain function over the request's method, path and headers, so the Koa lane (dashboard, kernel
 // routes) and the fast lane (plugin routes) refuse exactly the same requests.
@@ -19,10 +20,22 @@ export function checkSameOrigin(method: string, headers: IncomingHttpHeaders): v
   }
   const origin = headers.origin;
   if (origin) {
-    let host: string | undefined;
-    try { host = new URL(origin).host; } catch { host = undefined; }
-    if (!host || host !== (headers.host ?? '')) throw new SparkError('SPK_CSRF', 'cross-origin request refused', { status: 403 });
+    let u: URL | undefined;
+    try { u = new URL(origin); } catch { u = undefined; }
+    // Same origin is scheme + host + port: an https:// page is another origin than this http listener, unless a TLS
+    // proxy in front of it (StartOS) says the request came over https (a cross-site page cannot set that header).
+    if (!u || u.host !== (headers.host ?? '') || !schemeMatches(u.protocol, headers)) throw new SparkError('SPK_CSRF', 'cross-origin request refused', { status: 403 });
   }
+}
+
+/** The Origin's scheme is the request's: http, or what X-Forwarded-Proto says (its first value) when a proxy
+ *  terminated TLS. `SPARK_TLS_PROXY=1` (the StartOS package): a proxy in front serves both https and http addresses
+ *  without saying which one a request came through, so either scheme is this server's. */
+function schemeMatches(protocol: string, headers: IncomingHttpHeaders): boolean {
+  const p = headers['x-forwarded-proto'];
+  const first = (Array.isArray(p) ? p[0] : p)?.split(',')[0].trim().toLowerCase();
+  if (first) return protocol === (first === 'https' ? 'https:' : 'http:');
+  return protocol === 'http:' || (protocol === 'https:' && process.env.SPARK_TLS_PROXY === '1');
 }
 
 export function csrfGuard(): Middleware {
@@ -30,10 +43,6 @@ export function csrfGuard(): Middleware {
     checkSameOrigin(ctx.method, ctx.req.headers);
     await next();
   };
-}
-
-export function sessionValue(token: string): string {
-  return createHmac('sha256', token).update('spark-control-session-v1').digest('base64url');
 }
 
 /** The Set-Cookie value that logs the browser in (`value`) or out (no value). */
@@ -52,6 +61,10 @@ function safeEqual(a: string, b: string): boolean {
 /** Paths reachable without the token when auth is on: liveness and what the login page needs. */
 const OPEN = new Set(['/health', '/login.html', '/login.js', '/login.css', '/theme.css', '/api/login', '/favicon.svg']);
 
+export function sessionIdOf(headers: IncomingHttpHeaders): string | undefined {
+  return cookieValue(headers.cookie, SESSION_COOKIE);
+}
+
 function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
@@ -61,30 +74,30 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-export function isAuthenticated(headers: IncomingHttpHeaders, token: string): boolean {
+/** The bearer token, or a session cookie the server still holds. */
+export function isAuthenticated(headers: IncomingHttpHeaders, token: string, sessions: Sessions | undefined): boolean {
   const h = headers.authorization ?? '';
   if (h.startsWith('Bearer ') && safeEqual(h.slice(7).trim(), token)) return true;
-  const c = cookieValue(headers.cookie, SESSION_COOKIE);
-  return !!c && safeEqual(c, sessionValue(token));
+  return !!sessions?.valid(cookieValue(headers.cookie, SESSION_COOKIE));
 }
 
 /** Optional bearer token (config `auth.token`): API clients send `Authorization: Bearer`, the browser UI gets an
  *  HttpOnly cookie from the login page. Off when no token is configured (trusted LAN). Throws 401. */
-export function checkToken(token: string | undefined, path: string, headers: IncomingHttpHeaders, res: ServerResponse): void {
-  if (!token || OPEN.has(path) || isAuthenticated(headers, token)) return;
+export function checkToken(token: string | undefined, path: string, headers: IncomingHttpHeaders, res: ServerResponse, sessions?: Sessions): void {
+  if (!token || OPEN.has(path) || isAuthenticated(headers, token, sessions)) return;
   res.setHeader('WWW-Authenticate', 'Bearer realm="spark-control"');
   throw new SparkError('SPK_UNAUTHORIZED', 'a valid bearer token is required', { status: 401 });
 }
 
-export function authGuard(getToken: () => string | undefined): Middleware {
+export function authGuard(getToken: () => string | undefined, sessions?: Sessions): Middleware {
   return async (ctx, next) => {
     const token = getToken();
     // The dashboard page itself sends a browser without a session to the login page instead of a 401.
-    if (token && ctx.method === 'GET' && (ctx.path === '/' || ctx.path === '/index.html') && !isAuthenticated(ctx.req.headers, token) && ctx.accepts('html')) {
+    if (token && ctx.method === 'GET' && (ctx.path === '/' || ctx.path === '/index.html') && !isAuthenticated(ctx.req.headers, token, sessions) && ctx.accepts('html')) {
       ctx.redirect('/login.html');
       return;
     }
-    checkToken(token, ctx.path, ctx.req.headers, ctx.res);
+    checkToken(token, ctx.path, ctx.req.headers, ctx.res, sessions);
     await next();
   };
 }

@@ -26,10 +26,14 @@ import { Kernel, pluginsDirOf } from './Kernel.js';
 import { discoverBuiltins, discoverInstalled, type PluginCandidate } from './discovery.js';
 import { repoRoot } from './paths.js';
 import { kernelRoutes } from '../routes/kernelRoutes.js';
-import { authGuard, csrfGuard, securityHeaders } from '../http/security.js';
+import { authGuard, csrfGuard, isAuthenticated, securityHeaders, sessionIdOf } from '../http/security.js';
+import { Sessions } from '../http/sessions.js';
+import { closeStreamsWhere } from '../http/routeContext.js';
 import { staticUi } from '../http/static.js';
 import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
 import { FastLane } from '../http/FastLane.js';
+import { DEFAULT_BODY_TIMEOUTS, watchRequestBody } from '../http/bodyTimeout.js';
+import { HostAllowList, refuseForeignHost } from '../http/hostCheck.js';
 import { startSimulation, type Simulation } from './simulation.js';
 import { startSimulationProcess } from './simulationProcess.js';
 import type { PluginRecord } from './Kernel.js';
@@ -80,6 +84,11 @@ export interface AppOptions {
   simPreload?: boolean;
   /** Run the simulated cluster in its own process (`npm start`), so a crashing fake cannot end this one. */
   simProcess?: boolean;
+  /** Request bodies: 408 after this long without a byte (default 30 s) / when not complete after this long (15 min). */
+  bodyIdleTimeoutMs?: number;
+  bodyTotalTimeoutMs?: number;
+  /** Host names answered besides the built-in ones (default: `SPARK_ALLOWED_HOSTS`); see HostAllowList. */
+  allowedHosts?: string[];
 }
 
 export class App {
@@ -91,6 +100,8 @@ export class App {
   readonly version: string;
   private server?: Server;
   private removeCrashGuard?: () => void;
+  /** Browser sessions: ended by logout, all of them by a token change. */
+  private readonly sessions = new Sessions();
   sim?: Simulation;
   private simulated = false;
   private readonly jsonSchemaCache = new Map<string, unknown>();
@@ -145,7 +156,8 @@ export class App {
     const s = this.services;
     app.silent = true;
     const routes = kernelRoutes({
-      kernel: this.kernel, s, version: this.version, simulated: () => this.simulated, simulator: () => (this.simulated ? this.sim?.status?.() : undefined),
+      kernel: this.kernel, s, version: this.version, simulated: () => this.simulated, simulator: () => (this.simulated ? this.sim?.status?.() : undefined), sessions: this.sessions,
+      loggedOut: (id) => closeStreamsWhere(this.server, (h) => sessionIdOf(h) === id),
       jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
     });
     // request id → timing/log → errors → security headers → auth → CSRF → kernel routes → plugins → static UI
@@ -184,7 +196,7 @@ export class App {
       }
     });
     app.use(securityHeaders());
-    app.use(authGuard(() => s.config.get().auth.token));
+    app.use(authGuard(() => s.config.get().auth.token, this.sessions));
     app.use(csrfGuard());
     app.use(routes.middleware());
     app.use(this.kernel.dispatcher());
@@ -219,6 +231,13 @@ export class App {
       s.topology.set(s.config.cluster());
     }
     s.config.onChange((section) => {
+      if (section === 'auth') {
+        // A new (or no) token: no session of the old one stays, and streams the new one would refuse are closed.
+        this.sessions.clear();
+        const token = s.config.get().auth.token;
+        if (token) closeStreamsWhere(this.server, (h) => !isAuthenticated(h, token, this.sessions));
+        return;
+      }
       if (section !== 'hosts' && section !== 'services') return;
       if (this.simulated && s.config.get().hosts.length > 0 && mode === 'auto') {
         this.simulated = false;
@@ -264,8 +283,14 @@ export class App {
     return new Promise((resolve, reject) => {
       const koa = this.koa.callback();
       const s = this.services;
-      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, debug: this.httpDebug });
-      const server = createServer((req, res) => { if (!fast.handle(req, res)) void koa(req, res); });
+      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, sessions: this.sessions, debug: this.httpDebug });
+      const allowedHosts = this.o.allowedHosts ? new HostAllowList(this.o.allowedHosts) : HostAllowList.fromEnv();
+      const bodyTimeouts = { ...DEFAULT_BODY_TIMEOUTS, ...(this.o.bodyIdleTimeoutMs ? { idleMs: this.o.bodyIdleTimeoutMs } : {}), ...(this.o.bodyTotalTimeoutMs ? { totalMs: this.o.bodyTotalTimeoutMs } : {}) };
+      const server = createServer((req, res) => {
+        if (refuseForeignHost(req, res, allowedHosts)) return;
+        watchRequestBody(req, res, bodyTimeouts);
+        if (!fast.handle(req, res)) void koa(req, res);
+      });
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 0; // uploads and SSE streams are long; per-route limits apply instead
       server.on('error', reject);

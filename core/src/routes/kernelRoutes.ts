@@ -6,7 +6,9 @@ import type { Kernel } from '../kernel/Kernel.js';
 import type { KernelServices } from '../kernel/services.js';
 import { PluginRouterImpl } from '../http/PluginRouter.js';
 import { buildOpenApi } from '../http/openapi.js';
-import { sessionCookie, sessionValue } from '../http/security.js';
+import { sessionCookie, sessionIdOf } from '../http/security.js';
+import type { Sessions } from '../http/sessions.js';
+import { FailureLimiter } from '../services/rateLimit.js';
 import { maskSecrets } from '../services/config/secrets.js';
 import { clusterSchema } from '../config/schema.js';
 import { codes } from '../api/codes.js';
@@ -24,6 +26,9 @@ export interface KernelRouteDeps {
   /** The simulator process's state when it runs in one (absent otherwise): the dashboard's banner while it is down. */
   simulator?: () => SimulatorStatus | undefined;
   jsonSchemas: () => Record<string, unknown>;
+  sessions: Sessions;
+  /** A session was revoked: close what it had open. */
+  loggedOut: (sessionId: string) => void;
 }
 
 /** The kernel's own REST surface, declared with the same router (validation, problem+json, OpenAPI) as plugins. */
@@ -102,20 +107,32 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     return next;
   });
 
-  r.add({ method: 'PUT', path: '/api/config/auth', body: z.object({ token: z.string().max(256).optional() }), summary: 'Set or clear the API bearer token' }, async (c) => {
+  r.add({ method: 'PUT', path: '/api/config/auth', body: z.object({ token: z.union([z.literal(''), z.string().min(16).max(256)], { error: 'empty (turns auth off) or 16 to 256 characters' }).optional() }), summary: 'Set (16 to 256 characters) or clear (empty) the API bearer token' }, async (c) => {
     await s.config.updateAuth({ token: c.body.token ?? '' });
     return { tokenSet: !!s.config.get().auth.token };
   });
 
-  r.add({ method: 'POST', path: '/api/login', body: z.object({ token: z.string().min(1, 'required').max(256) }), summary: 'Browser login: sets an HttpOnly session cookie', unauthenticated: true }, (c) => {
+  // 10 wrong tokens per client address in 5 minutes, then 429 until the oldest leaves the window.
+  const loginGuesses = new FailureLimiter('logins', 10, 5 * 60_000);
+  r.add({ method: 'POST', path: '/api/login', body: z.object({ token: z.string().min(1, 'required').max(256) }), summary: 'Browser login: sets an HttpOnly session cookie (10 wrong tokens per 5 minutes, then 429)', unauthenticated: true }, (c) => {
     const token = s.config.get().auth.token;
     if (!token) return { ok: true, authEnabled: false };
-    if (c.body.token !== token) throw new SparkError(codes.UNAUTHORIZED, 'wrong token', { status: 401 });
-    c.setHeader('Set-Cookie', sessionCookie(sessionValue(token)));
+    const client = c.req.socket.remoteAddress ?? '';
+    loginGuesses.check(client);
+    if (c.body.token !== token) {
+      loginGuesses.fail(client);
+      throw new SparkError(codes.UNAUTHORIZED, 'wrong token', { status: 401 });
+    }
+    c.setHeader('Set-Cookie', sessionCookie(d.sessions.create()));
     return { ok: true, authEnabled: true };
   });
 
-  r.add({ method: 'POST', path: '/api/logout', summary: 'Clear the session cookie' }, (c) => {
+  r.add({ method: 'POST', path: '/api/logout', summary: 'End the session (on the server too) and clear its cookie' }, (c) => {
+    const id = sessionIdOf(c.headers);
+    if (id) {
+      d.sessions.revoke(id);
+      d.loggedOut(id);
+    }
     c.setHeader('Set-Cookie', sessionCookie());
     return { ok: true };
   });

@@ -13,6 +13,11 @@ export interface TestKernelOptions extends PluginTestKernelOptions {
   simPreload?: boolean;
   /** The simulated cluster in its own process, as `npm start` runs it (default: in the test's process). */
   simProcess?: boolean;
+  /** Request-body timeouts (App options of the same names). */
+  bodyIdleTimeoutMs?: number;
+  bodyTotalTimeoutMs?: number;
+  /** Extra allowed Host names (as SPARK_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
 }
 
 export interface TestKernel {
@@ -39,6 +44,7 @@ export async function createTestKernel(o: TestKernelOptions = {}): Promise<TestK
     dataDir, port: 0, bind: '127.0.0.1', simulate: o.simulate ?? true, builtins, inline,
     pluginsDir: o.pluginsDir ?? false, retryBaseMs: o.retryBaseMs ?? 50, retryMaxMs: 2_000,
     logLevel: o.logLevel ?? ((process.env.SPARK_LOG_LEVEL as 'warn' | undefined) ?? 'silent'), logSink: o.logSink, ssh: o.ssh, simPreload: o.simPreload, simProcess: o.simProcess,
+    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, bodyTotalTimeoutMs: o.bodyTotalTimeoutMs, allowedHosts: o.allowedHosts,
   });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;

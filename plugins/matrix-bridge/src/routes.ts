@@ -3,11 +3,14 @@ import { SparkError, type PluginContext, type PluginRouter } from '@spark-contro
 import type { MatrixBridgeConfig } from './config.js';
 import { logsFollow, logsTail } from './commands.js';
 import { ACTIONS, type BotCoordinator } from './coordinator.js';
+import { FollowerSlots } from './followers.js';
 
 const tailQuery = z.object({ lines: z.coerce.number().int().min(1).max(5000).default(200) });
 
 /** The plugin's routes, and the paths the existing clients already call (`/api/matrix-bridge/...`). */
 export function registerMatrixBridgeRoutes(ctx: PluginContext<MatrixBridgeConfig>, bot: BotCoordinator): void {
+  // Shared by every route that follows logs (each one is a remote docker logs -f while the client listens).
+  const followers = new FollowerSlots();
   const mount = (r: PluginRouter) => {
     r.add({ method: 'GET', path: '/status', summary: 'Bot container state (docker only)' }, async () => {
       if (bot.cfg().botUser) await bot.refresh();
@@ -28,7 +31,9 @@ export function registerMatrixBridgeRoutes(ctx: PluginContext<MatrixBridgeConfig
     r.add({ method: 'GET', path: '/logs/follow', query: tailQuery, summary: 'Tail then follow logs over SSE; closing stops the remote docker logs' }, (c) => {
       bot.requireEnabled();
       const cf = bot.cfg();
+      const release = followers.take(c.req.socket.remoteAddress ?? '');
       const sse = c.sse();
+      sse.signal.addEventListener('abort', release, { once: true });
       ctx.ssh.stream(cf.hostId, logsFollow(cf, c.query.lines), bot.sshOpts({
         timeoutMs: 6 * 3600_000,
         signal: sse.signal,

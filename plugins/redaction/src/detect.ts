@@ -64,6 +64,21 @@ function* regexSpans(text: string, re: RegExp, kind: string, tier: 1 | 2, accept
   }
 }
 
+/** PEM private keys. The end marker is looked for once per begin marker from where the last search stopped (a lazy
+ *  `[\s\S]*?` ran to the end of the text for every begin marker without an end: quadratic). */
+function* privateKeySpans(text: string): Generator<Span> {
+  const begin = /\b-----BEGIN [A-Z ]*PRIVATE KEY-----/g;
+  const end = /-----END [A-Z ]*PRIVATE KEY-----/g;
+  for (let b = begin.exec(text); b; b = begin.exec(text)) {
+    end.lastIndex = b.index + b[0].length;
+    const e = end.exec(text);
+    if (!e) return; // no end marker after this one, so none after any later begin either
+    const value = text.slice(b.index, e.index + e[0].length);
+    yield { start: b.index, end: e.index + e[0].length, kind: 'SECRET', tier: 1, key: value };
+    begin.lastIndex = e.index + e[0].length;
+  }
+}
+
 /** Tier 1: values that must never leave, whatever the context. Checksums keep false positives down. */
 export function detectTier1(text: string, o: DetectOptions = {}): Span[] {
   const out: Span[] = [];
@@ -74,13 +89,14 @@ export function detectTier1(text: string, o: DetectOptions = {}): Span[] {
     return (!o.without?.has('ibantools') && isValidIBAN(e)) || (!o.without?.has('iban-mod97') && ibanMod97(e));
   }));
   out.push(...regexSpans(text, /\b(\d{3})-(\d{2})-(\d{4})\b/g, 'SSN', 1, (m) => validSsn(m[1] + m[2] + m[3])));
-  out.push(...regexSpans(text, /\b(?:SSN|social security(?: number)?|SIN|national (?:id|insurance)(?: number)?)\s*(?:#|no\.?|number)?\s*[:=]?\s*([A-Z]{0,2}\d[\d -]{6,12}\d[A-Z]?)\b/gi, 'SSN', 1, () => true, 1));
-  out.push(...regexSpans(text, /\b(?:routing|ABA|RTN)(?:\s*(?:number|no\.?|#))?\s*[:=]?\s*(\d{9})\b/gi, 'ROUTING', 1, (m) => abaChecksum(m[1]), 1));
+  out.push(...regexSpans(text, /\b(?:SSN|social security(?: number)?|SIN|national (?:id|insurance)(?: number)?)\s*(?:(?:#|no\.?|number)\s*)?(?:[:=]\s*)?([A-Z]{0,2}\d[\d -]{6,12}\d[A-Z]?)\b/gi, 'SSN', 1, () => true, 1));
+  out.push(...regexSpans(text, /\b(?:routing|ABA|RTN)\s*(?:(?:number|no\.?|#)\s*)?(?:[:=]\s*)?(\d{9})\b/gi, 'ROUTING', 1, (m) => abaChecksum(m[1]), 1));
   out.push(...regexSpans(text, /\b\d{9}\b/g, 'ROUTING', 1, (m) => abaChecksum(m[0]) && /\b(routing|aba|wire|bank|transit)\b/i.test(text.slice(Math.max(0, m.index - 40), m.index))));
-  out.push(...regexSpans(text, /\b(?:account|acct|a\/c)(?:\s*(?:number|no\.?|#))?\s*[:=]?\s*(\d[\d-]{5,20}\d)\b/gi, 'ACCOUNT', 1, () => true, 1));
+  out.push(...regexSpans(text, /\b(?:account|acct|a\/c)\s*(?:(?:number|no\.?|#)\s*)?(?:[:=]\s*)?(\d[\d-]{5,20}\d)\b/gi, 'ACCOUNT', 1, () => true, 1));
   out.push(...regexSpans(text, /\b(?:bc1[ac-hj-np-z02-9]{11,71}|[13][a-km-zA-HJ-NP-Z1-9]{25,34})\b/g, 'CRYPTO', 1, (m) => /\d/.test(m[0]) && /[a-z]/i.test(m[0])));
   out.push(...regexSpans(text, /\b0x[a-fA-F0-9]{40}\b/g, 'CRYPTO', 1));
-  out.push(...regexSpans(text, /\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)/g, 'SECRET', 1));
+  out.push(...regexSpans(text, /\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})/g, 'SECRET', 1));
+  out.push(...privateKeySpans(text));
   out.push(...regexSpans(text, /\b(?:api[_ -]?key|secret(?:[_ -]?key)?|access[_ -]?token|auth[_ -]?token|bearer|client[_ -]?secret)\s*[:=]\s*["']?([A-Za-z0-9_\-./+=]{12,})/gi, 'SECRET', 1, () => true, 1));
   out.push(...regexSpans(text, /\b(?:password|passwd|pwd|passcode|passphrase|pin(?: code)?)\s*(?:is|was|[:=])\s*["']?([^\s"',;]{3,64})/gi, 'PASSWORD', 1, () => true, 1));
   return out;
@@ -149,12 +165,23 @@ function capitalisedRuns(text: string): Array<{ start: number; end: number; word
   return out;
 }
 
+/** The run at `pos` begins the text or follows a sentence end (whitespace between). Scans back over the whitespace
+ *  only (a regex anchored at `$` over the text before it was tried from every position: quadratic). */
+function startsSentence(text: string, pos: number): boolean {
+  let i = pos - 1;
+  while (i >= 0 && /\s/.test(text[i])) {
+    if (text[i] === '\n') return true;
+    i--;
+  }
+  return i < 0 || '.!?:'.includes(text[i]);
+}
+
 /** Tier 2: identities replaced by numbered placeholders. Rules only (no model): checksums and libraries for
  *  structured values, capitalisation and cue words for names, organisations and places. */
 export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketAmounts?: boolean } & DetectOptions = {}): Span[] {
   const out: Span[] = [];
   const use = (lib: DetectorLibrary) => !opts.without?.has(lib);
-  for (const m of regexSpans(text, /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, 'EMAIL', 2, (x) => !use('validator') || validator.isEmail(x[0]))) out.push({ ...m, key: m.key!.toLowerCase() });
+  for (const m of regexSpans(text, /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}/g, 'EMAIL', 2, (x) => !use('validator') || validator.isEmail(x[0]))) out.push({ ...m, key: m.key!.toLowerCase() });
   for (const p of (use('libphonenumber') ? findPhoneNumbersInText(text, { defaultCountry: 'US', extended: false } as never) : []) as Array<{ startsAt: number; endsAt: number; number: { number: string } }>) {
     out.push({ start: p.startsAt, end: p.endsAt, kind: 'PHONE', tier: 2, key: p.number.number });
   }
@@ -189,8 +216,7 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
       continue;
     }
     const isPlaceCue = /\b(?:in|at|near|from|to|visit(?:ing|ed)?|based in|located in|moved to|lives in|office in|city of)\s*$/i.test(before);
-    // The last characters decide; testing the whole prefix made this quadratic on long items.
-    const sentenceStart = run.start === 0 || /[.!?:\n]\s*$/.test(text.slice(Math.max(0, run.start - 64), run.start));
+    const sentenceStart = startsSentence(text, run.start);
     const vocative = VOCATIVE_AFTER.test(after) && !NOT_VOCATIVE.has(phrase.toLowerCase());
     const titled = TITLED.test(phrase);
     if (run.words.length === 1 && sentenceStart && !vocative && !titled) continue; // "Thanks", "Great" …
@@ -203,6 +229,15 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
 export function resolveOverlaps(spans: Span[]): Span[] {
   const sorted = [...spans].sort((a, b) => a.tier - b.tier || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
   const kept: Span[] = [];
-  for (const s of sorted) if (!kept.some((k) => s.start < k.end && k.start < s.end)) kept.push(s);
+  // Characters already covered by a kept span (comparing each span with every kept one was quadratic in their count).
+  let covered = new Uint8Array(0);
+  for (const s of sorted) {
+    if (s.end > covered.length) { const grown = new Uint8Array(Math.max(s.end, covered.length * 2)); grown.set(covered); covered = grown; }
+    let free = true;
+    for (let i = s.start; i < s.end; i++) if (covered[i]) { free = false; break; }
+    if (!free) continue;
+    covered.fill(1, s.start, s.end);
+    kept.push(s);
+  }
   return kept.sort((a, b) => a.start - b.start);
 }

@@ -62,7 +62,7 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
         extra = undefined; // auto: the rules alone
       }
     }
-    const out = scrubItems(b.items, map, store, { known: b.known_entities, tier1Action: b.tier1_action, bucket: b.bucket, extra: (id) => extra?.get(id) ?? [] });
+    const out = await scrubItems(b.items, map, store, { known: b.known_entities, tier1Action: b.tier1_action, bucket: b.bucket, extra: (id) => extra?.get(id) ?? [] });
     if (out.rejected) {
       noteError('tier1_detected');
       return contractError(c, 422, { error: 'tier1_detected', spans: out.rejected });

@@ -23,9 +23,15 @@ export interface ScrubOutcome {
 
 /** Scrub every item against one map: tier-1 values dropped (or the request rejected), tier-2 identities replaced by
  *  placeholders that are stable across items of the map. The map is only mutated when nothing is rejected. */
-export function scrubItems(items: Array<{ id: string; text: string }>, map: RedactionMap, store: MapStore, o: ScrubOptions): ScrubOutcome {
+export async function scrubItems(items: Array<{ id: string; text: string }>, map: RedactionMap, store: MapStore, o: ScrubOptions): Promise<ScrubOutcome> {
   // Caller-declared entities win where they overlap; see pipeline.ts for the layers.
-  const raw = items.map((it) => ({ it, ...detectAll(it.text, { known: o.known, bucket: o.bucket, extra: o.extra?.(it.id, it.text) }) }));
+  const raw: Array<{ it: { id: string; text: string } } & ReturnType<typeof detectAll>> = [];
+  let slice = performance.now();
+  for (const it of items) {
+    // Detection is linear but a large request still takes a while: let other requests (/health) in between items.
+    if (performance.now() - slice > 20) { await new Promise((r) => setImmediate(r)); slice = performance.now(); }
+    raw.push({ it, ...detectAll(it.text, { known: o.known, bucket: o.bucket, extra: o.extra?.(it.id, it.text) }) });
+  }
   let perItem = raw.map(({ it, known, found }) => ({ it, spans: resolveSpans(known, found) }));
   // A name found anywhere in the request is looked for everywhere in it: "Siobhán Ní Bhriain" in one message catches
   // "siobhán ní bhriain" in the next (same entity, same placeholder). Only this scan runs again, not the layers.
@@ -84,7 +90,8 @@ function batchNames(perItem: Array<{ it: { text: string }; spans: Span[] }>): Ar
 
 /** Placeholders as LLMs tend to write them back: `[PERSON_1]`, `[Person 1]`, `[[PERSON_1]]`, `\[PERSON\_1\]`,
  *  `PERSON_1`, `<PERSON_1>`, `{PERSON_1}`. */
-const PLACEHOLDER = /\\?[[<{]{0,2}\s*\b([A-Za-z]{2,16})(?:\\?_|\s|-)(\d{1,5})\b\s*\\?[\]>}]{0,2}/g;
+// The spaces inside the brackets are bounded: `\s*` there was tried from every position of a long run of spaces.
+const PLACEHOLDER = /\\?[[<{]{0,2}\s{0,8}\b([A-Za-z]{2,16})(?:\\?_|\s|-)(\d{1,5})\b\s{0,8}\\?[\]>}]{0,2}/g;
 
 const KINDS = new Set(['PERSON', 'ORG', 'FUND', 'EMAIL', 'PHONE', 'LOCATION', 'ACCOUNT', 'DATE', 'AMOUNT', 'IP', 'URL', 'DOB', 'ID']);
 

@@ -14,7 +14,7 @@ import { smoothOverlaps } from './smoothing.js';
 import { asrAnswer, diarAnswer, type AsrAnswer } from './upstreamSchemas.js';
 import { multipartFromFile, spoolUpload, streamUpload } from './upload.js';
 import { compressedFormat, toPcm16Wav } from './decodeCompressed.js';
-import { readWavInfo, wavHeadFormat, wavHeadSeconds } from './wavFile.js';
+import { checkWavHead, readWavInfo, wavHeadFormat, wavHeadSeconds } from './wavFile.js';
 
 const FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
 const speechBody = z.object({
@@ -177,6 +177,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       const early = head.fields.channel_mode?.[0];
       // A WAV longer than parakeet's single pass is spooled too, then transcribed in overlapping chunks from disk.
       const wav = wavHeadFormat(head.bytes);
+      if (wav) checkWavHead(wav);
       const seconds = wav && wavHeadSeconds(wav, Number(c.headers['content-length'] ?? 0));
       // MP3/FLAC/Opus/Vorbis say their duration only once decoded: one that could be longer than a single pass (its
       // size at 16 kbit/s, a low speech bitrate, or no size given) is decoded from disk and chunked like a long WAV;

@@ -25,6 +25,14 @@ export interface UploadStream {
 
 const HEAD_BYTES = 4096;
 
+/** A multipart Content-Type without its boundary cannot be parsed: say so before anything waits for parts. */
+export function requireBoundary(contentType: string): void {
+  if (/;\s*boundary=("[^"]+"|[^\s;]+)/i.test(contentType)) return;
+  throw new SparkError('SPEECH_BAD_MULTIPART', 'Content-Type multipart/form-data needs its boundary parameter (multipart/form-data; boundary=…)', {
+    status: 400, details: { errors: [{ field: 'content-type', message: 'no boundary parameter' }] },
+  });
+}
+
 /** Re-streams a client's multipart upload to an upstream without holding it in memory or on disk. The client's
  *  fields are collected (they may come after the file) and `extraFields(fields)` decides what the upstream gets. */
 /** `teePath`: also copy the file bytes there (for a second pass, e.g. diarized_json). */
@@ -33,6 +41,7 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
   if (!/^multipart\/form-data\b/i.test(type)) {
     throw new SparkError('SPEECH_NOT_MULTIPART', 'send the audio as multipart/form-data with a "file" field', { status: 415, details: { errors: [{ field: 'content-type', message: 'must be multipart/form-data' }] } });
   }
+  requireBoundary(type);
   const len = Number(c.headers['content-length'] ?? 0);
   if (len > maxBytes + 64 * 1024) {
     throw new SparkError('SPEECH_TOO_LARGE', `uploads are limited to ${Math.round(maxBytes / 1048576)} MB`, { status: 413, details: { errors: [{ field: 'file', message: 'too large' }] } });
@@ -56,6 +65,9 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
     try {
       bb = busboy({ headers: c.req.headers, limits: { fileSize: maxBytes, files: 1, fields: 50, fieldSize: 64 * 1024 } });
     } catch {
+      c.req.resume();
+      giveHead();
+      copiedDone();
       reject(new SparkError('SPEECH_BAD_MULTIPART', 'the multipart body could not be read', { status: 400, details: { errors: [{ field: 'file', message: 'bad multipart body' }] } }));
       return;
     }

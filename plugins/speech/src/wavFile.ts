@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { SparkError } from '../../../core/src/api/index.js';
 
 /** Layout of a RIFF/WAVE file on disk, read with positional reads so a 200 MB upload is never loaded. */
 export interface WavInfo {
@@ -106,7 +107,7 @@ export function wavHeader(rate: number, channels: number, dataBytes: number, ext
 /** What the first bytes of a WAV upload say (before it is on disk): channels, rate, bytes per frame, and the audio
  *  size when the header states it (streaming writers leave it unknown). undefined when the head is not a WAV or its
  *  format chunk is not among those bytes. */
-export interface WavHead { channels: number; rate: number; blockAlign: number; dataBytes?: number }
+export interface WavHead { channels: number; rate: number; blockAlign: number; bitsPerSample?: number; dataBytes?: number }
 
 export function wavHeadFormat(head: Buffer): WavHead | undefined {
   if (head.length < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') return undefined;
@@ -117,7 +118,7 @@ export function wavHeadFormat(head: Buffer): WavHead | undefined {
     const len = head.readUInt32LE(p + 4);
     if (id === 'fmt ') {
       if (p + 22 > head.length) return undefined;
-      fmt = { channels: head.readUInt16LE(p + 10), rate: head.readUInt32LE(p + 12), blockAlign: head.readUInt16LE(p + 20) };
+      fmt = { channels: head.readUInt16LE(p + 10), rate: head.readUInt32LE(p + 12), blockAlign: head.readUInt16LE(p + 20), ...(p + 24 <= head.length ? { bitsPerSample: head.readUInt16LE(p + 22) } : {}) };
     }
     if (id === 'data') return fmt && { ...fmt, ...(UNKNOWN_SIZES.has(len) ? {} : { dataBytes: len }) };
     p += 8 + len + (len % 2);
@@ -129,4 +130,12 @@ export function wavHeadFormat(head: Buffer): WavHead | undefined {
 export function wavHeadSeconds(h: WavHead, uploadBytes: number): number | undefined {
   const bytes = h.dataBytes ?? (uploadBytes > 0 ? uploadBytes : undefined);
   return bytes !== undefined && h.blockAlign > 0 && h.rate > 0 ? bytes / h.blockAlign / h.rate : undefined;
+}
+
+/** A format chunk with a zero where no audio can have one: 400 naming the header field (the upstream failed on it
+ *  with a 502 that did not say why). */
+export function checkWavHead(h: WavHead): void {
+  const zero = h.channels === 0 ? 'channels' : h.rate === 0 ? 'sampleRate' : h.blockAlign === 0 ? 'blockAlign' : h.bitsPerSample === 0 ? 'bitsPerSample' : undefined;
+  if (!zero) return;
+  throw new SparkError('SPEECH_BAD_WAV_HEADER', `the WAV header's ${zero} is 0`, { status: 400, details: { errors: [{ field: 'file', message: `WAV header field ${zero} is 0` }] } });
 }

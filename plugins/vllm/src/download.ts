@@ -11,6 +11,16 @@ const DOWNLOAD_FAILURES: Array<{ code: string; re: RegExp; message: (host: strin
   { code: 'VLLM_DOWNLOAD_NO_CLI', re: /command not found|No such file or directory.*(hf|huggingface-cli|uvx)/i, message: (host, cli) => `${cli} is not installed on ${host}; install it (pip install -U huggingface_hub) or pick another download command in the vLLM settings.` },
 ];
 
+/** The line of a failed download's last output that says what failed: an error line (`Error: …`, `…Error: …`,
+ *  `error: …`) when there is one, else the last line that is not a stack frame, a caret, a brace or the runtime's
+ *  version banner (a crashed Node script ends with "Node.js v20…", which said nothing). */
+export function downloadFailureLine(tail: string[]): string {
+  const noise = /^\s*$|^\s*at\s|^\s*\^+\s*$|^\s*[{}]\s*$|^\s+\w+: .*,?$|^Node\.js v\d|^Traceback \(most recent/;
+  const lines = tail.filter((l) => !noise.test(l));
+  const error = [...lines].reverse().find((l) => /^(?:[\w.]*Error|Exception)\b|^[\w.]+(?:Error|Exception): |\berror: /i.test(l.trim()));
+  return (error ?? lines.at(-1) ?? 'no output').trim().slice(0, 300);
+}
+
 /** Progress of `hf download`: tqdm redraws with `\r`; "Fetching N files: P%| k/N" is the overall bar, per-file bars
  *  read "<file>: P%". */
 export function parseDownloadProgress(line: string): { filesDone?: number; files?: number; file?: string; pct?: number } | undefined {
@@ -62,6 +72,12 @@ export class ModelDownloads {
     if (!model.repo) throw new SparkError('VLLM_LOCAL_MODEL', 'local models are not downloaded: they are already on the Spark', { status: 409 });
     const busy = this.current(model.id);
     if (busy && !busy.endedAt) throw new SparkError('VLLM_DOWNLOAD_IN_PROGRESS', `${model.repo} is already downloading`, { status: 409, details: { job: { id: busy.id, phase: busy.phase } } });
+    // Another catalog id for the same repository: two downloads into one cache directory trip over each other.
+    for (const [otherId, jobId] of this.running) {
+      const other = this.ctx.jobs.get(jobId);
+      if (otherId === model.id || !other || other.endedAt || String(other.meta?.repo ?? '').toLowerCase() !== model.repo.toLowerCase()) continue;
+      throw new SparkError('VLLM_DOWNLOAD_IN_PROGRESS', `${model.repo} is already downloading for ${otherId}; wait for that download (both use the same files)`, { status: 409, details: { job: { id: other.id, phase: other.phase, modelId: otherId } } });
+    }
     const cfg = this.ctx.config.get();
     const nodes = this.nodesFor(model);
     const hosts = nodes.map((n) => n.hostId);
@@ -170,7 +186,7 @@ export class ModelDownloads {
     if (res.code !== 0) {
       const text = tail.join('\n');
       const known = DOWNLOAD_FAILURES.find((f) => f.re.test(text)) ?? (res.code === 127 ? DOWNLOAD_FAILURES.find((f) => f.code === 'VLLM_DOWNLOAD_NO_CLI') : undefined);
-      throw new SparkError(known?.code ?? 'VLLM_DOWNLOAD_FAILED', known?.message(host, cfg.downloadCli) ?? `the download exited with ${res.code ?? 'no status'}: ${tail[tail.length - 1]?.slice(0, 200) ?? ''}`, { status: 502, details: { host } });
+      throw new SparkError(known?.code ?? 'VLLM_DOWNLOAD_FAILED', known?.message(host, cfg.downloadCli) ?? `${cfg.downloadCli} download of ${model.repo} on ${host} failed (exit ${res.code ?? 'no status'}): ${downloadFailureLine(tail)}`, { status: 502, details: { host } });
     }
     job.phase('verify');
     const check = await this.ctx.ssh.exec(host, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });

@@ -209,7 +209,13 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0], body?: Buffer) {
     if (swap.running) busy();
     inflight.track(c.res);
-    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai', ...(body ? { body } : {}) });
+    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai', ...(body ? { body } : {}) }).catch((e: { status?: number }) => {
+      // Nothing answering because nothing was started (not a fault of a running model): say so, and when to retry.
+      if (!swap.active && !swap.running && (e.status === 502 || e.status === 503)) {
+        throw new SparkError('VLLM_NOT_SERVING', 'no model is being served; start one with POST /api/swap (or the dashboard\'s Swap)', { status: 503, retryAfter: 30 });
+      }
+      throw e;
+    });
   }
 
   ctx.health.register({

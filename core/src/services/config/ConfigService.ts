@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '../../api/types.js';
 import { SparkError, validationError } from '../../api/errors.js';
 import { isServiceName, PLUGIN_ID } from '../../api/ids.js';
-import { writeFileAtomic } from './atomicWrite.js';
+import { removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
 import { parseLenient } from './lenientParse.js';
 import { zodFieldErrors } from '../../http/problem.js';
 import { authSchema, clusterSchema, configFileSchema, hostSchema, serviceTargetSchema, CONFIG_VERSION, type ClusterConfig, type ConfigFile } from '../../config/schema.js';
@@ -22,6 +22,7 @@ export class ConfigService {
 
   constructor(dataDir: string, private readonly log: Logger) {
     this.path = join(dataDir, 'config.json');
+    removeStaleTemps(this.path, log);
     this.data = this.load();
   }
 
@@ -85,30 +86,35 @@ export class ConfigService {
   async updateCluster(input: unknown): Promise<ClusterConfig> {
     const r = clusterSchema.safeParse(input);
     if (!r.success) throw validationError(zodFieldErrors(r.error));
-    await this.commit({ ...this.data, hosts: r.data.hosts, services: r.data.services }, ['hosts', 'services']);
+    await this.commit((cur) => ({ ...cur, hosts: r.data.hosts, services: r.data.services }), ['hosts', 'services']);
     return this.cluster();
   }
 
   async updateAuth(input: unknown): Promise<void> {
     const r = authSchema.safeParse(input);
     if (!r.success) throw validationError(zodFieldErrors(r.error, ['auth']));
-    await this.commit({ ...this.data, auth: r.data }, ['auth']);
+    await this.commit((cur) => ({ ...cur, auth: r.data }), ['auth']);
   }
 
   /** Store an already-validated plugin slice. */
   async setPluginSlice(id: string, value: unknown): Promise<void> {
-    await this.commit({ ...this.data, plugins: { ...this.data.plugins, [id]: value } }, [id]);
+    await this.commit((cur) => ({ ...cur, plugins: { ...cur.plugins, [id]: value } }), [id]);
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {
-    const set = new Set(this.data.plugins.disabled);
-    if (disabled) set.add(id);
-    else set.delete(id);
-    await this.commit({ ...this.data, plugins: { ...this.data.plugins, disabled: [...set] } }, ['plugins']);
+    await this.commit((cur) => {
+      const set = new Set(cur.plugins.disabled);
+      if (disabled) set.add(id);
+      else set.delete(id);
+      return { ...cur, plugins: { ...cur.plugins, disabled: [...set] } };
+    }, ['plugins']);
   }
 
-  private commit(next: ConfigFile, sections: ConfigSection[]): Promise<void> {
+  /** `change` is applied to the state as it is when this write's turn comes (not when it was queued): two
+   *  concurrent updates of different sections both survive. */
+  private commit(change: (current: ConfigFile) => ConfigFile, sections: ConfigSection[]): Promise<void> {
     const run = async () => {
+      const next = change(this.data);
       // Re-validate the whole file: what is written must load back unchanged.
       const checked = configFileSchema.safeParse(next);
       if (!checked.success) throw validationError(zodFieldErrors(checked.error));

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../api/types.js';
 
 /** Write a file so a crash at any moment leaves either the old or the new content: temp file in the same
  *  directory → fsync → rename over the target → fsync the directory. On failure (e.g. disk full) the temp file is
@@ -44,4 +45,20 @@ export function writeFileAtomicSync(path: string, data: string | Buffer, mode = 
   }
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/** Removes the temp files a writer killed between open and rename left next to `path` (`.<name>.<12 hex>.tmp`, the
+ *  names writeFileAtomic makes). Call it once at start-up, before anything writes `path`. */
+export function removeStaleTemps(path: string, log?: Logger): void {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(n.slice(prefix.length))) continue;
+    try {
+      unlinkSync(join(dir, n));
+      log?.warn('removed a temp file left by an interrupted write', { file: n });
+    } catch { /* another process's, or gone */ }
+  }
 }

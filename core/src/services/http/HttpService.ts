@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
@@ -7,10 +7,13 @@ import { SparkError, isSparkError } from '../../api/errors.js';
 import { KernelRouteContext } from '../../http/routeContext.js';
 import { ResponseForwarder } from './proxyHandler.js';
 import { forwardHead, HOP_BY_HOP } from './forwardHead.js';
+import { refuseDotSegments } from './safePath.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import { outsidePlugins } from '../../kernel/pluginContext.js';
 
-const NEVER_UPSTREAM = new Set(['authorization', 'cookie', 'origin', 'referer']);
+// `expect`: Node's server already answered the client's 100-continue, and undici refuses the header (it failed every
+// such request with 502 UND_ERR_NOT_SUPPORTED).
+const NEVER_UPSTREAM = new Set(['authorization', 'cookie', 'origin', 'referer', 'expect']);
 
 function where(u: UpstreamRef): string {
   return u.hostId ? `${u.service} on ${u.hostId}` : u.service;
@@ -157,7 +160,7 @@ export class HttpService {
     if (this.hooks.beforeProxy.isUsed()) info = await this.hooks.beforeProxy.promise(info);
     const method = info.method;
     const hasBody = method !== 'GET' && method !== 'HEAD';
-    const body = opts.body ?? (hasBody ? (req as unknown as Readable) : undefined);
+    const body = opts.body ?? (hasBody ? capBody(req, ex.maxBodyBytes) : undefined);
     const res = route.res;
     // Metrics and afterProxy describe the time to the upstream's headers (or to its failure), as before.
     const finish = (status: number, errorText?: string) => {
@@ -171,6 +174,7 @@ export class HttpService {
     };
     let url: Target;
     try {
+      refuseDotSegments(info.path);
       url = this.target(u.baseUrl, info.path);
     } catch (e) {
       const mapped = mapUpstreamError(e, u, timeoutMs);
@@ -229,6 +233,23 @@ export class HttpService {
     await Promise.all([...this.agents.values()].map((a) => a.close().catch(() => {})));
     this.agents.clear();
   }
+}
+
+/** The client's body for the upstream; over the route's `maxBodyBytes` (a chunked body, whose size shows only while
+ *  it streams) it fails with 413, which becomes the answer while the upstream has not answered yet. */
+function capBody(req: RouteContext['req'], max: number | undefined): Readable {
+  if (!max || !req.headers['transfer-encoding']) return req as unknown as Readable;
+  let n = 0;
+  return (req as unknown as Readable).pipe(new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      n += chunk.length;
+      if (n > max) {
+        req.unpipe();
+        req.resume();
+        done(new SparkError('SPK_BODY_TOO_LARGE', `request body is larger than ${max} bytes`, { status: 413, details: { limit: max } }));
+      } else done(null, chunk);
+    },
+  }));
 }
 
 async function readCapped(body: Readable, max: number): Promise<string> {

@@ -8,6 +8,7 @@ import { commandText, quoteArg, SAFE_USER } from '../../api/shell.js';
 import { HostKeyStore } from './hostKeys.js';
 import { authorizeKeyCommand } from '../../api/authorizedKeys.js';
 import { codes } from '../../api/codes.js';
+import { FailureLimiter } from '../rateLimit.js';
 
 const { Client } = ssh2;
 
@@ -233,6 +234,10 @@ export class SshPool {
       };
       timeout.addEventListener('abort', onTimeout, { once: true });
       opts.signal?.addEventListener('abort', onAbort, { once: true });
+      // The caller may have left (or the time run out) while the channel was opening: a listener added to an aborted
+      // signal never fires, and the command (a `docker logs -f`) would run on with nobody reading it.
+      if (opts.signal?.aborted) queueMicrotask(onAbort);
+      else if (timeout.aborted) queueMicrotask(onTimeout);
       ch.on('data', (d: Buffer) => {
         if (outLen < max) { out.push(d); outLen += d.length; }
         const s = d.toString('utf8');
@@ -263,8 +268,12 @@ export class SshPool {
   }
 
   /** Appends the service key to ~/.ssh/authorized_keys with a one-time password login (password never stored). */
+  /** 5 wrong passwords per Spark in 10 minutes, then 429: the dashboard must not be a password-guessing oracle. */
+  private readonly passwordGuesses = new FailureLimiter('SSH passwords for this Spark', 5, 10 * 60_000);
+
   async installKey(hostId: string, password: string, opts: { timeoutMs?: number } = {}): Promise<{ added: boolean }> {
     const h = this.host(hostId);
+    this.passwordGuesses.check(hostId);
     const timeoutMs = opts.timeoutMs ?? 20_000;
     const client = new Client();
     let hostKeyRejected = false;
@@ -276,7 +285,9 @@ export class SshPool {
         client.once('error', (err: Error & { level?: string }) => {
           clearTimeout(t);
           if (err.level === 'client-authentication') {
-            reject(new SparkError(codes.SSH_BAD_PASSWORD, `the password for ${h.sshUser}@${hostId} was not accepted`, { status: 401, details: { host: hostId } }));
+            // 422, not 401: the request was authorised; the password it carries is wrong (401 means "log in again").
+            this.passwordGuesses.fail(hostId);
+            reject(new SparkError(codes.SSH_BAD_PASSWORD, `the password for ${h.sshUser}@${hostId} was not accepted`, { status: 422, details: { host: hostId, errors: [{ field: 'password', message: 'not accepted by the Spark' }] } }));
           } else reject(this.mapConnectError(err, h, h.sshUser, hostKeyRejected));
         });
         client.on('keyboard-interactive', (_n, _i, _l, prompts, finish) => finish(prompts.map(() => password)));
