@@ -154,7 +154,9 @@ describeBrowser('a new user on the simulated cluster', () => {
         await tile.locator('[data-testid="swap-close"]').click();
         expect(await tile.locator('[data-testid="swap"]').count()).toBe(0);
         const models = await (await k.fetch('/v1/models')).json();
-        expect(models.data[0].max_model_len).toBe(target === 'gpt-oss-20b' ? 65536 : 32768);
+        // Every catalog model is listed (loading on request); the one serving carries vLLM's own max_model_len.
+        const serving = models.data.find((m: { state?: string }) => m.state === 'serving');
+        expect(serving.max_model_len).toBe(target === 'gpt-oss-20b' ? 65536 : 32768);
         // A disabled button says why.
         const active = tile.locator(`li[data-model="${target}"] button:text-is("Active")`);
         expect(await active.isDisabled()).toBe(true);

@@ -162,7 +162,7 @@ export class CompiledRoutes {
     c.query = check(spec.query, ex.search ? { ...parseQuery(ex.search) } : {}, 'query');
     // A raw body over the declared limit is refused before anything reads it (it used to reach the upstream).
     if (!m.route.readsJson && spec.maxBodyBytes && Number(ex.req.headers['content-length'] ?? 0) > spec.maxBodyBytes) {
-      throw new SparkError('SPK_BODY_TOO_LARGE', `request body is larger than ${spec.maxBodyBytes} bytes`, { status: 413, details: { limit: spec.maxBodyBytes } });
+      throw new SparkError(codes.BODY_TOO_LARGE, `request body is larger than ${spec.maxBodyBytes} bytes`, { status: 413, details: { limit: spec.maxBodyBytes } });
     }
     if (m.route.readsJson) {
       const raw = await readJsonBody(ex.req, spec.maxBodyBytes ?? DEFAULT_MAX_BODY);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { codes } from '../api/codes.js';
 
 export interface BodyTimeouts {
   /** No byte of the body for this long: 408 (default 30 s). */
@@ -24,7 +25,7 @@ export function watchRequestBody(req: IncomingMessage, res: ServerResponse, t: B
     clearTimeout(total);
     if (req.complete) return;
     if (!res.headersSent && !res.writableEnded) {
-      const body = JSON.stringify({ type: 'about:blank', title: 'Request Timeout', status: 408, code: 'SPK_BODY_TIMEOUT', detail: `the request body ${what}` });
+      const body = JSON.stringify({ type: 'about:blank', title: 'Request Timeout', status: 408, code: codes.BODY_TIMEOUT, detail: `the request body ${what}` });
       res.writeHead(408, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
       res.end(body, () => socket.destroy());
       setTimeout(() => socket.destroy(), 1_000).unref();
@@ -35,7 +36,7 @@ export function watchRequestBody(req: IncomingMessage, res: ServerResponse, t: B
   const ended = () => {
     clearTimeout(total);
     req.off('timeout', onIdle);
-    // Back to no timeout for the answer (a model may think for minutes). Once the answer is out, the socket's timeout
+    // Back to no timeout for the answer (an upstream may think for minutes). Once the answer is out, the socket's timeout
     // is Node's keep-alive one: leave it.
     if (!socket.destroyed && !res.writableFinished) socket.setTimeout(0);
   };

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SECURITY_HEADERS } from './security.js';
+import { codes } from '../api/codes.js';
 
 /**
  * Which Host header values this server answers (DNS rebinding: a page on evil.example whose name later resolves to
@@ -57,7 +58,7 @@ function hostOnly(host: string): string | undefined {
 export function refuseForeignHost(req: IncomingMessage, res: ServerResponse, allowed: HostAllowList): boolean {
   if (allowed.allows(req.headers.host)) return false;
   const body = JSON.stringify({
-    type: 'about:blank', title: 'Forbidden', status: 403, code: 'SPK_HOST_NOT_ALLOWED',
+    type: 'about:blank', title: 'Forbidden', status: 403, code: codes.HOST_NOT_ALLOWED,
     detail: 'this server does not answer for that Host name (DNS rebinding protection); add the name to SPARK_ALLOWED_HOSTS to use it',
     errors: [{ field: 'host', message: 'not an allowed host name' }],
   });

@@ -1,4 +1,5 @@
 import { SparkError } from '../api/errors.js';
+import { codes } from '../api/codes.js';
 
 /**
  * Counts failed guesses (a wrong token, a wrong password) per key within a sliding window; once `max` failures are
@@ -16,7 +17,7 @@ export class FailureLimiter {
     const times = this.recent(key);
     if (times.length < this.max) return;
     const retryAfter = Math.max(1, Math.ceil((times[0] + this.windowMs - Date.now()) / 1000));
-    throw new SparkError('SPK_RATE_LIMITED', `too many failed ${this.what}; try again in ${retryAfter} s`, { status: 429, retryAfter, expose: true });
+    throw new SparkError(codes.RATE_LIMITED, `too many failed ${this.what}; try again in ${retryAfter} s`, { status: 429, retryAfter, expose: true });
   }
 
   fail(key: string): void {

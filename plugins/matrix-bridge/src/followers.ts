@@ -1,4 +1,4 @@
-import { SparkError } from '../../../core/src/api/index.js';
+import { SparkError } from '@spark-control/plugin-api';
 
 /** Each follower is a remote `docker logs -f` (and its SSH channel) for as long as the client listens. */
 export const FOLLOWERS_PER_CLIENT = 4;

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { SparkError } from '../../../core/src/api/index.js';
+import { SparkError } from '@spark-control/plugin-api';
 
 /** Layout of a RIFF/WAVE file on disk, read with positional reads so a 200 MB upload is never loaded. */
 export interface WavInfo {

@@ -1,4 +1,5 @@
 import { SparkError } from '../../api/errors.js';
+import { codes } from '../../api/codes.js';
 
 /**
  * A request path that would leave the route it matched once an upstream (or the URL parser, which treats `%2e` as
@@ -15,7 +16,7 @@ export function hasDotSegment(path: string): boolean {
 /** 400 naming the path, for a proxied path with a dot segment (never forwarded). */
 export function refuseDotSegments(path: string): void {
   if (!hasDotSegment(path)) return;
-  throw new SparkError('SPK_BAD_PATH', 'the path contains a "." or ".." segment (plain or encoded); it is not forwarded', {
+  throw new SparkError(codes.BAD_PATH, 'the path contains a "." or ".." segment (plain or encoded); it is not forwarded', {
     status: 400, details: { errors: [{ field: 'path', message: 'dot segments are not allowed' }] },
   });
 }

@@ -28,7 +28,7 @@ const upstreamList = z.object({ data: z.array(z.object({ id: z.string() }).passt
 export async function listModels(ctx: PluginContext<VllmConfig>, swap: SwapController, scheduler: OnDemandScheduler, catalog: CatalogEntry[]) {
   const cfg = ctx.config.get();
   const listed = catalog.filter((m) => swap.active?.modelId === m.id || loadsOnRequest(m, cfg));
-  if (!listed.length) throw new SparkError('VLLM_NO_MODEL', 'no model is served and none loads on request; swap to a model first', { status: 503, retryAfter: 30 });
+  if (!listed.length) throw new SparkError('VLLM_NOT_SERVING', 'no model is being served and none loads on request; swap to a model first', { status: 503, retryAfter: 30 });
   const served = swap.active && !swap.running
     ? await ctx.http.fetchJson(swap.upstream(), '/v1/models', upstreamList, { timeoutMs: 3000 }).then((l) => l.data.find((d) => d.id === swap.active?.servedName), () => undefined)
     : undefined;
