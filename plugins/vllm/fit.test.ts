@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateFit, kvBytesPerToken, kvShape, parseTokens, WORKING_MEMORY_BYTES } from './src/fit.js';
+import { estimateFit, kvBytesPerToken, kvShape, parseTokens, weightsSize, WORKING_MEMORY_BYTES } from './src/fit.js';
 
 const GiB = 1024 ** 3;
 // Published config.json shapes.
@@ -74,5 +74,34 @@ describe('vLLM fit estimate: verdicts', () => {
     expect(estimateFit({ weightsBytes: GiB, config: { architectures: ['X'] }, args: [], tensorParallel: 1, memTotalBytes: mem }).verdict).toBe('unknown');
     // The model's own maximum context is used when --max-model-len is not given.
     expect(estimateFit({ weightsBytes: GiB, config: llama3_8b, args: [], tensorParallel: 1, memTotalBytes: mem }).contextTokens).toBe(8192);
+  });
+});
+
+describe('vLLM fit estimate: the size of the weights', () => {
+  const GB = 1e9;
+  const stated = { ...llama3_8b, num_parameters: 8_030_261_248 }; // a config.json that states its parameter count
+  it('takes the safetensors index over the files, the files over config.json, config.json over the catalog', () => {
+    const all = { indexTotalSize: 16.06 * GB, filesBytes: 3 * 1024 ** 2, config: stated, catalogBytes: 15 * GB };
+    expect(weightsSize(all)).toEqual({ bytes: 16.06 * GB, source: 'safetensors-index' });
+    expect(weightsSize({ ...all, indexTotalSize: undefined })).toEqual({ bytes: 3 * 1024 ** 2, source: 'files' });
+    expect(weightsSize({ ...all, indexTotalSize: undefined, filesBytes: 0 })).toEqual({ bytes: 8_030_261_248 * 2, source: 'config' });
+    expect(weightsSize({ catalogBytes: 15 * GB, config: llama3_8b })).toEqual({ bytes: 15 * GB, source: 'catalog' });
+    expect(weightsSize({})).toBeUndefined();
+  });
+
+  it('reads config.json\'s count by its dtype and not at all for a quantised model (its bytes per parameter are not the dtype\'s)', () => {
+    expect(weightsSize({ config: { num_parameters: 1000, torch_dtype: 'float32' } })).toEqual({ bytes: 4000, source: 'config' });
+    expect(weightsSize({ config: { num_parameters: 1000, torch_dtype: 'float8_e4m3fn' } })).toEqual({ bytes: 1000, source: 'config' });
+    expect(weightsSize({ config: { num_parameters: 1000, torch_dtype: 'bfloat16', quantization_config: { quant_method: 'mxfp4' } }, catalogBytes: 7 })).toEqual({ bytes: 7, source: 'catalog' });
+    expect(weightsSize({ config: { num_parameters: '1000' }, indexTotalSize: -1, filesBytes: Number.NaN })).toBeUndefined();
+  });
+
+  it('names the source in the answer and its sentence; before download the catalog\'s figure is all it says', () => {
+    const e = estimateFit({ weightsBytes: 16 * GiB, weightsSource: 'safetensors-index', config: llama3_8b, args: ['--max-model-len', '8192'], tensorParallel: 1, memTotalBytes: 128 * GiB });
+    expect(e).toMatchObject({ verdict: 'fits', weightsSource: 'safetensors-index' });
+    expect(e.summary).toContain('weights 16.0 GiB from the safetensors index');
+    const before = estimateFit({ weightsBytes: 65 * GB, weightsSource: 'catalog', args: [], tensorParallel: 1, memTotalBytes: 128 * GiB });
+    expect(before).toMatchObject({ verdict: 'unknown', weightsBytes: 65 * GB, weightsSource: 'catalog' });
+    expect(before.summary).toMatch(/^Not on the Spark yet: weights 60\.5 GiB as the catalog declares; the KV cache/);
   });
 });

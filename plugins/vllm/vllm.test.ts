@@ -68,13 +68,19 @@ describe('vLLM catalog', () => {
   });
 
   it('estimates before launch whether each model fits, from its files and config.json on the Spark and its MemTotal', async () => {
-    const memTotal = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024; // the simulated Spark runs here
+    // The simulated Spark reports a GB10's MemTotal (sim/fakeroot/lib/meminfo.sh), not this machine's.
+    const memTotal = 127_601_152 * 1024;
+    expect(memTotal).not.toBe(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024);
+    expect((await postJson('/models', { id: 'no-size', name: 'No size', servedName: 'no-size', repo: 'org/no-size' })).status).toBe(201);
     const all = await (await api('/fit')).json();
     expect(all.memTotalBytes).toBe(memTotal);
     const byId = Object.fromEntries(all.models.map((m: { id: string }) => [m.id, m]));
     // Qwen3 4B (seeded with its real attention shape): 36 layers × 8 KV heads × 128 × 2 (K,V) × 2 bytes per token.
     expect(byId['qwen3-4b-instruct']).toMatchObject({ verdict: 'fits', kvBytesPerToken: 36 * 8 * 128 * 2 * 2, contextTokens: 32768, gpuMemoryUtilization: 0.5 });
-    expect(byId['gpt-oss-120b']).toMatchObject({ verdict: 'unknown', weightsBytes: null });
+    // Not downloaded: the catalog's declared size is all there is, and without config.json there is no verdict.
+    expect(byId['gpt-oss-120b']).toMatchObject({ verdict: 'unknown', onSpark: false, weightsBytes: 65.2e9, weightsSource: 'catalog' });
+    expect(byId['no-size']).toMatchObject({ verdict: 'unknown', onSpark: false, weightsBytes: null, weightsSource: null });
+    expect((await api('/models/no-size', { method: 'DELETE' })).status).toBe(200);
     // A local model whose context needs 1.3× one Spark's share: two Sparks would hold it, one does not.
     const dir = join(root, 'models/long-context');
     mkdirSync(dir, { recursive: true });
@@ -84,7 +90,7 @@ describe('vLLM catalog', () => {
     const tokens = (share: number) => String(Math.ceil((memTotal * 0.9 * share) / perToken));
     expect((await postJson('/models', { id: 'long-context', name: 'Long context', servedName: 'long', localPath: dir, args: ['--max-model-len', tokens(1.3)] })).status).toBe(201);
     const one = await (await k.fetch('/api/models/long-context/fit')).json();
-    expect(one).toMatchObject({ id: 'long-context', verdict: 'needs-more-sparks', sparksNeeded: 2, kvBytesPerToken: perToken });
+    expect(one).toMatchObject({ id: 'long-context', verdict: 'needs-more-sparks', sparksNeeded: 2, kvBytesPerToken: perToken, weightsBytes: 1, weightsSource: 'files' });
     expect(one.summary).toMatch(/^Needs 2 Sparks/);
     expect((await api('/models/long-context', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Long context', servedName: 'long', localPath: dir, args: ['--max-model-len', tokens(3)] }) })).status).toBe(200);
     expect((await (await api('/models/long-context/fit')).json()).verdict).toBe('too-large');
@@ -365,6 +371,22 @@ describe('vLLM model downloads', () => {
     expect(sizes.sizeBytes).toBeGreaterThan(3 * 1024 * 1024);
     expect((await swapTo('gpt-oss-120b')).state).toBe('succeeded');
   }, 60_000);
+
+  it('sizes the simulated models as the real ones (from their safetensors index), not by their tiny files', async () => {
+    const GB = 1e9;
+    const fit = async (id: string) => (await api(`/models/${id}/fit`)).json();
+    const qwen = await fit('qwen3-4b-instruct'); // seeded: 3 MiB of files, an index saying ~8 GB (4 B parameters, bf16)
+    expect(qwen).toMatchObject({ onSpark: true, weightsSource: 'safetensors-index', verdict: 'fits' });
+    expect(qwen.weightsBytes).toBeGreaterThan(7 * GB);
+    expect(qwen.weightsBytes).toBeLessThan(9 * GB);
+    const big = await fit('gpt-oss-120b'); // downloaded above: 3 MiB of shards, an index saying ~65 GB
+    expect(big).toMatchObject({ onSpark: true, weightsSource: 'safetensors-index' });
+    expect(big.weightsBytes).toBeGreaterThan(60 * GB);
+    expect(big.weightsBytes).toBeLessThan(70 * GB);
+    // ~61 GiB of weights, 9 GiB of KV cache for 131,072 tokens and 2 GiB working memory fit a GB10's 0.85 × 121.7 GiB.
+    expect(big.verdict).toBe('fits');
+    expect(big.summary).toMatch(/^Fits on one Spark: 7\d\.\d GiB of 103\.4 GiB per Spark \(weights 60\.8 GiB from the safetensors index, KV cache for 131,072 tokens 9\.0 GiB\)/);
+  });
 });
 
 describe('vLLM model lost without a swap', () => {

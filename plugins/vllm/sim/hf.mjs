@@ -19,6 +19,14 @@ const SHAPES = {
   'Qwen/Qwen3-Coder-30B-A3B-Instruct': { architectures: ['Qwen3MoeForCausalLM'], num_hidden_layers: 48, num_attention_heads: 32, num_key_value_heads: 4, head_dim: 128, hidden_size: 2048, max_position_embeddings: 262144, torch_dtype: 'bfloat16' },
   default: { architectures: ['SimForCausalLM'], num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 128, hidden_size: 4096, max_position_embeddings: 32768, torch_dtype: 'bfloat16' },
 };
+// What each model's safetensors index says its weights weigh (approximate: from the parameter count × bytes per
+// parameter, MXFP4 experts for gpt-oss), while the shards themselves stay 1 MiB each. The default is a Llama-3-8B-
+// like model (the default shape) in bf16.
+const TOTAL_SIZE = {
+  'openai/gpt-oss-120b': 65_248_815_744,
+  'Qwen/Qwen3-Coder-30B-A3B-Instruct': 61_064_245_248,
+  default: 16_060_522_496,
+};
 if (knobs.fail === 'gated') {
   process.stderr.write(`huggingface_hub.errors.GatedRepoError: 401 Client Error. Cannot access gated repo for url https://huggingface.co/${repo}/resolve/main/config.json.\nAccess to model ${repo} is restricted. You must have access to it and be authenticated to access it. Please log in.\n`);
   process.exit(1);
@@ -59,7 +67,19 @@ for (let i = 0; i < names.length; i++) {
   }
   const link = join(snap, name);
   if (!existsSync(link)) symlinkSync(`../../blobs/${hash}`, link);
+  if (name === 'config.json') writeIndex(names.slice(1));
   process.stderr.write(`\rFetching ${names.length} files: ${Math.round(((i + 1) / names.length) * 100)}%| ${i + 1}/${names.length}`);
 }
 process.stderr.write('\n');
 process.stdout.write(`${snap}\n`);
+
+/** model.safetensors.index.json, fetched with config.json (small files come first and are not counted in the
+ *  progress above): the real model's total_size, a weight_map naming the shards. */
+function writeIndex(shards) {
+  const link = join(snap, 'model.safetensors.index.json');
+  if (existsSync(link)) return;
+  const hash = createHash('sha256').update(`${repo}/model.safetensors.index.json`).digest('hex');
+  const index = { metadata: { total_size: TOTAL_SIZE[repo] ?? TOTAL_SIZE.default }, weight_map: Object.fromEntries(shards.map((s, j) => [`model.layers.${j}.weight`, s])) };
+  writeFileSync(join(dir, 'blobs', hash), JSON.stringify(index));
+  symlinkSync(`../../blobs/${hash}`, link);
+}

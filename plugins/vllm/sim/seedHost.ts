@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimHostSeed } from '@spark-control/plugin-api';
 
-// The real models' attention shapes, so the fit estimate has something true to read.
+// The real models' attention shapes and (approximate) weight sizes, so the fit estimate has something true to read:
+// the files stay tiny, their safetensors index says how big the real ones are (Qwen3 4B: 4.02 B parameters in bf16;
+// gpt-oss 20B: MXFP4 experts, ~13.8 GB on the Hub).
 const CACHED_MODELS = [
-  ['models--Qwen--Qwen3-4B-Instruct-2507', 3, { architectures: ['Qwen3ForCausalLM'], num_hidden_layers: 36, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 128, hidden_size: 2560, max_position_embeddings: 262144, torch_dtype: 'bfloat16' }],
-  ['models--openai--gpt-oss-20b', 5, { architectures: ['GptOssForCausalLM'], num_hidden_layers: 24, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 64, hidden_size: 2880, max_position_embeddings: 131072, torch_dtype: 'bfloat16' }],
+  ['models--Qwen--Qwen3-4B-Instruct-2507', 3, 8_044_936_192, { architectures: ['Qwen3ForCausalLM'], num_hidden_layers: 36, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 128, hidden_size: 2560, max_position_embeddings: 262144, torch_dtype: 'bfloat16' }],
+  ['models--openai--gpt-oss-20b', 5, 13_761_300_984, { architectures: ['GptOssForCausalLM'], num_hidden_layers: 24, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 64, hidden_size: 2880, max_position_embeddings: 131072, torch_dtype: 'bfloat16' }],
 ] as const;
 
 /** What vLLM finds on every simulated Spark: a Hugging Face cache with two models, the `hf` CLI and eugr's launcher;
@@ -14,12 +16,18 @@ const CACHED_MODELS = [
 export function seedVllmHost(h: SimHostSeed): void {
   const hub = join(h.root, '.cache/huggingface/hub');
   if (!existsSync(hub)) {
-    for (const [repo, mb, config] of CACHED_MODELS) {
+    for (const [repo, mb, , config] of CACHED_MODELS) {
       const snap = join(hub, repo, 'snapshots', 'a1b2c3');
       mkdirSync(snap, { recursive: true });
       writeFileSync(join(snap, 'config.json'), JSON.stringify(config));
       writeFileSync(join(snap, 'model.safetensors'), Buffer.alloc(mb * 1024 * 1024));
     }
+  }
+  // Also into a data dir kept from before the index was seeded (a model the user deleted stays deleted).
+  for (const [repo, , totalSize] of CACHED_MODELS) {
+    const snap = join(hub, repo, 'snapshots', 'a1b2c3');
+    const index = join(snap, 'model.safetensors.index.json');
+    if (existsSync(snap) && !existsSync(index)) writeFileSync(index, JSON.stringify({ metadata: { total_size: totalSize }, weight_map: { 'lm_head.weight': 'model.safetensors' } }));
   }
   // eugr/spark-vllm-docker's launcher, where the owner keeps it. Refreshed on every start: it is the simulator's, and
   // an older copy in a kept data dir would lack what it learned since. (scripts/build.mjs copies it next to this file.)

@@ -27,6 +27,9 @@ export const modelSchema = z.object({
   env: z.record(z.string().regex(ENV_KEY, 'upper-case name'), z.string().regex(ENV_VALUE, 'letters, digits and . _ : / = + , @ - only')).default({}),
   chatTemplate: z.string().max(240).optional(),
   expectedLoadMinutes: z.number().min(0.05).max(240).default(20),
+  /** What the weights weigh in GB (10^9 bytes), as the model card says: the fit estimate's figure until the files are
+   *  on the Spark (their safetensors index or sizes then win). */
+  weightsGB: z.number().positive().max(10_000).optional(),
   /** Whole-swap cap for this model (default: 2 × expected load, at least 15 min). */
   timeoutMinutes: z.number().min(0.1).max(480).optional(),
   /** Other names a request's `model` field may use for this model (besides its servedName and id). */

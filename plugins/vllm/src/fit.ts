@@ -5,8 +5,8 @@ import { z } from 'zod';
  * for at least one sequence of the full context length (otherwise it stops with "max seq len … is larger than the
  * maximum number of tokens that can be stored in KV cache"), and some working memory — all inside
  * `--gpu-memory-utilization` × memory. A DGX Spark's memory is unified (nvidia-smi shows it as [N/A]), so the memory is
- * MemTotal. The weights are the model's size on disk (quantised models are small on disk and in memory alike).
- * An estimate: it shows its basis, so a user can see why.
+ * MemTotal. The weights are what the model's files say they weigh (quantised models are small on disk and in memory
+ * alike): see weightsSize for which figure wins. An estimate: it shows its basis, so a user can see why.
  */
 
 /** CUDA context, activations and CUDA graphs per node: what a vLLM profile run typically reserves beyond weights + KV. */
@@ -86,9 +86,55 @@ export function parseTokens(v: string | undefined): number | undefined {
   return Math.round(Number(m[1]) * mult);
 }
 
+/** Where the weights' size came from, best first (weightsSize). */
+export type WeightsSource = 'safetensors-index' | 'files' | 'config' | 'catalog';
+
+const SOURCE_WORDS: Record<WeightsSource, string> = {
+  'safetensors-index': 'from the safetensors index',
+  files: "the weight files' size",
+  config: "config.json's parameter count",
+  catalog: 'as the catalog declares',
+};
+
+export interface WeightsFound {
+  /** `metadata.total_size` of model.safetensors.index.json: the tensors' bytes, there before the shards are. */
+  indexTotalSize?: number;
+  /** The weight files' sizes added up (what is on disk). */
+  filesBytes?: number;
+  /** Parsed config.json: a parameter count it states × the bytes of its dtype. */
+  config?: unknown;
+  /** What the catalog entry declares (for a model that is not downloaded). */
+  catalogBytes?: number;
+}
+
+const positive = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n > 0;
+
+/** The weights' size from the best figure there is: the safetensors index, else the files, else config.json's
+ *  parameter count × dtype bytes, else the catalog; undefined when nothing says. */
+export function weightsSize(f: WeightsFound): { bytes: number; source: WeightsSource } | undefined {
+  if (positive(f.indexTotalSize)) return { bytes: f.indexTotalSize, source: 'safetensors-index' };
+  if (positive(f.filesBytes)) return { bytes: f.filesBytes, source: 'files' };
+  const fromConfig = configWeightsBytes(f.config);
+  if (fromConfig !== undefined) return { bytes: fromConfig, source: 'config' };
+  if (positive(f.catalogBytes)) return { bytes: f.catalogBytes, source: 'catalog' };
+  return undefined;
+}
+
+/** A config.json that states its parameter count (`num_parameters`) in a plain dtype: count × bytes per parameter.
+ *  A quantised model's bytes per parameter are not its dtype's, so it says nothing. */
+function configWeightsBytes(config: unknown): number | undefined {
+  const c = z.object({ num_parameters: z.number().int().positive(), torch_dtype: z.string().optional(), dtype: z.string().optional(), quantization_config: z.unknown().optional() }).safeParse(config);
+  if (!c.success || c.data.quantization_config !== undefined) return undefined;
+  const dtype = c.data.torch_dtype ?? c.data.dtype ?? 'bfloat16';
+  const bytes = dtype.includes('32') ? 4 : dtype.includes('16') ? 2 : dtype.includes('8') ? 1 : undefined;
+  return bytes === undefined ? undefined : c.data.num_parameters * bytes;
+}
+
 export interface FitInput {
-  /** Size of the model's files on the Spark, or undefined when it is not there. */
+  /** What the model's weights weigh, or undefined when nothing says (see weightsSize). */
   weightsBytes?: number;
+  /** Where weightsBytes came from. */
+  weightsSource?: WeightsSource;
   /** Parsed config.json, if one was found. */
   config?: unknown;
   args: string[];
@@ -107,6 +153,7 @@ export interface FitEstimate {
   sparksNeeded?: number;
   tensorParallel: number;
   weightsBytes: number | null;
+  weightsSource: WeightsSource | null;
   kvBytesPerToken: number | null;
   contextTokens: number | null;
   /** Per node, at the configured tensor-parallel size. */
@@ -128,12 +175,17 @@ export function estimateFit(input: FitInput): FitEstimate {
   const perToken = shape ? kvBytesPerToken(shape) : undefined;
   const context = parseTokens(argValue(input.args, '--max-model-len')) ?? shape?.maxPositions;
   const base: FitEstimate = {
-    verdict: 'unknown', summary: '', tensorParallel: tp, weightsBytes: input.weightsBytes ?? null, kvBytesPerToken: perToken ?? null,
+    verdict: 'unknown', summary: '', tensorParallel: tp, weightsBytes: input.weightsBytes ?? null,
+    weightsSource: input.weightsBytes === undefined ? null : input.weightsSource ?? null, kvBytesPerToken: perToken ?? null,
     contextTokens: context ?? null, needBytesPerNode: null, availableBytesPerNode: available, gpuMemoryUtilization, maxContextThatFits: null,
   };
   if (input.weightsBytes === undefined) return { ...base, summary: 'Not on the Spark yet: the estimate needs the downloaded files.' };
+  const weights = `${gib(input.weightsBytes)}${input.weightsSource ? ` ${SOURCE_WORDS[input.weightsSource]}` : ''}`;
+  if (input.config === undefined) {
+    return { ...base, summary: `Not on the Spark yet: weights ${weights}; the KV cache for its context is known once config.json is downloaded.` };
+  }
   if (perToken === undefined || context === undefined) {
-    return { ...base, summary: "config.json does not describe the model's layers and heads: only the weights are known." };
+    return { ...base, summary: `config.json does not describe the model's layers and heads: only the weights are known (${weights}).` };
   }
   const need = (n: number) => Math.ceil(input.weightsBytes! / n + (perToken * context) / n + WORKING_MEMORY_BYTES);
   // Never more than the model itself can attend to.
@@ -141,7 +193,7 @@ export function estimateFit(input: FitInput): FitEstimate {
   const needHere = need(tp);
   const out = { ...base, needBytesPerNode: needHere, maxContextThatFits: fitsContext(tp) };
   const sparks = [1, 2].find((n) => n <= MAX_SPARKS && need(n) <= available);
-  const at = `${gib(needHere)} of ${gib(available)} per Spark (weights ${gib(input.weightsBytes)}, KV cache for ${context.toLocaleString('en')} tokens ${gib(perToken * context)})`;
+  const at = `${gib(needHere)} of ${gib(available)} per Spark (weights ${weights}, KV cache for ${context.toLocaleString('en')} tokens ${gib(perToken * context)})`;
   if (needHere <= available) {
     return { ...out, verdict: 'fits', sparksNeeded: sparks, summary: tp === 1 ? `Fits on one Spark: ${at}.` : `Fits on ${tp} Sparks (tensor parallel ${tp}, one GPU each): ${at}.` };
   }

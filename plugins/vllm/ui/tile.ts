@@ -4,7 +4,7 @@ import './onDemandPanel.js';
 
 interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; tensorParallel: number; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
-interface Fit { id: string; verdict: 'fits' | 'needs-more-sparks' | 'too-large' | 'unknown'; summary: string; sparksNeeded?: number; weightsBytes: number | null }
+interface Fit { id: string; verdict: 'fits' | 'needs-more-sparks' | 'too-large' | 'unknown'; summary: string; sparksNeeded?: number; weightsBytes: number | null; weightsSource: string | null; onSpark: boolean }
 interface Metrics { running: number | null; waiting: number | null; kvCachePct: number | null; tokensPerSecond: number | null }
 
 const PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
@@ -155,11 +155,12 @@ export class VllmTile extends LitElement {
     } catch (e) { this.error = (e as Error).message; }
   }
 
-  /** Sizes on disk and the fit estimate from one `du` over SSH (the estimate's weights are the size on disk). */
+  /** Sizes of the downloaded weights and the fit estimate from one round trip over SSH (a model not on the Spark has
+   *  no size here, whatever its catalog entry declares). */
   private async loadDisk() {
     try {
       const f = await this.api!.json<{ models: Fit[] }>('/fit');
-      this.disk = Object.fromEntries(f.models.map((x) => [x.id, x.weightsBytes]));
+      this.disk = Object.fromEntries(f.models.map((x) => [x.id, x.onSpark ? x.weightsBytes : null]));
       this.fit = Object.fromEntries(f.models.map((x) => [x.id, x]));
     } catch { /* sizes and the estimate are optional extras */ }
   }
