@@ -2,6 +2,12 @@
 import { generate } from './corpus.js';
 import { evaluate } from './evaluate.js';
 
+// `npm run eval:redaction -- --llm`: the LLM layer on the simulator instead (run-llm.ts).
+if (process.argv.includes('--llm')) {
+  await import('./run-llm.js');
+  process.exit(0);
+}
+
 const per = Number(process.env.PER_TEMPLATE ?? 40);
 for (const half of ['tune', 'heldout'] as const) {
   const s = evaluate(generate(half === 'tune' ? 11 : 97, per, half));
@@ -20,4 +26,4 @@ console.table(rows.map(([name, without]) => {
   return { detectors: name, recall: +s.recall.toFixed(3), precision: +s.precision.toFixed(3), f2: +s.f2.toFixed(3), 'tier-1 recall': +s.tier1Recall.toFixed(3), 'PHONE recall': s.perKind.PHONE?.recall, 'IBAN recall': s.perKind.IBAN?.recall, 'EMAIL recall': s.perKind.EMAIL?.recall };
 }));
 console.log('\nPresidio published (tuned): precision 0.870, recall 0.839, F2 0.845 (on its own data set, for reference).');
-import './run-real.js';
+await import('./run-real.js');

@@ -145,15 +145,29 @@ const TITLE = '(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Hon)\\.?';
 /** A title as a word of its own ("Dr Smith"), not the start of one ("Drop", "Draft", "Missing"). */
 const TITLED = new RegExp(`^${TITLE}\\s`);
 
+// Built once, not per call or per run (compiling them again for every capitalised run was most of this step's cost).
+const RUN = new RegExp(`(?:${TITLE}\\s+)?${NAME_WORD}(?:\\s+(?:(?:de|van|von|der|den|da|di|le|la|du|bin|al|O'|Mc)\\s+)?${NAME_WORD}){0,3}`, 'g');
+const TITLE_ONLY = new RegExp(`^${TITLE}$`);
+const TITLE_LEAD = new RegExp(`^${TITLE}\\s+`);
+const ORG_TAIL = new RegExp(`^,?\\s*(?:${ORG_SUFFIX})\\b(?:\\s+${ROMAN}\\b)?`);
+const FUND_END = new RegExp(`\\b(?:${FUND_WORDS})$`);
+const ROMAN_AFTER = new RegExp(`^\\s+${ROMAN}\\b`);
+const FUND_WORD = new RegExp(`\\b(?:${FUND_WORDS})\\b`);
+const ORG_END = new RegExp(`\\b(?:${ORG_SUFFIX})$`);
+const STREET_ADDRESS = new RegExp(`\\b\\d{1,6}[A-Za-z]?(?:\\s+(?:[A-Z][A-Za-z'.-]*|\\d{1,4}(?:st|nd|rd|th))){1,4}\\s+(?:${STREET})\\b(?:(?<=\\b(?:St|Ave|Rd|Dr|Blvd|Ln|Ct|Pl|Sq|Hwy|Pkwy|Cir))\\.)?(?:,?\\s+(?:Apt\\.?|Suite|Unit|#)\\s*[A-Za-z0-9-]+)?`, 'g');
+const DATES = new RegExp(`\\b(?:\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{2,4}|(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? \\d{4}|\\d{1,2}(?:st|nd|rd|th)? (?:${MONTHS})\\.?,? \\d{4})\\b`, 'g');
+const ACRONYM_ORG = new RegExp(`\\b[A-Z][A-Z0-9&]{1,11}(?:\\s+[A-Z][A-Za-z0-9&]*){0,2}\\s+(?:${ORG_SUFFIX})(?![A-Za-z])`, 'g');
+
 function capitalisedRuns(text: string): Array<{ start: number; end: number; words: string[] }> {
-  const re = new RegExp(`(?:${TITLE}\\s+)?${NAME_WORD}(?:\\s+(?:(?:de|van|von|der|den|da|di|le|la|du|bin|al|O'|Mc)\\s+)?${NAME_WORD}){0,3}`, 'g');
+  const re = RUN;
+  re.lastIndex = 0;
   const out: Array<{ start: number; end: number; words: string[] }> = [];
   for (let m = re.exec(text); m; m = re.exec(text)) {
     let start = m.index;
     let words = m[0].split(/\s+/);
     // Drop leading grammar words ("Please John Smith" → "John Smith").
     const keep = (w: string) => words.length > 1 && NAME_HOMOGRAPHS.has(w.toLowerCase());
-    while (words.length && COMMON.has(words[0].toLowerCase().replace(/\.$/, '')) && !new RegExp(`^${TITLE}$`).test(words[0]) && !keep(words[0])) {
+    while (words.length && COMMON.has(words[0].toLowerCase().replace(/\.$/, '')) && !TITLE_ONLY.test(words[0]) && !keep(words[0])) {
       start += words[0].length + (text.slice(start + words[0].length).match(/^\s+/)?.[0].length ?? 0);
       words = words.slice(1);
     }
@@ -190,27 +204,27 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
   out.push(...regexSpans(text, /\b(?:\d{1,3}\.){3}\d{1,3}\b/g, 'IP', 2, (m) => !use('validator') || validator.isIP(m[0])));
   // "260 E 11th Street": ordinals are street names too; the designator must end at a word boundary ("Pl" ≠ "Plains"),
   // and only an abbreviation takes the period after it (a sentence's full stop is not part of the address).
-  out.push(...regexSpans(text, new RegExp(`\\b\\d{1,6}[A-Za-z]?(?:\\s+(?:[A-Z][A-Za-z'.-]*|\\d{1,4}(?:st|nd|rd|th))){1,4}\\s+(?:${STREET})\\b(?:(?<=\\b(?:St|Ave|Rd|Dr|Blvd|Ln|Ct|Pl|Sq|Hwy|Pkwy|Cir))\\.)?(?:,?\\s+(?:Apt\\.?|Suite|Unit|#)\\s*[A-Za-z0-9-]+)?`, 'g'), 'LOCATION', 2));
+  out.push(...regexSpans(text, STREET_ADDRESS, 'LOCATION', 2));
   out.push(...regexSpans(text, /\b(?:Apt\.?|Suite|Unit)\s+\d+[A-Z]?\b/g, 'LOCATION', 2));
   out.push(...regexSpans(text, /\b\d{5}(?:-\d{4})?\b/g, 'LOCATION', 2, (m) => /\b[A-Z]{2}\s*$/.test(text.slice(Math.max(0, m.index - 6), m.index)) || /,\s*$/.test(text.slice(Math.max(0, m.index - 3), m.index))));
   out.push(...regexSpans(text, /https?:\/\/[^\s)>\]]+/g, 'URL', 2));
   if (opts.bucketDates) {
-    out.push(...regexSpans(text, new RegExp(`\\b(?:\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{2,4}|(?:${MONTHS})\\.? \\d{1,2}(?:st|nd|rd|th)?,? \\d{4}|\\d{1,2}(?:st|nd|rd|th)? (?:${MONTHS})\\.?,? \\d{4})\\b`, 'g'), 'DATE', 2));
+    out.push(...regexSpans(text, DATES, 'DATE', 2));
   }
   if (opts.bucketAmounts) {
     out.push(...regexSpans(text, /(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|bn|million|billion|thousand))?|\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|CHF|dollars|euros|pounds)\b)/gi, 'AMOUNT', 2));
   }
   // An acronym before a company suffix ("ACME Corp", "KPMG LLP"): capitalised runs need lower-case letters, so these
   // would pass as two ordinary words.
-  out.push(...regexSpans(text, new RegExp(`\\b[A-Z][A-Z0-9&]{1,11}(?:\\s+[A-Z][A-Za-z0-9&]*){0,2}\\s+(?:${ORG_SUFFIX})(?![A-Za-z])`, 'g'), 'ORG', 2));
+  out.push(...regexSpans(text, ACRONYM_ORG, 'ORG', 2));
   // Names, organisations, funds and places from capitalised runs and cue words.
   for (const run of capitalisedRuns(text)) {
     const phrase = text.slice(run.start, run.end);
     const after = text.slice(run.end, run.end + 40);
     const before = text.slice(Math.max(0, run.start - 30), run.start);
-    const orgTail = new RegExp(`^,?\\s*(?:${ORG_SUFFIX})\\b(?:\\s+${ROMAN}\\b)?`).exec(after) ?? (new RegExp(`\\b(?:${FUND_WORDS})$`).test(phrase) ? new RegExp(`^\\s+${ROMAN}\\b`).exec(after) : null);
-    const fund = new RegExp(`\\b(?:${FUND_WORDS})\\b`).test(phrase) || (orgTail && /Fund|Capital|Ventures|Partners/.test(orgTail[0]));
-    if (orgTail || new RegExp(`\\b(?:${ORG_SUFFIX})$`).test(phrase)) {
+    const orgTail = ORG_TAIL.exec(after) ?? (FUND_END.test(phrase) ? ROMAN_AFTER.exec(after) : null);
+    const fund = FUND_WORD.test(phrase) || (orgTail && /Fund|Capital|Ventures|Partners/.test(orgTail[0]));
+    if (orgTail || ORG_END.test(phrase)) {
       const end = orgTail ? run.end + orgTail[0].length : run.end;
       out.push({ start: run.start, end, kind: fund ? 'FUND' : 'ORG', tier: 2, key: text.slice(run.start, end) });
       continue;
@@ -220,7 +234,7 @@ export function detectTier2(text: string, opts: { bucketDates?: boolean; bucketA
     const vocative = VOCATIVE_AFTER.test(after) && !NOT_VOCATIVE.has(phrase.toLowerCase());
     const titled = TITLED.test(phrase);
     if (run.words.length === 1 && sentenceStart && !vocative && !titled) continue; // "Thanks", "Great" …
-    out.push({ start: run.start, end: run.end, kind: isPlaceCue && run.words.length <= 3 && !titled ? 'LOCATION' : 'PERSON', tier: 2, key: phrase.replace(new RegExp(`^${TITLE}\\s+`), '') });
+    out.push({ start: run.start, end: run.end, kind: isPlaceCue && run.words.length <= 3 && !titled ? 'LOCATION' : 'PERSON', tier: 2, key: phrase.replace(TITLE_LEAD, '') });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { fakeNerAnswer } from './fakeNer.js';
 import { guardedVllmHandler, parseVllmRequest, type FakeVllmRequest } from './requestSchemas.js';
 import { asleep, garbled, sleepEndpoint, type SleepKnobs } from './sleepMode.js';
 
@@ -157,7 +158,9 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
       const chat = url.includes('chat');
       const prompt = chat ? (body.messages ?? []).map((m) => m.content).join(' ') : String(body.prompt ?? '');
       // Level-2 sleep discarded the weights: woken without reloading them, the model talks nonsense.
-      const words = (garbled(s.key) ? `\u0000garbled weights ${prompt}` : `Hello from ${s.servedName}. You said: ${prompt}`).split(' ').slice(0, Math.max(1, body.max_tokens ?? 16));
+      // An NER prompt gets the entities the fake finds itself (fakeNer.ts), as one piece; any other chat, the echo.
+      const ner = chat && !garbled(s.key) ? fakeNerAnswer(body.messages ?? [], body.max_tokens ?? 16) : undefined;
+      const words = ner !== undefined ? [ner] : (garbled(s.key) ? `\u0000garbled weights ${prompt}` : `Hello from ${s.servedName}. You said: ${prompt}`).split(' ').slice(0, Math.max(1, body.max_tokens ?? 16));
       counters.prompt += prompt.split(' ').length;
       const id = `${chat ? 'chatcmpl' : 'cmpl'}-${Date.now().toString(36)}`;
       const created = Math.floor(Date.now() / 1000);

@@ -8,7 +8,8 @@ import { isEnglishWord, isKnownName, NOT_A_NAME } from './lexicon.js';
  * cue says so (a title, a greeting, a speaker label, "ask …"). One pass over the words: linear in the input.
  */
 
-interface Tok { text: string; base: string; start: number; end: number; shape: 'title' | 'caps' | 'lower' | 'initial' | 'other' }
+type Shape = 'title' | 'caps' | 'lower' | 'initial' | 'other';
+interface Tok { text: string; base: string; start: number; end: number; shape: Shape; w: WordFacts }
 
 const WORD = /\p{Lu}\.(?=\s)|[\p{L}\p{M}][\p{L}\p{M}'’-]*/gu;
 const TITLES = new Set(['mr', 'mrs', 'ms', 'mx', 'miss', 'dr', 'prof', 'professor', 'sister', 'fr', 'father', 'rev', 'adv', 'herr', 'frau', 'sr', 'sra', 'dra', 'khun', 'maître', 'señora', 'señor',
@@ -24,7 +25,7 @@ const ROLES = new Set(['speaker', 'agent', 'customer', 'caller', 'host', 'interv
 
 const VOWEL = /[aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿąęėįųůőű]/giu;
 
-function shapeOf(w: string): Tok['shape'] {
+function shapeOf(w: string): Shape {
   if (/^\p{Lu}\.$/u.test(w)) return 'initial';
   if (/^\p{Lu}[\p{Lu}\p{M}'’-]+$/u.test(w)) return 'caps';
   if (/^\p{Lu}[\p{Ll}\p{M}]/u.test(w) || /^\p{Lu}['’]\p{Lu}\p{Ll}/u.test(w)) return 'title';
@@ -47,39 +48,58 @@ function unusual(base: string): boolean {
 }
 const named = (base: string) => base.split('-').every((p) => isKnownName(p)) && !NOT_A_NAME.has(base.toLowerCase());
 
+/** What the rules ask of a word, worked out once per distinct word: the same few thousand words come back in every
+ *  text, and each question lower-cased the word and looked it up in the lexicons again. Bounded: cleared when full. */
+interface WordFacts { base: string; lower: string; textLower: string; shape: Shape; unusual: boolean; named: boolean; english: boolean }
+const facts = new Map<string, WordFacts>();
+function factsOf(t: string): WordFacts {
+  let f = facts.get(t);
+  if (!f) {
+    if (facts.size >= 50_000) facts.clear();
+    const base = baseOf(t);
+    f = { base, lower: base.toLowerCase(), textLower: t.toLowerCase(), shape: shapeOf(t), unusual: unusual(base), named: named(base), english: isEnglishWord(base) };
+    facts.set(t, f);
+  }
+  return f;
+}
+
 export function detectNames(text: string): Span[] {
   const toks: Tok[] = [];
   WORD.lastIndex = 0;
   for (let m = WORD.exec(text); m; m = WORD.exec(text)) {
     const t = m[0].replace(/[-'’]+$/u, '');
     if (!t) continue;
-    toks.push({ text: t, base: baseOf(t), start: m.index, end: m.index + t.length, shape: shapeOf(t) });
+    const w = factsOf(t);
+    toks.push({ text: t, base: w.base, start: m.index, end: m.index + t.length, shape: w.shape, w });
   }
   const isName = new Uint8Array(toks.length);
   const gap = (i: number) => text.slice(toks[i - 1].end, toks[i].start);
   const sentenceStart = (i: number) => i === 0 || /(?:^|[.!?\n:\]>—–-]|^\s*["“(])\s*$/u.test(gap(i)) && !/^\s*$/.test(gap(i)) || /\n/.test(gap(i));
   const allCaps = (i: number) => {
-    const b = toks[i].base;
-    const v = (b.match(VOWEL) ?? []).length;
+    const { base: b, w } = toks[i];
     if (/^\s*[:#]?\s*\d/.test(text.slice(toks[i].end, toks[i].end + 4))) return false; // "PESEL 9309…": a label
-    return toks[i].shape === 'caps' && b.length >= 3 && (named(b) || (v >= 2 && v / b.length >= 0.3 && unusual(b)));
+    if (!(toks[i].shape === 'caps' && b.length >= 3)) return false;
+    if (w.named) return true;
+    const v = (b.match(VOWEL) ?? []).length;
+    return v >= 2 && v / b.length >= 0.3 && w.unusual;
   };
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
     const prev = i > 0 ? toks[i - 1] : undefined;
-    const prevLower = prev?.text.toLowerCase() ?? '';
+    const prevLower = prev?.w.textLower ?? '';
     const tight = prev ? /^[ \t]{1,2}$|^\.[ \t]$/.test(gap(i)) : false;
-    const cued = (tight && (TITLES.has(prevLower) || CUES.has(prevLower))) || /@$/.test(text.slice(Math.max(0, t.start - 1), t.start));
-    const label = /^[ \t]*:/.test(text.slice(t.end, t.end + 3)) && (i === 0 || /\n|\]\s*$|^\s*$/.test(gap(i))) && !ROLES.has(t.base.toLowerCase());
+    const cued = (tight && (TITLES.has(prevLower) || CUES.has(prevLower))) || (t.start > 0 && text[t.start - 1] === '@');
+    const label = /^[ \t]*:/.test(text.slice(t.end, t.end + 3)) && (i === 0 || /\n|\]\s*$|^\s*$/.test(gap(i))) && !ROLES.has(t.w.lower);
     let yes = false;
     if (t.shape === 'title') {
-      yes = unusual(t.base) || (named(t.base) && !sentenceStart(i)) || (cued && TITLES.has(prevLower) && !NOT_A_NAME.has(t.base.toLowerCase())) || (label && !isEnglishWord(t.base));
+      yes = t.w.unusual || (t.w.named && !sentenceStart(i)) || (cued && TITLES.has(prevLower) && !NOT_A_NAME.has(t.w.lower)) || (label && !t.w.english);
     } else if (t.shape === 'caps') {
       yes = allCaps(i) || (cued && TITLES.has(prevLower) && t.base.length >= 3);
     } else if (t.shape === 'lower') {
       // "sanne can you…", "rocío's in": an unusual word someone does something.
-      const acts = /^(?:['’]s\b|\s+(?:can|could|did|said|says|is|was|has|had|will|would|thinks|wants|asked|sent|found|does|needs|and\s+i)\b)/u.test(text.slice(t.end, t.end + 12));
-      yes = (named(t.base) && !isEnglishWord(t.base)) || ((cued || acts) && unusual(t.base) && t.base.length >= 3) || (label && unusual(t.base));
+      // Only an unusual word can act: most lower-case words are skipped before the look-ahead.
+      const acts = () => /^(?:['’]s\b|\s+(?:can|could|did|said|says|is|was|has|had|will|would|thinks|wants|asked|sent|found|does|needs|and\s+i)\b)/u.test(text.slice(t.end, t.end + 12));
+      yes = (t.w.named && !t.w.english) || (t.w.unusual && t.base.length >= 3 && (cued || acts())) || (label && t.w.unusual);
     }
     if (yes) isName[i] = 1;
   }
@@ -91,15 +111,15 @@ export function detectNames(text: string): Span[] {
     let a = i;
     let b = i;
     const joins = (k: number) => k > 0 && /^[ \t]{1,2}$|^\.[ \t]$|^\. $/.test(gap(k));
-    while (a > 0 && joins(a) && (toks[a - 1].shape === 'initial' || PARTICLES.has(toks[a - 1].text.toLowerCase()) || (toks[a].shape !== 'lower' && toks[a - 1].shape === toks[a].shape && (unusual(toks[a - 1].base) || named(toks[a - 1].base))))) a--;
-    while (a < i && PARTICLES.has(toks[a].text.toLowerCase()) && (a === 0 || toks[a - 1].shape !== 'initial')) a++;
+    while (a > 0 && joins(a) && (toks[a - 1].shape === 'initial' || PARTICLES.has(toks[a - 1].w.textLower) || (toks[a].shape !== 'lower' && toks[a - 1].shape === toks[a].shape && (toks[a - 1].w.unusual || toks[a - 1].w.named)))) a--;
+    while (a < i && PARTICLES.has(toks[a].w.textLower) && (a === 0 || toks[a - 1].shape !== 'initial')) a++;
     for (;;) {
       const n = b + 1;
       if (n >= toks.length || !joins(n) || /['’]s$/u.test(toks[b].text)) break;
       const w = toks[n];
-      const p = PARTICLES.has(w.text.toLowerCase());
-      if (p && n + 1 < toks.length && joins(n + 1) && (isName[n + 1] || toks[n + 1].shape === 'title' || (toks[b].shape === 'lower' && unusual(toks[n + 1].base)))) { b = n + 1; continue; }
-      if (isName[n] || (w.shape === toks[i].shape && w.shape !== 'lower' && (unusual(w.base) || named(w.base))) || (w.shape === 'title' && toks[i].shape === 'title' && named(w.base))) { b = n; continue; }
+      const p = PARTICLES.has(w.w.textLower);
+      if (p && n + 1 < toks.length && joins(n + 1) && (isName[n + 1] || toks[n + 1].shape === 'title' || (toks[b].shape === 'lower' && toks[n + 1].w.unusual))) { b = n + 1; continue; }
+      if (isName[n] || (w.shape === toks[i].shape && w.shape !== 'lower' && (w.w.unusual || w.w.named)) || (w.shape === 'title' && toks[i].shape === 'title' && w.w.named)) { b = n; continue; }
       break;
     }
     for (let k = a; k <= b; k++) isName[k] = 0;

@@ -6,8 +6,12 @@ const KIND_WORD = 'University|College|Hospital|Clinic|Surgery|Practice|Pharmacy|
 const AFTER = new RegExp(`(?<![\\p{L}])(?:St\\.? )?(?:\\p{Lu}[\\p{L}\\p{M}'’-]+ ){1,3}(?:${KIND_WORD})\\b`, 'gu');
 const BEFORE = new RegExp(`(?<![\\p{L}])(?:${KIND_WORD}) (?:of|do|da|de|di) (?:\\p{Lu}[\\p{L}\\p{M}'’-]+)(?: \\p{Lu}[\\p{L}\\p{M}'’-]+){0,2}`, 'gu');
 
+/** Both patterns need one of the kind words: most texts have none, and the patterns try every capitalised word. */
+const ANY_KIND = new RegExp(`(?:${KIND_WORD})`);
+
 export function detectOrgs(text: string): Span[] {
   const out: Span[] = [];
+  if (!ANY_KIND.test(text)) return out;
   for (const re of [AFTER, BEFORE]) {
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {

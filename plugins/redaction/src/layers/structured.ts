@@ -26,6 +26,9 @@ function* phones(text: string): Generator<Span> {
     if (!/\d\d/.test(raw) || raw.split(/[\s().-]+/).filter(Boolean).length > 6) continue;
     const before = text.slice(Math.max(0, m.index - 24), m.index);
     if (/[A-Za-z]$/.test(before) || /[-/#]$/.test(before)) continue; // "SE45…", "#58120", "2211-…"
+    const cued = PHONE_CUE.test(before);
+    // A short number without a cue word is never kept, valid or not: don't try it in 38 countries (most of the cost).
+    if (d.length < 9 && !cued) continue;
     const intl = raw.startsWith('+') || raw.startsWith('00');
     const probe = raw.startsWith('00') ? '+' + raw.slice(2) : raw;
     let valid = false;
@@ -34,7 +37,6 @@ function* phones(text: string): Generator<Span> {
       const p = parsePhoneNumberFromString(probe, c as CountryCode);
       if (p?.isValid()) { valid = true; key = p.number; break; }
     }
-    const cued = PHONE_CUE.test(before);
     // A valid number of 9+ digits stands on its own; a shorter one (Norway's 8, an extension) needs a cue word.
     if ((valid && (d.length >= 9 || cued)) || (cued && d.length >= 8 && /[\s.-]/.test(raw))) {
       yield { start: m.index, end: m.index + raw.length, kind: 'PHONE', tier: 2, key };
@@ -128,6 +130,8 @@ function* streets(text: string): Generator<Span> {
   }
   // A street name with its designator but no number ("Hamra Street", "Princes Street", "Osu Badu Street").
   const named = /(?<![\p{L}])(?:\p{Lu}[\p{Ll}\p{M}'’-]+ ){1,3}(?:Street|Road|Lane|Avenue|Gate|Boulevard|Way)\b/gu;
+  // It tries every capitalised word: look for one of its designators first (most texts have none).
+  if (!/(?:Street|Road|Lane|Avenue|Gate|Boulevard|Way)\b/.test(text)) return;
   for (let m = named.exec(text); m; m = named.exec(text)) yield span(m.index, m.index + m[0].length);
 }
 
