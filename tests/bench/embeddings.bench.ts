@@ -102,9 +102,10 @@ const searchRows: Array<Record<string, Cell>> = [
 console.log(`Ingest (${ROUNDS} rounds, median (min–max))`);
 console.table(ingestRows);
 console.table(searchRows);
-const cfg = (await (await k.fetch('/api/config')).json()) as { plugins?: { embeddings?: { ingestBatch?: number; ingestDepth?: number } } };
+const { embeddingsConfigSchema } = await import('../../plugins/embeddings/src/config.js');
+const ingestDefaults = embeddingsConfigSchema.parse({});
 writeSection('embeddings', 'Ingest and search (tests/bench/embeddings.bench.ts)',
-  `The fake embedding service and the fake Qdrant each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${cfg.plugins?.embeddings?.ingestBatch ?? 'default'} items, depth ${cfg.plugins?.embeddings?.ingestDepth ?? 'default'}). ${ROUNDS} rounds, paths alternated; median (min–max).\n\n${markdownTable(ingestRows)}\nHybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
+  `The fake embedding service and the fake Qdrant each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${ingestDefaults.ingestBatch} items, depth ${ingestDefaults.ingestDepth}). ${ROUNDS} rounds, paths alternated; median (min–max).\n\n${markdownTable(ingestRows)}\nHybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
 await k.stop();
 emb.stop();
 qd.stop();

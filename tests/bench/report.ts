@@ -1,6 +1,7 @@
 /** Writes a benchmark's tables into docs/performance.md between its own markers, so the figures a user reads are the
  *  ones last measured (each bench owns one section; the rest of the page is left as it is). */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 const page = join(import.meta.dirname, '../../docs/performance.md');
@@ -20,7 +21,7 @@ export function markdownTable(rows: Array<Record<string, Cell>>): string {
 export function writeSection(name: string, title: string, markdown: string): void {
   const start = `<!-- bench:${name} -->`;
   const end = `<!-- /bench:${name} -->`;
-  const stamp = `_Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${(process.env.BENCH_MACHINE ?? `${(globalThis.navigator?.hardwareConcurrency ?? 0) || '?'} cores`)}, Node ${process.version}._\n\n`;
+  const stamp = `_Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${(process.env.BENCH_MACHINE ?? `${availableParallelism()} cores`)}, Node ${process.version}._\n\n`;
   const section = `${start}\n## ${title}\n\n${stamp}${markdown.trim()}\n${end}`;
   let text = existsSync(page) ? readFileSync(page, 'utf8') : HEADER;
   const i = text.indexOf(start);
