@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
  * preprocessor lists them) must be one of:
  *  - a Node built-in or an npm package (a bare specifier), `@spark-control/plugin-api` included;
  *  - a relative path that stays inside the plugin's own folder.
- * Test-tier files (`*.test.ts`, `testFixtures.ts`, anything under the plugin's `sim/` or `test/`) may also use
+ * Test-tier files (`*.test.ts`, `testFixtures.ts`, anything under the plugin's `sim/`, `test/` or `eval/`: evaluations run a kernel as tests do) may also use
  * `@spark-control/plugin-api/testing`, and this repo's test harness by path (`core/src/testing/`, the source of that
  * entry with the kernel internals tests poke at, and `tests/helpers/`, e.g. installing a system package). `@spark-control/plugin-api/testing` is refused in production files.
  * Imports into the shared simulator `sim/` are outside this test (whether production code may use it is the simulator
@@ -35,7 +35,7 @@ const inside = (dir: string, p: string) => p === dir || p.startsWith(dir + sep);
 /** Why `spec`, imported by `file` of the plugin in `pluginDir`, crosses the boundary; undefined when it does not. */
 function violation(pluginDir: string, file: string, spec: string): string | undefined {
   const rel = relative(pluginDir, file).split(sep);
-  const testTier = file.endsWith('.test.ts') || rel.at(-1) === 'testFixtures.ts' || rel[0] === 'sim' || rel[0] === 'test';
+  const testTier = file.endsWith('.test.ts') || rel.at(-1) === 'testFixtures.ts' || rel[0] === 'sim' || rel[0] === 'test' || rel[0] === 'eval';
   if (!spec.startsWith('.') && !spec.startsWith('/')) {
     if (spec === '@spark-control/plugin-api/testing') return testTier ? undefined : 'the testing entry in production code';
     if (spec.startsWith('@spark-control/') && spec !== '@spark-control/plugin-api') return 'an unknown @spark-control entry';

@@ -6,7 +6,7 @@
  *  the figures say what such a weak model adds, no more. On a real Spark, see README.md. */
 import 'reflect-metadata';
 import { z } from 'zod';
-import { createTestKernel } from '../../../core/src/testing/createTestKernel.js';
+import { createTestKernel } from '@spark-control/plugin-api/testing';
 import type { Span } from '../src/detect.js';
 import { maskTier1, nerRequest, spansFromAnswer } from '../src/ner.js';
 import { detectPipeline } from '../src/pipeline.js';
@@ -16,7 +16,8 @@ import { scoreReal, type RealScores } from './score.js';
 const held = realHalf('heldout');
 const pct = (a: number[], p: number) => a.slice().sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))];
 
-const k = await createTestKernel({ plugins: ['vllm', 'redaction'], simPreload: true, logLevel: 'error' });
+// Nothing is served at first: the first NER request names a catalog model, which loads on request.
+const k = await createTestKernel({ plugins: ['vllm', 'redaction'], logLevel: 'error' });
 const llm = new Map<string, Span[]>();
 const ms: number[] = [];
 try {
