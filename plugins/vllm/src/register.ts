@@ -11,6 +11,7 @@ import { createSwapHooks, vllmSwapPoint } from './hooks.js';
 import { InflightRequests } from './inflight.js';
 import { createChatPoint, vllmChatPoint } from './chatPoint.js';
 import { linkSparks } from './linkSparks.js';
+import { registerVllmLogRoutes } from './logRoutes.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
 import { openAiSchemas } from './openaiRoutes.js';
 import { recordVllmHistory } from './history.js';
@@ -174,6 +175,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   r.add({ method: 'POST', path: '/link', summary: 'Link Sparks: let the head ssh to every other Spark over the link (its key on each, their pinned host keys in its known_hosts), as launches across Sparks need' }, (c) =>
     linkSparks(ctx, swap.allNodes(), c.signal));
 
+  registerVllmLogRoutes(ctx, hostId);
   r.add({ method: 'GET', path: '/metrics', summary: 'Live metrics of the served model' }, async () => {
     const res = await ctx.http.request(swap.upstream(), '/metrics', { timeoutMs: 3000 });
     const text = await new Promise<string>((resolve, reject) => { let s = ''; res.body.on('data', (d) => (s += d)).on('end', () => resolve(s)).on('error', reject); });
