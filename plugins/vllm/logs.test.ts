@@ -44,17 +44,17 @@ describe('the served model\'s container log over SSE', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
-    let text = await readUntil(reader, /event: line/, 5000);
+    let text = await readUntil(reader, /event: line/, 20_000);
     expect(text).toMatch(/event: line\ndata: \{"line":"/);
-    await waitFor(() => follows() === 1, 5000);
+    await waitFor(() => follows() === 1, 15_000);
     expect(follows()).toBe(1);
     appendFileSync(join(root, 'state/containers/vllm_node.log'), 'INFO 12-03 engine: a line written while following\n');
-    text = await readUntil(reader, /a line written while following/, 5000, text);
+    text = await readUntil(reader, /a line written while following/, 15_000, text);
     expect(text).toContain('a line written while following');
     ac.abort();
-    await waitFor(() => follows() === 0, 5000);
+    await waitFor(() => follows() === 0, 15_000);
     expect(follows()).toBe(0);
-  });
+  }, 60_000);
 
   it(`caps followers at ${LOG_FOLLOWERS_PER_CLIENT} per client with a 429, and frees a slot when one leaves`, async () => {
     const open: AbortController[] = [];
