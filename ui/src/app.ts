@@ -4,6 +4,7 @@ import './tile-host.js';
 import './schema-form.js';
 import './pages.js';
 import './history-chart.js';
+import './log-viewer.js';
 
 interface Info { name: string; version: string; apiVersion: string; simulated: boolean; authEnabled: boolean; simulator?: SimulatorStatus }
 /** The simulator process (npm start): while it is down or restarting, the simulated Sparks are unreachable. */

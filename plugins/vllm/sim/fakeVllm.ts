@@ -187,6 +187,10 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
       }
       counters.running--;
       if (aborted) { appendFileSync(s.logFile, `INFO request ${id} aborted by the client\n`); return; }
+      // As vLLM: with stream_options.include_usage, one last chunk with no choices carries the usage.
+      if (body.includeUsage) {
+        res.write(`data: ${JSON.stringify({ id, object: chat ? 'chat.completion.chunk' : 'text_completion', created, model: s.servedName, choices: [], usage: { prompt_tokens: prompt.split(' ').length, total_tokens: prompt.split(' ').length + words.length, completion_tokens: words.length } })}\n\n`);
+      }
       res.end('data: [DONE]\n\n');
       return;
     }

@@ -20,6 +20,7 @@ const common = {
   top_p: z.number().nullish(),
   n: z.int().min(1).nullish(),
   stop: z.union([z.string(), z.array(z.string()), z.null()]).optional(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
 };
 const chatRequest = z.looseObject({ ...common, messages: z.array(message) });
 const completionRequest = z.looseObject({
@@ -27,7 +28,7 @@ const completionRequest = z.looseObject({
   prompt: z.union([z.string(), z.array(z.string()), z.array(z.int()), z.array(z.array(z.int()))]).nullish(),
 });
 
-export interface FakeVllmRequest { model?: string; stream?: boolean; max_tokens?: number; messages?: Array<{ content: string }>; prompt?: string }
+export interface FakeVllmRequest { model?: string; stream?: boolean; includeUsage?: boolean; max_tokens?: number; messages?: Array<{ content: string }>; prompt?: string }
 export interface VllmError { error: { message: string; type: string; param: string | null; code: number } }
 
 /** vLLM's error envelope (ErrorResponse{error: ErrorInfo}, `code` is the HTTP status). */
@@ -74,7 +75,7 @@ export function parseVllmRequest(raw: string, chat: boolean): { ok: true; body: 
   return {
     ok: true,
     body: {
-      model: b.model ?? undefined, stream: b.stream ?? undefined, max_tokens: b.max_tokens ?? b.max_completion_tokens ?? undefined,
+      model: b.model ?? undefined, stream: b.stream ?? undefined, includeUsage: b.stream_options?.include_usage ?? undefined, max_tokens: b.max_tokens ?? b.max_completion_tokens ?? undefined,
       ...(chat ? { messages: b.messages.map((m) => ({ content: partsText(m.content) })) } : { prompt: Array.isArray(prompt) ? prompt.flat().join(' ') : (prompt ?? '') }),
     },
   };

@@ -11,6 +11,8 @@ import { createSwapHooks, vllmSwapPoint } from './hooks.js';
 import { InflightRequests } from './inflight.js';
 import { createChatPoint, vllmChatPoint } from './chatPoint.js';
 import { linkSparks } from './linkSparks.js';
+import { registerVllmLogRoutes } from './logRoutes.js';
+import { withActivityLog } from './activity/activityLog.js';
 import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
 import { openAiSchemas } from './openaiRoutes.js';
 import { recordVllmHistory } from './history.js';
@@ -174,6 +176,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   r.add({ method: 'POST', path: '/link', summary: 'Link Sparks: let the head ssh to every other Spark over the link (its key on each, their pinned host keys in its known_hosts), as launches across Sparks need' }, (c) =>
     linkSparks(ctx, swap.allNodes(), c.signal));
 
+  registerVllmLogRoutes(ctx, hostId);
   r.add({ method: 'GET', path: '/metrics', summary: 'Live metrics of the served model' }, async () => {
     const res = await ctx.http.request(swap.upstream(), '/metrics', { timeoutMs: 3000 });
     const text = await new Promise<string>((resolve, reject) => { let s = ''; res.body.on('data', (d) => (s += d)).on('end', () => resolve(s)).on('error', reject); });
@@ -188,7 +191,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   // OpenAI-compatible proxy to the served model; a chat or completion naming another catalog model loads it first.
   const onDemand = new OnDemandScheduler(ctx, swap, inflight, () => catalog);
   ctx.onDispose(() => onDemand.dispose());
-  const v1 = ctx.publicRoutes('/v1');
+  const v1 = withActivityLog(ctx, ctx.publicRoutes('/v1'));
   // During the owner's swap the list is 503 as every other /v1 path; during a load a request started, it says "loading".
   v1.add({ method: 'GET', path: '/models', errorStyle: 'openai', summary: 'Every catalog model a request may name, with its state (serving, loading, stopping, stopped)', response: openAiSchemas.modelList }, () => {
     const j = swap.busyJobId ? ctx.jobs.get(swap.busyJobId) : undefined;

@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+import { ActivityStore } from './src/activity/activityStore.js';
+
+let k: TestKernel;
+const chat = (body: object) => k.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const activity = async (q = '') => {
+  const r = await k.fetch(`/api/plugins/vllm/activity${q}`);
+  expect(r.status, q).toBe(200);
+  return r.json() as Promise<{ total: number; entries: Array<Record<string, unknown>> }>;
+};
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await f();
+  while (!ok(v) && Date.now() < end) { await new Promise((r) => setTimeout(r, 100)); v = await f(); }
+  return v;
+}
+
+beforeAll(async () => {
+  k = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10 } } } });
+  writeFileSync(join(k.sim!.hostRoot('spark-1'), 'state/vllm-sim.json'), JSON.stringify({ loadMs: 300, tokenDelayMs: 5 }));
+  const r = await k.fetch('/api/plugins/vllm/swap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-4b-instruct' }) });
+  expect((await k.app.services.jobs.wait((await r.json()).id)).state).toBe('succeeded');
+});
+afterAll(async () => { await k?.stop(); });
+
+describe('activity log of proxied /v1 requests', () => {
+  it('records a plain chat with the token counts of its usage, and a streamed one with TTFT and the usage of its last chunk', async () => {
+    const plain = await chat({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'one two three' }], max_tokens: 4 });
+    expect(plain.status).toBe(200);
+    const usage = (await plain.json()).usage;
+    const s = await chat({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'stream me please' }], max_tokens: 6, stream: true, stream_options: { include_usage: true } });
+    const text = await s.text();
+    expect(text).toContain('"usage"');
+    const a = await until(() => activity(), (v) => v.entries.length >= 2);
+    const [streamed, first] = a.entries;
+    expect(first).toMatchObject({ method: 'POST', path: '/v1/chat/completions', model: 'qwen3-4b', status: 200, stream: false, ttftMs: null, tokensIn: usage.prompt_tokens, tokensOut: usage.completion_tokens });
+    expect(first.client).toMatch(/127\.0\.0\.1/);
+    expect(streamed).toMatchObject({ model: 'qwen3-4b', status: 200, stream: true, tokensOut: 6 });
+    expect(streamed.tokensIn).toBeGreaterThan(0);
+    expect(streamed.ttftMs).toEqual(expect.any(Number));
+    expect(streamed.durationMs as number).toBeGreaterThanOrEqual(streamed.ttftMs as number);
+    expect(Date.parse(String(streamed.at))).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('records refused requests with their status, and filters by model, status, since and limit', async () => {
+    expect((await chat({ model: 'qwen3-4b', messages: 'not a list' })).status).toBe(400);
+    await until(() => activity('?status=400'), (v) => v.entries.length >= 1);
+    const bad = await activity('?status=400');
+    expect(bad.entries.length).toBeGreaterThanOrEqual(1);
+    expect(bad.entries.every((e) => e.status === 400)).toBe(true);
+    const ok = await activity('?status=200&model=qwen3-4b');
+    expect(ok.entries.length).toBe(2);
+    expect((await activity('?model=another-model')).entries).toEqual([]);
+    expect((await activity(`?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).entries).toEqual([]);
+    expect((await activity(`?since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`)).entries.length).toBeGreaterThanOrEqual(3);
+    expect((await activity('?limit=1')).entries).toHaveLength(1);
+  });
+
+  it('refuses a bad filter with a 400 naming it', async () => {
+    for (const [q, field] of [['status=abc', 'query.status'], ['status=42', 'query.status'], ['since=yesterday', 'query.since'], ['limit=0', 'query.limit'], ['limit=100000', 'query.limit']]) {
+      const r = await k.fetch(`/api/plugins/vllm/activity?${q}`);
+      expect(r.status, q).toBe(400);
+      expect((await r.json()).errors.map((e: { field: string }) => e.field), q).toContain(field);
+    }
+  });
+});
+
+describe('the activity table is bounded', () => {
+  it('keeps only the newest maxRows, newest first, after batched writes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'activity-'));
+    try {
+      const store = new ActivityStore(dir, 5, 60_000);
+      for (let i = 0; i < 12; i++) store.record({ at: 1000 + i, client: '127.0.0.1', method: 'POST', path: '/v1/completions', model: `m${i % 2}`, status: 200, durationMs: i, ttftMs: null, tokensIn: i, tokensOut: null, stream: false });
+      store.flush();
+      for (let i = 12; i < 15; i++) store.record({ at: 1000 + i, client: '127.0.0.1', method: 'POST', path: '/v1/completions', model: `m${i % 2}`, status: 200, durationMs: i, ttftMs: null, tokensIn: i, tokensOut: null, stream: false });
+      const all = store.query({ limit: 100 });
+      expect(all.total).toBe(5);
+      expect(all.entries.map((e) => e.tokensIn)).toEqual([14, 13, 12, 11, 10]);
+      expect(store.query({ model: 'm0', limit: 100 }).entries.map((e) => e.tokensIn)).toEqual([14, 12, 10]);
+      store.close();
+      const again = new ActivityStore(dir, 5, 60_000);
+      expect(again.query({ limit: 100 }).total).toBe(5);
+      again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

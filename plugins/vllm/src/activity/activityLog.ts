@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { PluginContext, PluginRouter } from '@spark-control/plugin-api';
+import { AnswerSniffer } from './answerSniffer.js';
+import { ActivityStore } from './activityStore.js';
+
+export const ACTIVITY_MAX_ROWS = 10_000;
+
+const activityQuery = z.object({
+  model: z.string().min(1).max(200).optional(),
+  status: z.coerce.number().int().min(100).max(599).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** Watches one answer as the handler writes it: status, time to the first body byte, duration, and what the body
+ *  says (model, usage). Recorded when the response finishes or the client leaves. */
+function watch(res: ServerResponse, onDone: (facts: { status: number; ttftMs: number | null; durationMs: number; stream: boolean } & ReturnType<AnswerSniffer['facts']>) => void): void {
+  const started = performance.now();
+  let first: number | null = null;
+  const sniff = new AnswerSniffer();
+  const write = res.write;
+  const end = res.end;
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    first ??= performance.now();
+    sniff.add(chunk);
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as ServerResponse['write'];
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    if (chunk !== undefined && typeof chunk !== 'function') { first ??= performance.now(); sniff.add(chunk); }
+    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  } as ServerResponse['end'];
+  res.once('close', () => {
+    const stream = /text\/event-stream/.test(String(res.getHeader('content-type') ?? '')) || sniff.isEventStream();
+    onDone({ status: res.statusCode, durationMs: Math.round(performance.now() - started), ttftMs: stream && first !== null ? Math.round(first - started) : null, stream, ...sniff.facts() });
+  });
+}
+
+/** Records every request through `router` in the bounded activity table and serves GET /activity. Returns the router
+ *  to add the /v1 routes to. */
+export function withActivityLog(ctx: PluginContext<unknown>, router: PluginRouter): PluginRouter {
+  const store = new ActivityStore(join(ctx.dataDir, 'activity'), ACTIVITY_MAX_ROWS);
+  ctx.onDispose(() => store.close());
+  ctx.routes.add({ method: 'GET', path: '/activity', query: activityQuery, summary: 'Proxied /v1 requests, newest first (time, client, model, status, duration, TTFT of streams, tokens from usage); filters model, status, since; the last 10,000 are kept' }, (c) => {
+    const q = c.query;
+    const { entries, total } = store.query({ model: q.model, status: q.status, since: q.since ? Date.parse(q.since) : undefined, limit: q.limit });
+    return { total, kept: ACTIVITY_MAX_ROWS, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+  });
+  return {
+    add(spec, handler) {
+      router.add(spec, (c) => {
+        const at = Date.now();
+        watch(c.res, (f) => store.record({ at, client: c.req.socket.remoteAddress ?? '', method: c.req.method ?? '', path: (c.req.url ?? '').split('?')[0].slice(0, 200), ...f }));
+        return handler(c);
+      });
+    },
+  } as PluginRouter;
+}
