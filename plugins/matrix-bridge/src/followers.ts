@@ -1,37 +1,12 @@
-import { SparkError } from '@spark-control/plugin-api';
+import { ClientSlots } from '@spark-control/plugin-api';
 
 /** Each follower is a remote `docker logs -f` (and its SSH channel) for as long as the client listens. */
 export const FOLLOWERS_PER_CLIENT = 4;
 export const FOLLOWERS_TOTAL = 16;
 
-/** Counts open log followers per client address and in all; `take` refuses with 429 past either cap. */
-export class FollowerSlots {
-  private readonly byClient = new Map<string, number>();
-  private total = 0;
-
-  constructor(private readonly perClient = FOLLOWERS_PER_CLIENT, private readonly max = FOLLOWERS_TOTAL) {}
-
-  /** A release function (call it once, when the follower ends). */
-  take(client: string): () => void {
-    const mine = this.byClient.get(client) ?? 0;
-    if (mine >= this.perClient || this.total >= this.max) {
-      const which = mine >= this.perClient ? `${this.perClient} per client` : `${this.max} in all`;
-      throw new SparkError('MATRIX_TOO_MANY_FOLLOWERS', `too many log followers open (at most ${which}); close one first`, { status: 429, retryAfter: 5 });
-    }
-    this.byClient.set(client, mine + 1);
-    this.total++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.total--;
-      const n = (this.byClient.get(client) ?? 1) - 1;
-      if (n > 0) this.byClient.set(client, n);
-      else this.byClient.delete(client);
-    };
-  }
-
-  get open(): number {
-    return this.total;
+/** Open log followers per client address and in all; `take` refuses with 429 past either cap. */
+export class FollowerSlots extends ClientSlots {
+  constructor(perClient = FOLLOWERS_PER_CLIENT, max = FOLLOWERS_TOTAL) {
+    super('MATRIX_TOO_MANY_FOLLOWERS', 'log followers', perClient, max);
   }
 }

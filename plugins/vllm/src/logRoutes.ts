@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SparkError, sh, type PluginContext } from '@spark-control/plugin-api';
 import type { VllmConfig } from './config.js';
-import { LogFollowerSlots } from './logFollowers.js';
+import { logFollowerSlots } from './logFollowers.js';
 import { CONTAINER_NAME } from './validators.js';
 
 const followQuery = z.object({ lines: z.coerce.number().int().min(1).max(5000).default(200) });
@@ -9,7 +9,7 @@ const followQuery = z.object({ lines: z.coerce.number().int().min(1).max(5000).d
 /** The served model's container log in the browser: the last N lines, then every new one, over SSE. Closing the
  *  stream ends the remote `docker logs -f`. `hostId` is the Spark the model's head runs on. */
 export function registerVllmLogRoutes(ctx: PluginContext<VllmConfig>, hostId: () => string): void {
-  const followers = new LogFollowerSlots();
+  const followers = logFollowerSlots();
   ctx.routes.add({ method: 'GET', path: '/logs/follow', query: followQuery, summary: 'The model container\'s log: last N lines, then follow over SSE (events line, end, error); closing stops the remote docker logs' }, (c) => {
     const name = ctx.config.get().containerName;
     if (!CONTAINER_NAME.test(name)) throw new SparkError('VLLM_BAD_CONTAINER_NAME', 'the configured container name is not a docker container name', { status: 500 });
