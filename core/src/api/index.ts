@@ -13,3 +13,4 @@ export * from './authorizedKeys.js';
 export * from './definePlugin.js';
 export { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncBailHook } from 'tapable';
 export * from './tile.js';
+export { suggestField, unknownFieldError, unknownFields } from './unknownFields.js';
