@@ -25,6 +25,10 @@ const speechBody = z.object({
   response_format: z.enum(['mp3', 'wav', 'opus', 'flac', 'pcm', 'aac']).default('mp3'),
   speed: z.number().min(0.25).max(4).optional(),
   stream: z.boolean().optional(),
+  /** OpenAI's fields the contract accepts (services.md §9 D): Kokoro has no style prompt, so `instructions` changes
+   *  nothing; `stream_format` only `audio` (SSE is not offered). */
+  instructions: z.string().max(4096).optional(),
+  stream_format: z.enum(['audio']).optional(),
 });
 
 async function readJson<T extends z.ZodType>(res: HttpResponse, schema: T, what: string): Promise<z.output<T>> {

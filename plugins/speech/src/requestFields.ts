@@ -39,6 +39,8 @@ export const transcriptionFields = z.object({
   temperature: z.string().max(32).optional(),
   'timestamp_granularities[]': z.string().max(32).optional(),
   timestamp_granularities: z.string().max(32).optional(),
+  /** OpenAI's chunking_strategy: only "auto" (long files are chunked on silence-free overlaps either way). */
+  chunking_strategy: z.enum(['auto']).optional(),
   ...channel,
   diarize: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   max_speakers: maxSpeakers,
