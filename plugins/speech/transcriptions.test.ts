@@ -191,6 +191,20 @@ describe('no silently ignored form field', () => {
   });
 });
 
+describe.skipIf(!!fixtureSkipReason)("/v1/audio/diarize keeps parakeet's fields next to the new ones", () => {
+  it('segments carry start_s/end_s as well as start/end, and models names the diarizer', async () => {
+    const fd = new FormData();
+    fd.append('file', new Blob([new Uint8Array(fixtures!.meeting.wav)]), 'audio.wav');
+    const res = await k.fetch('/v1/audio/diarize', { method: 'POST', body: fd });
+    expect(res.status).toBe(200);
+    const d = await res.json() as { model: string; models: { diarization: string }; segments: Array<{ start: number; end: number; start_s: number; end_s: number; speaker: string }> };
+    expect(d.segments.length).toBeGreaterThan(1);
+    for (const s of d.segments) { expect(s.start_s).toBe(s.start); expect(s.end_s).toBe(s.end); }
+    expect(d.models.diarization).toBe(d.model);
+    expect(d.model).toBeTruthy();
+  });
+});
+
 describe('helpers', () => {
   it('reads channels, rate and duration from the first bytes of a WAV and nothing from other bytes', () => {
     expect(wavHeadFormat(pcmWav(new Int16Array(8), 16000, 2).subarray(0, 64))).toEqual({ channels: 2, rate: 16000, blockAlign: 4, bitsPerSample: 16, dataBytes: 16 });

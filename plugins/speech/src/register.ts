@@ -291,7 +291,9 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     }
     return {
       duration: d.duration, model: d.model, mode: d.mode, chunks: d.chunks, speakers: d.speakers, speakers_detected: d.speakers.length,
-      segments: d.turns.map((t) => ({ start: t.start, end: t.end, speaker: t.speaker })), warnings: d.warnings,
+      // parakeet's own names (start_s/end_s, models) stay next to the new ones: the old tool's clients read them.
+      segments: d.turns.map((t) => ({ start: t.start, end: t.end, start_s: t.start, end_s: t.end, speaker: t.speaker })), warnings: d.warnings,
+      models: { diarization: d.model },
     };
   });
 
