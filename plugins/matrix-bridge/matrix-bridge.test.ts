@@ -54,6 +54,32 @@ describe('matrix-bridge against the simulated Spark 2', () => {
     }
   });
 
+  it('the old POST /api/matrix-bridge/update streams the output as text, line by line, with a fail-loud last line', async () => {
+    const res = await k.fetch('/api/matrix-bridge/update', { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    // Lines arrive while the update runs (the first chunk comes before the end).
+    const reader = res.body!.getReader();
+    const chunks: string[] = [];
+    for (;;) { const { done, value } = await reader.read(); if (done) break; chunks.push(Buffer.from(value).toString()); }
+    const text = chunks.join('');
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(text).toMatch(/HEAD is now at 2222222 Answer in threads/);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('UPDATE OK');
+    writeFileSync(join(state, 'docker-fail-build'), 'process "/bin/sh -c npm ci" did not complete successfully: exit code: 1');
+    try {
+      const failed = await (await k.fetch('/api/matrix-bridge/update', { method: 'POST' })).text();
+      expect(failed).toContain('failed to solve');
+      expect(failed.trimEnd().split('\n').at(-1)).toMatch(/^UPDATE FAILED: docker build failed.* \(phase build\)$/);
+    } finally {
+      rmSync(join(state, 'docker-fail-build'), { force: true });
+    }
+    // The plugin's own path still answers a job.
+    const job = await post('/update');
+    expect(job.status).toBe(202);
+    expect((await waitJob((await job.json()).id)).state).toBe('succeeded');
+  });
+
   it('enforces the hard cap on a hanging build and leaves no remote process behind', async () => {
     // A short cap for this test only: the other updates must not race a 6 s cap on a loaded machine.
     const setCap = (s: number) => k.fetch('/api/config/plugins/matrix-bridge', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ updateTimeoutSeconds: s, statusIntervalMs: 60_000 }) });

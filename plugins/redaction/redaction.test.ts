@@ -100,6 +100,18 @@ describe('/scrub and /rehydrate', () => {
     expect(drop.stats.tier1_dropped).toBe(3);
   });
 
+  it('flags descriptive phrases that identify someone without naming them, showing placeholders only', async () => {
+    const r = JSON.parse((await post('/scrub', {
+      items: [{ id: 'a', text: 'We spoke with the CFO of Brightwater Capital about the fund.' }, { id: 'b', text: "Brightwater Capital's founder called; the weather was fine." }, { id: 'c', text: 'Nothing descriptive here.' }],
+      known_entities: { orgs: ['Brightwater Capital'] }, ner: 'rules_only',
+    })).text);
+    expect(r.stats.descriptive_flags).toEqual([
+      { item: 'a', span: 'the CFO of [ORG_1]', action: 'flagged' },
+      { item: 'b', span: "[ORG_1]'s founder", action: 'flagged' },
+    ]);
+    expect(JSON.stringify(r.stats)).not.toContain('Brightwater');
+  });
+
   it('matches known entities case- and diacritic-insensitively, with possessives and name parts, stable across items and calls', async () => {
     const first = JSON.parse((await post('/scrub', {
       items: [{ id: '1', text: 'Notes from the call with Zoë Ångström of Nordlicht Fonds.' }, { id: '2', text: "zoe angstrom's view: Ångström wants Nordlicht Fonds to wait." }],

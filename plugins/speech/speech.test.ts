@@ -85,6 +85,28 @@ describe('transcription through the OpenAI client', () => {
     const bad = await k.fetch('/v1/audio/speech', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'x', voice: 'af_bella; rm -rf /' }) });
     expect(bad.status).toBe(400);
   });
+
+  it("takes OpenAI's instructions and stream_format: audio; a field it does not take is refused by name", async () => {
+    const speak = (body: object) => k.fetch('/v1/audio/speech', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'Hello', voice: 'af_bella', response_format: 'wav', ...body }) });
+    const ok = await speak({ instructions: 'calm', stream_format: 'audio' });
+    expect(ok.status).toBe(200);
+    expect(Buffer.from(await ok.arrayBuffer()).toString('ascii', 0, 4)).toBe('RIFF');
+    // What Kokoro itself takes: OpenAI voice names, subtracting mixes, its own fields.
+    for (const extra of [{ voice: 'alloy' }, { voice: 'af_bella-af_sky' }, { voice: 'af_bella(2)+af_sky(1)-am_adam(0.5)' }, { lang_code: 'a', volume_multiplier: 1.5, normalization_options: { normalize: true, url_normalization: false } }]) {
+      const r = await speak(extra);
+      expect(r.status, JSON.stringify(extra)).toBe(200);
+      expect(Buffer.from(await r.arrayBuffer()).toString('ascii', 0, 4)).toBe('RIFF');
+    }
+    const badOption = await speak({ normalization_options: { normalise: true } });
+    expect(badOption.status).toBe(400);
+    expect((await badOption.json()).error.param).toBe('normalization_options.normalise');
+    const sse = await speak({ stream_format: 'sse' });
+    expect(sse.status).toBe(400);
+    expect((await sse.json()).error.param).toBe('stream_format');
+    const unknown = await speak({ sped: 1.2 });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).error).toMatchObject({ param: 'sped', message: expect.stringContaining('sped') });
+  });
 });
 
 describe('accuracy on spoken multi-speaker fixtures (espeak-ng + sox)', () => {

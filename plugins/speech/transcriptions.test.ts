@@ -169,6 +169,42 @@ describe('bad extension values', () => {
   });
 });
 
+describe('no silently ignored form field', () => {
+  const mono = pcmWav(new Int16Array(16000), 16000, 1);
+  it('an unknown field is refused by name with the field it meant (dual_channel → channel_mode), wherever it sits', async () => {
+    for (const first of [true, false]) {
+      const res = await viaForm(mono, { dual_channel: 'true' }, first);
+      expect(res.status).toBe(400);
+      const body = await res.json() as { error: { type: string; param: string; message: string } };
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'dual_channel' });
+      expect(body.error.message).toContain('did you mean channel_mode?');
+    }
+    const other = await viaForm(mono, { zz_not_a_field: '1' });
+    expect(other.status).toBe(400);
+    expect((await other.json()).error.param).toBe('zz_not_a_field');
+  });
+
+  it("OpenAI's own transcription fields are still accepted", async () => {
+    const res = await viaForm(mono, { model: 'whisper-1', language: 'en', prompt: 'names: Ada', response_format: 'verbose_json', temperature: '0', 'timestamp_granularities[]': ['word', 'segment'] }, false);
+    expect(res.status).toBe(200);
+    expect((await res.json()).task).toBe('transcribe');
+  });
+});
+
+describe.skipIf(!!fixtureSkipReason)("/v1/audio/diarize keeps parakeet's fields next to the new ones", () => {
+  it('segments carry start_s/end_s as well as start/end, and models names the diarizer', async () => {
+    const fd = new FormData();
+    fd.append('file', new Blob([new Uint8Array(fixtures!.meeting.wav)]), 'audio.wav');
+    const res = await k.fetch('/v1/audio/diarize', { method: 'POST', body: fd });
+    expect(res.status).toBe(200);
+    const d = await res.json() as { model: string; models: { diarization: string }; segments: Array<{ start: number; end: number; start_s: number; end_s: number; speaker: string }> };
+    expect(d.segments.length).toBeGreaterThan(1);
+    for (const s of d.segments) { expect(s.start_s).toBe(s.start); expect(s.end_s).toBe(s.end); }
+    expect(d.models.diarization).toBe(d.model);
+    expect(d.model).toBeTruthy();
+  });
+});
+
 describe('helpers', () => {
   it('reads channels, rate and duration from the first bytes of a WAV and nothing from other bytes', () => {
     expect(wavHeadFormat(pcmWav(new Int16Array(8), 16000, 2).subarray(0, 64))).toEqual({ channels: 2, rate: 16000, blockAlign: 4, bitsPerSample: 16, dataBytes: 16 });

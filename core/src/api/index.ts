@@ -14,3 +14,4 @@ export * from './definePlugin.js';
 export { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncBailHook } from 'tapable';
 export * from './tile.js';
 export * from './clientSlots.js';
+export { suggestField, unknownFieldError, unknownFields } from './unknownFields.js';

@@ -410,6 +410,9 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
   response?: z.ZodType;
   /** Allowed without the bearer token when auth is on (only health-style routes). */
   unauthenticated?: boolean;
+  /** Extra body/query fields pass on untouched, because a published protocol says so (OpenAI-shaped bodies proxied
+   *  upstream). Otherwise a field the schemas do not declare is a 400 naming it. Shown as `x-passthrough` in OpenAPI. */
+  passthrough?: boolean;
 }
 
 /** Parsed type of an optional route schema. */

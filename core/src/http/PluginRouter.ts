@@ -4,7 +4,7 @@ import type { Middleware } from 'koa';
 import type { z } from 'zod';
 import type { Logger, Out, OutOr, RawParams, RawQuery, PluginRouter, RouteHandler, RouteSpec } from '../api/types.js';
 import { SparkError, validationError } from '../api/errors.js';
-import { zodFieldErrors } from './problem.js';
+import { knownKeysAt, unknownFieldError, unknownFields } from '../api/unknownFields.js';
 import { Exchange, sendResult } from './exchange.js';
 import { KernelRouteContext, readJsonBody } from './routeContext.js';
 import { codes } from '../api/codes.js';
@@ -20,13 +20,20 @@ const DEFAULT_MAX_BODY = 1024 * 1024;
 /** Sub-paths of /api/plugins/<id> the kernel answers itself (plugin management); plugins cannot declare them. */
 export const KERNEL_PLUGIN_ACTIONS = ['restart', 'enable', 'disable', 'health'];
 
-function check<T extends z.ZodType | undefined>(schema: T, value: unknown, where: 'body' | 'query' | 'params'): unknown {
+function check<T extends z.ZodType | undefined>(schema: T, value: unknown, where: 'body' | 'query' | 'params', passthrough = false): unknown {
   if (!schema) return value;
   const r = schema.safeParse(value);
+  const prefix = where === 'body' ? [] : [where];
+  // No silently ignored input: a key the schema would drop is refused by name (listed with any other error), unless
+  // the route passes extra fields on by a published protocol.
+  const unknown = passthrough || where === 'params' ? [] : unknownFields(schema, value, prefix);
   if (!r.success) {
-    const prefix = where === 'body' ? [] : [where];
-    throw validationError(zodFieldErrors(r.error, prefix), where);
+    const errors = r.error.issues.flatMap((i) => i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => unknownFieldError([...prefix, ...i.path.map(String)], k, knownKeysAt(schema, i.path)))
+      : [{ field: [...prefix, ...i.path.map(String)].join('.'), message: i.message }]);
+    throw validationError([...errors, ...unknown.filter((u) => !errors.some((e) => e.field === u.field))], where);
   }
+  if (unknown.length) throw validationError(unknown, where);
   return r.data;
 }
 
@@ -159,14 +166,14 @@ export class CompiledRoutes {
     const c = new KernelRouteContext(ex, this.log);
     c.params = check(spec.params, m.params, 'params');
     // A plain object (querystring's has no prototype), as handlers always got.
-    c.query = check(spec.query, ex.search ? { ...parseQuery(ex.search) } : {}, 'query');
+    c.query = check(spec.query, ex.search ? { ...parseQuery(ex.search) } : {}, 'query', spec.passthrough);
     // A raw body over the declared limit is refused before anything reads it (it used to reach the upstream).
     if (!m.route.readsJson && spec.maxBodyBytes && Number(ex.req.headers['content-length'] ?? 0) > spec.maxBodyBytes) {
       throw new SparkError(codes.BODY_TOO_LARGE, `request body is larger than ${spec.maxBodyBytes} bytes`, { status: 413, details: { limit: spec.maxBodyBytes } });
     }
     if (m.route.readsJson) {
       const raw = await readJsonBody(ex.req, spec.maxBodyBytes ?? DEFAULT_MAX_BODY);
-      c.body = check(spec.body, raw, 'body');
+      c.body = check(spec.body, raw, 'body', spec.passthrough);
     } else if (spec.body && (spec.bodyMode ?? 'json') === 'json') {
       c.body = check(spec.body, undefined, 'body');
     }

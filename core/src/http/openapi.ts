@@ -24,6 +24,7 @@ export function buildOpenApi(routes: RegisteredRoute[], info: { version: string 
         '4XX': { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
       },
     };
+    if (r.spec.passthrough) op['x-passthrough'] = true;
     const params: unknown[] = [];
     for (const m of r.fullPath.matchAll(/[:*]([A-Za-z0-9_]+)/g)) params.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
     const q = schemaOf(r.spec.query, 'input') as { properties?: Record<string, unknown>; required?: string[] } | undefined;

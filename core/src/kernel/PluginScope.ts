@@ -9,6 +9,7 @@ import { SparkError, validationError } from '../api/errors.js';
 import { PluginRouterImpl } from '../http/PluginRouter.js';
 import { bindToPlugin, guardForPlugin, type PluginOwner } from './pluginContext.js';
 import type { HttpResponse, PluginTimers } from '../api/types.js';
+import { unknownFields } from '../api/unknownFields.js';
 import { zodFieldErrors } from '../http/problem.js';
 import type { KernelServices } from './services.js';
 import { parseLenient } from '../services/config/lenientParse.js';
@@ -107,7 +108,9 @@ export class PluginScope implements PluginOwner {
   async applyConfig(input: unknown): Promise<unknown> {
     const restored = restoreMaskedSecrets(input, this.configValue, this.k.jsonSchemaOf(this.id) as never);
     const r = (this.plugin.configSchema as z.ZodType).safeParse(restored);
-    if (!r.success) throw validationError(zodFieldErrors(r.error));
+    // A setting this plugin does not have is refused by name (it would be stored and silently ignored).
+    const unknown = unknownFields(this.plugin.configSchema as z.ZodType, restored);
+    if (!r.success || unknown.length) throw validationError([...(r.success ? [] : zodFieldErrors(r.error)), ...unknown]);
     const prev = this.configValue;
     await this.k.config.setPluginSlice(this.id, restored);
     this.configValue = r.data;

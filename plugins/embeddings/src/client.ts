@@ -60,6 +60,12 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
     const list = await qdrant('GET', '/collections', z.object({ collections: z.array(z.object({ name: z.string() })) }));
     return { collections: await Promise.all(list.collections.map(async (col) => ({ name: col.name, points: await qdrant('POST', `/collections/${encodeURIComponent(col.name)}/points/count`, z.object({ count: z.number() }), { exact: true }).then((x) => x.count, () => null) }))) };
   }
+  /** Qdrant's parametrised RRF when weights or k are given (top-level `weights` or Qdrant's `rrf {k, weights}`). */
+  function rrfQuery(b: z.output<typeof searchBody>): { rrf: { k?: number; weights?: [number, number] } } | undefined {
+    const weights = b.rrf?.weights ?? b.weights;
+    if (!weights && b.rrf?.k === undefined) return undefined;
+    return { rrf: { ...(b.rrf?.k !== undefined ? { k: b.rrf.k } : {}), ...(weights ? { weights } : {}) } };
+  }
   async function search(b: z.output<typeof searchBody>) {
     const path = collectionPath(b.collection);
     const keyErrors = checkFilterKeys(b.filter, cfg().filterKeys);
@@ -72,12 +78,13 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
     const dense = { query: v.embedding, using: 'dense', limit: b.prefetch_limit };
     const sp = { query: v.sparse, using: 'sparse', limit: b.prefetch_limit };
     const request = b.mode === 'hybrid'
-      ? { prefetch: [dense, sp], query: b.weights ? { rrf: { weights: b.weights } } : { fusion: b.fusion }, limit, filter: b.filter, with_payload: b.with_payload }
+      ? { prefetch: [dense, sp], query: rrfQuery(b) ?? { fusion: b.fusion }, limit, filter: b.filter, with_payload: b.with_payload }
       : { ...(b.mode === 'dense' ? dense : sp), limit, filter: b.filter, with_payload: b.with_payload };
     t0 = performance.now();
     const res = await qdrant('POST', `${path}/points/query`, z.object({ points: z.array(z.object({ id: z.union([z.string(), z.number()]), score: z.number(), payload: z.record(z.string(), z.unknown()).nullable().optional() })) }), request);
     t.search = performance.now() - t0;
-    let points = res.points.map((p) => ({ id: p.id, doc_id: p.payload?.doc_id ?? null, score: p.score, payload: p.payload ?? undefined }));
+    const threshold = b.score_threshold ?? -Infinity;
+    let points = res.points.filter((p) => p.score >= threshold).map((p) => ({ id: p.id, doc_id: p.payload?.doc_id ?? null, score: p.score, payload: p.payload ?? undefined }));
     if (b.rerank && points.length) {
       t0 = performance.now();
       const top = points.slice(0, b.rerank.top_n);
@@ -85,7 +92,7 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
       points = [...rr.results.map((r) => ({ ...top[r.index], rerank_score: r.relevance_score })), ...points.slice(b.rerank.top_n)];
       t.rerank = performance.now() - t0;
     }
-    return { collection: b.collection, mode: b.mode, fusion: b.mode === 'hybrid' ? (b.weights ? 'rrf-weighted' : b.fusion) : null, results: points.slice(0, b.limit), timings_ms: Object.fromEntries(Object.entries(t).map(([k, x]) => [k, Math.round(x * 10) / 10])) };
+    return { collection: b.collection, mode: b.mode, fusion: b.mode === 'hybrid' ? (b.weights || b.rrf?.weights ? 'rrf-weighted' : b.fusion) : null, results: points.slice(0, b.limit), timings_ms: Object.fromEntries(Object.entries(t).map(([k, x]) => [k, Math.round(x * 10) / 10])) };
   }
 
   return { embedUp, qdrantUp, qdrant, embed, checkInputs, rerank, listCollections, search };

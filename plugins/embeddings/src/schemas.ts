@@ -15,6 +15,8 @@ export const embeddingsBody = z.object({
   encoding_format: z.enum(['float', 'base64']).optional(),
   /** Extension: which bge-m3 outputs to return; `sparse` gives lexical weights as indices/values. */
   output: z.array(z.enum(['dense', 'sparse'])).min(1).max(2).optional(),
+  /** OpenAI's end-user id (for their abuse monitoring): accepted as the protocol allows, unused here. */
+  user: z.string().max(256).optional(),
 });
 export const rerankBody = z.object({
   query: z.string().min(1, 'required').max(8000),
@@ -25,9 +27,14 @@ export const rerankBody = z.object({
   normalize: z.boolean().default(false),
   model: z.string().max(200).optional(),
 });
-export const ingestBody = z.object({
-  items: z.array(z.object({ id: z.union([z.string().min(1).max(500), z.number().int()]), text: z.string().min(1, 'required').max(200_000), payload: z.record(z.string(), z.unknown()).optional() })).min(1, 'give at least one item').max(10_000),
-});
+const ingestItems = z.array(z.object({ id: z.union([z.string().min(1).max(500), z.number().int()]), text: z.string().min(1, 'required').max(200_000), payload: z.record(z.string(), z.unknown()).optional() })).min(1, 'give at least one item').max(10_000);
+/** `points` is the Python tool's name for `items` (its clients still send it): exactly one of the two. */
+export const ingestBody = z.object({ items: ingestItems.optional(), points: ingestItems.optional() })
+  .superRefine((b, ctx) => {
+    if (b.items && b.points) ctx.addIssue({ code: 'custom', path: ['points'], message: 'give one of items or points (points is the old name of items)' });
+    else if (!b.items && !b.points) ctx.addIssue({ code: 'custom', path: ['items'], message: 'required' });
+  })
+  .transform((b) => ({ items: (b.items ?? b.points)! }));
 export const searchBody = z.object({
   collection: z.string().max(300),
   query: z.string().min(1, 'required').max(8000),
@@ -35,9 +42,16 @@ export const searchBody = z.object({
   fusion: z.enum(['rrf', 'dbsf']).default('rrf'),
   /** RRF weights for [dense, sparse]. */
   weights: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]).optional(),
+  /** Qdrant's own shape for weighted RRF (the Python tool's clients send it): `k` and/or `weights` for [dense, sparse]. */
+  rrf: z.object({ k: z.number().int().min(1).max(1000).optional(), weights: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]).optional() }).optional(),
+  /** Qdrant's `score_threshold`: results scoring below it (fused score in hybrid mode) are left out; null = none. */
+  score_threshold: z.number().finite().nullable().optional(),
   limit: z.number().int().min(1).max(200).default(10),
   prefetch_limit: z.number().int().min(1).max(1000).default(50),
   filter: filterSchema.optional(),
   rerank: z.object({ top_n: z.number().int().min(1).max(200) }).optional(),
   with_payload: z.boolean().default(true),
+}).superRefine((b, ctx) => {
+  if (b.rrf?.weights && b.weights) ctx.addIssue({ code: 'custom', path: ['rrf', 'weights'], message: 'give one of weights or rrf.weights' });
+  if (b.rrf && b.fusion === 'dbsf') ctx.addIssue({ code: 'custom', path: ['rrf'], message: 'rrf settings need fusion rrf' });
 });

@@ -4,6 +4,7 @@ import type { MatrixBridgeConfig } from './config.js';
 import { logsFollow, logsTail } from './commands.js';
 import { ACTIONS, type BotCoordinator } from './coordinator.js';
 import { FollowerSlots } from './followers.js';
+import { streamUpdate } from './legacyUpdate.js';
 
 const tailQuery = z.object({ lines: z.coerce.number().int().min(1).max(5000).default(200) });
 
@@ -45,7 +46,10 @@ export function registerMatrixBridgeRoutes(ctx: PluginContext<MatrixBridgeConfig
   mount(ctx.routes);
   // Paths the existing clients already call.
   const legacy = ctx.publicRoutes('/api/matrix-bridge');
-  legacy.add({ method: 'POST', path: '/update', summary: 'Same as /api/plugins/matrix-bridge/update' }, (c) => { c.status(202); return bot.startUpdate(); });
+  legacy.add({ method: 'POST', path: '/update', summary: 'The update\'s output as text, line by line, ending UPDATE OK or UPDATE FAILED: <reason> (the Python tool\'s shape; /api/plugins/matrix-bridge/update answers a job)' }, (c) => {
+    streamUpdate(ctx, c, bot.startUpdate());
+    return undefined;
+  });
   legacy.add({ method: 'GET', path: '/logs', query: tailQuery, summary: 'Same as /api/plugins/matrix-bridge/logs' }, async (c) => {
     bot.requireEnabled();
     const cf = bot.cfg();

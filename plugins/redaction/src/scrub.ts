@@ -1,4 +1,5 @@
 import type { Span } from './detect.js';
+import { descriptiveFlags } from './descriptiveFlags.js';
 import type { KnownEntities } from './known.js';
 import { fold } from './fold.js';
 import { detectSeen } from './layers/seen.js';
@@ -72,7 +73,7 @@ export async function scrubItems(items: Array<{ id: string; text: string }>, map
     out += it.text.slice(pos);
     return { id: it.id, scrubbed_text: out, tokens_used: [...new Set(tokens)] };
   });
-  return { items: results, stats: { tier1_dropped: dropped, tier2_tokenized: tokenized, distinct_entities: used.size, descriptive_flags: [] } };
+  return { items: results, stats: { tier1_dropped: dropped, tier2_tokenized: tokenized, distinct_entities: used.size, descriptive_flags: descriptiveFlags(results) } };
 }
 
 /** Names of two words or more found in a batch (bounded, so a huge batch costs at most a few hundred extra scans). */

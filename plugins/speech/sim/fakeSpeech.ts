@@ -148,6 +148,7 @@ export function startFakeParakeet(opts: { processingMs?: number } = {}) {
 }
 
 const VOICES = ['af_bella', 'af_sky', 'af_heart', 'am_adam', 'bf_emma', 'bm_george'];
+const OPENAI_VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'onyx', 'nova', 'sage', 'shimmer', 'verse'];
 
 /** Fake Kokoro-FastAPI: `/v1/audio/voices` and a speech endpoint that streams audio in several chunks over time. */
 export function startFakeKokoro() {
@@ -161,8 +162,9 @@ export function startFakeKokoro() {
       const parsed = parseSpeechRequest(s);
       if (!parsed.ok) return send(res, parsed.status, parsed.error);
       const b = parsed.body;
-      const parts = String(b.voice ?? '').split('+').map((v) => v.replace(/\(\d+(\.\d+)?\)$/, ''));
-      if (!b.input || !parts.length || parts.some((v) => !VOICES.includes(v))) return send(res, 400, { detail: { error: 'validation_error', message: `unknown voice ${b.voice}` } });
+      // Kokoro adds (+) and subtracts (-) voices, and maps OpenAI's voice names onto its own.
+      const parts = String(b.voice ?? '').split(/[+-]/).map((v) => v.replace(/\(\d+(\.\d+)?\)$/, ''));
+      if (!b.input || !parts.length || parts.some((v) => !VOICES.includes(v) && !OPENAI_VOICES.includes(v))) return send(res, 400, { detail: { error: 'validation_error', message: `unknown voice ${b.voice}` } });
       const format = b.response_format ?? 'mp3';
       if (!FAKE_TTS_FORMATS[format]) return send(res, 400, { detail: { error: 'validation_error', message: `response_format ${format} is not produced by the simulated Kokoro (it makes ${Object.keys(FAKE_TTS_FORMATS).join(', ')})`, type: 'invalid_request_error' } });
       const text = String(b.input);

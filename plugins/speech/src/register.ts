@@ -17,14 +17,32 @@ import { compressedFormat, toPcm16Wav } from './decodeCompressed.js';
 import { checkWavHead, readWavInfo, wavHeadFormat, wavHeadSeconds } from './wavFile.js';
 
 const FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
+/** OpenAI's voice names, which Kokoro-FastAPI maps onto its own voices. */
+const OPENAI_VOICES = 'alloy|ash|ballad|coral|echo|fable|onyx|nova|sage|shimmer|verse';
+const ONE_VOICE = `(?:[a-z]{2}_[a-z0-9]+|${OPENAI_VOICES})(?:\\(\\d+(?:\\.\\d+)?\\))?`;
+const VOICE_MIX = new RegExp(`^${ONE_VOICE}(?:[+-]${ONE_VOICE}){0,4}$`);
+
 const speechBody = z.object({
   model: z.string().max(100).optional(),
   input: z.string().min(1, 'required').max(10_000),
-  /** A voice or a weighted mix: `af_bella`, `af_bella(2)+af_sky(1)`. */
-  voice: z.string().regex(/^[a-z]{2}_[a-z0-9]+(\(\d+(\.\d+)?\))?(\+[a-z]{2}_[a-z0-9]+(\(\d+(\.\d+)?\))?){0,4}$/, 'a voice like af_bella, or a mix like af_bella(2)+af_sky(1)').default('af_heart'),
+  /** What Kokoro takes: a voice (its own, or an OpenAI name it maps) or a weighted mix that adds (`+`) or subtracts
+   *  (`-`) voices: `af_bella`, `alloy`, `af_bella(2)+af_sky(1)`, `af_bella-af_sky`. */
+  voice: z.string().max(200).regex(VOICE_MIX, 'a voice like af_bella or alloy, or a mix like af_bella(2)+af_sky(1) or af_bella-af_sky').default('af_heart'),
   response_format: z.enum(['mp3', 'wav', 'opus', 'flac', 'pcm', 'aac']).default('mp3'),
   speed: z.number().min(0.25).max(4).optional(),
   stream: z.boolean().optional(),
+  /** OpenAI's fields the contract accepts (services.md §9 D): Kokoro has no style prompt, so `instructions` changes
+   *  nothing; `stream_format` only `audio` (SSE is not offered). */
+  instructions: z.string().max(4096).optional(),
+  stream_format: z.enum(['audio']).optional(),
+  /** Kokoro's own fields, passed on: the phonemizer language, a loudness factor, its text normalisation switches. */
+  lang_code: z.string().regex(/^[a-z]{1,5}$/, 'a Kokoro language code like a, b, e, f, j, z').nullable().optional(),
+  volume_multiplier: z.number().min(0).max(10).optional(),
+  normalization_options: z.object({
+    normalize: z.boolean().optional(), unit_normalization: z.boolean().optional(), url_normalization: z.boolean().optional(),
+    email_normalization: z.boolean().optional(), optional_pluralization_normalization: z.boolean().optional(),
+    phone_normalization: z.boolean().optional(), replace_remaining_symbols: z.boolean().optional(),
+  }).optional(),
 });
 
 async function readJson<T extends z.ZodType>(res: HttpResponse, schema: T, what: string): Promise<z.output<T>> {
@@ -273,7 +291,9 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     }
     return {
       duration: d.duration, model: d.model, mode: d.mode, chunks: d.chunks, speakers: d.speakers, speakers_detected: d.speakers.length,
-      segments: d.turns.map((t) => ({ start: t.start, end: t.end, speaker: t.speaker })), warnings: d.warnings,
+      // parakeet's own names (start_s/end_s, models) stay next to the new ones: the old tool's clients read them.
+      segments: d.turns.map((t) => ({ start: t.start, end: t.end, start_s: t.start, end_s: t.end, speaker: t.speaker })), warnings: d.warnings,
+      models: { diarization: d.model },
     };
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError } from '@spark-control/plugin-api';
+import { SparkError, unknownFields } from '@spark-control/plugin-api';
 
 /** Multipart text fields arrive as string lists; these schemas take the first value of each and say which field is
  *  wrong in the 400 instead of silently falling back to a default. */
@@ -31,16 +31,37 @@ export const speakerFields = z.object({
 
 /** `/v1/audio/transcriptions` extensions (services.md §9 A); the OpenAI fields are checked in register.ts. */
 export const transcriptionFields = z.object({
+  // OpenAI's own fields: accepted here, checked where they are used (checkFormat in register.ts, the language rule).
+  model: z.string().max(200).optional(),
+  language: z.string().max(32).optional(),
+  prompt: z.string().max(8000).optional(),
+  response_format: z.string().max(32).optional(),
+  temperature: z.string().max(32).optional(),
+  'timestamp_granularities[]': z.string().max(32).optional(),
+  timestamp_granularities: z.string().max(32).optional(),
+  /** OpenAI's chunking_strategy: only "auto" (long files are chunked on silence-free overlaps either way). */
+  chunking_strategy: z.enum(['auto']).optional(),
   ...channel,
   diarize: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   max_speakers: maxSpeakers,
 });
 
+/** Names other tools use for these fields (the Python tool's clients among them), for the "did you mean". */
+const ALIASES: Record<string, string> = {
+  dual_channel: 'channel_mode', stereo: 'channel_mode', multichannel: 'channel_mode', mic_channel: 'local_channel',
+  diarization: 'diarize', speakers: 'max_speakers', num_speakers: 'max_speakers', speaker_count: 'max_speakers',
+  words: 'include_words', chunk_length: 'chunk_seconds', overlap: 'overlap_seconds',
+};
+
 export function parseFields<T extends z.ZodType>(schema: T, fields: Record<string, string[]>): z.output<T> {
   const first = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v[0]]));
   const r = schema.safeParse(first);
-  if (!r.success) {
-    const errors = r.error.issues.map((i) => ({ field: String(i.path[0] ?? 'body'), message: i.message }));
+  // A form field this route does not know is refused by name (it would change nothing, silently).
+  const known = Object.keys((schema as unknown as z.ZodObject).shape ?? {});
+  const unknown = unknownFields(schema, first).map((e) => ALIASES[e.field] && known.includes(ALIASES[e.field]!)
+    ? { field: e.field, message: `unknown field; did you mean ${ALIASES[e.field]}?` } : e);
+  if (!r.success || unknown.length) {
+    const errors = [...unknown, ...(r.success ? [] : r.error.issues.map((i) => ({ field: String(i.path[0] ?? 'body'), message: i.message })))];
     throw new SparkError('SPEECH_BAD_FIELD', `invalid form field ${errors.map((e) => `"${e.field}"`).join(', ')}: ${errors[0].message}`, { status: 400, details: { errors } });
   }
   const out = r.data as { chunk_seconds?: number; overlap_seconds?: number };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { isSafeAbsolutePath, type JsonStore, type Logger, type PluginContext } from '@spark-control/plugin-api';
+import { isSafeAbsolutePath, unknownFields, validationError, type FieldError, type JsonStore, type Logger, type PluginContext } from '@spark-control/plugin-api';
 import { MODEL_ID, SAFE_HF_REPO, SAFE_IMAGE_REF } from './validators.js';
 
 /** Local model directories reach the launcher's UNQUOTED `VLLM_SPARK_EXTRA_DOCKER_ARGS`: only this alphabet passes. */
@@ -101,4 +101,46 @@ export function loadCatalog(builtinFile: string, userStore: JsonStore<unknown[]>
 /** The user's catalog entries (`<data dir>/models.json`). Version 0 is the plain array written before ctx.store. */
 export function userCatalogStore(ctx: Pick<PluginContext, 'store'>): JsonStore<unknown[]> {
   return ctx.store<unknown[]>('models', { version: 1, migrate: (old) => (Array.isArray(old) ? old : []) });
+}
+
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+/** The Python tool's names for an entry's fields (`local_path`, `served_name`, `tensor_parallel`…) → today's. */
+const OLD_NAMES: Record<string, string> = Object.fromEntries(Object.keys(modelSchema.shape).filter((k) => snake(k) !== k).map((k) => [snake(k), k]));
+
+/** A model entry as a client sends it: today's names or the old tool's snake_case ones (not both for one field),
+ *  the old `--chat-template <file>` in `args` (taken as `chatTemplate`, so the same inside-localPath check applies),
+ *  and no field this schema does not know (it would be dropped without a word). */
+export function parseModelEntry(body: unknown): ModelEntry {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw validationError([{ field: '', message: 'must be a JSON object' }]);
+  const input: Record<string, unknown> = {};
+  const errors: FieldError[] = [];
+  for (const [k, v] of Object.entries(body)) {
+    const name = OLD_NAMES[k] ?? k;
+    if (name !== k && k in OLD_NAMES && Object.prototype.hasOwnProperty.call(body, name)) errors.push({ field: k, message: `give one of ${k} or ${name}` });
+    else input[name] = v;
+  }
+  let templateFromArgs = false;
+  if (Array.isArray(input.args) && input.chatTemplate === undefined) {
+    const args = input.args as unknown[];
+    const i = args.findIndex((a) => a === '--chat-template' || (typeof a === 'string' && a.startsWith('--chat-template=')));
+    if (i !== -1) {
+      const a = args[i] as string;
+      const value = a === '--chat-template' ? args[i + 1] : a.slice('--chat-template='.length);
+      if (typeof value === 'string' && value) {
+        input.chatTemplate = value;
+        input.args = args.filter((_, j) => j !== i && !(a === '--chat-template' && j === i + 1));
+        templateFromArgs = true;
+      }
+    }
+  }
+  errors.push(...unknownFields(modelSchema, input));
+  const r = modelSchema.safeParse(input);
+  if (!r.success) {
+    for (const i of r.error.issues) {
+      const field = i.path.join('.');
+      errors.push({ field: templateFromArgs && field === 'chatTemplate' ? 'args' : field, message: templateFromArgs && field === 'chatTemplate' ? `--chat-template ${i.message}` : i.message });
+    }
+  }
+  if (errors.length || !r.success) throw validationError(errors);
+  return r.data;
 }

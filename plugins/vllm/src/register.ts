@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SparkError, sh, validationError, type PluginContext } from '@spark-control/plugin-api';
-import { loadCatalog, modelSchema, userCatalogStore, type CatalogEntry } from './catalog.js';
+import { loadCatalog, parseModelEntry, userCatalogStore, type CatalogEntry } from './catalog.js';
 import { exportCatalog, importBody, planImport } from './catalogTransfer.js';
 import { probeFit } from './fitProbe.js';
 import { cacheDirName, modelDir } from './launch.js';
@@ -56,11 +56,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     await userStore.write(entries);
     catalog = loadCatalog(builtinCatalog, userStore, ctx.log);
   };
-  const parseEntry = (body: unknown) => {
-    const r = modelSchema.safeParse(body);
-    if (!r.success) throw validationError(r.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
-    return r.data;
-  };
+  const parseEntry = parseModelEntry;
   const hostId = (): string => swap.upstream().hostId!;
   const modelOr404 = (id: string): CatalogEntry => {
     const m = catalog.find((x) => x.id === id);
@@ -200,11 +196,11 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   });
   r.add({ method: 'GET', path: '/ondemand', summary: 'Loading on request: per model its state, queued requests, idle countdown, last cold load and wake, counters' }, () => onDemandStatus(ctx.config.get(), swap, onDemand, catalog));
   for (const path of ['/chat/completions', '/completions']) {
-    v1.add({ method: 'POST', path, errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024, summary: `${path === '/completions' ? 'Text' : 'Chat'} completion (OpenAI body; "stream": true answers server-sent events), from the model the body names, loaded on request when it is a catalog model that is not served`, response: path === '/completions' ? openAiSchemas.completion : openAiSchemas.chatCompletion }, (c) =>
+    v1.add({ method: 'POST', path, errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024, summary: `${path === '/completions' ? 'Text' : 'Chat'} completion (OpenAI body; "stream": true answers server-sent events), from the model the body names, loaded on request when it is a catalog model that is not served`, response: path === '/completions' ? openAiSchemas.completion : openAiSchemas.chatCompletion }, (c) =>
       onDemandCompletion({ ctx, swap, scheduler: onDemand, inflight, catalog: () => catalog, plainProxy: (cc, body) => proxy(cc, body) }, c));
   }
   v1.add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => proxy(c));
-  v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
+  v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
   function busy(): never {
     const j = swap.lastJob;
     throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });

@@ -1,4 +1,5 @@
 import { readFileSync, existsSync, renameSync } from 'node:fs';
+import { unknownFields } from '../../api/unknownFields.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../api/types.js';
@@ -85,7 +86,8 @@ export class ConfigService {
   /** Validate with the shared cluster schema; 400 naming the fields, nothing written on failure. */
   async updateCluster(input: unknown): Promise<ClusterConfig> {
     const r = clusterSchema.safeParse(input);
-    if (!r.success) throw validationError(zodFieldErrors(r.error));
+    const unknown = unknownFields(clusterSchema, input);
+    if (!r.success || unknown.length) throw validationError([...(r.success ? [] : zodFieldErrors(r.error)), ...unknown]);
     await this.commit((cur) => ({ ...cur, hosts: r.data.hosts, services: r.data.services }), ['hosts', 'services']);
     return this.cluster();
   }
