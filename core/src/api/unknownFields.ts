@@ -22,6 +22,9 @@ function defOf(s: z.ZodType | undefined): Def {
   return (s as unknown as { _zod?: { def?: Def } } | undefined)?._zod?.def ?? { type: 'unknown' };
 }
 
+/** Enough to tell a client what is wrong; a body with 100,000 stray keys gets the first of them, not 100,000 errors. */
+const MAX_REPORTED = 20;
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const normal = (name: string) => name.toLowerCase().replace(/[_\-\s[\]]/g, '');
 
@@ -47,6 +50,8 @@ export function suggestField(unknown: string, known: string[]): string | undefin
   if (same) return same;
   let best: { name: string; d: number } | undefined;
   for (const k of known) {
+    // Two edits cannot bridge a longer gap: this also keeps a megabyte-long key from costing a distance table.
+    if (Math.abs(u.length - normal(k).length) > 2) continue;
     const d = distance(u, normal(k));
     if (d <= 2 && d < Math.min(u.length, normal(k).length) && (!best || d < best.d)) best = { name: k, d };
   }
@@ -71,9 +76,11 @@ export function unknownFields(schema: z.ZodType, value: unknown, path: string[] 
       const shape = d.shape ?? {};
       const known = Object.keys(shape);
       const out: FieldError[] = [];
-      for (const [k, v] of Object.entries(value)) {
+      for (const k in value) {
+        if (out.length >= MAX_REPORTED) break;
+        if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
         const field = Object.prototype.hasOwnProperty.call(shape, k) ? shape[k] : undefined;
-        if (field) out.push(...unknownFields(field, v, [...path, k], depth + 1));
+        if (field) out.push(...unknownFields(field, value[k], [...path, k], depth + 1).slice(0, MAX_REPORTED - out.length));
         else if (!d.catchall) out.push(unknownFieldError(path, k, known));
       }
       return out;

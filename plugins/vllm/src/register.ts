@@ -120,7 +120,9 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       return { host: report.host, memTotalBytes: report.memTotalBytes, ...report.models[0] };
     });
     router.add({ method: 'PUT', path: `${base}/:id`, params: idParams, body: z.unknown(), summary: 'Replace a model entry' }, async (c) => {
-      const entry = parseEntry({ ...(c.body as object), id: c.params.id });
+      // Spreading a JSON string would make an object of its characters (a megabyte body, a million keys): refuse it first.
+      if (typeof c.body !== 'object' || c.body === null || Array.isArray(c.body)) throw validationError([{ field: '', message: 'must be a JSON object' }]);
+      const entry = parseEntry({ ...c.body, id: c.params.id });
       await saveUser([...userEntries().filter((m) => m.id !== entry.id), entry]);
       return entry;
     });
