@@ -159,7 +159,9 @@ switch (cmd) {
     if (tail && tail !== 'all') lines = lines.slice(-Number(tail));
     out(lines.map((l) => l + '\n').join(''));
     if (follow) {
-      let pos = existsSync(file) ? statSync(file).size : 0;
+      // Follow from where the read above ended, not from the size now: a line written after that read (by a client
+      // that saw the tail and reacted) would otherwise be skipped.
+      let pos = Buffer.byteLength(text);
       setInterval(() => {
         if (!existsSync(file)) return;
         const size = statSync(file).size;
