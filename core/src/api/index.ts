@@ -13,5 +13,6 @@ export * from './authorizedKeys.js';
 export * from './definePlugin.js';
 export { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncBailHook } from 'tapable';
 export * from './tile.js';
+export * from './fakeService.js';
 export * from './clientSlots.js';
 export { suggestField, unknownFieldError, unknownFields } from './unknownFields.js';

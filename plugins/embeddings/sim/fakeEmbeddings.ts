@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { guardedHandler, parseEmbedRequest } from './requestSchemas.js';
+import { guardFakeHandler } from '@spark-control/plugin-api';
+import { parseEmbedRequest } from './requestSchemas.js';
 
 export const DENSE_DIM = 1024;
 const VOCAB = 250_002;
@@ -49,7 +50,7 @@ const send = (res: ServerResponse, status: number, body: unknown) => { res.write
 /** Fake of the predecessor's spark-embed service (bge-m3 + bge-reranker-v2-m3) on the OpenAI-ish contract. */
 export function startFakeEmbeddings(): Promise<{ port: number; close(): Promise<void>; requests: number }> {
   const state = { requests: 0 };
-  const server = createServer(guardedHandler('embeddings', (res) => { res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }); res.end('Internal Server Error'); }, async (req, res) => {
+  const server = createServer(guardFakeHandler('embeddings', (res) => { res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }); res.end('Internal Server Error'); }, async (req, res) => {
     state.requests++;
     try {
       if (req.url === '/health') return send(res, 200, { status: 'ok' });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { checkQdrantBody, guardedHandler } from './requestSchemas.js';
+import { guardFakeHandler } from '@spark-control/plugin-api';
+import { checkQdrantBody } from './requestSchemas.js';
 
 type Sparse = { indices: number[]; values: number[] };
 interface Point { id: string | number; vector: { dense?: number[]; sparse?: Sparse }; payload: Record<string, unknown> }
@@ -60,7 +61,7 @@ function search(col: Collection, q: any, filter?: Filter): Scored[] {
 export function startFakeQdrant(): Promise<{ port: number; paths: string[]; close(): Promise<void> }> {
   const collections = new Map<string, Collection>();
   const paths: string[] = [];
-  const server = createServer(guardedHandler('qdrant', (res) => fail(res, 500, 'Service internal error: the request could not be processed'), async (req, res) => {
+  const server = createServer(guardFakeHandler('qdrant', (res) => fail(res, 500, 'Service internal error: the request could not be processed'), async (req, res) => {
     const raw = req.url ?? '/';
     // Test hook (simulator only): what paths has this fake received?
     if (raw === '/__sim/paths') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(paths)); return; }

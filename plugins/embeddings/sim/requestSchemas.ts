@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 
 /** Request checks of the fake embeddings service (a FastAPI app: 422 `{"detail":[...]}`) and the fake Qdrant (400
@@ -119,16 +118,3 @@ export function checkQdrantBody(method: string | undefined, rest: string, body: 
   return { ok: false, error: `Format error in JSON body: ${at}: ${i.code === 'invalid_type' ? `invalid type, expected ${i.expected}` : 'data did not match any variant'} at line 1 column 1` };
 }
 
-/** Runs a fake's request handler so that nothing it throws or rejects leaves the request callback: an internal error
- *  answers 500 in the service's envelope (or cuts a response already under way). */
-export function guardedHandler(name: string, internalError: (res: ServerResponse) => void, handler: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    req.on('error', () => {});
-    res.on('error', () => {});
-    Promise.resolve().then(() => handler(req, res)).catch((e: unknown) => {
-      process.stderr.write(`[fake ${name}] internal error on ${req.method} ${String(req.url).slice(0, 100)}: ${e instanceof Error ? e.message : 'a non-Error was thrown'}\n`);
-      if (res.headersSent) { res.destroy(); return; }
-      internalError(res);
-    });
-  };
-}

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { guardFakeHandler, type FakeHandler } from '@spark-control/plugin-api';
 
 /** Request checks of the fake parakeet and Kokoro services, as their FastAPI apps make them: a body that does not fit
  *  the endpoint's model is a 422 `{"detail":[{type, loc, msg, input}]}` (FastAPI's RequestValidationError handler),
@@ -56,17 +57,7 @@ export function parakeetFormErrors(form: { fields: Record<string, string[]>; fil
   return detail.length ? { detail } : undefined;
 }
 
-/** Runs a fake's request handler so that nothing it throws or rejects leaves the request callback: an internal error
- *  answers 500 `Internal Server Error` as uvicorn does (or cuts a response already under way). */
-export function guardedFastApiHandler(name: string, handler: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    req.on('error', () => {});
-    res.on('error', () => {});
-    Promise.resolve().then(() => handler(req, res)).catch((e: unknown) => {
-      process.stderr.write(`[fake ${name}] internal error on ${req.method} ${String(req.url).slice(0, 100)}: ${e instanceof Error ? e.message : 'a non-Error was thrown'}\n`);
-      if (res.headersSent) { res.destroy(); return; }
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('Internal Server Error');
-    });
-  };
+/** A fake speech service's handler, guarded: an internal error answers 500 `Internal Server Error` as uvicorn does. */
+export function guardedFastApiHandler(name: string, handler: FakeHandler): (req: IncomingMessage, res: ServerResponse) => void {
+  return guardFakeHandler(name, (res) => { res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }); res.end('Internal Server Error'); }, handler);
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { guardFakeHandler, type FakeHandler } from '@spark-control/plugin-api';
 
 /** What the fake vLLM accepts on /v1/chat/completions and /v1/completions, checked the way vLLM's pydantic request
  *  models check it (vllm/entrypoints/openai/protocol.py): a malformed body is a 400 in vLLM's error envelope, never a
@@ -81,17 +82,7 @@ export function parseVllmRequest(raw: string, chat: boolean): { ok: true; body: 
   };
 }
 
-/** Runs a fake's request handler so that nothing it throws or rejects leaves the request callback: an internal error
- *  answers 500 in vLLM's envelope (or cuts a response already under way), as uvicorn does. */
-export function guardedVllmHandler(handler: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    req.on('error', () => {});
-    res.on('error', () => {});
-    Promise.resolve().then(() => handler(req, res)).catch((e: unknown) => {
-      process.stderr.write(`[fake vllm] internal error on ${req.method} ${String(req.url).slice(0, 100)}: ${e instanceof Error ? e.message : 'a non-Error was thrown'}\n`);
-      if (res.headersSent) { res.destroy(); return; }
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(vllmError('Internal Server Error', 'InternalServerError', 500)));
-    });
-  };
+/** The fake vLLM's handler, guarded: an internal error answers 500 in vLLM's envelope, as uvicorn does. */
+export function guardedVllmHandler(handler: FakeHandler): (req: IncomingMessage, res: ServerResponse) => void {
+  return guardFakeHandler('vllm', (res) => { res.writeHead(500, { 'content-type': 'application/json' }); res.end(JSON.stringify(vllmError('Internal Server Error', 'InternalServerError', 500))); }, handler);
 }
