@@ -1,5 +1,5 @@
 import type { PluginContext, UpstreamRef } from '@spark-control/plugin-api';
-import { parseVllmMetrics, tokensPerSecond, type VllmMetrics } from './metrics.js';
+import { scrapeVllmMetrics, tokensPerSecond, type VllmMetrics } from './metrics.js';
 
 /** What the plots of the served model draw: its /metrics scraped every 5 s while one is serving (the tile's own
  *  scrape is only while someone looks), and every swap marked on the time axis. */
@@ -23,10 +23,8 @@ export function recordVllmHistory(ctx: PluginContext, serving: () => { upstream:
       run: async () => {
         const s = serving();
         if (!s) { latest = undefined; last = undefined; return; }
-        const res = await ctx.http.request(s.upstream, '/metrics', { timeoutMs: 3_000 });
-        const text = await new Promise<string>((resolve, reject) => { let t = ''; res.body.on('data', (d) => (t += d)).on('end', () => resolve(t)).on('error', reject); });
-        if (res.status !== 200) return;
-        const m = parseVllmMetrics(text);
+        const { metrics: m } = await scrapeVllmMetrics(ctx, s.upstream);
+        if (!m) return;
         const now = { at: Date.now(), tokens: m.generationTokens };
         latest = { ...m, tokensPerSecond: tokensPerSecond(last, now), model: s.model, at: now.at };
         last = now;

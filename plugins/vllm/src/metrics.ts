@@ -1,4 +1,5 @@
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
+import type { PluginContext, UpstreamRef } from '@spark-control/plugin-api';
 /** Reads the few vLLM Prometheus metrics the tile shows (names vary across versions: parse tolerantly). */
 export interface VllmMetrics { running: number | null; waiting: number | null; kvCachePct: number | null; generationTokens: number | null; promptTokens: number | null }
 
@@ -32,4 +33,11 @@ export function parseVllmMetrics(text: string): VllmMetrics {
 export function tokensPerSecond(prev: { at: number; tokens: number | null } | undefined, cur: { at: number; tokens: number | null }): number | null {
   if (!prev || prev.tokens === null || cur.tokens === null || cur.at <= prev.at || cur.tokens < prev.tokens) return null;
   return Math.round(((cur.tokens - prev.tokens) / ((cur.at - prev.at) / 1000)) * 10) / 10;
+}
+
+/** Scrapes vLLM's /metrics once (3 s timeout): its status and, on 200, the figures. */
+export async function scrapeVllmMetrics(ctx: Pick<PluginContext, 'http'>, upstream: UpstreamRef): Promise<{ status: number; metrics?: VllmMetrics }> {
+  const res = await ctx.http.request(upstream, '/metrics', { timeoutMs: 3_000 });
+  const text = await new Promise<string>((resolve, reject) => { let t = ''; res.body.on('data', (d) => (t += d)).on('end', () => resolve(t)).on('error', reject); });
+  return res.status === 200 ? { status: 200, metrics: parseVllmMetrics(text) } : { status: res.status };
 }

@@ -13,7 +13,7 @@ import { createChatPoint, vllmChatPoint } from './chatPoint.js';
 import { linkSparks } from './linkSparks.js';
 import { registerVllmLogRoutes } from './logRoutes.js';
 import { withActivityLog } from './activity/activityLog.js';
-import { parseVllmMetrics, tokensPerSecond } from './metrics.js';
+import { scrapeVllmMetrics, tokensPerSecond } from './metrics.js';
 import { openAiSchemas } from './openaiRoutes.js';
 import { recordVllmHistory } from './history.js';
 import { SwapController } from './swap.js';
@@ -176,10 +176,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
 
   registerVllmLogRoutes(ctx, hostId);
   r.add({ method: 'GET', path: '/metrics', summary: 'Live metrics of the served model' }, async () => {
-    const res = await ctx.http.request(swap.upstream(), '/metrics', { timeoutMs: 3000 });
-    const text = await new Promise<string>((resolve, reject) => { let s = ''; res.body.on('data', (d) => (s += d)).on('end', () => resolve(s)).on('error', reject); });
-    if (res.status !== 200) throw new SparkError('VLLM_METRICS_UNAVAILABLE', `vLLM answered ${res.status} on /metrics`, { status: 502 });
-    const m = parseVllmMetrics(text);
+    const { status, metrics: m } = await scrapeVllmMetrics(ctx, swap.upstream());
+    if (!m) throw new SparkError('VLLM_METRICS_UNAVAILABLE', `vLLM answered ${status} on /metrics`, { status: 502 });
     const now = { at: Date.now(), tokens: m.generationTokens };
     const tps = tokensPerSecond(lastMetrics, now);
     lastMetrics = now;
