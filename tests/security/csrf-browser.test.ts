@@ -105,7 +105,7 @@ function hashTree(dir: string): Map<string, string> {
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
       // The kernel's time series are written every 5 s by its sampler whatever requests arrive (no request changes them).
-      else if (!/^history\.sqlite/.test(e)) out.set(relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
+      else if (!/^(history|clients)\.sqlite/.test(e)) out.set(relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
     }
   };
   walk(dir);
@@ -173,7 +173,9 @@ describeBrowser('CSRF from another origin in Chromium', () => {
     const plugins = (await (await k.fetch('/api/plugins', { headers: { authorization: `Bearer ${TOKEN}` } })).json() as Array<{ id: string; state: string }>).map((p) => `${p.id}:${p.state}`);
     const cfg = await (await k.fetch('/api/config', { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     const down = k.sim!.hosts().filter((h) => k.sim!.isHostDown(h.id)).map((h) => h.id);
-    return { files: hashTree(k.dataDir), configJson: readFileSync(join(k.dataDir, 'config.json')), jobs, plugins, cfg, down };
+    // Usage counts are compared as rows (query() writes the waiting batch first): a refused request counts nothing.
+    const usage = JSON.stringify(k.app.clients.usage.query({ from: '2000-01-01', to: '2999-12-31' }));
+    return { files: hashTree(k.dataDir), configJson: readFileSync(join(k.dataDir, 'config.json')), jobs, plugins, cfg, down, usage };
   }
 
   async function attack(page: Page, fromOrigin: string, label: string) {
@@ -264,6 +266,7 @@ describeBrowser('CSRF from another origin in Chromium', () => {
     expect(failures.slice(0, 20), `${failures.length} failures`).toEqual([]);
     expect(diffTrees(before.files, after.files)).toEqual([]);
     expect(after.configJson.equals(before.configJson)).toBe(true);
+    expect(after.usage).toBe(before.usage);
     expect(after.jobs).toEqual(before.jobs);
     expect(after.plugins).toEqual(before.plugins);
     expect(after.cfg).toBe(before.cfg);

@@ -132,8 +132,9 @@ export interface PluginContext<C = unknown> {
   health: HealthService;
   /** Routes under `/api/plugins/<id>`. */
   routes: PluginRouter;
-  /** Routes under a public prefix the plugin reserves, e.g. `/v1/audio`, `/scrub`. Longest prefix wins; equal prefixes clash. */
-  publicRoutes(prefix: `/${string}`): PluginRouter;
+  /** Routes under a public prefix the plugin reserves, e.g. `/v1/audio`, `/scrub`. Longest prefix wins; equal prefixes clash.
+   *  `defaults` apply to every route added through the returned router (a route's own field wins). */
+  publicRoutes(prefix: `/${string}`, defaults?: RouteDefaults): PluginRouter;
   tiles: { register(tile: TileSpec): void };
   lifecycle: {
     /** I/O allowed. Throw `NotReadyError` to be retried with backoff. */
@@ -388,6 +389,29 @@ export interface HttpService {
 /** Methods a plugin route can declare. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** What an API key may call. `admin`: everything. `inference`: the routes declared `scope: 'inference'` (any method).
+ *  `read`: every GET that is not declared `scope: 'admin'`. A key holds one or more. */
+export type ClientScope = 'admin' | 'inference' | 'read';
+
+/** The client a request came from. */
+export interface RequestClient {
+  /** Stable id: `c_…` for a client with a key, `admin` (the configured token), `dashboard` (a browser session), or
+   *  `anon:<label>` when no key was sent (the `X-Client-Name` header, else the source address). */
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'key' | 'token' | 'session' | 'anonymous';
+  readonly scopes: readonly ClientScope[];
+  /** Higher is served first by queues that honour it (default 0, range -100..100). */
+  readonly priority: number;
+  /** May this client use `item` of the named allow list (`allows('voices', id)`)? True when it has no such list. */
+  allows(list: string, item: string): boolean;
+}
+
+/** Route fields a router applies to every route added through it (see `publicRoutes`). */
+export interface RouteDefaults {
+  scope?: ClientScope;
+}
+
 /** Declaration of one route: path, schemas, body handling, error style. */
 export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined> {
   method: HttpMethod;
@@ -410,6 +434,9 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
   response?: z.ZodType;
   /** Allowed without the bearer token when auth is on (only health-style routes). */
   unauthenticated?: boolean;
+  /** The least scope a key needs (see ClientScope). Default: `read` for GET, `admin` otherwise. Declare
+   *  `inference` on the routes programs call to use a service (completions, transcription, search, scrub…). */
+  scope?: ClientScope;
   /** Extra body/query fields pass on untouched, because a published protocol says so (OpenAI-shaped bodies proxied
    *  upstream). Otherwise a field the schemas do not declare is a 400 naming it. Shown as `x-passthrough` in OpenAPI. */
   passthrough?: boolean;
@@ -439,6 +466,13 @@ export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
   path: string;
   search: string;
   headers: Record<string, string | string[] | undefined>;
+  /** Who sent this request (a key's client, the admin token, a dashboard session, or an anonymous label). */
+  readonly client: RequestClient;
+  /** Counts usage for this request's client under this plugin, per day: `c.usage({ prompt_tokens: 12 }, subject)`.
+   *  Counter names match `[a-z][a-z0-9_]{0,47}`; values are finite and ≥ 0 (others are dropped). May be called after
+   *  the handler returned (when a stream ends). Written in batches off the request path. The kernel itself counts
+   *  `requests` (subject ''); the daily token limit reads `prompt_tokens` + `completion_tokens`. */
+  usage(counters: Record<string, number>, subject?: string): void;
   /** Set status/headers for the return value. */
   status(code: number): void;
   setHeader(name: string, value: string): void;

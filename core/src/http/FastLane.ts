@@ -5,7 +5,8 @@ import type { Metrics } from '../services/metrics/Metrics.js';
 import { Exchange, splitTarget } from './exchange.js';
 import { KERNEL_PLUGIN_ACTIONS, type CompiledRoutes, type RouteMatch } from './PluginRouter.js';
 import { recordRequest, requestIdOf, sendError } from './requestFrame.js';
-import { checkSameOrigin, checkToken, SECURITY_HEADERS } from './security.js';
+import { checkSameOrigin, identifyRequest, SECURITY_HEADERS } from './security.js';
+import type { Clients } from '../services/clients/Clients.js';
 import type { Sessions } from './sessions.js';
 
 const SECURITY_FLAT = SECURITY_HEADERS.flat();
@@ -15,6 +16,7 @@ export interface FastLaneDeps {
   metrics: Metrics;
   log: Logger;
   token: () => string | undefined;
+  clients: Clients;
   /** Browser sessions (the cookie is checked against them). */
   sessions?: Sessions;
   /** Build the per-request debug log record (off: skipped entirely). */
@@ -53,7 +55,8 @@ export class FastLane {
     ex.deferBaseHeaders(['X-Request-Id', ex.requestId, ...SECURITY_FLAT]);
     try {
       // The kernel's guards answer as the kernel (problem+json), before the route's own error style applies.
-      checkToken(this.d.token(), ex.path, req.headers, res, this.d.sessions);
+      ex.client = identifyRequest(this.d.clients, this.d.token(), ex.path, req, res, this.d.sessions);
+      ex.clients = this.d.clients;
       checkSameOrigin(req.method ?? 'GET', req.headers);
       compiled.describe(ex, m.route);
       await compiled.run(ex, m);

@@ -3,6 +3,8 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { z } from 'zod';
 import type { Logger, Out, OutOr, RawParams, RawQuery, PluginRouter, RouteHandler, RouteSpec } from '../api/types.js';
+import type { Clients, IdentifiedClient } from '../services/clients/Clients.js';
+import { routeScopeOf, scopeAllows } from '../services/clients/scopes.js';
 import { SparkError, validationError } from '../api/errors.js';
 import { knownKeysAt, unknownFieldError, unknownFields } from '../api/unknownFields.js';
 import { Exchange, sendResult } from './exchange.js';
@@ -87,6 +89,8 @@ export class PluginRouterImpl implements PluginRouter {
         throw new SparkError(codes.METHOD_NOT_ALLOWED, `${koa.method} is not allowed on ${koa.path} (allowed: ${allow})`, { status: 405 });
       }
       const ex = new Exchange(koa.req, koa.res, String(koa.state.requestId ?? ''), koa.path, koa.querystring);
+      if (koa.state.client) ex.client = koa.state.client as IdentifiedClient;
+      ex.clients = koa.state.clients as Clients | undefined;
       compiled.describe(ex, m.route);
       koa.state.plugin = ex.plugin;
       koa.state.errorStyle = ex.errorStyle;
@@ -163,6 +167,10 @@ export class CompiledRoutes {
   /** Validates input, runs the handler and writes its answer. Throws (nothing written yet) for the caller to map. */
   async run(ex: Exchange, m: RouteMatch): Promise<void> {
     const { spec, handler } = m.route;
+    if (ex.clients) ex.clients.admit(ex.client, spec, ex.req.method ?? spec.method, ex.plugin, ex.res);
+    else if (!spec.unauthenticated && !scopeAllows(ex.client.scopes, routeScopeOf(spec.method, spec.scope), ex.req.method ?? spec.method)) {
+      throw new SparkError(codes.CLIENT_SCOPE, 'this client may not call this route', { status: 403 });
+    }
     const c = new KernelRouteContext(ex, this.log);
     c.params = check(spec.params, m.params, 'params');
     // A plain object (querystring's has no prototype), as handlers always got.

@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { UNIDENTIFIED, type Clients, type IdentifiedClient } from '../services/clients/Clients.js';
 
 /** Statuses that never carry a body (Koa's `statuses.empty`). */
 export const EMPTY_STATUS = new Set([204, 205, 304]);
@@ -23,6 +24,10 @@ export class Exchange {
   routeTemplate: string | undefined;
   /** The route's declared body limit (raw-body routes enforce it themselves, e.g. the proxy). */
   maxBodyBytes: number | undefined;
+  /** Who sent the request (set by the lane that identified it); until then, a client that may call nothing. */
+  client: IdentifiedClient = UNIDENTIFIED;
+  /** Scopes, limits and usage; absent only where no lane wired them (then only the scope check applies). */
+  clients: Clients | undefined;
   /** Headers every answer carries (request id, security headers) not yet put on `res`: the fast lane defers them so
    *  the proxy can write its whole head in one `writeHead` (see `takeBaseHeaders`). Empty on the Koa lane, whose
    *  middleware set them already. */

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Logger, RouteContext, SseSender } from '../api/types.js';
+import type { Logger, RequestClient, RouteContext, SseSender } from '../api/types.js';
 import { SparkError } from '../api/errors.js';
 import type { Exchange } from './exchange.js';
 import { codes } from '../api/codes.js';
@@ -49,6 +49,15 @@ export class KernelRouteContext implements RouteContext {
 
   get log(): Logger {
     return (this.#log ??= this.#parentLog.child({ req: this.requestId }));
+  }
+
+  get client(): RequestClient {
+    return this.#ex.client;
+  }
+
+  usage(counters: Record<string, number>, subject = ''): void {
+    const ex = this.#ex;
+    ex.clients?.usage.add(ex.client.id, ex.plugin, subject, counters);
   }
 
   status(code: number): void {

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import { SparkError } from '../api/errors.js';
 import type { Sessions } from './sessions.js';
+import type { Clients, IdentifiedClient } from '../services/clients/Clients.js';
 
 // Each guard is a plain function over the request's method, path and headers, so the Koa lane (dashboard, kernel
 // routes) and the fast lane (plugin routes) refuse exactly the same requests.
@@ -81,15 +82,19 @@ export function isAuthenticated(headers: IncomingHttpHeaders, token: string, ses
   return !!sessions?.valid(cookieValue(headers.cookie, SESSION_COOKIE));
 }
 
-/** Optional bearer token (config `auth.token`): API clients send `Authorization: Bearer`, the browser UI gets an
- *  HttpOnly cookie from the login page. Off when no token is configured (trusted LAN). Throws 401. */
-export function checkToken(token: string | undefined, path: string, headers: IncomingHttpHeaders, res: ServerResponse, sessions?: Sessions): void {
-  if (!token || OPEN.has(path) || isAuthenticated(headers, token, sessions)) return;
-  res.setHeader('WWW-Authenticate', 'Bearer realm="spark-control"');
-  throw new SparkError('SPK_UNAUTHORIZED', 'a valid bearer token is required', { status: 401 });
+/** Who sent this request (see Clients.identify): API clients send `Authorization: Bearer` (a client's key or the
+ *  configured token), the browser UI an HttpOnly session cookie from the login page. With no token configured an
+ *  unkeyed request is an anonymous client allowed everything (trusted LAN). Throws 401. */
+export function identifyRequest(clients: Clients, token: string | undefined, path: string, req: IncomingMessage, res: ServerResponse, sessions?: Sessions): IdentifiedClient {
+  try {
+    return clients.identify({ req, token, hasSession: !!sessions?.valid(cookieValue(req.headers.cookie, SESSION_COOKIE)), open: OPEN.has(path) });
+  } catch (err) {
+    res.setHeader('WWW-Authenticate', 'Bearer realm="spark-control"');
+    throw err;
+  }
 }
 
-export function authGuard(getToken: () => string | undefined, sessions?: Sessions): Middleware {
+export function authGuard(clients: Clients, getToken: () => string | undefined, sessions?: Sessions): Middleware {
   return async (ctx, next) => {
     const token = getToken();
     // The dashboard page itself sends a browser without a session to the login page instead of a 401.
@@ -97,7 +102,8 @@ export function authGuard(getToken: () => string | undefined, sessions?: Session
       ctx.redirect('/login.html');
       return;
     }
-    checkToken(token, ctx.path, ctx.req.headers, ctx.res, sessions);
+    ctx.state.client = identifyRequest(clients, token, ctx.path, ctx.req, ctx.res, sessions);
+    ctx.state.clients = clients;
     await next();
   };
 }

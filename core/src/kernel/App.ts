@@ -28,6 +28,8 @@ import { repoRoot } from './paths.js';
 import { kernelRoutes } from '../routes/kernelRoutes.js';
 import { authGuard, csrfGuard, isAuthenticated, securityHeaders, sessionIdOf } from '../http/security.js';
 import { Sessions } from '../http/sessions.js';
+import { Clients } from '../services/clients/Clients.js';
+import type { UsageMeterOptions } from '../services/clients/UsageMeter.js';
 import { closeStreamsWhere } from '../http/routeContext.js';
 import { staticUi } from '../http/static.js';
 import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
@@ -87,6 +89,8 @@ export interface AppOptions {
   /** Request bodies: 408 after this long without a byte (default 30 s) / when not complete after this long (15 min). */
   bodyIdleTimeoutMs?: number;
   bodyTotalTimeoutMs?: number;
+  /** Usage batching (tests shorten or lengthen the interval). */
+  usage?: UsageMeterOptions;
   /** Host names answered besides the built-in ones (default: `SPARK_ALLOWED_HOSTS`); see HostAllowList. */
   allowedHosts?: string[];
 }
@@ -102,6 +106,8 @@ export class App {
   private removeCrashGuard?: () => void;
   /** Browser sessions: ended by logout, all of them by a token change. */
   private readonly sessions = new Sessions();
+  /** Named clients, their keys, limits and usage (clients.sqlite). */
+  readonly clients: Clients;
   sim?: Simulation;
   private simulated = false;
   private readonly jsonSchemaCache = new Map<string, unknown>();
@@ -111,6 +117,7 @@ export class App {
   constructor(readonly o: AppOptions) {
     this.log = new JsonLogger(o.logLevel ?? levelFromEnv(), { svc: 'spark-control' }, o.logSink);
     this.container = registerCoreServices(o.dataDir, this.log, o.ssh);
+    this.clients = new Clients(o.dataDir, this.log.child({ area: 'clients' }), o.usage);
     const core = this.container.resolve(CoreServices);
     this.version = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version;
     const services: KernelServices = {
@@ -158,6 +165,8 @@ export class App {
     const routes = kernelRoutes({
       kernel: this.kernel, s, version: this.version, simulated: () => this.simulated, simulator: () => (this.simulated ? this.sim?.status?.() : undefined), sessions: this.sessions,
       loggedOut: (id) => closeStreamsWhere(this.server, (h) => sessionIdOf(h) === id),
+      clients: this.clients,
+      keyRevoked: () => closeStreamsWhere(this.server, (h) => /^Bearer spk_/.test(h.authorization ?? '') && !this.clients.hasActiveKey(h)),
       jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
     });
     // request id → timing/log → errors → security headers → auth → CSRF → kernel routes → plugins → static UI
@@ -196,7 +205,7 @@ export class App {
       }
     });
     app.use(securityHeaders());
-    app.use(authGuard(() => s.config.get().auth.token, this.sessions));
+    app.use(authGuard(this.clients, () => s.config.get().auth.token, this.sessions));
     app.use(csrfGuard());
     app.use(routes.middleware());
     app.use(this.kernel.dispatcher());
@@ -235,7 +244,7 @@ export class App {
         // A new (or no) token: no session of the old one stays, and streams the new one would refuse are closed.
         this.sessions.clear();
         const token = s.config.get().auth.token;
-        if (token) closeStreamsWhere(this.server, (h) => !isAuthenticated(h, token, this.sessions));
+        if (token) closeStreamsWhere(this.server, (h) => !isAuthenticated(h, token, this.sessions) && !this.clients.hasActiveKey(h));
         return;
       }
       if (section !== 'hosts' && section !== 'services') return;
@@ -251,6 +260,7 @@ export class App {
     });
     await this.kernel.startAll();
     s.history.start();
+    this.clients.start();
     const port = await this.listen();
     const url = `http://${this.o.bind === '0.0.0.0' || !this.o.bind ? '127.0.0.1' : this.o.bind}:${port}`;
     return { url, port };
@@ -283,7 +293,7 @@ export class App {
     return new Promise((resolve, reject) => {
       const koa = this.koa.callback();
       const s = this.services;
-      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, sessions: this.sessions, debug: this.httpDebug });
+      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, clients: this.clients, sessions: this.sessions, debug: this.httpDebug });
       const allowedHosts = this.o.allowedHosts ? new HostAllowList(this.o.allowedHosts) : HostAllowList.fromEnv();
       const bodyTimeouts = { ...DEFAULT_BODY_TIMEOUTS, ...(this.o.bodyIdleTimeoutMs ? { idleMs: this.o.bodyIdleTimeoutMs } : {}), ...(this.o.bodyTotalTimeoutMs ? { totalMs: this.o.bodyTotalTimeoutMs } : {}) };
       const server = createServer((req, res) => {
@@ -312,6 +322,7 @@ export class App {
     await this.kernel.stopAll();
     this.services.health.stopAll();
     this.services.history.close();
+    this.clients.close();
     await this.services.ssh.close();
     await this.services.http.close();
     server?.closeAllConnections?.();

@@ -8,7 +8,7 @@ import type {
 import { SparkError, validationError } from '../api/errors.js';
 import { PluginRouterImpl } from '../http/PluginRouter.js';
 import { bindToPlugin, guardForPlugin, type PluginOwner } from './pluginContext.js';
-import type { HttpResponse, PluginTimers } from '../api/types.js';
+import type { HttpResponse, PluginTimers, RouteDefaults } from '../api/types.js';
 import { unknownFields } from '../api/unknownFields.js';
 import { zodFieldErrors } from '../http/problem.js';
 import type { KernelServices } from './services.js';
@@ -194,7 +194,7 @@ export class PluginScope implements PluginOwner {
       watch: (fn) => { const off = k.topology.watch(fn); scope.disposers.push(off); return off; },
     };
 
-    const publicRoutes = (prefix: `/${string}`): PluginRouter => {
+    const publicRoutes = (prefix: `/${string}`, defaults?: RouteDefaults): PluginRouter => {
       if (!/^\/[a-z0-9][a-z0-9/_.-]*$/i.test(prefix) || prefix.endsWith('/') || prefix.includes('..')) {
         throw new SparkError('SPK_ROUTE_PREFIX', `${id}: invalid public prefix ${prefix}`, { status: 500 });
       }
@@ -203,7 +203,7 @@ export class PluginScope implements PluginOwner {
       }
       let r = scope.publicRouters.get(prefix);
       if (!r) scope.publicRouters.set(prefix, (r = new PluginRouterImpl(id, prefix, scope.log)));
-      return scope.ownRoutes(r);
+      return scope.ownRoutes(r, defaults);
     };
 
     const tiles = {
@@ -262,9 +262,9 @@ export class PluginScope implements PluginOwner {
   }
 
   /** Route handlers run as this plugin's code (the request itself arrives in no plugin's context). */
-  private ownRoutes(router: PluginRouterImpl): PluginRouter {
+  private ownRoutes(router: PluginRouterImpl, defaults: RouteDefaults = {}): PluginRouter {
     return {
-      add: (spec, handler) => router.add(spec, bindToPlugin(this, `route ${spec.method} ${router.prefix}${spec.path}`, handler as (c: never) => unknown) as typeof handler),
+      add: (spec, handler) => router.add(defaults.scope && !spec.scope ? { ...spec, scope: defaults.scope } : spec, bindToPlugin(this, `route ${spec.method} ${router.prefix}${spec.path}`, handler as (c: never) => unknown) as typeof handler),
     };
   }
 

@@ -14,6 +14,8 @@ import { clusterSchema } from '../config/schema.js';
 import { codes } from '../api/codes.js';
 import type { SimulatorStatus } from '../kernel/simulation.js';
 import { historyRoutes } from './historyRoutes.js';
+import { clientRoutes } from './clientRoutes.js';
+import type { Clients } from '../services/clients/Clients.js';
 
 const idParams = z.object({ id: z.string().regex(PLUGIN_ID, 'not a plugin id') });
 const jobParams = z.object({ id: z.string().uuid('not a job id') });
@@ -29,6 +31,9 @@ export interface KernelRouteDeps {
   sessions: Sessions;
   /** A session was revoked: close what it had open. */
   loggedOut: (sessionId: string) => void;
+  clients: Clients;
+  /** A client's key was revoked: close what it had open. */
+  keyRevoked: (clientId: string) => void;
 }
 
 /** The kernel's own REST surface, declared with the same router (validation, problem+json, OpenAPI) as plugins. */
@@ -166,6 +171,7 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
   });
 
   historyRoutes(r, s);
+  clientRoutes(r, d.clients, d.keyRevoked);
 
   r.add({ method: 'GET', path: '/metrics', summary: 'Prometheus metrics' }, (c) => {
     c.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');

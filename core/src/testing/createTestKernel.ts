@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SparkPlugin, SimControl } from '../api/types.js';
-import { App } from '../kernel/App.js';
+import { App, type AppOptions } from '../kernel/App.js';
 import type { PluginTestKernelOptions } from './index.js';
 
 /** The public options (documented in ./index.ts) plus kernel knobs only this repo's own tests use. */
@@ -18,6 +18,8 @@ export interface TestKernelOptions extends PluginTestKernelOptions {
   bodyTotalTimeoutMs?: number;
   /** Extra allowed Host names (as SPARK_ALLOWED_HOSTS). */
   allowedHosts?: string[];
+  /** Usage batching (App option of the same name). */
+  usage?: AppOptions['usage'];
 }
 
 export interface TestKernel {
@@ -44,7 +46,7 @@ export async function createTestKernel(o: TestKernelOptions = {}): Promise<TestK
     dataDir, port: 0, bind: '127.0.0.1', simulate: o.simulate ?? true, builtins, inline,
     pluginsDir: o.pluginsDir ?? false, retryBaseMs: o.retryBaseMs ?? 50, retryMaxMs: 2_000,
     logLevel: o.logLevel ?? ((process.env.SPARK_LOG_LEVEL as 'warn' | undefined) ?? 'silent'), logSink: o.logSink, ssh: o.ssh, simPreload: o.simPreload, simProcess: o.simProcess,
-    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, bodyTotalTimeoutMs: o.bodyTotalTimeoutMs, allowedHosts: o.allowedHosts,
+    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, bodyTotalTimeoutMs: o.bodyTotalTimeoutMs, allowedHosts: o.allowedHosts, usage: o.usage,
   });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
