@@ -17,6 +17,8 @@ export interface FastLaneDeps {
   log: Logger;
   token: () => string | undefined;
   clients: Clients;
+  /** Limits and usage counting on (off: only keys and scopes apply). */
+  accounting: boolean;
   /** Browser sessions (the cookie is checked against them). */
   sessions?: Sessions;
   /** Build the per-request debug log record (off: skipped entirely). */
@@ -56,7 +58,7 @@ export class FastLane {
     try {
       // The kernel's guards answer as the kernel (problem+json), before the route's own error style applies.
       ex.client = identifyRequest(this.d.clients, this.d.token(), ex.path, req, res, this.d.sessions);
-      ex.clients = this.d.clients;
+      if (this.d.accounting) ex.clients = this.d.clients;
       checkSameOrigin(req.method ?? 'GET', req.headers);
       compiled.describe(ex, m.route);
       await compiled.run(ex, m);

@@ -94,7 +94,7 @@ export function identifyRequest(clients: Clients, token: string | undefined, pat
   }
 }
 
-export function authGuard(clients: Clients, getToken: () => string | undefined, sessions?: Sessions): Middleware {
+export function authGuard(clients: Clients, getToken: () => string | undefined, sessions?: Sessions, accounting = true): Middleware {
   return async (ctx, next) => {
     const token = getToken();
     // The dashboard page itself sends a browser without a session to the login page instead of a 401.
@@ -103,7 +103,7 @@ export function authGuard(clients: Clients, getToken: () => string | undefined, 
       return;
     }
     ctx.state.client = identifyRequest(clients, token, ctx.path, ctx.req, ctx.res, sessions);
-    ctx.state.clients = clients;
+    if (accounting) ctx.state.clients = clients;
     await next();
   };
 }

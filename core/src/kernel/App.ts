@@ -91,6 +91,9 @@ export interface AppOptions {
   bodyTotalTimeoutMs?: number;
   /** Usage batching (tests shorten or lengthen the interval). */
   usage?: UsageMeterOptions;
+  /** Per-client limits and usage counting (default on; `SPARK_ACCOUNTING=off` turns them off, for the benchmark that
+   *  measures what they cost). Keys and scopes apply either way. */
+  accounting?: boolean;
   /** Host names answered besides the built-in ones (default: `SPARK_ALLOWED_HOSTS`); see HostAllowList. */
   allowedHosts?: string[];
 }
@@ -108,6 +111,7 @@ export class App {
   private readonly sessions = new Sessions();
   /** Named clients, their keys, limits and usage (clients.sqlite). */
   readonly clients: Clients;
+  private readonly accounting: boolean;
   sim?: Simulation;
   private simulated = false;
   private readonly jsonSchemaCache = new Map<string, unknown>();
@@ -118,6 +122,7 @@ export class App {
     this.log = new JsonLogger(o.logLevel ?? levelFromEnv(), { svc: 'spark-control' }, o.logSink);
     this.container = registerCoreServices(o.dataDir, this.log, o.ssh);
     this.clients = new Clients(o.dataDir, this.log.child({ area: 'clients' }), o.usage);
+    this.accounting = o.accounting ?? process.env.SPARK_ACCOUNTING !== 'off';
     const core = this.container.resolve(CoreServices);
     this.version = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version;
     const services: KernelServices = {
@@ -205,7 +210,7 @@ export class App {
       }
     });
     app.use(securityHeaders());
-    app.use(authGuard(this.clients, () => s.config.get().auth.token, this.sessions));
+    app.use(authGuard(this.clients, () => s.config.get().auth.token, this.sessions, this.accounting));
     app.use(csrfGuard());
     app.use(routes.middleware());
     app.use(this.kernel.dispatcher());
@@ -293,7 +298,7 @@ export class App {
     return new Promise((resolve, reject) => {
       const koa = this.koa.callback();
       const s = this.services;
-      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, clients: this.clients, sessions: this.sessions, debug: this.httpDebug });
+      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, clients: this.clients, accounting: this.accounting, sessions: this.sessions, debug: this.httpDebug });
       const allowedHosts = this.o.allowedHosts ? new HostAllowList(this.o.allowedHosts) : HostAllowList.fromEnv();
       const bodyTimeouts = { ...DEFAULT_BODY_TIMEOUTS, ...(this.o.bodyIdleTimeoutMs ? { idleMs: this.o.bodyIdleTimeoutMs } : {}), ...(this.o.bodyTotalTimeoutMs ? { totalMs: this.o.bodyTotalTimeoutMs } : {}) };
       const server = createServer((req, res) => {
