@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RegisteredRoute } from './PluginRouter.js';
+import { routeScopeOf } from '../services/clients/scopes.js';
 
 function schemaOf(s: z.ZodType | undefined, io: 'input' | 'output'): unknown {
   if (!s) return undefined;
@@ -25,6 +26,14 @@ export function buildOpenApi(routes: RegisteredRoute[], info: { version: string 
       },
     };
     if (r.spec.passthrough) op['x-passthrough'] = true;
+    // The least scope a key needs; an open route (health, login) needs none.
+    if (r.spec.unauthenticated) op.security = [];
+    else {
+      op['x-scope'] = routeScopeOf(r.spec.method, r.spec.scope);
+      (op.responses as Record<string, unknown>)['401'] = { description: 'No valid key, token or session (only when a token is set, or a key is unknown, revoked or expired)' };
+      (op.responses as Record<string, unknown>)['403'] = { description: `The key's scopes do not include ${op['x-scope'] as string}` };
+      (op.responses as Record<string, unknown>)['429'] = { description: 'Over one of the client\'s limits (Retry-After says when to retry)' };
+    }
     const params: unknown[] = [];
     for (const m of r.fullPath.matchAll(/[:*]([A-Za-z0-9_]+)/g)) params.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
     const q = schemaOf(r.spec.query, 'input') as { properties?: Record<string, unknown>; required?: string[] } | undefined;
@@ -38,7 +47,13 @@ export function buildOpenApi(routes: RegisteredRoute[], info: { version: string 
     openapi: '3.1.0',
     info: { title: 'Spark Control', version: info.version },
     paths,
+    // Keys are optional: with no token configured an unkeyed request is an anonymous client (see docs/clients.md).
+    security: [{ bearer: [] }, {}],
     components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A client\'s API key (spk_…, scopes in x-scope of each operation) or the configured admin token' },
+        session: { type: 'apiKey', in: 'cookie', name: 'spark_session', description: 'The dashboard\'s login session (admin)' },
+      },
       schemas: {
         Problem: {
           type: 'object',
