@@ -213,3 +213,18 @@ describe('usage', () => {
     expect((await k.fetch('/api/usage?since=2026-01-01')).status).toBe(400);
   });
 });
+
+describe('dashboard login', () => {
+  it('accepts an admin client\'s key as well as the token; an inference key is refused', async () => {
+    k = await createTestKernel({ simulate: false, plugins: [target()], config: { auth: { token: 'correct-horse-battery-staple-42' } } });
+    const mk = async (name: string, scopes: string[]) => ((await (await call('/api/clients', 'correct-horse-battery-staple-42', { method: 'POST', body: JSON.stringify({ name, scopes }) })).json()) as { key: string }).key;
+    const admin = await mk('owner-laptop', ['admin']);
+    const inf = await mk('agent', ['inference']);
+    const login = (token: string) => k!.fetch('/api/login', { method: 'POST', headers: json, body: JSON.stringify({ token }) });
+    const ok = await login(admin);
+    expect(ok.status).toBe(200);
+    const cookie = ok.headers.get('set-cookie')!.split(';')[0];
+    expect((await k.fetch('/api/config', { headers: { cookie } })).status).toBe(200);
+    expect((await login(inf)).status).toBe(401);
+  });
+});

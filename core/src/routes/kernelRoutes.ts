@@ -119,12 +119,14 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
 
   // 10 wrong tokens per client address in 5 minutes, then 429 until the oldest leaves the window.
   const loginGuesses = new FailureLimiter('logins', 10, 5 * 60_000);
-  r.add({ method: 'POST', path: '/api/login', body: z.object({ token: z.string().min(1, 'required').max(256) }), summary: 'Browser login: sets an HttpOnly session cookie (10 wrong tokens per 5 minutes, then 429)', unauthenticated: true }, (c) => {
+  r.add({ method: 'POST', path: '/api/login', body: z.object({ token: z.string().min(1, 'required').max(256) }), summary: 'Browser login with the token or an admin client\'s API key: sets an HttpOnly session cookie (10 wrong tries per 5 minutes, then 429)', unauthenticated: true }, (c) => {
     const token = s.config.get().auth.token;
     if (!token) return { ok: true, authEnabled: false };
     const client = c.req.socket.remoteAddress ?? '';
     loginGuesses.check(client);
-    if (c.body.token !== token) {
+    const key = d.clients.registry.byKey(c.body.token);
+    const adminKey = typeof key === 'object' && key.scopes.includes('admin');
+    if (c.body.token !== token && !adminKey) {
       loginGuesses.fail(client);
       throw new SparkError(codes.UNAUTHORIZED, 'wrong token', { status: 401 });
     }
