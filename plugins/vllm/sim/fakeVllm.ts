@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fakeNerAnswer } from './fakeNer.js';
 import { guardedVllmHandler, parseVllmRequest, type FakeVllmRequest } from './requestSchemas.js';
 import { asleep, garbled, sleepEndpoint, type SleepKnobs } from './sleepMode.js';
+import { trackHeldMemory } from './heldMemory.js';
 
 /** Behaviour knobs, read from `<spark-1 state>/vllm-sim.json` on every request so tests can change them live. */
 export interface FakeVllmKnobs extends SleepKnobs {
@@ -196,8 +197,9 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
     }
     json(res, 404, { detail: 'Not Found' });
   }));
+  const stopHolding = trackHeldMemory(state, containerName, () => knobs().loadMs ?? 1500);
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () => new Promise<void>((r) => { stopHolding(); server.closeAllConnections(); server.close(() => r()); }),
   })));
 }

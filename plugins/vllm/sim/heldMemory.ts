@@ -1,0 +1,46 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A simulated GB10's MemTotal in KiB (sim/fakeroot/lib/meminfo.sh reports the same). */
+const TOTAL_KIB = 127_601_152;
+
+/**
+ * What the simulated vLLM holds of the Spark's unified memory, written to `<state>/held-memory/<container>` (KiB) for
+ * the simulated /proc/meminfo to count as used: `--gpu-memory-utilization` of the total (vLLM's default 0.9) once the
+ * model is loaded, rising linearly while it loads, nothing when no `vllm serve` runs. Read from the container's state
+ * without side effects, every second. Sleep mode is not modelled (on unified memory a level-1 sleep keeps the weights
+ * in the same memory).
+ */
+export function trackHeldMemory(state: string, containerName: string, loadMs: () => number): () => void {
+  const dir = join(state, 'held-memory');
+  const file = join(dir, containerName);
+  let last = -1;
+  const write = (kib: number) => {
+    if (kib === last) return;
+    last = kib;
+    if (kib <= 0) { rmSync(file, { force: true }); return; }
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${file}.tmp`, `${kib}\n`);
+    renameSync(`${file}.tmp`, file);
+  };
+  const tick = () => {
+    try { write(heldKiB(join(state, 'containers', `${containerName}.json`), loadMs())); } catch { /* next tick */ }
+  };
+  tick();
+  const t = setInterval(tick, 1_000);
+  t.unref();
+  return () => { clearInterval(t); write(0); };
+}
+
+function heldKiB(containerFile: string, loadMs: number): number {
+  let c: { State: { Running: boolean }; Exec?: { cmd: string[]; at: string; dead: boolean }; RemoveAt?: string };
+  try { c = JSON.parse(readFileSync(containerFile, 'utf8')); } catch { return 0; }
+  if (!c.State?.Running || c.RemoveAt || !c.Exec || c.Exec.dead) return 0;
+  const words = c.Exec.cmd.join(' ').split(/\s+/);
+  const serve = words.indexOf('serve');
+  if (serve < 1 || words[serve - 1] !== 'vllm') return 0;
+  const u = words.indexOf('--gpu-memory-utilization');
+  const util = u > 0 && Number(words[u + 1]) > 0 && Number(words[u + 1]) <= 1 ? Number(words[u + 1]) : 0.9;
+  const loaded = Math.min(1, Math.max(0, (Date.now() - Date.parse(c.Exec.at)) / Math.max(1, loadMs)));
+  return Math.round(TOTAL_KIB * util * loaded);
+}
