@@ -39,9 +39,9 @@ export function childPids(pid: number): number[] {
 }
 
 /** The kernel under test, built and run as `npm start` runs it (see kernel-under-test.mjs). */
-export async function kernelProcess(upstreamUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: join(import.meta.dirname, '../..') });
-  const p = spawn(process.execPath, [join(import.meta.dirname, 'kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn' } });
+export async function kernelProcess(upstreamUrl: string, repoDir = join(import.meta.dirname, '../..'), env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: repoDir });
+  const p = spawn(process.execPath, [join(repoDir, 'tests/bench/kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn', ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     p.stdout!.once('data', (d) => resolve(String(d).trim()));
     p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));

@@ -9,6 +9,7 @@ export function fillPath(template: string, v: PathValues): string {
     .replace(/\/api\/config\/plugins\/\{id\}/, `/api/config/plugins/${v.plugin}`)
     .replace(/\/hosts\/\{id\}/, '/hosts/spark-1')
     .replace(/\/jobs\/\{id\}/, '/jobs/00000000-0000-4000-8000-000000000000')
+    .replace(/\/clients\/\{id\}/, '/clients/c_000000000000')
     .replace(/\/models\/\{id\}/, `/models/${v.model ?? 'qwen3-4b-instruct'}`)
     .replace(/\{state\}/, v.state)
     .replace(/\{rest\}/, v.rest)

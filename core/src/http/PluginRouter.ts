@@ -73,13 +73,8 @@ export class PluginRouterImpl implements PluginRouter {
   /** Koa middleware for these routes (the kernel's own routes are served this way). */
   middleware(): Middleware {
     const compiled = this.compile();
-    // The kernel's own router sits in front of every request that reaches Koa and would run each of its route
-    // regexes on a path like /v1/chat/completions only to find nothing. When every route starts with a literal first
-    // segment, a path whose first segment is none of them cannot match: skip straight to the next middleware.
-    // @koa/router matches case-insensitively, hence lowercase.
-    const heads = firstSegments(this.routes.map((r) => r.fullPath));
     return async (koa, next) => {
-      if (heads && !heads.has(firstSegment(koa.path))) return next();
+      if (!compiled.mayMatch(koa.path)) return next();
       const m = compiled.match(koa.method, koa.path);
       if (!m) {
         const allow = compiled.methodsAt(koa.path);
@@ -121,6 +116,7 @@ export interface RouteMatch {
 export class CompiledRoutes {
   readonly router = new Router();
   private readonly byLayer = new Map<unknown, CompiledRoute>();
+  private readonly heads: Set<string> | undefined;
 
   constructor(routes: RegisteredRoute[], handlers: Map<string, RouteHandler<unknown, unknown, unknown>>, private readonly log: Logger) {
     const unused: Middleware = () => undefined;
@@ -135,6 +131,14 @@ export class CompiledRoutes {
       this.router.register(r.fullPath, [spec.method], unused as never);
       this.byLayer.set(this.router.stack[this.router.stack.length - 1], route);
     }
+    this.heads = firstSegments(routes.map((r) => r.fullPath));
+  }
+
+  /** False when no route can match the path: the kernel's router would otherwise run each of its route regexes on a
+   *  path like /v1/chat/completions only to find nothing. When every route starts with a literal first segment, a
+   *  path whose first segment is none of them cannot match. @koa/router matches case-insensitively, hence lowercase. */
+  mayMatch(path: string): boolean {
+    return !this.heads || this.heads.has(firstSegment(path));
   }
 
   /** The route for this method and path (HEAD finds GET routes), with decoded path params; undefined when none. */

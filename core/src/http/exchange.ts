@@ -7,8 +7,8 @@ export const EMPTY_STATUS = new Set([204, 205, 304]);
 
 /**
  * One request/response as a declared route sees it, over the raw Node objects (no Koa): what the handler asked for
- * (status, a stream body, "I answered myself") until `sendResult` writes it. Both lanes use it — the fast lane for
- * plugin routes and the Koa lane for the kernel's own routes — so a route answers the same bytes through either.
+ * (status, a stream body, "I answered myself") until `sendResult` writes it. The request pipeline builds one per
+ * request, for plugin and kernel routes alike.
  */
 export class Exchange {
   /** Set by `c.status()`; otherwise 200 with a body, 204 without. */
@@ -26,11 +26,10 @@ export class Exchange {
   maxBodyBytes: number | undefined;
   /** Who sent the request (set by the lane that identified it); until then, a client that may call nothing. */
   client: IdentifiedClient = UNIDENTIFIED;
-  /** Scopes, limits and usage; absent only where no lane wired them (then only the scope check applies). */
+  /** Scopes, limits and usage; absent when accounting is off (then only the scope check applies). */
   clients: Clients | undefined;
-  /** Headers every answer carries (request id, security headers) not yet put on `res`: the fast lane defers them so
-   *  the proxy can write its whole head in one `writeHead` (see `takeBaseHeaders`). Empty on the Koa lane, whose
-   *  middleware set them already. */
+  /** Headers every answer carries (request id, security headers) not yet put on `res`: the pipeline defers them so
+   *  the proxy can write its whole head in one `writeHead` (see `takeBaseHeaders`). Put on `res` before Koa answers what no route does. */
   private baseHeaders: string[] | undefined;
 
   constructor(

@@ -53,8 +53,8 @@ function hostOnly(host: string): string | undefined {
   return m ? m[1].replace(/\.$/, '') : undefined;
 }
 
-/** Answers 403 when the request's Host is not allowed; true = refused (nothing else may answer). Runs before both
- *  lanes (FastLane and Koa), for reads as well as writes. */
+/** Answers 403 when the request's Host is not allowed; true = refused (nothing else may answer). Runs before the
+ *  one request pipeline, for reads as well as writes. */
 export function refuseForeignHost(req: IncomingMessage, res: ServerResponse, allowed: HostAllowList): boolean {
   if (allowed.allows(req.headers.host)) return false;
   const body = JSON.stringify({

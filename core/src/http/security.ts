@@ -1,12 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Middleware } from 'koa';
 import { SparkError } from '../api/errors.js';
 import type { Sessions } from './sessions.js';
 import type { Clients, IdentifiedClient } from '../services/clients/Clients.js';
 
-// Each guard is a plain function over the request's method, path and headers, so the Koa lane (dashboard, kernel
-// routes) and the fast lane (plugin routes) refuse exactly the same requests.
+// Each guard is a plain function over the request's method, path and headers; the request pipeline (RequestPipeline)
+// runs them once for every request, whatever answers it.
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const SESSION_COOKIE = 'spark_session';
@@ -37,13 +36,6 @@ function schemeMatches(protocol: string, headers: IncomingHttpHeaders): boolean 
   const first = (Array.isArray(p) ? p[0] : p)?.split(',')[0].trim().toLowerCase();
   if (first) return protocol === (first === 'https' ? 'https:' : 'http:');
   return protocol === 'http:' || (protocol === 'https:' && process.env.SPARK_TLS_PROXY === '1');
-}
-
-export function csrfGuard(): Middleware {
-  return async (ctx, next) => {
-    checkSameOrigin(ctx.method, ctx.req.headers);
-    await next();
-  };
 }
 
 /** The Set-Cookie value that logs the browser in (`value`) or out (no value). */
@@ -94,20 +86,6 @@ export function identifyRequest(clients: Clients, token: string | undefined, pat
   }
 }
 
-export function authGuard(clients: Clients, getToken: () => string | undefined, sessions?: Sessions, accounting = true): Middleware {
-  return async (ctx, next) => {
-    const token = getToken();
-    // The dashboard page itself sends a browser without a session to the login page instead of a 401.
-    if (token && ctx.method === 'GET' && (ctx.path === '/' || ctx.path === '/index.html') && !isAuthenticated(ctx.req.headers, token, sessions) && ctx.accepts('html')) {
-      ctx.redirect('/login.html');
-      return;
-    }
-    ctx.state.client = identifyRequest(clients, token, ctx.path, ctx.req, ctx.res, sessions);
-    if (accounting) ctx.state.clients = clients;
-    await next();
-  };
-}
-
 /** Baseline headers for every response, as name/value pairs; the dashboard page adds its CSP with the import-map hash. */
 export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['X-Content-Type-Options', 'nosniff'],
@@ -117,13 +95,4 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['Cross-Origin-Resource-Policy', 'same-origin'],
 ];
 
-export function setSecurityHeaders(res: ServerResponse): void {
-  for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
-}
 
-export function securityHeaders(): Middleware {
-  return async (ctx, next) => {
-    setSecurityHeaders(ctx.res);
-    await next();
-  };
-}

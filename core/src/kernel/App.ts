@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Koa from 'koa';
@@ -26,19 +26,24 @@ import { Kernel, pluginsDirOf } from './Kernel.js';
 import { discoverBuiltins, discoverInstalled, type PluginCandidate } from './discovery.js';
 import { repoRoot } from './paths.js';
 import { kernelRoutes } from '../routes/kernelRoutes.js';
-import { authGuard, csrfGuard, isAuthenticated, securityHeaders, sessionIdOf } from '../http/security.js';
+import { isAuthenticated, sessionIdOf } from '../http/security.js';
 import { Sessions } from '../http/sessions.js';
 import { Clients } from '../services/clients/Clients.js';
 import type { UsageMeterOptions } from '../services/clients/UsageMeter.js';
 import { closeStreamsWhere } from '../http/routeContext.js';
 import { staticUi } from '../http/static.js';
-import { errorAnswer, recordRequest, requestIdOf } from '../http/requestFrame.js';
-import { FastLane } from '../http/FastLane.js';
+import { errorAnswer } from '../http/requestFrame.js';
+import { RequestPipeline } from '../http/RequestPipeline.js';
+import type { Exchange } from '../http/exchange.js';
+import type { PluginRouterImpl } from '../http/PluginRouter.js';
 import { DEFAULT_BODY_TIMEOUTS, watchRequestBody } from '../http/bodyTimeout.js';
 import { HostAllowList, refuseForeignHost } from '../http/hostCheck.js';
 import { startSimulation, type Simulation } from './simulation.js';
 import { startSimulationProcess } from './simulationProcess.js';
 import type { PluginRecord } from './Kernel.js';
+
+/** The pipeline's Exchange of a request handed to Koa (its answer is recorded by the pipeline). */
+const fallbackExchange = new WeakMap<IncomingMessage, Exchange>();
 
 /** Root services resolved through the container with explicit tokens (works under tsc, esbuild, vitest alike). */
 @injectable()
@@ -112,6 +117,7 @@ export class App {
   /** Named clients, their keys, limits and usage (clients.sqlite). */
   readonly clients: Clients;
   private readonly accounting: boolean;
+  private kernelRouter?: PluginRouterImpl;
   sim?: Simulation;
   private simulated = false;
   private readonly jsonSchemaCache = new Map<string, unknown>();
@@ -167,27 +173,24 @@ export class App {
     const app = new Koa({ proxy: false });
     const s = this.services;
     app.silent = true;
-    const routes = kernelRoutes({
+    const routes = (this.kernelRouter = kernelRoutes({
       kernel: this.kernel, s, version: this.version, simulated: () => this.simulated, simulator: () => (this.simulated ? this.sim?.status?.() : undefined), sessions: this.sessions,
       loggedOut: (id) => closeStreamsWhere(this.server, (h) => sessionIdOf(h) === id),
       clients: this.clients,
       keyRevoked: () => closeStreamsWhere(this.server, (h) => /^Bearer spk_/.test(h.authorization ?? '') && !this.clients.hasActiveKey(h)),
       jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
-    });
-    // request id → timing/log → errors → security headers → auth → CSRF → kernel routes → plugins → static UI
-    // (a running plugin's routes are mostly served before Koa, by the FastLane, with the same guards and answers).
+    }));
+    // Koa answers only what no declared route does, after the request pipeline's guards let it in (see
+    // RequestPipeline): errors → kernel routes' 405/OPTIONS → plugins (a stopped one's 503, 405) → static UI.
     app.use(async (ctx, next) => {
-      ctx.state.requestId = requestIdOf(ctx.req);
-      ctx.res.setHeader('X-Request-Id', ctx.state.requestId);
-      const t0 = performance.now();
+      const ex = fallbackExchange.get(ctx.req);
+      ctx.state.requestId = ex?.requestId ?? '';
+      ctx.state.client = ex?.client;
+      ctx.state.clients = ex?.clients;
       try {
         await next();
       } finally {
-        const plugin = String(ctx.state.plugin ?? (ctx.path.startsWith('/api/') || ctx.path === '/health' || ctx.path === '/metrics' ? 'kernel' : 'static'));
-        recordRequest(s.metrics, this.log, this.httpDebug, {
-          requestId: ctx.state.requestId, plugin, sensitive: ctx.state.sensitive, routeTemplate: ctx.state.routeTemplate,
-          method: ctx.method, path: ctx.path, status: ctx.status, ms: performance.now() - t0,
-        });
+        if (ex) ex.plugin = String(ctx.state.plugin ?? (ctx.path.startsWith('/api/') || ctx.path === '/health' || ctx.path === '/metrics' ? 'kernel' : 'static'));
       }
     });
     app.use(async (ctx, next) => {
@@ -209,9 +212,6 @@ export class App {
         ctx.body = a.body;
       }
     });
-    app.use(securityHeaders());
-    app.use(authGuard(this.clients, () => s.config.get().auth.token, this.sessions, this.accounting));
-    app.use(csrfGuard());
     app.use(routes.middleware());
     app.use(this.kernel.dispatcher());
     app.use(staticUi(join(repoRoot(), 'dist/ui'), (id) => {
@@ -298,13 +298,17 @@ export class App {
     return new Promise((resolve, reject) => {
       const koa = this.koa.callback();
       const s = this.services;
-      const fast = new FastLane({ kernel: this.kernel, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token, clients: this.clients, accounting: this.accounting, sessions: this.sessions, debug: this.httpDebug });
+      const pipeline = new RequestPipeline({
+        kernel: this.kernel, kernelRoutes: this.kernelRouter!, metrics: s.metrics, log: this.log, token: () => s.config.get().auth.token,
+        clients: this.clients, accounting: this.accounting, sessions: this.sessions, debug: this.httpDebug,
+        fallback: (req, res, ex) => { fallbackExchange.set(req, ex); return koa(req, res); },
+      });
       const allowedHosts = this.o.allowedHosts ? new HostAllowList(this.o.allowedHosts) : HostAllowList.fromEnv();
       const bodyTimeouts = { ...DEFAULT_BODY_TIMEOUTS, ...(this.o.bodyIdleTimeoutMs ? { idleMs: this.o.bodyIdleTimeoutMs } : {}), ...(this.o.bodyTotalTimeoutMs ? { totalMs: this.o.bodyTotalTimeoutMs } : {}) };
       const server = createServer((req, res) => {
         if (refuseForeignHost(req, res, allowedHosts)) return;
         watchRequestBody(req, res, bodyTimeouts);
-        if (!fast.handle(req, res)) void koa(req, res);
+        pipeline.handle(req, res);
       });
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 0; // uploads and SSE streams are long; per-route limits apply instead

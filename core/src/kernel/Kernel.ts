@@ -522,7 +522,7 @@ export class Kernel {
     });
   }
 
-  /** Koa middleware serving plugin routes (the fast lane serves most of them before Koa; see FastLane). */
+  /** Koa middleware for plugin paths no running route answered: a stopped plugin's 503, a 405 naming the methods. */
   dispatcher(): Middleware {
     const middlewareOf = new WeakMap<PluginRouterImpl, Middleware>();
     return async (koa, next) => {

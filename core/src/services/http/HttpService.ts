@@ -191,7 +191,7 @@ export class HttpService {
               req.socket?.setNoDelay(true);
               req.socket?.setTimeout(0);
             }
-            // One writeHead with the whole list: no setHeader per header (the fast lane set none before).
+            // One writeHead with the whole list: no setHeader per header (the request pipeline set none before).
             res.writeHead(statusCode, head.headers);
             // From here on this response is ours: nothing else may write a body (or a 404) after the handler returns.
             ex.tookOver = true;

@@ -5,8 +5,10 @@ import { z } from 'zod';
 import { defineSparkPlugin, NotReadyError } from '../../core/src/api/index.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 
-// A running plugin's declared routes are served before Koa (FastLane); everything else stays on Koa. These tests pin
-// both halves: which lane a request takes, and that a route answers the same way it did when Koa served it.
+// One request pipeline (RequestPipeline): every declared route, a running plugin's or the kernel's, is served on the raw
+// Node objects after the same guards; Koa answers only what no route declares (the UI's files, a stopped plugin's
+// 503, 404/405). These tests pin both halves: what reaches Koa, and that a route answers the same way it did when Koa
+// served it.
 
 const lane = defineSparkPlugin({
   manifest: { id: 'lane', name: 'lane', version: '1.0.0', apiVersion: '^1.0.0' },
@@ -37,8 +39,8 @@ function koaSeen(kk: TestKernel): string[] {
   return seen;
 }
 
-describe('fast lane for plugin routes', () => {
-  it('serves a running plugin\'s routes without Koa, and leaves kernel routes, the UI and misses to Koa', async () => {
+describe('one request pipeline', () => {
+  it('serves a running plugin\'s routes and the kernel\'s without Koa, and leaves only misses to Koa', async () => {
     k = await createTestKernel({ simulate: false, plugins: [lane] });
     const seen = koaSeen(k);
     const item = await k.fetch('/api/plugins/lane/item/7?full=1', { headers: { 'x-request-id': 'abc-123' } });
@@ -55,7 +57,7 @@ describe('fast lane for plugin routes', () => {
     expect(await health.json()).toMatchObject({ plugin: 'lane', state: 'running' });
     expect((await k.fetch('/api/info')).status).toBe(200);
     expect((await k.fetch('/lanepub/missing')).status).toBe(404);
-    expect(seen).toEqual(['/api/plugins/lane/health', '/api/info', '/lanepub/missing']);
+    expect(seen).toEqual(['/lanepub/missing']);
   });
 
   it('answers like Koa did: text with its own type, 202 with its reason, 204, HEAD without a body, 405 naming the methods', async () => {
@@ -80,7 +82,7 @@ describe('fast lane for plugin routes', () => {
     expect((await del.json()).code).toBe('SPK_METHOD_NOT_ALLOWED');
   });
 
-  it('refuses bad input, cross-origin writes and missing tokens with the same problems as the Koa lane', async () => {
+  it('refuses bad input, cross-origin writes and missing tokens with the same problems on plugin and kernel routes', async () => {
     k = await createTestKernel({ simulate: false, plugins: [lane] });
     const bad = await k.fetch('/api/plugins/lane/item/x');
     expect(bad.status).toBe(400);
