@@ -20,10 +20,12 @@ export async function runBaselineBench(rev: string): Promise<Array<Record<string
   execFileSync('git', ['worktree', 'add', '--detach', tree, rev], { cwd: root, stdio: 'ignore' });
   symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'));
   const upstream = await helperProcess('fake-upstream.mjs', ['0']);
-  const now = await kernelProcess(upstream.url);
-  const before = await kernelProcess(upstream.url, tree);
-  const paths: Record<string, string> = { direct: upstream.url, this: `${now.url}/bench`, baseline: `${before.url}/bench` };
+  let now: Awaited<ReturnType<typeof kernelProcess>> | undefined;
+  let before: typeof now;
   try {
+    now = await kernelProcess(upstream.url);
+    before = await kernelProcess(upstream.url, tree);
+    const paths: Record<string, string> = { direct: upstream.url, this: `${now.url}/bench`, baseline: `${before.url}/bench` };
     for (const base of Object.values(paths)) for (const kind of ['fast', 'slow']) await wrk(`${base}/${kind}`, 16, '2');
     const rows: Array<Record<string, unknown>> = [];
     for (const [kind, label] of [['fast', 'CPU-bound'], ['slow', '20 ms']] as const) {
@@ -49,8 +51,8 @@ export async function runBaselineBench(rev: string): Promise<Array<Record<string
     }
     return rows;
   } finally {
-    await now.stop();
-    await before.stop();
+    await now?.stop();
+    await before?.stop();
     upstream.stop();
     execFileSync('git', ['worktree', 'remove', '--force', tree], { cwd: root, stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
