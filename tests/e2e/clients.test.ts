@@ -97,6 +97,7 @@ describeBrowser('clients and usage page in Chromium', () => {
     expect(await row.locator('[data-testid="state"]').textContent()).toContain('Active');
     expect(await row.textContent()).toContain(key.slice(0, 10));
     expect(await row.textContent()).toContain('100/min');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: screenshotPath('clients-new-key-desktop.png'), fullPage: true });
 
     // Dismissed, the key is nowhere on the page any more (and the list never had it).
@@ -171,12 +172,21 @@ describeBrowser('clients and usage page in Chromium', () => {
     await row.locator('button:has-text("Revoke")').click();
     await row.locator('[data-testid="confirm-revoke"]').waitFor();
     expect((await bearer('/v1/models')).status, 'not revoked before the confirmation').toBe(200);
-    await row.locator('[data-testid="confirm-revoke"]').click();
+    // The confirmation takes the focus, so a keyboard user confirms with Enter.
+    expect(await page.evaluate(() => {
+      let el: Element | null = document.activeElement;
+      while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+      return el?.getAttribute('data-testid');
+    })).toBe('confirm-revoke');
+    await page.keyboard.press('Enter');
     await row.locator('[data-testid="state"]:has-text("Revoked")').waitFor();
     const refused = await bearer('/v1/models');
     expect(refused.status).toBe(401);
     expect(await row.locator('button:has-text("Revoke")').count()).toBe(0);
     await page.screenshot({ path: screenshotPath('clients-desktop.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: screenshotPath('clients-desktop-dark.png'), fullPage: true });
     // The two 400s asked for above (empty form, bad priority) are logged by Chromium; nothing else may be.
     expect(consoleErrors.filter((m) => !m.includes('status of 400'))).toEqual([]);
   }, 60_000);
@@ -196,8 +206,9 @@ describeBrowser('clients and usage page in Chromium', () => {
     await phone.locator('spark-client-form #name').waitFor();
     const overflowForm = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflowForm, 'form wider than the phone').toBeLessThanOrEqual(0);
-    await phone.screenshot({ path: screenshotPath('clients-form-phone.png'), fullPage: true });
+    await phone.locator('[data-testid="client-form"]').screenshot({ path: screenshotPath('clients-form-phone.png') });
     await phone.locator('spark-client-form button:has-text("Cancel")').click();
+    await phone.locator('[data-testid="clients"]').screenshot({ path: screenshotPath('clients-list-phone.png') });
     await phone.screenshot({ path: screenshotPath('clients-phone.png'), fullPage: true });
     await phone.close();
   }, 60_000);

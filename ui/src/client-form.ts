@@ -1,11 +1,9 @@
 import { LitElement, css, html, nothing } from 'lit';
+import type { ClientScope } from '../../core/src/api/types.js';
+import type { ClientLimits, ClientView } from '../../core/src/services/clients/ClientRegistry.js';
 
-export type ClientScope = 'admin' | 'inference' | 'read';
-export interface ClientLimits { concurrent?: number; perMinute?: number; tokensPerDay?: number }
-export interface ClientView {
-  id: string; name: string; keyPrefix: string; scopes: ClientScope[]; priority: number; limits: ClientLimits;
-  allow: Record<string, string[]>; createdAt: string; expiresAt: string | null; revokedAt: string | null; lastUsedAt: string | null; active: boolean;
-}
+export type { ClientLimits, ClientScope, ClientView };
+
 /** The body of POST /api/clients (and PATCH: the same fields). */
 export interface ClientBody { name: string; scopes: ClientScope[]; priority: number; limits: ClientLimits; allow: Record<string, string[]>; expiresAt: string | null }
 /** A model the allow lists can name (the vLLM catalog), by its catalog id. */
@@ -19,7 +17,7 @@ export const SCOPE_TEXT: Record<ClientScope, { label: string; help: string }> = 
 const SCOPES: ClientScope[] = ['inference', 'read', 'admin'];
 
 export const LIMIT_TEXT: Record<keyof ClientLimits, { label: string; help: string }> = {
-  concurrent: { label: 'Requests at once', help: 'More in flight at the same time are refused (429) until one finishes.' },
+  concurrent: { label: 'Requests at once', help: 'More at the same time are turned away until one finishes.' },
   perMinute: { label: 'Requests per minute', help: 'Counted over any 60 seconds.' },
   tokensPerDay: { label: 'Tokens per day', help: 'Prompt + completion tokens; the count starts again at midnight UTC.' },
 };
@@ -63,6 +61,7 @@ export class SparkClientForm extends LitElement {
   };
 
   static styles = css`
+    * { box-sizing: border-box; }
     form { display: grid; gap: 16px; }
     .field { display: grid; gap: 4px; }
     label, legend { font-weight: 600; font-size: 0.9rem; }

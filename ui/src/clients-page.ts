@@ -83,6 +83,7 @@ export class SparkClientsPage extends LitElement {
   pluginNames: Record<string, string> = {};
 
   static styles = css`
+    * { box-sizing: border-box; }
     :host { display: block; }
     h1 { font-size: 1.3rem; margin: 4px 0 6px; }
     .lead { color: var(--spark-muted); margin: 0 0 16px; max-width: 80ch; line-height: 1.45; }
@@ -139,6 +140,12 @@ export class SparkClientsPage extends LitElement {
     void apiJson<{ models: Array<{ id: string; name?: string }> }>('/api/models').then((c) => { this.models = c.models.map((m) => ({ id: m.id, name: m.name ?? m.id })); }, () => {});
   }
 
+  protected override updated(changed: Map<string, unknown>): void {
+    // Keyboard users land on what just appeared: the confirmation's button, or the new key's copy button.
+    if (changed.has('confirming') && this.confirming) (this.renderRoot.querySelector('[data-testid="confirm-revoke"]') as HTMLElement | null)?.focus();
+    if (changed.has('created') && this.created) (this.renderRoot.querySelector('[data-testid="copy-key"]') as HTMLElement | null)?.focus();
+  }
+
   private async load() {
     try {
       this.clients = (await apiJson<{ clients: ClientView[] }>('/api/clients')).clients;
@@ -164,9 +171,9 @@ export class SparkClientsPage extends LitElement {
       } else {
         await apiJson<ClientView>(`/api/clients/${this.editing}`, { method: 'PATCH', jsonBody: body });
       }
+      await this.load();
       this.editing = '';
       this.formErrors = {};
-      await this.load();
       await this.updateComplete;
       (this.renderRoot.querySelector(this.created ? '[data-testid="new-key"]' : 'h2') as HTMLElement | null)?.scrollIntoView({ block: 'nearest' });
     } catch (e) {
@@ -203,7 +210,7 @@ export class SparkClientsPage extends LitElement {
       <h2 id="keyhead">Key for ${client.name}</h2>
       <p class="warn" role="note"><b>Copy this key now: it will not be shown again.</b> Spark Control keeps only a fingerprint of it. If it is lost, create a new client and revoke this one.</p>
       <div class="keyline"><code data-testid="new-key">${key}</code>
-        <button type="button" @click=${() => this.copy('key', key)}>Copy key</button>${copiedLine('key')}</div>
+        <button type="button" data-testid="copy-key" @click=${() => this.copy('key', key)}>Copy key</button>${copiedLine('key')}</div>
       <p class="small">Programs send it as <span class="mono">Authorization: Bearer &lt;key&gt;</span>; the official <span class="mono">openai</span> client does that by itself:</p>
       <pre data-testid="snippet">${snippet}</pre>
       <div class="keyline" style="margin-top:0"><button type="button" @click=${() => this.copy('snippet', snippet)}>Copy code</button>${copiedLine('snippet')}
@@ -219,20 +226,20 @@ export class SparkClientsPage extends LitElement {
     const gone = !c.active;
     return html`<tr data-client=${c.id} data-name=${c.name} class=${gone ? 'gone' : ''}>
       <td class="name"><b>${c.name}</b><div class="small">created ${DAY.format(new Date(c.createdAt))}</div></td>
-      <td data-label="May">${c.scopes.map((s) => html`<span class="pill ${s}" title=${SCOPE_TEXT[s]?.help ?? ''}>${SCOPE_TEXT[s]?.label ?? s}</span>`)}</td>
+      <td data-label="May"><div>${c.scopes.map((s) => html`<span class="pill ${s}" title=${SCOPE_TEXT[s]?.help ?? ''}>${SCOPE_TEXT[s]?.label ?? s}</span>`)}</div></td>
       <td data-label="Key"><span class="mono">${c.keyPrefix}…</span></td>
       <td data-label="Last used" data-testid="last-used" title=${c.lastUsedAt ? WHEN.format(new Date(c.lastUsedAt)) : ''}>${c.lastUsedAt ? ago(c.lastUsedAt) : html`<span class="muted">never</span>`}</td>
       <td data-label="Expires">${c.expiresAt ? WHEN.format(new Date(c.expiresAt)) : html`<span class="muted">never</span>`}</td>
-      <td data-label="State" data-testid="state"><span class="state ${st.cls}">${st.text}</span>${c.revokedAt ? html`<div class="small">${DAY.format(new Date(c.revokedAt))}</div>` : nothing}</td>
-      <td data-label="Limits">${limits.length || lists.length
+      <td data-label="State" data-testid="state"><div><span class="state ${st.cls}">${st.text}</span>${c.revokedAt ? html`<div class="small">${DAY.format(new Date(c.revokedAt))}</div>` : nothing}</div></td>
+      <td data-label="Limits"><div>${limits.length || lists.length
         ? html`${limits.map((k) => html`<div title=${LIMIT_TEXT[k].label}>${LIMIT_SHORT[k](c.limits[k]!)}</div>`)}
             ${lists.map(([name, items]) => html`<div class="small">${name === 'models' ? 'models' : name === 'loadOnRequest' ? 'may load' : name}: ${items.length ? items.join(', ') : 'none'}</div>`)}`
-        : html`<span class="muted">none</span>`}</td>
+        : html`<span class="muted">none</span>`}</div></td>
       <td data-label="Priority">${c.priority}</td>
       <td class="act">${this.confirming === c.id
         ? html`<div class="confirm" role="alertdialog" aria-label=${`Revoke ${c.name}`}><span>Revoke <b>${c.name}</b>? Its key stops working at once; its usage stays listed.</span>
             <span class="actions"><button type="button" class="danger solid" data-testid="confirm-revoke" ?disabled=${this.busy} @click=${() => this.revoke(c)}>Revoke key</button>
-            <button type="button" @click=${() => { this.confirming = ''; }}>Keep it</button></span></div>`
+            <button type="button" @click=${() => { this.confirming = ''; }} @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') this.confirming = ''; }}>Keep it</button></span></div>`
         : html`<span class="actions">
             <button type="button" ?disabled=${this.busy} @click=${() => this.open(c.id)} aria-label=${`Edit ${c.name}`}>Edit</button>
             ${c.revokedAt ? nothing : html`<button type="button" class="danger" ?disabled=${this.busy} aria-label=${`Revoke ${c.name}`} @click=${() => { this.confirming = c.id; }}>Revoke</button>`}

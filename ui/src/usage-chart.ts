@@ -7,6 +7,7 @@ import type { DailySeries } from './usage-data.js';
 const PALETTE = ['--spark-accent', '--spark-ok', '--spark-warn', '--spark-err'];
 const MORE = ['#8b5cf6', '#14b8a6', '#ec4899', '#64748b', '#0ea5e9', '#a3a30f'];
 const SHORT_DAY = new Intl.DateTimeFormat('en', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+const COMPACT = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
 const dayLabel = (d: string | undefined) => (d ? SHORT_DAY.format(new Date(`${d}T00:00:00Z`)) : '');
 
 /**
@@ -14,8 +15,10 @@ const dayLabel = (d: string | undefined) => (d ? SHORT_DAY.format(new Date(`${d}
  * stacked by client (the first series at the bottom), as wide as its container.
  */
 export class SparkUsageChart extends LitElement {
-  static properties = { label: {}, days: { attribute: false }, series: { attribute: false }, height: { type: Number } };
+  static properties = { label: {}, empty: {}, days: { attribute: false }, series: { attribute: false }, height: { type: Number } };
   label = '';
+  /** What to say when no client has any of this in the range. */
+  empty = 'Nothing counted in this range.';
   days: string[] = [];
   series: DailySeries[] = [];
   height = 180;
@@ -23,6 +26,7 @@ export class SparkUsageChart extends LitElement {
   private resize?: ResizeObserver;
 
   static styles = css`
+    * { box-sizing: border-box; }
     :host { display: block; font: 12px var(--spark-font); color: var(--spark-muted); min-width: 0; }
     .head { color: var(--spark-text); font-weight: 600; font-size: 0.9rem; margin-bottom: 4px; }
     .plot { width: 100%; min-height: 60px; }
@@ -46,7 +50,7 @@ export class SparkUsageChart extends LitElement {
       <link rel="stylesheet" href="/vendor/uplot.css">
       <div class="head">${this.label}</div>
       <div class="plot" part="plot" role="img" aria-label=${`${this.label}: ${total} in all, over ${this.days.length} days`}></div>
-      ${this.series.length ? nothing : html`<div class="note">Nothing counted in this range.</div>`}`;
+      ${this.series.length ? nothing : html`<div class="note" data-testid="chart-empty">${this.empty}</div>`}`;
   }
 
   private async draw(): Promise<void> {
@@ -81,7 +85,7 @@ export class SparkUsageChart extends LitElement {
           incrs: [1, 2, 3, 7, 14], space: 44,
           values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? dayLabel(days[i]) : '')),
         },
-        { stroke: muted, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 52 },
+        { stroke: muted, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 48, values: (_u, splits) => splits.map((v) => COMPACT.format(v)) },
       ],
       series: [
         {},

@@ -1,6 +1,8 @@
 /** Usage rows as GET /api/usage returns them, turned into what the usage table and plots show. No DOM here. */
 
-export interface UsageRow { day: string; client: string; plugin: string; subject: string; counter: string; value: number }
+import type { UsageRow } from '../../core/src/services/clients/UsageMeter.js';
+
+export type { UsageRow };
 export interface UsageAnswer { from: string; to: string; rows: UsageRow[]; names: Record<string, string> }
 
 /** Counters in the order the table shows them, with words a person uses. Unknown counters follow, by name. */

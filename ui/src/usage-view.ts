@@ -17,6 +17,7 @@ export class SparkUsageView extends LitElement {
   private timer?: number;
 
   static styles = css`
+    * { box-sizing: border-box; }
     :host { display: block; }
     .bar { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; justify-content: space-between; margin-bottom: 12px; }
     h2 { font-size: 1.05rem; margin: 0; }
@@ -45,7 +46,7 @@ export class SparkUsageView extends LitElement {
       tr { border-bottom: 1px solid var(--spark-border); padding: 6px 0; }
       td { border: 0; padding: 2px 0; display: flex; justify-content: space-between; gap: 12px; text-align: right; }
       td::before { content: attr(data-label); color: var(--spark-muted); text-align: left; }
-      td:first-child { font-weight: 600; }
+      td:first-child { font-weight: 600; display: block; text-align: left; }
       td:first-child::before { content: none; }
       tr.sub td:first-child { padding-left: 12px; }
       tr.sub { border-bottom-style: dashed; }
@@ -101,8 +102,9 @@ export class SparkUsageView extends LitElement {
     const requests = dailyByClient(a, ['requests']);
     const tokens = dailyByClient(a, ['prompt_tokens', 'completion_tokens']);
     return html`<div class="charts">
-      <spark-usage-chart data-testid="chart-requests" label="Requests per day" .days=${requests.days} .series=${requests.series}></spark-usage-chart>
-      <spark-usage-chart data-testid="chart-tokens" label="Tokens per day (prompt + completion)" .days=${tokens.days} .series=${tokens.series}></spark-usage-chart>
+      <spark-usage-chart data-testid="chart-requests" label="Requests per day" empty="No requests counted in this range." .days=${requests.days} .series=${requests.series}></spark-usage-chart>
+      <spark-usage-chart data-testid="chart-tokens" label="Tokens per day (prompt + completion)"
+        empty="No tokens counted in this range: chat and completion requests count them." .days=${tokens.days} .series=${tokens.series}></spark-usage-chart>
     </div>`;
   }
 
