@@ -41,6 +41,7 @@ describe('usage data for the table and plots', () => {
     expect(formatValue('audio_seconds', 5400)).toBe('1.5 h');
     expect(formatValue('prompt_tokens', 1234567)).toBe('1,234,567');
     expect(clientLabel('c_9', {})).toBe('c_9');
+    expect(clientLabel('dashboard', { dashboard: 'dashboard' })).toBe('Dashboard (logged in)');
     expect(clientLabel('anon:10.0.0.5', {})).toBe('10.0.0.5 (no key)');
     expect(lastDays(7, Date.parse('2026-03-10T23:00:00Z'))).toEqual({ from: '2026-03-04', to: '2026-03-10' });
     expect(daysBetween('2026-02-27', '2026-03-01')).toEqual(['2026-02-27', '2026-02-28', '2026-03-01']);

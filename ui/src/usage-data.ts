@@ -35,8 +35,12 @@ export function formatValue(counter: string, v: number): string {
   return int.format(v);
 }
 
+/** The kernel's fixed clients: the configured token, and a browser logged in with it. */
+const FIXED: Record<string, string> = { admin: 'Admin token', dashboard: 'Dashboard (logged in)' };
+
 /** How a client id reads: its name, or for an unkeyed client its label and "(no key)". */
 export function clientLabel(id: string, names: Record<string, string>): string {
+  if (FIXED[id]) return FIXED[id];
   if (id.startsWith('anon:')) return `${names[id] ?? id.slice(5)} (no key)`;
   return names[id] ?? id;
 }
