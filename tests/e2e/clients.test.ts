@@ -184,7 +184,7 @@ describeBrowser('clients and usage page in Chromium', () => {
     await row.locator('[data-testid="state"]:has-text("Revoked")').waitFor();
     const refused = await bearer('/v1/models');
     expect(refused.status).toBe(401);
-    expect(await row.locator('button:has-text("Revoke")').count()).toBe(0);
+    expect(await row.locator('button').count(), 'a revoked client has nothing left to do').toBe(0);
     await page.screenshot({ path: screenshotPath('clients-desktop.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(200);

@@ -240,13 +240,14 @@ export class SparkClientsPage extends LitElement {
         ? html`<div class="confirm" role="alertdialog" aria-label=${`Revoke ${c.name}`}><span>Revoke <b>${c.name}</b>? Its key stops working at once; its usage stays listed.</span>
             <span class="actions"><button type="button" class="danger solid" data-testid="confirm-revoke" ?disabled=${this.busy} @click=${() => this.revoke(c)}>Revoke key</button>
             <button type="button" @click=${() => { this.confirming = ''; }} @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') this.confirming = ''; }}>Keep it</button></span></div>`
-        : html`<span class="actions">
+        : c.revokedAt ? nothing : html`<span class="actions">
             <button type="button" ?disabled=${this.busy} @click=${() => this.open(c.id)} aria-label=${`Edit ${c.name}`}>Edit</button>
-            ${c.revokedAt ? nothing : html`<button type="button" class="danger" ?disabled=${this.busy} aria-label=${`Revoke ${c.name}`} @click=${() => { this.confirming = c.id; }}>Revoke</button>`}
+            <button type="button" class="danger" ?disabled=${this.busy} aria-label=${`Revoke ${c.name}`} @click=${() => { this.confirming = c.id; }}>Revoke</button>
           </span>`}</td>
     </tr>`;
   }
 
+  /** Revoked clients last (they stay listed so their usage keeps a name). */
   private list() {
     if (!this.clients) return this.error ? nothing : html`<p class="muted">Loading…</p>`;
     if (!this.clients.length) {
@@ -255,7 +256,7 @@ export class SparkClientsPage extends LitElement {
     }
     return html`<table data-testid="clients">
       <thead><tr><th>Name</th><th>May</th><th>Key</th><th>Last used</th><th>Expires</th><th>State</th><th>Limits</th><th>Priority</th><th></th></tr></thead>
-      <tbody>${this.clients.map((c) => this.row(c))}</tbody>
+      <tbody>${[...this.clients].sort((a, b) => Number(!!a.revokedAt) - Number(!!b.revokedAt)).map((c) => this.row(c))}</tbody>
     </table>`;
   }
 
