@@ -144,6 +144,9 @@ describeBrowser('clients and usage page in Chromium', () => {
     await page.locator('[data-testid="usage-table"]').waitFor();
     await page.waitForTimeout(300);
     expect((await barPixels(page, 'chart-requests')).drawn, 'requests bars').toBeGreaterThan(100);
+    // The key's client is one of the stacked series of the requests plot (its legend), and has no tokens to plot.
+    expect(await page.locator('[data-testid="chart-requests"] .u-legend').textContent()).toContain('transcriber');
+    expect(await page.locator('[data-testid="chart-tokens"] .u-legend').textContent()).not.toContain('transcriber');
     expect((await barPixels(page, 'chart-tokens')).drawn + (await barPixels(page, 'chart-requests')).drawn).toBeGreaterThan(200);
 
     // 30 days asks for the longer range.
