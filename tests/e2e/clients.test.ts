@@ -218,3 +218,36 @@ describeBrowser('clients and usage page in Chromium', () => {
     await phone.close();
   }, 60_000);
 });
+
+describeBrowser('clients page behind the login (a token is set)', () => {
+  const TOKEN = 'a-long-enough-api-token-5678';
+  let k: TestKernel;
+  let browser: Browser;
+  beforeAll(async () => {
+    k = await createTestKernel({ simulate: false, plugins: [], config: { auth: { token: TOKEN } } });
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => { await browser?.close(); await k?.stop(); });
+
+  it('a logged-in browser manages clients; a read-only key it made reads usage but not the clients', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(k.url + '/#/clients');
+    await page.waitForURL(/\/login\.html/, { timeout: 15_000 }); // the fragment rides along the redirect
+    await page.evaluate(async (token) => { await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) }); }, TOKEN);
+    await page.goto(k.url + '/#/clients');
+    await page.locator('button:has-text("+ New client")').click();
+    const form = page.locator('spark-client-form');
+    await form.locator('#name').fill('grafana');
+    await form.locator('input[name="scope"][value="inference"]').uncheck();
+    await form.locator('input[name="scope"][value="read"]').check();
+    await form.locator('button[type="submit"]').click();
+    const key = (await page.locator('[data-testid="new-key"]').textContent())!.trim();
+    expect(key).toMatch(/^spk_/);
+    const get = (path: string) => fetch(k.url + path, { headers: { authorization: `Bearer ${key}` } });
+    expect((await get('/api/usage')).status).toBe(200);
+    expect((await get('/api/clients')).status).toBe(403);
+    expect((await fetch(k.url + '/api/clients')).status, 'no key, no session').toBe(401);
+    await page.locator('tr[data-name="grafana"] .pill:has-text("Read only")').waitFor();
+    await page.close();
+  }, 60_000);
+});
