@@ -5,6 +5,7 @@ import './schema-form.js';
 import './pages.js';
 import './history-chart.js';
 import './log-viewer.js';
+import './clients-page.js';
 
 interface Info { name: string; version: string; apiVersion: string; simulated: boolean; authEnabled: boolean; simulator?: SimulatorStatus }
 /** The simulator process (npm start): while it is down or restarting, the simulated Sparks are unreachable. */
@@ -61,6 +62,7 @@ export class SparkApp extends LitElement {
 
   private page() {
     if (this.route.startsWith('#/plugins')) return html`<spark-plugins-page></spark-plugins-page>`;
+    if (this.route.startsWith('#/clients')) return html`<spark-clients-page></spark-clients-page>`;
     if (this.route.startsWith('#/settings')) return html`<spark-settings-page></spark-settings-page>`;
     return html`<spark-dashboard></spark-dashboard>`;
   }
@@ -73,6 +75,7 @@ export class SparkApp extends LitElement {
         <nav>
           <a href="#/" aria-current=${cur('#/')}>Dashboard</a>
           <a href="#/plugins" aria-current=${cur('#/plugins')}>Plugins</a>
+          <a href="#/clients" aria-current=${cur('#/clients')}>Clients</a>
           <a href="#/settings" aria-current=${cur('#/settings')}>Settings</a>
         </nav>
         ${this.info?.simulated ? html`<span class="sim" title="No Sparks configured: everything runs against a simulated cluster">Simulated cluster</span>` : nothing}

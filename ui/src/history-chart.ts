@@ -7,7 +7,7 @@ interface HistoryMark { t: number; plugin: string; kind: string; text: string }
 
 /** uPlot is loaded the first time a chart is on screen (the import map names it), so the shell's bundle stays small. */
 let uPlotModule: Promise<typeof uPlotType> | undefined;
-const loadUPlot = () => (uPlotModule ??= import('uplot').then((m) => m.default));
+export const loadUPlot = () => (uPlotModule ??= import('uplot').then((m) => m.default));
 
 const PALETTE = ['--spark-accent', '--spark-ok', '--spark-warn', '--spark-err'];
 

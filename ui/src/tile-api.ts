@@ -55,8 +55,12 @@ async function handleUnauthorized(res: Response) {
   if (body?.code === KERNEL_AUTH_CODE) location.href = '/login.html';
 }
 
+/** Without a login (no token set), the dashboard's own requests are counted under this name instead of the
+ *  browser's address; a logged-in browser is the `dashboard` client anyway. */
+const DASHBOARD_CLIENT_NAME = { 'x-client-name': 'dashboard' };
+
 export async function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(url, { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...(init.headers ?? {}) } });
+  const res = await fetch(url, { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...DASHBOARD_CLIENT_NAME, ...(init.headers ?? {}) } });
   await handleUnauthorized(res);
   return res;
 }
