@@ -449,7 +449,7 @@ describe('vLLM swap across a restart of Spark Control', () => {
     const end = Date.now() + 8000;
     while (!['process', 'health', 'models'].includes((await (await kk.fetch('/api/swap')).json()).job?.phase) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     await kk.stop({ keepData: true });
-    const persisted = JSON.parse(readFileSync(join(dataDir, 'plugins-data/vllm/swap.json'), 'utf8'));
+    const persisted = JSON.parse(readFileSync(join(dataDir, 'plugins-data/vllm/swap.json'), 'utf8')).data; // the store's { version, data }
     expect(persisted.job).toMatchObject({ id: started.id, state: 'running' });
     // Spark Control comes back: the container kept loading; the swap is followed to the end.
     const k2 = await createTestKernel({ plugins: ['vllm'], dataDir, config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1 } } } });

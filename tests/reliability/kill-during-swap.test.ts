@@ -96,7 +96,7 @@ describe('SIGKILL of Spark Control during a swap', () => {
       expect(loading.job?.phase, JSON.stringify(loading.job)).toMatch(/process|health|models/);
       await sigkill(sc);
       expect(corruptJsonFiles(dataDir)).toEqual([]);
-      expect(JSON.parse(readFileSync(swapFile, 'utf8')).job).toMatchObject({ id: first.id, state: 'running', modelId: 'qwen3-4b-instruct' });
+      expect(JSON.parse(readFileSync(swapFile, 'utf8')).data.job).toMatchObject({ id: first.id, state: 'running', modelId: 'qwen3-4b-instruct' });
 
       const t0 = Date.now();
       sc = await startSparkControl(dataDir);

@@ -1,8 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
+import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type JsonStore, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { swapTimeoutMs, type CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
 import { containerExistsCommand, launchCommand, linkSshCheckCommand, linkSshRefusal, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
@@ -62,7 +59,8 @@ function distinctAddresses(nodes: LaunchNodes): LaunchNodes {
 export class SwapController {
   private state: Persisted = { active: null, job: null };
   private runningJob?: string;
-  private readonly file: string;
+  /** swap.json: version 0 was the plain object this class wrote before the kernel's store existed. */
+  private readonly store: JsonStore<Persisted>;
 
   constructor(
     private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests,
@@ -70,10 +68,8 @@ export class SwapController {
      *  next to it. Advisory: an estimate never blocks a swap. */
     private readonly fitOf?: (model: CatalogEntry) => Promise<string>,
   ) {
-    this.file = join(ctx.dataDir, 'swap.json');
-    if (existsSync(this.file)) {
-      try { this.state = JSON.parse(readFileSync(this.file, 'utf8')); } catch { this.state = { active: null, job: null }; }
-    }
+    this.store = ctx.store<Persisted>('swap', { version: 1, migrate: (data) => data as Persisted });
+    try { this.state = this.store.read() ?? this.state; } catch (e) { ctx.log.warn('swap state unreadable; starting without it', { error: (e as Error).message }); }
   }
 
   get active(): ActiveModel | null { return this.state.active; }
@@ -90,26 +86,15 @@ export class SwapController {
     return { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: String(s.meta?.modelId ?? '') };
   }
 
-  private persisting: Promise<void> = Promise.resolve();
-  /** Writes swap.json (temp file + rename), one write at a time so a burst of phase changes cannot interleave. */
+  /** Saves the state as it is now (the store writes atomically, one write at a time, in call order). */
   private persist(): Promise<void> {
-    const write = async () => {
-      if (this.runningJob) this.state.job = this.snapshotOf(this.runningJob);
-      const tmp = `${this.file}.tmp`;
-      await writeFile(tmp, JSON.stringify(this.state, null, 2));
-      await rename(tmp, this.file);
-    };
-    this.persisting = this.persisting.then(write, write);
-    return this.persisting.catch((e) => this.ctx.log.warn('could not save the swap state', { error: (e as Error).message }));
+    if (this.runningJob) this.state.job = this.snapshotOf(this.runningJob);
+    return this.store.write(this.state).catch((e: unknown) => this.ctx.log.warn('could not save the swap state', { error: (e as Error).message }));
   }
 
   /** Resolves once no swap-state write is pending (the plugin stopping must not leave a write racing its exit). */
-  async flush(): Promise<void> {
-    let seen: Promise<void> | undefined;
-    while (seen !== this.persisting) {
-      seen = this.persisting;
-      await seen.catch(() => {});
-    }
+  flush(): Promise<void> {
+    return this.store.flush();
   }
 
   upstream(): UpstreamRef {
