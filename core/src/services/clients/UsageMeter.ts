@@ -37,6 +37,8 @@ export class UsageMeter {
   private readonly today = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly upsert: Database.Statement;
+  /** The four shapes of query(), compiled once each. */
+  private readonly queries = new Map<string, Database.Statement>();
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private readonly now: () => number;
@@ -103,7 +105,10 @@ export class UsageMeter {
     if (q.client) { where.push('client = ?'); args.push(q.client); }
     if (q.plugin) { where.push('plugin = ?'); args.push(q.plugin); }
     this.flush();
-    return this.db.prepare(`SELECT day, client, plugin, subject, counter, value FROM usage WHERE ${where.join(' AND ')} ORDER BY day, client, plugin, subject, counter LIMIT 100000`).all(...args) as UsageRow[];
+    const text = `SELECT day, client, plugin, subject, counter, value FROM usage WHERE ${where.join(' AND ')} ORDER BY day, client, plugin, subject, counter LIMIT 100000`;
+    let st = this.queries.get(text);
+    if (!st) this.queries.set(text, (st = this.db.prepare(text)));
+    return st.all(...args) as UsageRow[];
   }
 
   close(): void {

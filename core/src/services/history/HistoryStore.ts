@@ -51,6 +51,8 @@ export class HistoryStore {
   private readonly coarseKeepMs: number;
   private readonly maxLabelSets: number;
   private readonly insertPoint: Database.Statement;
+  /** Statements by SQL text, compiled once (preparing one costs more than running it on a small table). */
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly insertMark: Database.Statement;
 
   constructor(dataDir: string, private readonly log: Logger, o: HistoryOptions = {}) {
@@ -66,6 +68,12 @@ export class HistoryStore {
     this.insertPoint = this.db.prepare('INSERT OR REPLACE INTO points (series, t, v) VALUES (?, ?, ?)');
     this.insertMark = this.db.prepare('INSERT INTO marks (t, plugin, kind, text) VALUES (?, ?, ?, ?)');
     for (const row of this.db.prepare('SELECT id, key FROM series').all() as Array<{ id: number; key: string }>) this.ids.set(row.key, row.id);
+  }
+
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
+    return st;
   }
 
   /** A plugin's (or the kernel's) series; replaces an earlier declaration of the same name (a restarted plugin). */
@@ -114,31 +122,31 @@ export class HistoryStore {
   fold(now = Date.now()): void {
     const rawCut = now - this.rawKeepMs;
     this.db.transaction(() => {
-      this.db.prepare(`INSERT OR REPLACE INTO coarse (series, t, v, min, max)
+      this.sql(`INSERT OR REPLACE INTO coarse (series, t, v, min, max)
         SELECT series, t - (t % ?) AS b, avg(v), min(v), max(v) FROM points WHERE t < ? GROUP BY series, b`).run(this.coarseMs, rawCut);
-      this.db.prepare('DELETE FROM points WHERE t < ?').run(rawCut);
-      this.db.prepare('DELETE FROM coarse WHERE t < ?').run(now - this.coarseKeepMs);
-      this.db.prepare('DELETE FROM marks WHERE t < ?').run(now - this.coarseKeepMs);
+      this.sql('DELETE FROM points WHERE t < ?').run(rawCut);
+      this.sql('DELETE FROM coarse WHERE t < ?').run(now - this.coarseKeepMs);
+      this.sql('DELETE FROM marks WHERE t < ?').run(now - this.coarseKeepMs);
     })();
   }
 
   list(): SeriesInfo[] {
-    const rows = this.db.prepare('SELECT key, plugin, name, labels, unit, help FROM series ORDER BY key').all() as Array<{ key: string; plugin: string; name: string; labels: string; unit: string; help: string }>;
+    const rows = this.sql('SELECT key, plugin, name, labels, unit, help FROM series ORDER BY key').all() as Array<{ key: string; plugin: string; name: string; labels: string; unit: string; help: string }>;
     return rows.map((r) => ({ ...r, labels: JSON.parse(r.labels) as Record<string, string> }));
   }
 
   /** Points of every label set of `<plugin>.<name>` in [from, to]: raw where the range lies in the raw window,
    *  coarse before it, thinned to at most `maxPoints` per set by averaging neighbours. */
   range(series: string, from: number, to: number, maxPoints = 1_000): Array<{ key: string; labels: Record<string, string>; unit: string; points: HistoryPoint[] }> {
-    const sets = this.db.prepare("SELECT id, key, labels, unit FROM series WHERE key = ? OR key LIKE ? ESCAPE '\\' ORDER BY key").all(series, `${series.replace(/[\\%_]/g, (c) => `\\${c}`)}{%`) as Array<{ id: number; key: string; labels: string; unit: string }>;
+    const sets = this.sql("SELECT id, key, labels, unit FROM series WHERE key = ? OR key LIKE ? ESCAPE '\\' ORDER BY key").all(series, `${series.replace(/[\\%_]/g, (c) => `\\${c}`)}{%`) as Array<{ id: number; key: string; labels: string; unit: string }>;
     const rawFrom = Date.now() - this.rawKeepMs;
     const bucket = Math.max(this.stepMs, Math.ceil((to - from) / maxPoints / this.stepMs) * this.stepMs);
     return sets.map((s) => {
       // `t - t % step` is the bucket (SQLite's % works on integers; better-sqlite3 binds numbers as REAL, so t / ? would not).
       const coarse = from < rawFrom
-        ? this.db.prepare('SELECT t - (t % ?) AS b, avg(v) AS v, min(min) AS min, max(max) AS max FROM coarse WHERE series = ? AND t >= ? AND t < ? GROUP BY b ORDER BY b').all(Math.max(bucket, this.coarseMs), s.id, from, Math.min(to, rawFrom)) as Array<HistoryPoint & { b: number }>
+        ? this.sql('SELECT t - (t % ?) AS b, avg(v) AS v, min(min) AS min, max(max) AS max FROM coarse WHERE series = ? AND t >= ? AND t < ? GROUP BY b ORDER BY b').all(Math.max(bucket, this.coarseMs), s.id, from, Math.min(to, rawFrom)) as Array<HistoryPoint & { b: number }>
         : [];
-      const raw = this.db.prepare('SELECT t - (t % ?) AS b, avg(v) AS v, min(v) AS min, max(v) AS max FROM points WHERE series = ? AND t >= ? AND t <= ? GROUP BY b ORDER BY b').all(bucket, s.id, Math.max(from, rawFrom), to) as Array<HistoryPoint & { b: number }>;
+      const raw = this.sql('SELECT t - (t % ?) AS b, avg(v) AS v, min(v) AS min, max(v) AS max FROM points WHERE series = ? AND t >= ? AND t <= ? GROUP BY b ORDER BY b').all(bucket, s.id, Math.max(from, rawFrom), to) as Array<HistoryPoint & { b: number }>;
       const points = [...coarse, ...raw].map(({ b, v, min, max }) => (min === max ? { t: b, v } : { t: b, v, min, max }));
       return { key: s.key, labels: JSON.parse(s.labels) as Record<string, string>, unit: s.unit, points };
     });
@@ -146,8 +154,8 @@ export class HistoryStore {
 
   marks(from: number, to: number, plugin?: string): HistoryMark[] {
     return (plugin
-      ? this.db.prepare('SELECT t, plugin, kind, text FROM marks WHERE t >= ? AND t <= ? AND plugin = ? ORDER BY t LIMIT 1000').all(from, to, plugin)
-      : this.db.prepare('SELECT t, plugin, kind, text FROM marks WHERE t >= ? AND t <= ? ORDER BY t LIMIT 1000').all(from, to)) as HistoryMark[];
+      ? this.sql('SELECT t, plugin, kind, text FROM marks WHERE t >= ? AND t <= ? AND plugin = ? ORDER BY t LIMIT 1000').all(from, to, plugin)
+      : this.sql('SELECT t, plugin, kind, text FROM marks WHERE t >= ? AND t <= ? ORDER BY t LIMIT 1000').all(from, to)) as HistoryMark[];
   }
 
   close(): void {
@@ -161,7 +169,7 @@ export class HistoryStore {
     const key = lk ? `${id}{${lk}}` : id;
     let n = this.ids.get(key);
     if (n === undefined) {
-      const r = this.db.prepare('INSERT INTO series (key, plugin, name, labels, unit, help) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET unit = excluded.unit, help = excluded.help RETURNING id')
+      const r = this.sql('INSERT INTO series (key, plugin, name, labels, unit, help) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET unit = excluded.unit, help = excluded.help RETURNING id')
         .get(key, plugin, spec.name, JSON.stringify(labels), spec.unit ?? '', spec.help ?? '') as { id: number };
       n = r.id;
       this.ids.set(key, n);
