@@ -3,6 +3,7 @@ import type { PluginRouterImpl } from '../http/PluginRouter.js';
 import type { Clients } from '../services/clients/Clients.js';
 import { CLIENT_SCOPES } from '../services/clients/scopes.js';
 import { utcDay } from '../services/clients/UsageMeter.js';
+import * as rs from './responseSchemas.js';
 
 const DAY = 24 * 3600_000;
 const name = z.string().trim().min(1, 'required').max(64).regex(/^[^\u0000-\u001f]+$/, 'no control characters');
@@ -41,22 +42,22 @@ const expiry = (v: string | null | undefined) => (v === undefined ? undefined : 
 /** Clients and their keys (admin only), and usage by day. */
 export function clientRoutes(r: PluginRouterImpl, clients: Clients, keyRevoked: (clientId: string) => void): void {
   const reg = clients.registry;
-  r.add({ method: 'GET', path: '/api/clients', scope: 'admin', summary: 'Every client: scopes, limits, allow lists, key prefix, created/last used/expiry/revoked (never a key)' }, () => ({ clients: reg.list() }));
-  r.add({ method: 'POST', path: '/api/clients', body: createBody, summary: 'Create a client with an API key: the key is in this answer only (stored hashed); send it as Authorization: Bearer' }, (c) => {
+  r.add({ method: 'GET', path: '/api/clients', scope: 'admin', summary: 'Every client: scopes, limits, allow lists, key prefix, created/last used/expiry/revoked (never a key)', response: rs.clientsResponse }, () => ({ clients: reg.list() }));
+  r.add({ method: 'POST', path: '/api/clients', body: createBody, summary: 'Create a client with an API key: the key is in this answer only (stored hashed); send it as Authorization: Bearer', response: rs.createdClientResponse }, (c) => {
     const b = c.body;
     const made = reg.create({ ...b, expiresAt: expiry(b.expiresAt) });
     c.status(201);
     return made;
   });
-  r.add({ method: 'GET', path: '/api/clients/:id', params: idParams, scope: 'admin', summary: 'One client' }, (c) => reg.require(c.params.id));
-  r.add({ method: 'PATCH', path: '/api/clients/:id', params: idParams, body: patchBody, summary: 'Change a client (limits and allow lists are replaced whole)' }, (c) =>
+  r.add({ method: 'GET', path: '/api/clients/:id', params: idParams, scope: 'admin', summary: 'One client', response: rs.clientView }, (c) => reg.require(c.params.id));
+  r.add({ method: 'PATCH', path: '/api/clients/:id', params: idParams, body: patchBody, summary: 'Change a client (limits and allow lists are replaced whole)', response: rs.clientView }, (c) =>
     reg.update(c.params.id, { ...c.body, expiresAt: expiry(c.body.expiresAt) }));
-  r.add({ method: 'DELETE', path: '/api/clients/:id', params: idParams, summary: 'Revoke a client\'s key at once (it stays listed with its usage); its open streams are closed' }, (c) => {
+  r.add({ method: 'DELETE', path: '/api/clients/:id', params: idParams, summary: 'Revoke a client\'s key at once (it stays listed with its usage); its open streams are closed', response: rs.clientView }, (c) => {
     const v = reg.revoke(c.params.id);
     keyRevoked(c.params.id);
     return v;
   });
-  r.add({ method: 'GET', path: '/api/usage', query: usageQuery, summary: 'Usage rows by UTC day, client, plugin, subject and counter (default: the last 30 days), with client names' }, (c) => {
+  r.add({ method: 'GET', path: '/api/usage', query: usageQuery, summary: 'Usage rows by UTC day, client, plugin, subject and counter (default: the last 30 days), with client names', response: rs.usageResponse }, (c) => {
     const to = c.query.to ?? utcDay(Date.now());
     const from = c.query.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - 29 * DAY);
     const rows = clients.usage.query({ from, to, client: c.query.client, plugin: c.query.plugin });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PluginRouterImpl } from '../http/PluginRouter.js';
 import type { KernelServices } from '../kernel/services.js';
+import { seriesListResponse } from './responseSchemas.js';
 
 const DAY = 24 * 3600_000;
 const rangeQuery = {
@@ -23,7 +24,7 @@ function window(q: { from?: number; to?: number }): { from: number; to: number }
 
 /** The history API: which series exist, a range of one (every label set of it), and the marks to draw with them. */
 export function historyRoutes(r: PluginRouterImpl, s: KernelServices): void {
-  r.add({ method: 'GET', path: '/api/history/series', summary: 'Every recorded time series (key, plugin, name, labels, unit)' }, () => ({ series: s.history.list() }));
+  r.add({ method: 'GET', path: '/api/history/series', summary: 'Every recorded time series (key, plugin, name, labels, unit)', response: seriesListResponse }, () => ({ series: s.history.list() }));
   r.add({ method: 'GET', path: '/api/history', query: seriesQuery, summary: 'A range of a time series: every label set, at most `points` points each (5 s raw for 24 h, 5-min averages before)' }, (c) => {
     const { from, to } = window(c.query);
     return { series: c.query.series, from, to, sets: s.history.range(c.query.series, from, to, c.query.points) };

@@ -15,6 +15,7 @@ import { codes } from '../api/codes.js';
 import type { SimulatorStatus } from '../kernel/simulation.js';
 import { historyRoutes } from './historyRoutes.js';
 import { clientRoutes } from './clientRoutes.js';
+import * as rs from './responseSchemas.js';
 import type { Clients } from '../services/clients/Clients.js';
 
 const idParams = z.object({ id: z.string().regex(PLUGIN_ID, 'not a plugin id') });
@@ -43,7 +44,7 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
 
   const pluginHealth = (id: string) => s.health.list(id);
 
-  r.add({ method: 'GET', path: '/health', summary: 'Overall health (no auth)', unauthenticated: true }, (c) => {
+  r.add({ method: 'GET', path: '/health', summary: 'Overall health (no auth)', unauthenticated: true, response: rs.healthResponse }, (c) => {
     const status = s.health.overall();
     const failed = kernel.list().filter((p) => p.state === 'failed').map((p) => p.id);
     if (status === 'down') c.status(503);
@@ -51,11 +52,11 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     return { status, version: d.version, simulated: d.simulated(), simulator: d.simulator?.(), plugins: Object.fromEntries(kernel.list().map((p) => [p.id, p.state])), failedPlugins: failed, loop };
   });
 
-  r.add({ method: 'GET', path: '/api/info', summary: 'Version, API version, simulation and auth flags' }, () => ({
+  r.add({ method: 'GET', path: '/api/info', summary: 'Version, API version, simulation and auth flags', response: rs.infoResponse }, () => ({
     name: 'Spark Control', version: d.version, apiVersion: SPARK_PLUGIN_API_VERSION, simulated: d.simulated(), simulator: d.simulator?.(), authEnabled: !!s.config.get().auth.token,
   }));
 
-  r.add({ method: 'GET', path: '/api/health', summary: 'Every health check, last result' }, () => ({ status: s.health.overall(), checks: s.health.list() }));
+  r.add({ method: 'GET', path: '/api/health', summary: 'Every health check, last result', response: rs.checksResponse }, () => ({ status: s.health.overall(), checks: s.health.list() }));
 
   r.add({
     method: 'GET', path: '/api/connectivity', summary: 'Connectivity log (up/down transitions)',
@@ -112,14 +113,14 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     return next;
   });
 
-  r.add({ method: 'PUT', path: '/api/config/auth', body: z.object({ token: z.union([z.literal(''), z.string().min(16).max(256)], { error: 'empty (turns auth off) or 16 to 256 characters' }).optional() }), summary: 'Set (16 to 256 characters) or clear (empty) the API bearer token' }, async (c) => {
+  r.add({ method: 'PUT', path: '/api/config/auth', body: z.object({ token: z.union([z.literal(''), z.string().min(16).max(256)], { error: 'empty (turns auth off) or 16 to 256 characters' }).optional() }), summary: 'Set (16 to 256 characters) or clear (empty) the API bearer token', response: rs.authResponse }, async (c) => {
     await s.config.updateAuth({ token: c.body.token ?? '' });
     return { tokenSet: !!s.config.get().auth.token };
   });
 
   // 10 wrong tokens per client address in 5 minutes, then 429 until the oldest leaves the window.
   const loginGuesses = new FailureLimiter('logins', 10, 5 * 60_000);
-  r.add({ method: 'POST', path: '/api/login', body: z.object({ token: z.string().min(1, 'required').max(256) }), summary: 'Browser login with the token or an admin client\'s API key: sets an HttpOnly session cookie (10 wrong tries per 5 minutes, then 429)', unauthenticated: true }, (c) => {
+  r.add({ method: 'POST', path: '/api/login', body: z.object({ token: z.string().min(1, 'required').max(256) }), summary: 'Browser login with the token or an admin client\'s API key: sets an HttpOnly session cookie (10 wrong tries per 5 minutes, then 429)', unauthenticated: true, response: rs.loginResponse }, (c) => {
     const token = s.config.get().auth.token;
     if (!token) return { ok: true, authEnabled: false };
     const client = c.req.socket.remoteAddress ?? '';
@@ -134,7 +135,7 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     return { ok: true, authEnabled: true };
   });
 
-  r.add({ method: 'POST', path: '/api/logout', summary: 'End the session (on the server too) and clear its cookie' }, (c) => {
+  r.add({ method: 'POST', path: '/api/logout', summary: 'End the session (on the server too) and clear its cookie', response: rs.okResponse }, (c) => {
     const id = sessionIdOf(c.headers);
     if (id) {
       d.sessions.revoke(id);
@@ -154,8 +155,8 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     return undefined;
   });
 
-  r.add({ method: 'GET', path: '/api/jobs', query: z.object({ plugin: z.string().max(32).optional(), kind: z.string().max(64).optional() }), summary: 'Jobs (running and recent)' }, (c) => s.jobs.list(c.query));
-  r.add({ method: 'GET', path: '/api/jobs/:id', params: jobParams, summary: 'One job' }, (c) => {
+  r.add({ method: 'GET', path: '/api/jobs', query: z.object({ plugin: z.string().max(32).optional(), kind: z.string().max(64).optional() }), summary: 'Jobs (running and recent)', response: rs.jobsResponse }, (c) => s.jobs.list(c.query));
+  r.add({ method: 'GET', path: '/api/jobs/:id', params: jobParams, summary: 'One job', response: rs.jobSnapshot }, (c) => {
     const j = s.jobs.get(c.params.id);
     if (!j) throw new SparkError(codes.JOB_NOT_FOUND, `job ${c.params.id} not found`, { status: 404 });
     return j;
