@@ -64,6 +64,8 @@ export function registerBenchmarks(ctx: PluginContext<VllmConfig>, { swap, hooks
     const levels: LevelResult[] = [];
     for (const c of plan.concurrency) {
       if (swap.running || swap.active?.modelId !== entry.id) throw new SparkError('VLLM_BENCHMARK_MODEL_CHANGED', 'the served model changed during the benchmark', { status: 409 });
+      // Benchmark requests bypass /v1, so an idle timer may put the model to sleep meanwhile: its figures would be errors.
+      if (swap.active.asleep) throw new SparkError('VLLM_MODEL_ASLEEP', `${servedName} was put to sleep during the benchmark`, { status: 409 });
       job.phase(`concurrency ${c}`);
       const r = await runLevel(ctx, swap.upstream(), { concurrency: c, requests: Math.max(plan.count, c), maxTokens: plan.maxTokens, servedName, requestTimeoutMs }, job.signal, () => job.progress(++finished / total));
       job.log(`concurrency ${c}: ${r.generationTokensPerSec} generated tokens/s, ${r.promptTokensPerSec} prompt tokens/s, TTFT p50 ${r.ttftMs.p50 ?? '–'} ms p99 ${r.ttftMs.p99 ?? '–'} ms, ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}`);
