@@ -62,7 +62,7 @@ describe('benchmark runs of the served model', () => {
     expect(done.state, JSON.stringify(done.error)).toBe('succeeded');
     const run = done.result as Record<string, any>;
     expect(run).toMatchObject({ modelId: 'qwen3-4b-instruct', servedName: 'qwen3-4b', vllmVersion: '0.12.0', settings: { concurrency: [1, 4], count: 4, maxTokens: 4 } });
-    expect(run.launch).toEqual({ args: ['--max-model-len', '32768', '--gpu-memory-utilization', '0.5'], image: 'vllm-node', tensorParallel: 1, maxModelLen: 32768 });
+    expect(run.launch).toEqual({ args: ['--max-model-len', '32768', '--gpu-memory-utilization', '0.5'], image: 'vllm-node', tensorParallel: 1, maxModelLen: 32768, source: 'swap' });
     expect(run.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 4]);
     for (const l of run.levels) {
       expect(l).toMatchObject({ requests: 4, ok: 4, errors: 0 });
@@ -109,16 +109,33 @@ describe('benchmark runs of the served model', () => {
     expect((await list()).runs.length).toBe(before);
   }, 60_000);
 
+  it('records the args the swap launched, not a catalog edit made since', async () => {
+    const edited = ['--max-model-len', '32768', '--gpu-memory-utilization', '0.7'];
+    const put = await k.fetch('/api/plugins/vllm/models/qwen3-4b-instruct', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Qwen3 4B Instruct 2507', repo: 'Qwen/Qwen3-4B-Instruct-2507', servedName: 'qwen3-4b', args: edited, expectedLoadMinutes: 4 }) });
+    expect(put.status).toBe(200);
+    const runOnce = async () => {
+      const done = await k.app.services.jobs.wait((await (await bench({ concurrency: [1], count: 1, maxTokens: 2 })).json()).id);
+      expect(done.state).toBe('succeeded');
+      return (done.result as Record<string, any>).launch;
+    };
+    expect(await runOnce()).toMatchObject({ args: ['--max-model-len', '32768', '--gpu-memory-utilization', '0.5'], source: 'swap' });
+    const s = await post('/api/plugins/vllm/swap', { model: 'qwen3-4b-instruct' });
+    expect((await k.app.services.jobs.wait((await s.json()).id)).state).toBe('succeeded');
+    expect(await runOnce()).toMatchObject({ args: edited, source: 'swap' });
+  }, 60_000);
+
   it('keeps runs across a restart, and deletes one', async () => {
-    const [run] = (await list()).runs;
+    const runs = (await list()).runs;
+    expect(runs).toHaveLength(3);
+    const run = runs[2];
     await k.stop({ keepData: true });
     k = await createTestKernel({ plugins: ['vllm'], dataDir: k.dataDir, config });
     const after = await list();
-    expect(after.runs.map((x) => x.id)).toEqual([run.id]);
-    expect(after.runs[0].levels).toEqual(run.levels);
+    expect(after.runs.map((x) => x.id)).toEqual(runs.map((x) => x.id));
+    expect(after.runs[2].levels).toEqual(run.levels);
     const del = await k.fetch(`/api/plugins/vllm/benchmarks/${run.id}`, { method: 'DELETE' });
     expect(del.status).toBe(200);
-    expect((await list()).runs).toEqual([]);
+    expect((await list()).runs.map((x) => x.id)).toEqual(runs.slice(0, 2).map((x) => x.id));
     expect((await k.fetch(`/api/plugins/vllm/benchmarks/${run.id}`, { method: 'DELETE' })).status).toBe(404);
   }, 60_000);
 });

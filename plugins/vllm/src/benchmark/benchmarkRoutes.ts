@@ -25,6 +25,9 @@ const benchmarkBody = z.object({
 const listQuery = z.object({ model: z.string().regex(MODEL_ID, 'not a model id').optional() });
 const runParams = z.object({ id: z.string().regex(RUN_ID, 'not a benchmark run id') });
 
+/** The catalog entry a successful swap launched. */
+interface LaunchRecord { modelId: string; args: string[]; image: string; tensorParallel: number }
+
 interface Deps { swap: SwapController; hooks: VllmSwapHooks; catalog: () => CatalogEntry[] }
 
 /** Benchmarks of the served model: POST starts a job that runs the fixed prompt set at each concurrency level straight
@@ -37,11 +40,28 @@ export function registerBenchmarks(ctx: PluginContext<VllmConfig>, { swap, hooks
     const j = runningId ? ctx.jobs.get(runningId) : undefined;
     return j && !j.endedAt ? j : undefined;
   };
-  hooks.beforeSwap.tapPromise('vllm.benchmark', async () => {
+  // What each swap launched, kept from its start to its success: a catalog edit after the launch must not be taken for
+  // the served model's args.
+  const launches = ctx.store<LaunchRecord>('benchmark-launch', { version: 1 });
+  let launching: LaunchRecord | undefined;
+  hooks.beforeSwap.tapPromise('vllm.benchmark', async (plan) => {
     const j = running();
     if (j) ctx.jobs.cancel(j.id, 'a model swap started');
+    const e = catalog().find((m) => m.id === plan.modelId);
+    launching = e ? { modelId: e.id, args: [...e.args], image: e.image, tensorParallel: e.tensorParallel } : undefined;
     return undefined;
   });
+  hooks.afterSwap.tapPromise('vllm.benchmark', async (result) => {
+    if (result.ok && launching?.modelId === result.modelId) await launches.write(launching).catch((e) => ctx.log.warn('could not record the launch', { error: (e as Error).message }));
+    launching = undefined;
+  });
+  const launchedAs = (entry: CatalogEntry): Omit<LaunchFacts, 'maxModelLen'> => {
+    let rec: LaunchRecord | undefined;
+    try { rec = launches.read(); } catch { rec = undefined; }
+    return rec?.modelId === entry.id
+      ? { args: rec.args, image: rec.image, tensorParallel: rec.tensorParallel, source: 'swap' }
+      : { args: [...entry.args], image: entry.image, tensorParallel: entry.tensorParallel, source: 'catalog' };
+  };
 
   /** The launch of the served model as far as Spark Control and vLLM know it, and vLLM's version. */
   async function launchFacts(entry: CatalogEntry, servedName: string, signal: AbortSignal): Promise<{ launch: LaunchFacts; vllmVersion: string | null }> {
@@ -51,7 +71,7 @@ export function registerBenchmarks(ctx: PluginContext<VllmConfig>, { swap, hooks
       ctx.http.fetchJson(up, '/version', z.object({ version: z.string().max(64) }), { timeoutMs: 3000, signal }).then((v) => v.version, () => null),
     ]);
     const maxModelLen = models?.data.find((d) => d.id === servedName)?.max_model_len ?? null;
-    return { launch: { args: [...entry.args], image: entry.image, tensorParallel: entry.tensorParallel, maxModelLen }, vllmVersion: version };
+    return { launch: { ...launchedAs(entry), maxModelLen }, vllmVersion: version };
   }
 
   async function run(job: JobHandle, plan: z.output<typeof benchmarkBody>, entry: CatalogEntry, servedName: string): Promise<BenchmarkRun> {

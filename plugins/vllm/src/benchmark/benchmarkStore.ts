@@ -3,7 +3,12 @@ import type { LevelResult } from './runLevel.js';
 
 /** What the swap launched the benchmarked model with: the catalog entry's args and image, its tensor parallel size,
  *  and the context vLLM reported (`max_model_len` of /v1/models, null when it did not say). */
-export interface LaunchFacts { args: string[]; image: string; tensorParallel: number; maxModelLen: number | null }
+export interface LaunchFacts {
+  args: string[]; image: string; tensorParallel: number; maxModelLen: number | null;
+  /** `swap`: the entry as the swap that started the model read it; `catalog`: the entry now (a model adopted or
+   *  started before launches were recorded — an edit since its launch would show here). */
+  source: 'swap' | 'catalog';
+}
 
 /** One stored benchmark run. */
 export interface BenchmarkRun {
