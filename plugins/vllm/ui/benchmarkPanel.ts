@@ -167,9 +167,9 @@ export class VllmBenchmarkPanel extends LitElement {
       ${this.charts()}
       <ul data-testid="benchmark-runs">${this.runs.map((r, i) => {
         const k = this.selected.indexOf(r.id);
-        const worst = r.levels.reduce((a, l) => a + l.errors, 0);
+        const errors = r.levels.reduce((a, l) => a + l.errors, 0);
         return html`<li data-run=${r.id}><label><input type="checkbox" .checked=${k >= 0} @change=${(e: Event) => this.toggle(r.id, (e.target as HTMLInputElement).checked)}>
-          ${k >= 0 ? html`<span class="swatch" style="background:${COLOURS[k]}"></span>` : nothing}<code>${r.servedName}</code> ${labels[i]}${worst ? html` <span class="bad">${worst} errors</span>` : nothing}</label>
+          ${k >= 0 ? html`<span class="swatch" style="background:${COLOURS[k]}"></span>` : nothing}<code>${r.servedName}</code> ${labels[i]}${errors ? html` <span class="bad">${errors} errors</span>` : nothing}</label>
           <button aria-label="Delete this run" title="Delete this run" @click=${() => this.deleteRun(r.id)}>Delete</button></li>`;
       })}</ul>`;
   }
