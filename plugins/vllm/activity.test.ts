@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+import Database from 'better-sqlite3';
 import { ActivityStore } from './src/activity/activityStore.js';
 
 let k: TestKernel;
@@ -66,6 +67,43 @@ describe('activity log of proxied /v1 requests', () => {
       const r = await k.fetch(`/api/plugins/vllm/activity?${q}`);
       expect(r.status, q).toBe(400);
       expect((await r.json()).errors.map((e: { field: string }) => e.field), q).toContain(field);
+    }
+  });
+});
+
+describe('the client of each request', () => {
+  it('records the name and id of a keyed client and of an anonymous one, and filters by either', async () => {
+    const made = await (await k.fetch('/api/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'crm', scopes: ['admin', 'inference'] }) })).json();
+    expect(made.key).toMatch(/^spk_/);
+    const keyed = await k.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${made.key}` }, body: JSON.stringify({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'from the crm' }], max_tokens: 2 }) });
+    expect(keyed.status).toBe(200);
+    const anon = await k.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-name': 'nightly-cron' }, body: JSON.stringify({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'from cron' }], max_tokens: 2 }) });
+    expect(anon.status).toBe(200);
+    const byName = await until(() => activity('?client=crm'), (v) => v.entries.length >= 1);
+    expect(byName.entries).toHaveLength(1);
+    expect(byName.entries[0]).toMatchObject({ client: 'crm', clientId: made.client.id, tokensOut: 2 });
+    expect((await activity(`?client=${made.client.id}`)).entries.map((e) => e.clientId)).toEqual([made.client.id]);
+    const cron = await activity('?client=anon:nightly-cron');
+    expect(cron.entries).toHaveLength(1);
+    expect(cron.entries[0]).toMatchObject({ client: 'nightly-cron', clientId: 'anon:nightly-cron' });
+    expect((await activity('?client=nobody')).entries).toEqual([]);
+    expect((await k.fetch('/api/plugins/vllm/activity?client=')).status).toBe(400);
+  });
+
+  it('adds the client id column to a table written before it, keeping the old rows', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'activity-'));
+    try {
+      const old = new Database(join(dir, 'activity.sqlite'));
+      old.exec(`CREATE TABLE requests (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, client TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, model TEXT, status INTEGER NOT NULL, duration_ms INTEGER NOT NULL, ttft_ms INTEGER, tokens_in INTEGER, tokens_out INTEGER, stream INTEGER NOT NULL);
+        INSERT INTO requests (at, client, method, path, model, status, duration_ms, stream) VALUES (1, '10.0.0.9', 'POST', '/v1/completions', 'm', 200, 5, 0);`);
+      old.close();
+      const store = new ActivityStore(dir, 5, 60_000);
+      store.record({ at: 2, client: 'crm', clientId: 'c_0123456789ab', method: 'POST', path: '/v1/completions', model: 'm', status: 200, durationMs: 1, ttftMs: null, tokensIn: 1, tokensOut: 1, stream: false });
+      expect(store.query({ limit: 10 }).entries.map((e) => [e.client, e.clientId])).toEqual([['crm', 'c_0123456789ab'], ['10.0.0.9', null]]);
+      expect(store.query({ client: 'c_0123456789ab', limit: 10 }).entries).toHaveLength(1);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

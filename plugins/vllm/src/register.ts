@@ -23,6 +23,7 @@ import { listModels } from './onDemand/modelList.js';
 import { OnDemandScheduler } from './onDemand/scheduler.js';
 import { preloadAtBoot } from './onDemand/preload.js';
 import { onDemandStatus } from './onDemand/status.js';
+import { registerBenchmarks } from './benchmark/benchmarkRoutes.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
 const idParams = z.object({ id: z.string().regex(MODEL_ID, 'not a model id') });
@@ -175,6 +176,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     linkSparks(ctx, swap.allNodes(), c.signal));
 
   registerVllmLogRoutes(ctx, hostId);
+  registerBenchmarks(ctx, { swap, hooks, catalog: () => catalog });
   r.add({ method: 'GET', path: '/metrics', summary: 'Live metrics of the served model' }, async () => {
     const { status, metrics: m } = await scrapeVllmMetrics(ctx, swap.upstream());
     if (!m) throw new SparkError('VLLM_METRICS_UNAVAILABLE', `vLLM answered ${status} on /metrics`, { status: 502 });

@@ -2,17 +2,19 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '@spark-control/plugin-api';
 
 /** One row of GET /api/plugins/vllm/activity. */
-interface ActivityRow { at: string; client: string; method: string; path: string; model: string | null; status: number; durationMs: number; ttftMs: number | null; tokensIn: number | null; tokensOut: number | null; stream: boolean }
+interface ActivityRow { at: string; client: string; clientId?: string | null; method: string; path: string; model: string | null; status: number; durationMs: number; ttftMs: number | null; tokensIn: number | null; tokensOut: number | null; stream: boolean }
 
-/** The vLLM tile's "Activity" button and table: the proxied /v1 requests, newest first, filtered by model, status and
+/** The vLLM tile's "Activity" button and table: the proxied /v1 requests, newest first, filtered by model, client (a
+ *  click on a client's name filters by its id), status and
  *  the last N minutes; re-read every 5 s while open. */
 export class VllmActivityPanel extends LitElement {
-  static properties = { api: { attribute: false }, open: { state: true }, rows: { state: true }, total: { state: true }, model: { state: true }, status: { state: true }, minutes: { state: true }, error: { state: true } };
+  static properties = { api: { attribute: false }, open: { state: true }, rows: { state: true }, total: { state: true }, model: { state: true }, client: { state: true }, status: { state: true }, minutes: { state: true }, error: { state: true } };
   api?: SparkTileApi;
   open = false;
   rows: ActivityRow[] = [];
   total = 0;
   model = '';
+  client = '';
   status = '';
   minutes = '';
   error = '';
@@ -29,6 +31,7 @@ export class VllmActivityPanel extends LitElement {
     td.num { text-align: right; font-variant-numeric: tabular-nums; }
     .bad { color: var(--spark-err); }
     .muted { color: var(--spark-muted); }
+    a.who { color: inherit; }
     .close { margin-left: auto; }
   `;
 
@@ -54,6 +57,7 @@ export class VllmActivityPanel extends LitElement {
     if (!this.api) return;
     const q = new URLSearchParams({ limit: '200' });
     if (this.model) q.set('model', this.model);
+    if (this.client) q.set('client', this.client);
     if (this.status) q.set('status', this.status);
     if (this.minutes) q.set('since', new Date(Date.now() - Number(this.minutes) * 60_000).toISOString());
     try {
@@ -66,7 +70,7 @@ export class VllmActivityPanel extends LitElement {
     }
   }
 
-  private set(field: 'model' | 'status' | 'minutes', e: Event) {
+  private set(field: 'model' | 'client' | 'status' | 'minutes', e: Event) {
     this[field] = (e.target as HTMLInputElement).value.trim();
     void this.load();
   }
@@ -76,6 +80,7 @@ export class VllmActivityPanel extends LitElement {
     const n = (v: number | null) => (v === null ? html`<span class="muted">–</span>` : v);
     return html`<div class="bar">
         <input placeholder="model" aria-label="Filter by model" data-testid="activity-model" @change=${(e: Event) => this.set('model', e)}>
+        <input placeholder="client" aria-label="Filter by client (name or id)" data-testid="activity-client" .value=${this.client} @change=${(e: Event) => this.set('client', e)}>
         <input placeholder="status" inputmode="numeric" aria-label="Filter by status" data-testid="activity-status" @change=${(e: Event) => this.set('status', e)}>
         <select aria-label="Since" data-testid="activity-since" @change=${(e: Event) => this.set('minutes', e)}>
           <option value="">all kept</option><option value="15">15 min</option><option value="60">1 h</option><option value="1440">24 h</option></select>
@@ -85,7 +90,7 @@ export class VllmActivityPanel extends LitElement {
       <div class="wrap"><table data-testid="activity">
         <tr><th>Time</th><th>Client</th><th>Model</th><th>Status</th><th>Duration</th><th>TTFT</th><th>In</th><th>Out</th><th>Path</th></tr>
         ${this.rows.map((r) => html`<tr>
-          <td>${new Date(r.at).toLocaleTimeString()}</td><td>${r.client}</td><td><code>${r.model ?? '–'}</code></td>
+          <td>${new Date(r.at).toLocaleTimeString()}</td><td><a href="#" class="who" data-testid="activity-client-name" title="Show only ${r.client}${r.clientId ? ` (${r.clientId})` : ''}" @click=${(e: Event) => { e.preventDefault(); this.client = r.clientId ?? r.client; void this.load(); }}>${r.client}</a></td><td><code>${r.model ?? '–'}</code></td>
           <td class=${r.status >= 400 ? 'bad' : ''}>${r.status}</td><td class="num">${r.durationMs} ms</td><td class="num">${r.ttftMs === null ? n(null) : `${r.ttftMs} ms`}</td>
           <td class="num">${n(r.tokensIn)}</td><td class="num">${n(r.tokensOut)}</td><td>${r.path}${r.stream ? html` <span class="muted">stream</span>` : nothing}</td></tr>`)}
       </table></div>`;

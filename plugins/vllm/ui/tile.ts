@@ -3,6 +3,7 @@ import type { SparkTileApi } from '@spark-control/plugin-api';
 import './onDemandPanel.js';
 import './logsPanel.js';
 import './activityPanel.js';
+import './benchmarkPanel.js';
 
 interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; tensorParallel: number; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
@@ -376,6 +377,7 @@ export class VllmTile extends LitElement {
       <spark-vllm-ondemand .api=${this.api}></spark-vllm-ondemand>
       <spark-vllm-logs .api=${this.api}></spark-vllm-logs>
       <spark-vllm-activity .api=${this.api}></spark-vllm-activity>
+      <spark-vllm-benchmarks .api=${this.api}></spark-vllm-benchmarks>
       ${this.progress()}
       ${this.tryPrompt()}
       <div class="row"><input type="search" placeholder="Search models" aria-label="Search models" @input=${(e: Event) => { this.filter = (e.target as HTMLInputElement).value; }}>

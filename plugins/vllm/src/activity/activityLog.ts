@@ -11,6 +11,8 @@ const activityQuery = z.object({
   model: z.string().min(1).max(200).optional(),
   status: z.coerce.number().int().min(100).max(599).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
+  /** A client's id (`c_…`, `admin`, `dashboard`, `anon:<label>`) or name. */
+  client: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -42,16 +44,16 @@ function watch(res: ServerResponse, onDone: (facts: { status: number; ttftMs: nu
 export function withActivityLog(ctx: PluginContext<unknown>, router: PluginRouter): PluginRouter {
   const store = new ActivityStore(join(ctx.dataDir, 'activity'), ACTIVITY_MAX_ROWS);
   ctx.onDispose(() => store.close());
-  ctx.routes.add({ method: 'GET', path: '/activity', query: activityQuery, summary: 'Proxied /v1 requests, newest first (time, client, model, status, duration, TTFT of streams, tokens from usage); filters model, status, since; the last 10,000 are kept' }, (c) => {
+  ctx.routes.add({ method: 'GET', path: '/activity', query: activityQuery, summary: 'Proxied /v1 requests, newest first (time, client, model, status, duration, TTFT of streams, tokens from usage); filters model, status, since, client (id or name); the last 10,000 are kept' }, (c) => {
     const q = c.query;
-    const { entries, total } = store.query({ model: q.model, status: q.status, since: q.since ? Date.parse(q.since) : undefined, limit: q.limit });
+    const { entries, total } = store.query({ model: q.model, status: q.status, since: q.since ? Date.parse(q.since) : undefined, client: q.client, limit: q.limit });
     return { total, kept: ACTIVITY_MAX_ROWS, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
   });
   return {
     add(spec, handler) {
       router.add(spec, (c) => {
         const at = Date.now();
-        watch(c.res, (f) => store.record({ at, client: c.req.socket.remoteAddress ?? '', method: c.req.method ?? '', path: (c.req.url ?? '').split('?')[0].slice(0, 200), ...f }));
+        watch(c.res, (f) => store.record({ at, client: c.client.name, clientId: c.client.id, method: c.req.method ?? '', path: (c.req.url ?? '').split('?')[0].slice(0, 200), ...f }));
         return handler(c);
       });
     },

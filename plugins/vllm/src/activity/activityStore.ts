@@ -3,10 +3,12 @@ import Database from 'better-sqlite3';
 
 /** One proxied /v1 request. Tokens and TTFT are null when the answer did not say (no `usage`, not a stream). */
 export interface ActivityEntry {
-  at: number; client: string; method: string; path: string; model: string | null; status: number;
+  /** `client` is the client's name (RequestClient.name); `clientId` its stable id (null on rows from before it was kept). */
+  at: number; client: string; clientId?: string | null; method: string; path: string; model: string | null; status: number;
   durationMs: number; ttftMs: number | null; tokensIn: number | null; tokensOut: number | null; stream: boolean;
 }
-export interface ActivityFilter { model?: string; status?: number; since?: number; limit: number }
+/** `client` matches a client's id or its name. */
+export interface ActivityFilter { model?: string; status?: number; since?: number; client?: string; limit: number }
 
 /** The last `maxRows` proxied requests in SQLite. `record` only queues: rows are written in one transaction per
  *  `flushMs`, off the request path, and the oldest beyond the bound are deleted in the same transaction. */
@@ -25,7 +27,10 @@ export class ActivityStore {
       method TEXT NOT NULL, path TEXT NOT NULL, model TEXT, status INTEGER NOT NULL, duration_ms INTEGER NOT NULL, ttft_ms INTEGER,
       tokens_in INTEGER, tokens_out INTEGER, stream INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS requests_at ON requests (at);`);
-    this.insert = this.db.prepare('INSERT INTO requests (at, client, method, path, model, status, duration_ms, ttft_ms, tokens_in, tokens_out, stream) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    // A table written before clients had ids gains the column; its old rows keep null.
+    const columns = this.db.prepare('PRAGMA table_info(requests)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'client_id')) this.db.exec('ALTER TABLE requests ADD COLUMN client_id TEXT');
+    this.insert = this.db.prepare('INSERT INTO requests (at, client, client_id, method, path, model, status, duration_ms, ttft_ms, tokens_in, tokens_out, stream) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.prune = this.db.prepare('DELETE FROM requests WHERE id <= (SELECT MAX(id) FROM requests) - ?');
     this.timer = setInterval(() => this.flush(), flushMs);
     this.timer.unref();
@@ -42,7 +47,7 @@ export class ActivityStore {
     const rows = this.pending;
     this.pending = [];
     this.db.transaction(() => {
-      for (const e of rows) this.insert.run(e.at, e.client, e.method, e.path, e.model, e.status, e.durationMs, e.ttftMs, e.tokensIn, e.tokensOut, e.stream ? 1 : 0);
+      for (const e of rows) this.insert.run(e.at, e.client, e.clientId ?? null, e.method, e.path, e.model, e.status, e.durationMs, e.ttftMs, e.tokensIn, e.tokensOut, e.stream ? 1 : 0);
       this.prune.run(this.maxRows);
     })();
   }
@@ -55,8 +60,9 @@ export class ActivityStore {
     if (f.model !== undefined) { where.push('model = ?'); args.push(f.model); }
     if (f.status !== undefined) { where.push('status = ?'); args.push(f.status); }
     if (f.since !== undefined) { where.push('at >= ?'); args.push(f.since); }
+    if (f.client !== undefined) { where.push('(client_id = ? OR client = ?)'); args.push(f.client, f.client); }
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.db.prepare(`SELECT at, client, method, path, model, status, duration_ms AS durationMs, ttft_ms AS ttftMs, tokens_in AS tokensIn, tokens_out AS tokensOut, stream FROM requests ${w} ORDER BY id DESC LIMIT ?`).all(...args, f.limit) as Array<Omit<ActivityEntry, 'stream'> & { stream: number }>;
+    const rows = this.db.prepare(`SELECT at, client, client_id AS clientId, method, path, model, status, duration_ms AS durationMs, ttft_ms AS ttftMs, tokens_in AS tokensIn, tokens_out AS tokensOut, stream FROM requests ${w} ORDER BY id DESC LIMIT ?`).all(...args, f.limit) as Array<Omit<ActivityEntry, 'stream'> & { stream: number }>;
     const total = (this.db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n;
     return { entries: rows.map((r) => ({ ...r, stream: !!r.stream })), total };
   }
