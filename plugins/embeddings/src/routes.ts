@@ -9,7 +9,7 @@ import { embeddingsBody, ingestBody, nameParams, rerankBody, searchBody } from '
 /** Every route of the plugin: parse (the schemas), call the client, shape the answer. */
 export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, client: EmbeddingsClient): void {
   // OpenAI-shaped embeddings (+ bge-m3 sparse extension).
-  ctx.publicRoutes('/v1/embeddings').add({ method: 'POST', path: '', body: embeddingsBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Embeddings (OpenAI shape; output: ["dense","sparse"] extension)' }, async (c) => {
+  ctx.publicRoutes('/v1/embeddings', { scope: 'inference' }).add({ method: 'POST', path: '', body: embeddingsBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Embeddings (OpenAI shape; output: ["dense","sparse"] extension)' }, async (c) => {
     const texts = typeof c.body.input === 'string' ? [c.body.input] : c.body.input;
     client.checkInputs(texts);
     const output = c.body.output ?? ['dense'];
@@ -26,11 +26,13 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     };
   });
 
-  ctx.publicRoutes('/v1/rerank').add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)' }, (c) =>
+  ctx.publicRoutes('/v1/rerank', { scope: 'inference' }).add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)' }, (c) =>
     client.rerank(c.body.query, c.body.documents, c.body.top_n, c.body.normalize, c.body.return_documents));
 
   // Collections.
-  const collections = ctx.publicRoutes('/api/collections');
+  // A program that searches or ingests also lists, ensures (PUT is idempotent) and fills its collections: `inference`.
+  // Deleting one loses data: that stays an admin's.
+  const collections = ctx.publicRoutes('/api/collections', { scope: 'inference' });
   collections.add({ method: 'GET', path: '', summary: 'Collections with point counts' }, () => client.listCollections());
   collections.add({ method: 'PUT', path: '/:name', params: nameParams, body: z.object({ payload_indexes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/), z.enum(['keyword', 'integer', 'float', 'bool', 'datetime', 'text'])).optional() }).optional(), summary: 'Ensure a collection (dense 1024 cosine + sparse, payload indexes)' }, async (c) => {
     const path = collectionPath(c.params.name);
@@ -48,7 +50,7 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     const info = await client.qdrant('GET', path, z.object({ points_count: z.number().nullable().optional(), status: z.string().optional(), payload_schema: z.unknown().optional() }));
     return { name: c.params.name, points: info.points_count ?? null, status: info.status, payload_schema: info.payload_schema };
   });
-  collections.add({ method: 'DELETE', path: '/:name', params: nameParams, summary: 'Delete a collection' }, async (c) => {
+  collections.add({ method: 'DELETE', path: '/:name', params: nameParams, scope: 'admin', summary: 'Delete a collection' }, async (c) => {
     await client.qdrant('DELETE', collectionPath(c.params.name), z.unknown());
     return { deleted: c.params.name };
   });
@@ -70,7 +72,7 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     return { collection: c.params.name, upserted, ids: items.map((i) => ({ id: i.id, point_id: uuidV5(String(i.id)) })), timings_ms: { embed: Math.round(embedMs), upsert: Math.round(upsertMs), total: Math.round(performance.now() - t0) } };
   });
 
-  ctx.publicRoutes('/api/search').add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank' }, (c) => client.search(c.body));
+  ctx.publicRoutes('/api/search', { scope: 'inference' }).add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank' }, (c) => client.search(c.body));
   ctx.routes.add({ method: 'POST', path: '/search', body: searchBody, summary: 'Same as /api/search (tile)' }, (c) => client.search(c.body));
   ctx.routes.add({ method: 'GET', path: '/collections', summary: 'Same as GET /api/collections (tile)' }, () => client.listCollections());
 }

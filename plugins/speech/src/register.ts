@@ -174,7 +174,9 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     }
   }
 
-  const audio = ctx.publicRoutes('/v1/audio');
+  // Programs call these to use the service: an `inference` key may.
+  const audio = ctx.publicRoutes('/v1/audio', { scope: 'inference' });
+  const audioApi = ctx.publicRoutes('/api/audio', { scope: 'inference' });
   /** OpenAI fields (response_format, timestamp_granularities) and the §9 A extensions, each 400 naming its field. */
   const transcriptionOptions = (fields: Record<string, string[]>) => ({ ...checkFormat(fields), f: parseFields(transcriptionFields, fields) });
 
@@ -297,7 +299,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     };
   });
 
-  ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/diarize-chunk', bodyMode: 'raw', sensitive: true, summary: 'Diarize one chunk; local labels and speaker fingerprints (existing contract)' }, async (c) => {
+  audioApi.add({ method: 'POST', path: '/diarize-chunk', bodyMode: 'raw', sensitive: true, summary: 'Diarize one chunk; local labels and speaker fingerprints (existing contract)' }, async (c) => {
     const d = await parakeet.run(async () => {
       const u = streamUpload(c, maxBytes(), () => ({}));
       const resP = post('/v1/audio/diarize-chunk', u, cfg().diarizeTimeoutSec, c.signal);
@@ -308,7 +310,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     return { duration: d.duration, segments: d.segments, speakers_detected: d.speakers_detected ?? 0, fingerprints: d.fingerprints ?? {}, models: d.models ?? {}, warnings: capWarning(d.speakers_detected) };
   });
 
-  ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract; channel_mode=dual for stereo calls)' }, async (c) => {
+  audioApi.add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract; channel_mode=dual for stereo calls)' }, async (c) => {
     const t0 = performance.now();
     let r;
     try {

@@ -187,7 +187,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   // OpenAI-compatible proxy to the served model; a chat or completion naming another catalog model loads it first.
   const onDemand = new OnDemandScheduler(ctx, swap, inflight, () => catalog);
   ctx.onDispose(() => onDemand.dispose());
-  const v1 = withActivityLog(ctx, ctx.publicRoutes('/v1'));
+  // Programs call every /v1 route to use the model: an `inference` key may (the catch-all proxy included).
+  const v1 = withActivityLog(ctx, ctx.publicRoutes('/v1', { scope: 'inference' }));
   // During the owner's swap the list is 503 as every other /v1 path; during a load a request started, it says "loading".
   v1.add({ method: 'GET', path: '/models', errorStyle: 'openai', summary: 'Every catalog model a request may name, with its state (serving, loading, stopping, stopped)', response: openAiSchemas.modelList }, () => {
     const j = swap.busyJobId ? ctx.jobs.get(swap.busyJobId) : undefined;
