@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginContext } from '@spark-control/plugin-api';
+import type { PluginContext, RouteContext } from '@spark-control/plugin-api';
 import type { EmbeddingsClient } from './client.js';
 import type { EmbeddingsConfig } from './config.js';
 import { pipelinedIngest } from './ingest.js';
@@ -15,8 +15,10 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     const output = c.body.output ?? ['dense'];
     const vecs = await client.embed(texts, output);
     const tokens = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+    const model = c.body.model ?? 'BAAI/bge-m3';
+    c.usage({ embeddings: texts.length }, model);
     return {
-      object: 'list', model: c.body.model ?? 'BAAI/bge-m3',
+      object: 'list', model,
       data: vecs.map((v, index) => ({
         object: 'embedding', index,
         ...(output.includes('dense') ? { embedding: c.body.encoding_format === 'base64' && v.embedding ? Buffer.from(new Float32Array(v.embedding).buffer).toString('base64') : v.embedding } : {}),
@@ -26,8 +28,11 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     };
   });
 
-  ctx.publicRoutes('/v1/rerank', { scope: 'inference' }).add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)' }, (c) =>
-    client.rerank(c.body.query, c.body.documents, c.body.top_n, c.body.normalize, c.body.return_documents));
+  ctx.publicRoutes('/v1/rerank', { scope: 'inference' }).add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)' }, async (c) => {
+    const r = await client.rerank(c.body.query, c.body.documents, c.body.top_n, c.body.normalize, c.body.return_documents);
+    c.usage({ reranked: c.body.documents.length }, r.model);
+    return r;
+  });
 
   // Collections.
   // A program that searches or ingests also lists, ensures (PUT is idempotent) and fills its collections: `inference`.
@@ -69,10 +74,16 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
       undo: (written) => client.qdrant('POST', `${path}/points/delete?wait=true`, z.unknown(), { points: [...new Set(written.map((it) => uuidV5(String(it.id))))] }).then(() => undefined),
     });
     const upserted = items.length;
+    c.usage({ embeddings: upserted }, c.params.name);
     return { collection: c.params.name, upserted, ids: items.map((i) => ({ id: i.id, point_id: uuidV5(String(i.id)) })), timings_ms: { embed: Math.round(embedMs), upsert: Math.round(upsertMs), total: Math.round(performance.now() - t0) } };
   });
 
-  ctx.publicRoutes('/api/search', { scope: 'inference' }).add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank' }, (c) => client.search(c.body));
-  ctx.routes.add({ method: 'POST', path: '/search', body: searchBody, summary: 'Same as /api/search (tile)' }, (c) => client.search(c.body));
+  const search = async (c: RouteContext<z.output<typeof searchBody>>) => {
+    const r = await client.search(c.body);
+    c.usage({ searches: 1 }, c.body.collection);
+    return r;
+  };
+  ctx.publicRoutes('/api/search', { scope: 'inference' }).add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank' }, search);
+  ctx.routes.add({ method: 'POST', path: '/search', body: searchBody, summary: 'Same as /api/search (tile)' }, search);
   ctx.routes.add({ method: 'GET', path: '/collections', summary: 'Same as GET /api/collections (tile)' }, () => client.listCollections());
 }

@@ -70,6 +70,7 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
     map.expiresAt = new Date(Date.now() + ctx.config.get().mapTtlHours * 3600_000).toISOString();
     await store.save(map);
     scrubbed += b.items.length;
+    c.usage({ items_scrubbed: b.items.length });
     return { task_id: b.task_id ?? null, map_handle: map.handle, items: out.items, stats: out.stats, expires_at: map.expiresAt };
   }
 
