@@ -141,6 +141,17 @@ describe('model allow lists', () => {
     expect(all.data.map((m) => m.id)).toEqual(expect.arrayContaining(['small-a', 'small-b', 'small-c']));
     // The model it may use works (by alias too).
     expect((await openai.chat.completions.create(chatBody('fast', 'ok') as never) as OpenAI.ChatCompletion).choices[0].message.content).toContain('Hello from small-a');
+    // Every /v1 route is inference: a read key lists the models but may not complete (nor reach the catch-all proxy).
+    const viewer = await client({ name: 'viewer', scopes: ['read'] });
+    expect((await k!.fetch('/v1/models', { headers: { authorization: `Bearer ${viewer.key}` } })).status).toBe(200);
+    expect((await post('/v1/chat/completions', viewer.key, chatBody('fast', 'no'))).status).toBe(403);
+    expect((await post('/v1/tokenize', viewer.key, { model: 'fast', prompt: 'no' })).status).toBe(403);
+    expect((await post('/v1/tokenize', only.key, { model: 'small-a', prompt: 'yes' })).status).not.toBe(403);
+    // The catch-all reaches the served model whatever the body names: refused to a client whose list leaves it out.
+    const onlyB = await client({ name: 'only-b', scopes: ['inference'], allow: { models: ['small-b'] } });
+    const viaCatchAll = await post('/v1/tokenize', onlyB.key, { model: 'small-b', prompt: 'sneak' });
+    expect(viaCatchAll.status).toBe(403);
+    expect((await viaCatchAll.json()).error).toMatchObject({ code: 'model_not_allowed', param: 'model' });
   }, 60_000);
 
   it('a client that may not load a model uses it only while someone else has it loaded', async () => {

@@ -18,7 +18,7 @@ import { openAiSchemas } from './openaiRoutes.js';
 import { recordVllmHistory } from './history.js';
 import { SwapController } from './swap.js';
 import { MODEL_ID } from './validators.js';
-import { onDemandCompletion } from './onDemand/completions.js';
+import { modelNotAllowed, onDemandCompletion } from './onDemand/completions.js';
 import type { CompletionMeter } from './usage/completionUsage.js';
 import { listModels } from './onDemand/modelList.js';
 import { OnDemandScheduler } from './onDemand/scheduler.js';
@@ -202,7 +202,11 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       onDemandCompletion({ ctx, swap, scheduler: onDemand, inflight, catalog: () => catalog, plainProxy: (cc, body, meter) => proxy(cc, body, meter) }, c));
   }
   v1.add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => proxy(c));
-  v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
+  v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024 }, (c) => {
+    // Whatever it names, the served model answers: a client whose allow list leaves it out may not reach it this way.
+    if (swap.active && !c.client.allows('models', swap.active.modelId)) throw modelNotAllowed(swap.active.servedName, 'use');
+    return proxy(c);
+  });
   function busy(): never {
     const j = swap.lastJob;
     throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });

@@ -52,7 +52,7 @@ export class SseUsageFilter implements ProxyBodyTap {
       return EMPTY;
     }
     this.pending = end < buf.length ? Buffer.from(buf.subarray(end)) : undefined;
-    const out = this.filter(buf.subarray(0, end));
+    const out = this.filter(end === buf.length ? buf : buf.subarray(0, end));
     return out === buf && buf === chunk ? undefined : out;
   }
 
