@@ -29,7 +29,11 @@ export function meterCompletion(c: RouteContext, parsed: Record<string, unknown>
   const asked = !!opts && typeof opts === 'object' && (opts as Record<string, unknown>).include_usage === true;
   // vLLM refuses stream_options on a request that does not stream, and a malformed one is the client's to hear.
   const strip = streamed && !asked && (opts === undefined || opts === null || (typeof opts === 'object' && !Array.isArray(opts)));
-  const sent = strip ? Buffer.from(JSON.stringify({ ...parsed, stream_options: { ...(opts as object | null ?? {}), include_usage: true } })) : body ?? Buffer.from(JSON.stringify(parsed));
+  // continuous_usage_stats only ever applied with include_usage: asking for usage must not turn it on.
+  const given = (opts ?? {}) as Record<string, unknown>;
+  const sent = strip
+    ? Buffer.from(JSON.stringify({ ...parsed, stream_options: { ...given, include_usage: true, ...('continuous_usage_stats' in given ? { continuous_usage_stats: false } : {}) } }))
+    : body ?? Buffer.from(JSON.stringify(parsed));
   const sse = () => new SseUsageFilter(strip, count);
   const answered = () => c.usage({ requests: 1 }, subject);
   return {
