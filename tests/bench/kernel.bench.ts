@@ -20,9 +20,9 @@ const DURATION = process.env.BENCH_SECONDS ?? '3';
  *  with wrk, the upstream and the proxy sharing two cores, one 4 s sample per path swung ratios by ±15 %. */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
-interface WrkResult { rps: number; p50: number; p99: number; errors: number }
+export interface WrkResult { rps: number; p50: number; p99: number; errors: number }
 /** wrk runs as a child process; it must not block this process, which also serves the upstream and the kernel. */
-async function wrk(url: string, connections: number, seconds = DURATION): Promise<WrkResult> {
+export async function wrk(url: string, connections: number, seconds = DURATION): Promise<WrkResult> {
   const threads = Math.min(2, connections);
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', url]);
