@@ -84,6 +84,15 @@ describe('usage of the other services', () => {
     expect(delta(`speech/${dj.model}/audio_seconds`)).toBeCloseTo(dj.duration, 3);
     expect(dj.duration).toBeCloseTo(3, 1);
     expect(delta('speech/af_bella/characters')).toBe(spoken.length);
+    // Transcript with speakers: the same seconds through both models.
+    const both = new FormData();
+    both.append('file', new Blob([new Uint8Array(recording(2))], { type: 'audio/wav' }), 'c.wav');
+    const tw = await k.fetch('/api/audio/transcribe-with-speakers', { method: 'POST', headers: { authorization: `Bearer ${inf.key}` }, body: both });
+    expect(tw.status, await tw.clone().text()).toBe(200);
+    const twj = await tw.json() as { duration: number; models: { transcription: string; diarization: string } };
+    const last = await usage(inf.id);
+    expect(last[`speech/${twj.models.transcription}/audio_seconds`] - after[`speech/${twj.models.transcription}/audio_seconds`]).toBeCloseTo(twj.duration, 3);
+    expect(last[`speech/${twj.models.diarization}/audio_seconds`] - after[`speech/${twj.models.diarization}/audio_seconds`]).toBeCloseTo(2, 1);
   }, 60_000);
 
   it('embeddings: inputs embedded per model and per collection (ingest), documents reranked, searches per collection', async () => {

@@ -239,6 +239,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       if (dual) {
         const { r } = await dualChannel(copy, f, dOpts, c.signal, { diarize: withSpeakers });
         ({ words } = r); duration = r.asr.duration; language = r.asr.language;
+        if (withSpeakers) c.usage({ audio_seconds: r.diarization.duration }, r.diarization.model);
       } else {
         const asr = streamed ?? await pipelines(c.signal, dOpts).transcribe(copy, 'audio.wav');
         words = normaliseWords(asr.words); duration = asr.duration; language = asr.language; fallbackText = asr.text ?? '';
@@ -327,7 +328,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     }
     note('transcribe-with-speakers', t0, 200);
     c.usage({ audio_seconds: r.duration }, ASR_MODEL);
-    c.usage({ audio_seconds: r.duration }, r.diarization.model);
+    c.usage({ audio_seconds: r.diarization.duration }, r.diarization.model);
     const speakers = new Set(r.blocks.map((b) => b.speaker).filter((s) => s !== 'unknown'));
     const withWords = r.fields.include_words === 'true';
     const channelOf = (ws: SpeakerWord[] | undefined) => (r.dual ? ((ws?.[0] as ChannelWord | undefined)?.channel ?? null) : null);
