@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteContext } from '@spark-control/plugin-api';
-import { meterCompletion } from './src/usage/completionUsage.js';
+import { meterAnswer, meterCompletion } from './src/usage/completionUsage.js';
 
 /** What the proxy sends vLLM for a completion: usage asked for only on a stream whose client did not ask. */
 const ctx = (counted: Array<[Record<string, number>, string | undefined]>) => ({ usage: (c: Record<string, number>, s?: string) => counted.push([c, s]) }) as unknown as RouteContext;
@@ -27,5 +27,18 @@ describe('meterCompletion', () => {
     expect(tap.end!(true)).toBeUndefined();
     expect(m.tapBody(400, 'application/json')).toBeUndefined();
     expect(counted).toEqual([[{ requests: 1 }, 'cat-id'], [{ prompt_tokens: 4, completion_tokens: 9 }, 'cat-id'], [{ requests: 1 }, 'cat-id']]);
+  });
+
+  it('any other /v1 answer counts the usage it carries: Responses API JSON and its response.completed event', () => {
+    const counted: Array<[Record<string, number>, string | undefined]> = [];
+    const m = meterAnswer(ctx(counted), 'served');
+    const json = m.tapBody(200, 'application/json')!;
+    json.data(Buffer.from(JSON.stringify({ object: 'response', usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 } })));
+    json.end!(true);
+    const sse = m.tapBody(200, 'text/event-stream')!;
+    const events = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"hi"}\n\nevent: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":3,"output_tokens":1}}}\n\n';
+    expect(sse.data(Buffer.from(events))).toBeUndefined(); // passed through as is
+    sse.end!(true);
+    expect(counted.filter(([c]) => !('requests' in c))).toEqual([[{ prompt_tokens: 5, completion_tokens: 2 }, 'served'], [{ prompt_tokens: 3, completion_tokens: 1 }, 'served']]);
   });
 });

@@ -19,7 +19,7 @@ import { recordVllmHistory } from './history.js';
 import { SwapController } from './swap.js';
 import { MODEL_ID } from './validators.js';
 import { modelNotAllowed, onDemandCompletion } from './onDemand/completions.js';
-import type { CompletionMeter } from './usage/completionUsage.js';
+import { meterAnswer, type CompletionMeter } from './usage/completionUsage.js';
 import { listModels } from './onDemand/modelList.js';
 import { OnDemandScheduler } from './onDemand/scheduler.js';
 import { preloadAtBoot } from './onDemand/preload.js';
@@ -205,13 +205,13 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024 }, (c) => {
     // Whatever it names, the served model answers: a client whose allow list leaves it out may not reach it this way.
     if (swap.active && !c.client.allows('models', swap.active.modelId)) throw modelNotAllowed(swap.active.servedName, 'use');
-    return proxy(c);
+    return proxy(c, undefined, meterAnswer(c, swap.active?.modelId ?? ''));
   });
   function busy(): never {
     const j = swap.lastJob;
     throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });
   }
-  function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0], body?: Buffer, meter?: CompletionMeter) {
+  function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0], body?: Buffer, meter?: Pick<CompletionMeter, 'tapBody'>) {
     if (swap.running) busy();
     inflight.track(c.res);
     return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai', ...(body ? { body } : {}), ...(meter ? { tapBody: meter.tapBody } : {}) }).catch((e: { status?: number }) => {

@@ -50,6 +50,21 @@ export function meterCompletion(c: RouteContext, parsed: Record<string, unknown>
   };
 }
 
+/** Any other /v1 answer (Responses API, vLLM's own embeddings…): whatever `usage` it carries is counted, nothing is
+ *  asked for or stripped. */
+export function meterAnswer(c: RouteContext, subject: string): Pick<CompletionMeter, 'tapBody'> {
+  const count = (u: TokenUsage) => c.usage({ prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }, subject);
+  return {
+    tapBody(status, type) {
+      c.usage({ requests: 1 }, subject);
+      if (status !== 200) return undefined;
+      if (type?.includes('text/event-stream')) return new SseUsageFilter(false, count);
+      if (type?.includes('json')) return jsonUsageTap(count);
+      return undefined;
+    },
+  };
+}
+
 /** Reads `usage` from a JSON answer once it is complete; passes every byte on untouched. */
 export function jsonUsageTap(count: (u: TokenUsage) => void): ProxyBodyTap {
   let chunks: Buffer[] | undefined = [];
@@ -74,7 +89,7 @@ export function jsonUsageTap(count: (u: TokenUsage) => void): ProxyBodyTap {
 
 function usageOf(buf: Buffer): TokenUsage | undefined {
   try {
-    const j = JSON.parse(buf.toString('utf8')) as { usage?: unknown };
+    const j = JSON.parse(buf.toString('utf8')) as { usage?: unknown } | null;
     return tokenUsage(j?.usage);
   } catch {
     return undefined;

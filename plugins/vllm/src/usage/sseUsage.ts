@@ -84,9 +84,10 @@ export class SseUsageFilter implements ProxyBodyTap {
   private noteUsage(event: Buffer): boolean {
     const data = event.toString('utf8').split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
     if (!data.startsWith('{')) return false;
-    let j: { usage?: unknown; choices?: unknown };
+    let j: { usage?: unknown; choices?: unknown; response?: { usage?: unknown } };
     try { j = JSON.parse(data) as typeof j; } catch { return false; }
-    const u = tokenUsage(j.usage);
+    // The Responses API carries it in its last event, `response.completed`.
+    const u = tokenUsage(j.usage ?? j.response?.usage);
     if (!u) return false;
     this.last = u;
     return Array.isArray(j.choices) && j.choices.length === 0;
