@@ -1,4 +1,5 @@
 import type { ProxyBodyTap, RouteContext } from '@spark-control/plugin-api';
+import { noteCountedUsage } from './countedUsage.js';
 import { SseUsageFilter } from './sseUsage.js';
 import { tokenUsage, type TokenUsage } from './tokenUsage.js';
 
@@ -23,7 +24,7 @@ export interface CompletionMeter {
  *  usage chunk (asked for with `stream_options.include_usage` when the client did not, then stripped from what the
  *  client receives). `body` is what the client sent, or undefined when `parsed` was changed (then it is serialised). */
 export function meterCompletion(c: RouteContext, parsed: Record<string, unknown>, body: Buffer | undefined, subject: string): CompletionMeter {
-  const count = (u: TokenUsage) => c.usage({ prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }, subject);
+  const count = countUsage(c, subject);
   const streamed = parsed.stream === true;
   const opts = parsed.stream_options;
   const asked = !!opts && typeof opts === 'object' && (opts as Record<string, unknown>).include_usage === true;
@@ -53,7 +54,7 @@ export function meterCompletion(c: RouteContext, parsed: Record<string, unknown>
 /** Any other /v1 answer (Responses API, vLLM's own embeddings…): whatever `usage` it carries is counted, nothing is
  *  asked for or stripped. */
 export function meterAnswer(c: RouteContext, subject: string): Pick<CompletionMeter, 'tapBody'> {
-  const count = (u: TokenUsage) => c.usage({ prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }, subject);
+  const count = countUsage(c, subject);
   return {
     tapBody(status, type) {
       c.usage({ requests: 1 }, subject);
@@ -62,6 +63,14 @@ export function meterAnswer(c: RouteContext, subject: string): Pick<CompletionMe
       if (type?.includes('json')) return jsonUsageTap(count);
       return undefined;
     },
+  };
+}
+
+/** Counts one answer's tokens for the request's client, and notes them on the response for the activity log. */
+function countUsage(c: RouteContext, subject: string): (u: TokenUsage) => void {
+  return (u) => {
+    c.usage({ prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }, subject);
+    noteCountedUsage(c.res, u);
   };
 }
 
