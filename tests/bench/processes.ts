@@ -38,11 +38,10 @@ export function childPids(pid: number): number[] {
   return out;
 }
 
-/** The kernel under test, built and run as `npm start` runs it (see kernel-under-test.mjs; `o.script` another such
- *  script, `o.env` extra environment, `o.build: false` when an earlier call built dist/ already). */
-export async function kernelProcess(upstreamUrl: string, o: { script?: string; env?: Record<string, string>; build?: boolean } = {}): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  if (o.build !== false) execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: join(import.meta.dirname, '../..') });
-  const p = spawn(process.execPath, [join(import.meta.dirname, o.script ?? 'kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn', ...o.env } });
+/** The kernel under test, built and run as `npm start` runs it (see kernel-under-test.mjs). */
+export async function kernelProcess(upstreamUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: join(import.meta.dirname, '../..') });
+  const p = spawn(process.execPath, [join(import.meta.dirname, 'kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn' } });
   const url = await new Promise<string>((resolve, reject) => {
     p.stdout!.once('data', (d) => resolve(String(d).trim()));
     p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));
