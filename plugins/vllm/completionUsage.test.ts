@@ -3,7 +3,7 @@ import type { RouteContext } from '@spark-control/plugin-api';
 import { meterAnswer, meterCompletion } from './src/usage/completionUsage.js';
 
 /** What the proxy sends vLLM for a completion: usage asked for only on a stream whose client did not ask. */
-const ctx = (counted: Array<[Record<string, number>, string | undefined]>) => ({ usage: (c: Record<string, number>, s?: string) => counted.push([c, s]) }) as unknown as RouteContext;
+const ctx = (counted: Array<[Record<string, number>, string | undefined]>) => ({ res: {}, usage: (c: Record<string, number>, s?: string) => counted.push([c, s]) }) as unknown as RouteContext;
 const sent = (body: Record<string, unknown>) => JSON.parse(meterCompletion(ctx([]), body, Buffer.from(JSON.stringify(body)), 'm').body.toString());
 
 describe('meterCompletion', () => {
