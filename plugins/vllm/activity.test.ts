@@ -62,6 +62,14 @@ describe('activity log of proxied /v1 requests', () => {
     expect((await activity('?limit=1')).entries).toHaveLength(1);
   });
 
+  it('has the tokens of a stream that did not ask for usage: its client never sees the usage chunk, the count does', async () => {
+    const n = (await activity()).entries.length;
+    const quiet = await (await chat({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'quiet stream' }], max_tokens: 5, stream: true })).text();
+    expect(quiet).not.toContain('"usage"');
+    const b = await until(() => activity(), (v) => v.entries.length > n);
+    expect(b.entries[0]).toMatchObject({ stream: true, status: 200, tokensIn: 2, tokensOut: 5 });
+  });
+
   it('refuses a bad filter with a 400 naming it', async () => {
     for (const [q, field] of [['status=abc', 'query.status'], ['status=42', 'query.status'], ['since=yesterday', 'query.since'], ['limit=0', 'query.limit'], ['limit=100000', 'query.limit']]) {
       const r = await k.fetch(`/api/plugins/vllm/activity?${q}`);

@@ -371,6 +371,20 @@ export interface ProxyOptions {
   headers?: Record<string, string>;
   /** Error envelope style for upstream failures. */
   errorStyle?: 'problem' | 'openai';
+  /** Sees, and may rewrite, the upstream's answer body on its way to the client (since API 1.3.0), e.g. to read a
+   *  count the answer carries. Called once the upstream's head is in; return undefined to leave this answer alone. */
+  tapBody?(statusCode: number, contentType: string | undefined): ProxyBodyTap | undefined;
+}
+
+/** What `ProxyOptions.tapBody` returns: called with each body chunk as it arrives, before the client gets it. */
+export interface ProxyBodyTap {
+  /** Return what the client gets instead of `chunk` (an empty buffer sends nothing now), or undefined to send it as is. */
+  data(chunk: Buffer): Buffer | undefined;
+  /** Called once: `complete` true when the whole answer arrived (bytes returned then go out last), false when it broke
+   *  off or the client left (the return value is ignored). */
+  end?(complete: boolean): Buffer | undefined;
+  /** `data`/`end` may change the body's length: the upstream's Content-Length is not forwarded (the answer goes chunked). */
+  rewrites?: boolean;
 }
 
 /** Upstream HTTP with timeouts and uniform 502/503/504 errors. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginContext } from '@spark-control/plugin-api';
+import type { PluginContext, RouteContext } from '@spark-control/plugin-api';
 import type { EmbeddingsClient } from './client.js';
 import type { EmbeddingsConfig } from './config.js';
 import { pipelinedIngest } from './ingest.js';
@@ -9,14 +9,16 @@ import { embeddingsBody, ingestBody, nameParams, rerankBody, searchBody } from '
 /** Every route of the plugin: parse (the schemas), call the client, shape the answer. */
 export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, client: EmbeddingsClient): void {
   // OpenAI-shaped embeddings (+ bge-m3 sparse extension).
-  ctx.publicRoutes('/v1/embeddings').add({ method: 'POST', path: '', body: embeddingsBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Embeddings (OpenAI shape; output: ["dense","sparse"] extension)' }, async (c) => {
+  ctx.publicRoutes('/v1/embeddings', { scope: 'inference' }).add({ method: 'POST', path: '', body: embeddingsBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Embeddings (OpenAI shape; output: ["dense","sparse"] extension)' }, async (c) => {
     const texts = typeof c.body.input === 'string' ? [c.body.input] : c.body.input;
     client.checkInputs(texts);
     const output = c.body.output ?? ['dense'];
     const vecs = await client.embed(texts, output);
     const tokens = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+    const model = c.body.model ?? 'BAAI/bge-m3';
+    c.usage({ embeddings: texts.length }, model);
     return {
-      object: 'list', model: c.body.model ?? 'BAAI/bge-m3',
+      object: 'list', model,
       data: vecs.map((v, index) => ({
         object: 'embedding', index,
         ...(output.includes('dense') ? { embedding: c.body.encoding_format === 'base64' && v.embedding ? Buffer.from(new Float32Array(v.embedding).buffer).toString('base64') : v.embedding } : {}),
@@ -26,11 +28,16 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     };
   });
 
-  ctx.publicRoutes('/v1/rerank').add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)' }, (c) =>
-    client.rerank(c.body.query, c.body.documents, c.body.top_n, c.body.normalize, c.body.return_documents));
+  ctx.publicRoutes('/v1/rerank', { scope: 'inference' }).add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)' }, async (c) => {
+    const r = await client.rerank(c.body.query, c.body.documents, c.body.top_n, c.body.normalize, c.body.return_documents);
+    c.usage({ reranked: c.body.documents.length }, r.model);
+    return r;
+  });
 
   // Collections.
-  const collections = ctx.publicRoutes('/api/collections');
+  // A program that searches or ingests also lists, ensures (PUT is idempotent) and fills its collections: `inference`.
+  // Deleting one loses data: that stays an admin's.
+  const collections = ctx.publicRoutes('/api/collections', { scope: 'inference' });
   collections.add({ method: 'GET', path: '', summary: 'Collections with point counts' }, () => client.listCollections());
   collections.add({ method: 'PUT', path: '/:name', params: nameParams, body: z.object({ payload_indexes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/), z.enum(['keyword', 'integer', 'float', 'bool', 'datetime', 'text'])).optional() }).optional(), summary: 'Ensure a collection (dense 1024 cosine + sparse, payload indexes)' }, async (c) => {
     const path = collectionPath(c.params.name);
@@ -48,7 +55,7 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     const info = await client.qdrant('GET', path, z.object({ points_count: z.number().nullable().optional(), status: z.string().optional(), payload_schema: z.unknown().optional() }));
     return { name: c.params.name, points: info.points_count ?? null, status: info.status, payload_schema: info.payload_schema };
   });
-  collections.add({ method: 'DELETE', path: '/:name', params: nameParams, summary: 'Delete a collection' }, async (c) => {
+  collections.add({ method: 'DELETE', path: '/:name', params: nameParams, scope: 'admin', summary: 'Delete a collection' }, async (c) => {
     await client.qdrant('DELETE', collectionPath(c.params.name), z.unknown());
     return { deleted: c.params.name };
   });
@@ -67,10 +74,16 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
       undo: (written) => client.qdrant('POST', `${path}/points/delete?wait=true`, z.unknown(), { points: [...new Set(written.map((it) => uuidV5(String(it.id))))] }).then(() => undefined),
     });
     const upserted = items.length;
+    c.usage({ embeddings: upserted }, c.params.name);
     return { collection: c.params.name, upserted, ids: items.map((i) => ({ id: i.id, point_id: uuidV5(String(i.id)) })), timings_ms: { embed: Math.round(embedMs), upsert: Math.round(upsertMs), total: Math.round(performance.now() - t0) } };
   });
 
-  ctx.publicRoutes('/api/search').add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank' }, (c) => client.search(c.body));
-  ctx.routes.add({ method: 'POST', path: '/search', body: searchBody, summary: 'Same as /api/search (tile)' }, (c) => client.search(c.body));
+  const search = async (c: RouteContext<z.output<typeof searchBody>>) => {
+    const r = await client.search(c.body);
+    c.usage({ searches: 1 }, c.body.collection);
+    return r;
+  };
+  ctx.publicRoutes('/api/search', { scope: 'inference' }).add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank' }, search);
+  ctx.routes.add({ method: 'POST', path: '/search', body: searchBody, summary: 'Same as /api/search (tile)' }, search);
   ctx.routes.add({ method: 'GET', path: '/collections', summary: 'Same as GET /api/collections (tile)' }, () => client.listCollections());
 }

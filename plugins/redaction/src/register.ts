@@ -70,6 +70,7 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
     map.expiresAt = new Date(Date.now() + ctx.config.get().mapTtlHours * 3600_000).toISOString();
     await store.save(map);
     scrubbed += b.items.length;
+    c.usage({ items_scrubbed: b.items.length });
     return { task_id: b.task_id ?? null, map_handle: map.handle, items: out.items, stats: out.stats, expires_at: map.expiresAt };
   }
 
@@ -88,8 +89,8 @@ export function registerRedaction(ctx: PluginContext<RedactionConfig>): void {
 
   const maxBodyBytes = ctx.config.get().maxBodyBytes;
   // sensitive: the kernel logs no query string and error bodies never echo input.
-  ctx.publicRoutes('/scrub').add({ method: 'POST', path: '', body: scrubBody, sensitive: true, maxBodyBytes, summary: 'Replace private values with placeholders', response: scrubResponse }, scrub);
-  ctx.publicRoutes('/rehydrate').add({ method: 'POST', path: '', body: rehydrateBody, sensitive: true, maxBodyBytes, summary: 'Put the original values back', response: rehydrateResponse }, rehydrate);
+  ctx.publicRoutes('/scrub', { scope: 'inference' }).add({ method: 'POST', path: '', body: scrubBody, sensitive: true, maxBodyBytes, summary: 'Replace private values with placeholders', response: scrubResponse }, scrub);
+  ctx.publicRoutes('/rehydrate', { scope: 'inference' }).add({ method: 'POST', path: '', body: rehydrateBody, sensitive: true, maxBodyBytes, summary: 'Put the original values back', response: rehydrateResponse }, rehydrate);
   ctx.routes.add({ method: 'POST', path: '/try', body: scrubBody, sensitive: true, maxBodyBytes: 256 * 1024, summary: 'Same as /scrub (for the dashboard try-it box)', response: scrubResponse }, scrub);
   ctx.routes.add({ method: 'POST', path: '/try-rehydrate', body: rehydrateBody, sensitive: true, maxBodyBytes: 256 * 1024, summary: 'Same as /rehydrate (for the dashboard try-it box)', response: rehydrateResponse }, rehydrate);
   ctx.routes.add({ method: 'GET', path: '/stats', summary: 'Map count and recent error codes (never values)', response: statsResponse }, () => ({ maps: store.count(), itemsScrubbed: scrubbed, lastErrors }));

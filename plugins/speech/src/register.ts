@@ -22,6 +22,8 @@ const OPENAI_VOICES = 'alloy|ash|ballad|coral|echo|fable|onyx|nova|sage|shimmer|
 const ONE_VOICE = `(?:[a-z]{2}_[a-z0-9]+|${OPENAI_VOICES})(?:\\(\\d+(?:\\.\\d+)?\\))?`;
 const VOICE_MIX = new RegExp(`^${ONE_VOICE}(?:[+-]${ONE_VOICE}){0,4}$`);
 
+/** The transcription model, as answers name it and usage counts it. */
+const ASR_MODEL = 'nvidia/parakeet-tdt-0.6b';
 const speechBody = z.object({
   model: z.string().max(100).optional(),
   input: z.string().min(1, 'required').max(10_000),
@@ -174,7 +176,9 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     }
   }
 
-  const audio = ctx.publicRoutes('/v1/audio');
+  // Programs call these to use the service: an `inference` key may.
+  const audio = ctx.publicRoutes('/v1/audio', { scope: 'inference' });
+  const audioApi = ctx.publicRoutes('/api/audio', { scope: 'inference' });
   /** OpenAI fields (response_format, timestamp_granularities) and the §9 A extensions, each 400 naming its field. */
   const transcriptionOptions = (fields: Record<string, string[]>) => ({ ...checkFormat(fields), f: parseFields(transcriptionFields, fields) });
 
@@ -235,14 +239,17 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       if (dual) {
         const { r } = await dualChannel(copy, f, dOpts, c.signal, { diarize: withSpeakers });
         ({ words } = r); duration = r.asr.duration; language = r.asr.language;
+        if (withSpeakers) c.usage({ audio_seconds: r.diarization.duration }, r.diarization.model);
       } else {
         const asr = streamed ?? await pipelines(c.signal, dOpts).transcribe(copy, 'audio.wav');
         words = normaliseWords(asr.words); duration = asr.duration; language = asr.language; fallbackText = asr.text ?? '';
         if (withSpeakers) {
           const d = await diarizeFile(copy, 'audio.wav', dOpts, { call: callDiarizer(c.signal), tmpPath });
           words = smoothOverlaps(assignSpeakers(words, d.turns).words, d.turns).words;
+          c.usage({ audio_seconds: duration }, d.model);
         }
       }
+      c.usage({ audio_seconds: duration }, ASR_MODEL);
       const text = joinWords(words) || fallbackText;
       const usage = { type: 'duration', seconds: Math.ceil(duration) };
       note('transcriptions', t0, 200);
@@ -285,6 +292,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       file.cleanup();
     }
     note('diarize', t0, 200);
+    c.usage({ audio_seconds: d.duration }, d.model);
     if (format === 'rttm') {
       c.setHeader('Content-Type', 'text/plain; charset=utf-8');
       return d.turns.map((t) => `SPEAKER audio 1 ${t.start.toFixed(3)} ${(t.end - t.start).toFixed(3)} <NA> <NA> ${t.speaker} <NA> <NA>`).join('\n') + '\n';
@@ -297,7 +305,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     };
   });
 
-  ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/diarize-chunk', bodyMode: 'raw', sensitive: true, summary: 'Diarize one chunk; local labels and speaker fingerprints (existing contract)' }, async (c) => {
+  audioApi.add({ method: 'POST', path: '/diarize-chunk', bodyMode: 'raw', sensitive: true, summary: 'Diarize one chunk; local labels and speaker fingerprints (existing contract)' }, async (c) => {
     const d = await parakeet.run(async () => {
       const u = streamUpload(c, maxBytes(), () => ({}));
       const resP = post('/v1/audio/diarize-chunk', u, cfg().diarizeTimeoutSec, c.signal);
@@ -305,10 +313,11 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       await u.fields;
       return readJson(await resP, diarAnswer, 'the diarizer');
     }, c.signal);
+    c.usage({ audio_seconds: d.duration }, d.models?.diarization ?? 'nvidia/diar_sortformer_4spk-v1');
     return { duration: d.duration, segments: d.segments, speakers_detected: d.speakers_detected ?? 0, fingerprints: d.fingerprints ?? {}, models: d.models ?? {}, warnings: capWarning(d.speakers_detected) };
   });
 
-  ctx.publicRoutes('/api/audio').add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract; channel_mode=dual for stereo calls)' }, async (c) => {
+  audioApi.add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract; channel_mode=dual for stereo calls)' }, async (c) => {
     const t0 = performance.now();
     let r;
     try {
@@ -318,13 +327,15 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       throw e;
     }
     note('transcribe-with-speakers', t0, 200);
+    c.usage({ audio_seconds: r.duration }, ASR_MODEL);
+    c.usage({ audio_seconds: r.diarization.duration }, r.diarization.model);
     const speakers = new Set(r.blocks.map((b) => b.speaker).filter((s) => s !== 'unknown'));
     const withWords = r.fields.include_words === 'true';
     const channelOf = (ws: SpeakerWord[] | undefined) => (r.dual ? ((ws?.[0] as ChannelWord | undefined)?.channel ?? null) : null);
     return {
       duration: r.duration, language: r.language ?? 'en', speakers_detected: speakers.size,
       segments: r.blocks.map((b) => ({ start_ms: b.start_ms, end_ms: b.end_ms, speaker: b.speaker, channel: channelOf(b.words), text: b.text, ...(withWords ? { words: b.words?.map((w) => ({ word: w.word, start: w.start, end: w.end, start_ms: Math.round(w.start * 1000), end_ms: Math.round(w.end * 1000), speaker: w.speaker, ...(r.dual ? { channel: (w as ChannelWord).channel } : {}) })) } : {}) })),
-      models: { transcription: 'nvidia/parakeet-tdt-0.6b', diarization: r.diarization.model },
+      models: { transcription: ASR_MODEL, diarization: r.diarization.model },
       unassigned_words: r.unassigned,
       suppressed_bleed_words: r.dual?.bleed_suppressed ?? 0,
       merge: { algorithm: 'max_overlap', smoothing: '3-word majority on overlapped words', smoothed_words: r.smoothed, gap_split_ms: Math.round(cfg().blockGapSec * 1000), channel_mode: r.dual ? 'dual' : 'mixed' },
@@ -340,6 +351,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     const t0 = performance.now();
     await kokoro.run(() => ctx.http.proxy(c, up('kokoro'), { path: '/v1/audio/speech', body: JSON.stringify({ ...c.body, model: 'kokoro' }), headers: { 'content-type': 'application/json' }, timeoutMs: cfg().ttsTimeoutSec * 1000, errorStyle: 'openai' }), c.signal);
     note('speech', t0, 200);
+    if (c.res.statusCode < 400) c.usage({ characters: c.body.input.length }, c.body.voice);
     return undefined;
   });
   audio.add({ method: 'GET', path: '/voices', errorStyle: 'openai', summary: 'Voices (both upstream shapes normalised to {voices: [...]})' }, async () => {

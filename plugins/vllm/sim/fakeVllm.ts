@@ -154,7 +154,8 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
       const parsed = parseVllmRequest(await readBody(req), url.includes('chat'));
       if (!parsed.ok) return json(res, parsed.status, parsed.error);
       const body: FakeVllmRequest = parsed.body;
-      if (body.model !== s.servedName) return json(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: 'NotFoundError', param: 'model', code: 404 } });
+      // As vLLM: `model` is optional (the served one answers), another name is a 404.
+      if (body.model !== undefined && body.model !== s.servedName) return json(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: 'NotFoundError', param: 'model', code: 404 } });
       if (asleep(s.key)) return json(res, 503, { error: { message: 'The engine is sleeping; call /wake_up first.', type: 'ServiceUnavailableError', code: 503 } });
       const chat = url.includes('chat');
       const prompt = chat ? (body.messages ?? []).map((m) => m.content).join(' ') : String(body.prompt ?? '');
@@ -170,7 +171,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
         const text = words.join(' ');
         return json(res, 200, chat
           ? { id, object: 'chat.completion', created, model: s.servedName, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: prompt.split(' ').length, completion_tokens: words.length, total_tokens: prompt.split(' ').length + words.length } }
-          : { id, object: 'text_completion', created, model: s.servedName, choices: [{ index: 0, text, finish_reason: 'stop' }] });
+          : { id, object: 'text_completion', created, model: s.servedName, choices: [{ index: 0, text, finish_reason: 'stop' }], usage: { prompt_tokens: prompt.split(' ').length, completion_tokens: words.length, total_tokens: prompt.split(' ').length + words.length } });
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       counters.running++;

@@ -18,7 +18,8 @@ import { openAiSchemas } from './openaiRoutes.js';
 import { recordVllmHistory } from './history.js';
 import { SwapController } from './swap.js';
 import { MODEL_ID } from './validators.js';
-import { onDemandCompletion } from './onDemand/completions.js';
+import { modelNotAllowed, onDemandCompletion } from './onDemand/completions.js';
+import { meterAnswer, type CompletionMeter } from './usage/completionUsage.js';
 import { listModels } from './onDemand/modelList.js';
 import { OnDemandScheduler } from './onDemand/scheduler.js';
 import { preloadAtBoot } from './onDemand/preload.js';
@@ -189,28 +190,33 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   // OpenAI-compatible proxy to the served model; a chat or completion naming another catalog model loads it first.
   const onDemand = new OnDemandScheduler(ctx, swap, inflight, () => catalog);
   ctx.onDispose(() => onDemand.dispose());
-  const v1 = withActivityLog(ctx, ctx.publicRoutes('/v1'));
+  // Programs call every /v1 route to use the model: an `inference` key may (the catch-all proxy included).
+  const v1 = withActivityLog(ctx, ctx.publicRoutes('/v1', { scope: 'inference' }));
   // During the owner's swap the list is 503 as every other /v1 path; during a load a request started, it says "loading".
-  v1.add({ method: 'GET', path: '/models', errorStyle: 'openai', summary: 'Every catalog model a request may name, with its state (serving, loading, stopping, stopped)', response: openAiSchemas.modelList }, () => {
+  v1.add({ method: 'GET', path: '/models', errorStyle: 'openai', summary: 'Every catalog model a request may name, with its state (serving, loading, stopping, stopped); a client with allow lists sees the ones it may use', response: openAiSchemas.modelList }, (c) => {
     const j = swap.busyJobId ? ctx.jobs.get(swap.busyJobId) : undefined;
     if (j?.kind === 'vllm.swap' && !onDemand.startedByRequest(j.id)) busy();
-    return listModels(ctx, swap, onDemand, catalog);
+    return listModels(ctx, swap, onDemand, catalog, c.client);
   });
   r.add({ method: 'GET', path: '/ondemand', summary: 'Loading on request: per model its state, queued requests, idle countdown, last cold load and wake, counters' }, () => onDemandStatus(ctx.config.get(), swap, onDemand, catalog));
   for (const path of ['/chat/completions', '/completions']) {
     v1.add({ method: 'POST', path, errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024, summary: `${path === '/completions' ? 'Text' : 'Chat'} completion (OpenAI body; "stream": true answers server-sent events), from the model the body names, loaded on request when it is a catalog model that is not served`, response: path === '/completions' ? openAiSchemas.completion : openAiSchemas.chatCompletion }, (c) =>
-      onDemandCompletion({ ctx, swap, scheduler: onDemand, inflight, catalog: () => catalog, plainProxy: (cc, body) => proxy(cc, body) }, c));
+      onDemandCompletion({ ctx, swap, scheduler: onDemand, inflight, catalog: () => catalog, plainProxy: (cc, body, meter) => proxy(cc, body, meter) }, c));
   }
   v1.add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => proxy(c));
-  v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024 }, (c) => proxy(c));
+  v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024 }, (c) => {
+    // Whatever it names, the served model answers: a client whose allow list leaves it out may not reach it this way.
+    if (swap.active && !c.client.allows('models', swap.active.modelId)) throw modelNotAllowed(swap.active.servedName, 'use');
+    return proxy(c, undefined, meterAnswer(c, swap.active?.modelId ?? ''));
+  });
   function busy(): never {
     const j = swap.lastJob;
     throw new SparkError('VLLM_SWAP_RUNNING', `a model swap is running (${j?.modelId ?? '?'}, phase ${j?.phase ?? '?'}); try again later`, { status: 503, retryAfter: 30 });
   }
-  function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0], body?: Buffer) {
+  function proxy(c: Parameters<Parameters<typeof r.add>[1]>[0], body?: Buffer, meter?: Pick<CompletionMeter, 'tapBody'>) {
     if (swap.running) busy();
     inflight.track(c.res);
-    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai', ...(body ? { body } : {}) }).catch((e: { status?: number }) => {
+    return ctx.http.proxy(c, swap.upstream(), { timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai', ...(body ? { body } : {}), ...(meter ? { tapBody: meter.tapBody } : {}) }).catch((e: { status?: number }) => {
       // Nothing answering because nothing was started (not a fault of a running model): say so, and when to retry.
       if (!swap.active && !swap.running && (e.status === 502 || e.status === 503)) {
         throw new SparkError('VLLM_NOT_SERVING', 'no model is being served; start one with POST /api/swap (or the dashboard\'s Swap)', { status: 503, retryAfter: 30 });

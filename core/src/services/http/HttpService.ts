@@ -186,6 +186,7 @@ export class HttpService {
         head: (statusCode, raw) => {
           try {
             const head = forwardHead(statusCode, raw, ex.takeBaseHeaders());
+            if (opts.tapBody) tapAnswer(forwarder, opts.tapBody, statusCode, head.headers);
             if (head.sse) {
               // Flush every SSE chunk as it arrives.
               req.socket?.setNoDelay(true);
@@ -216,6 +217,9 @@ export class HttpService {
           // (A client that left is not an upstream fault.) No query string: it may carry user data.
           this.log.warn('upstream broke off mid-answer', { service: u.service, host: u.hostId, plugin: info.plugin, path: info.path.split('?')[0], requestId: route.requestId, error: err.message });
         },
+        tapFailed: (err) => {
+          this.log.warn('proxy body tap failed; the rest of the answer goes out untouched', { plugin: info.plugin, requestId: route.requestId, error: err.message });
+        },
       });
       outsidePlugins(() => this.agent(url.origin).dispatch({
         origin: url.origin,
@@ -233,6 +237,18 @@ export class HttpService {
     await Promise.all([...this.agents.values()].map((a) => a.close().catch(() => {})));
     this.agents.clear();
   }
+}
+
+/** Asks the caller's tapBody for a tap on this answer; one that rewrites drops the Content-Length from `headers`
+ *  (the flat list writeHead gets), so Node sends the changed body chunked. */
+function tapAnswer(forwarder: ResponseForwarder, tapBody: NonNullable<ProxyOptions['tapBody']>, statusCode: number, headers: string[]): void {
+  let type: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() === 'content-type') type = headers[i + 1];
+  const tap = tapBody(statusCode, type);
+  if (!tap) return;
+  forwarder.tap = tap;
+  if (!tap.rewrites) return;
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i].toLowerCase() === 'content-length') headers.splice(i, 2);
 }
 
 /** The client's body for the upstream; over the route's `maxBodyBytes` (a chunked body, whose size shows only while

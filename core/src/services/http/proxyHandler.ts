@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { ProxyBodyTap } from '../../api/types.js';
 
 /** What the proxy decides at the edges of one forwarded answer; everything in between is bytes to `res`. */
 export interface ForwardEvents {
@@ -11,6 +12,8 @@ export interface ForwardEvents {
   failed(err: Error): void;
   /** The upstream died mid-answer (the client already has the status line): the response is destroyed after this. */
   brokeOff(err: Error): void;
+  /** The body tap threw: it is dropped, and the rest of the answer goes out untouched. */
+  tapFailed?(err: Error): void;
 }
 
 /** The forwarder answering on a response, so the response's listeners can be shared functions. */
@@ -41,6 +44,8 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
   private done = false;
   /** True once the client went away before the answer was complete (then nothing is an upstream fault). */
   clientGone = false;
+  /** Sees (and may rewrite) the body, when the caller set one in `head` (ProxyOptions.tapBody). */
+  tap: ProxyBodyTap | undefined;
 
   constructor(private readonly res: ServerResponse, private readonly ev: ForwardEvents) {
     (res as ForwardedResponse)[FORWARDER] = this;
@@ -53,6 +58,7 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
     (this.res as ForwardedResponse)[FORWARDER] = undefined;
     if (this.done || this.res.writableFinished) return;
     this.clientGone = true;
+    this.endTap(false);
     // The error is created only here, when a client really left (not once per request).
     this.abortUpstream?.(new undiciErrors.RequestAbortedError());
   }
@@ -82,6 +88,14 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.res.destroyed) return true; // client gone: the abort follows from 'close'
+    if (this.tap) {
+      let out: Buffer | undefined;
+      try { out = this.tap.data(chunk); } catch (e) { this.dropTap(e); }
+      if (out) {
+        if (!out.length) return true;
+        chunk = out;
+      }
+    }
     if (this.res.write(chunk)) return true;
     this.res.once('drain', onResponseDrain);
     return false;
@@ -89,7 +103,22 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.done = true;
-    this.res.end();
+    const last = this.endTap(true);
+    if (last?.length) this.res.end(last);
+    else this.res.end();
+  }
+
+  /** Ends the tap once (what it returns at a complete end goes out last). */
+  private endTap(complete: boolean): Buffer | undefined {
+    const tap = this.tap;
+    if (!tap) return undefined;
+    this.tap = undefined;
+    try { return tap.end?.(complete); } catch (e) { this.dropTap(e); return undefined; }
+  }
+
+  private dropTap(e: unknown): void {
+    this.tap = undefined;
+    this.ev.tapFailed?.(e as Error);
   }
 
   onError(err: Error): void {
@@ -100,6 +129,7 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
       return;
     }
     if (!this.clientGone) this.ev.brokeOff(err);
+    this.endTap(false);
     // Headers (and maybe part of the body) are out: the only honest signal left is a terminated stream.
     this.res.destroy();
   }

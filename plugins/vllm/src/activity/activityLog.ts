@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { PluginContext, PluginRouter } from '@spark-control/plugin-api';
+import { countedUsageOf } from '../usage/countedUsage.js';
 import { AnswerSniffer } from './answerSniffer.js';
 import { ActivityStore } from './activityStore.js';
 
@@ -35,7 +36,11 @@ function watch(res: ServerResponse, onDone: (facts: { status: number; ttftMs: nu
   } as ServerResponse['end'];
   res.once('close', () => {
     const stream = /text\/event-stream/.test(String(res.getHeader('content-type') ?? '')) || sniff.isEventStream();
-    onDone({ status: res.statusCode, durationMs: Math.round(performance.now() - started), ttftMs: stream && first !== null ? Math.round(first - started) : null, stream, ...sniff.facts() });
+    const facts = sniff.facts();
+    // A stream's usage chunk the proxy asked for and stripped: the client never saw it, the count did.
+    const counted = facts.tokensIn === null ? countedUsageOf(res) : undefined;
+    if (counted) { facts.tokensIn = counted.prompt_tokens; facts.tokensOut = counted.completion_tokens; }
+    onDone({ status: res.statusCode, durationMs: Math.round(performance.now() - started), ttftMs: stream && first !== null ? Math.round(first - started) : null, stream, ...facts });
   });
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, type PluginContext } from '@spark-control/plugin-api';
+import { SparkError, type PluginContext, type RequestClient } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import type { SwapController } from '../swap.js';
@@ -24,12 +24,15 @@ const upstreamList = z.object({ data: z.array(z.object({ id: z.string() }).passt
 
 /** GET /v1/models: every catalog model that a request may name (served, or loadable on request), each with its state
  *  and the names it answers to, as llama-swap lists its models; the served one carries vLLM's own fields. 503 with
- *  Retry-After when no model serves and none may load on request. */
-export async function listModels(ctx: PluginContext<VllmConfig>, swap: SwapController, scheduler: OnDemandScheduler, catalog: CatalogEntry[]) {
+ *  Retry-After when no model serves and none may load on request. A client with allow lists sees only the models it
+ *  may use, and a model it may not load only while it is served. */
+export async function listModels(ctx: PluginContext<VllmConfig>, swap: SwapController, scheduler: OnDemandScheduler, catalog: CatalogEntry[], client?: RequestClient) {
   const cfg = ctx.config.get();
-  const listed = catalog.filter((m) => swap.active?.modelId === m.id || loadsOnRequest(m, cfg));
-  if (!listed.length) throw new SparkError('VLLM_NOT_SERVING', 'no model is being served and none loads on request; swap to a model first', { status: 503, retryAfter: 30 });
-  const served = swap.active && !swap.running
+  const served = (m: CatalogEntry) => swap.active?.modelId === m.id;
+  if (!catalog.some((m) => served(m) || loadsOnRequest(m, cfg))) throw new SparkError('VLLM_NOT_SERVING', 'no model is being served and none loads on request; swap to a model first', { status: 503, retryAfter: 30 });
+  const mayLoad = (m: CatalogEntry) => loadsOnRequest(m, cfg) && (client?.allows('loadOnRequest', m.id) ?? true);
+  const listed = catalog.filter((m) => (client?.allows('models', m.id) ?? true) && (served(m) || mayLoad(m)));
+  const upstream = swap.active && !swap.running
     ? await ctx.http.fetchJson(swap.upstream(), '/v1/models', upstreamList, { timeoutMs: 3000 }).then((l) => l.data.find((d) => d.id === swap.active?.servedName), () => undefined)
     : undefined;
   const since = Math.floor((Date.parse(swap.active?.since ?? '') || Date.now()) / 1000);
@@ -37,8 +40,8 @@ export async function listModels(ctx: PluginContext<VllmConfig>, swap: SwapContr
     object: 'list',
     data: listed.map((m) => {
       const state = modelState(m, swap, scheduler);
-      const own = state === 'serving' && served ? served : {};
-      return { object: 'model', created: state === 'serving' ? since : 0, owned_by: 'spark-control', ...own, id: m.servedName, state, catalog_id: m.id, aliases: m.aliases ?? [], queued: scheduler.queued(m.id), load_on_request: loadsOnRequest(m, cfg) };
+      const own = state === 'serving' && upstream ? upstream : {};
+      return { object: 'model', created: state === 'serving' ? since : 0, owned_by: 'spark-control', ...own, id: m.servedName, state, catalog_id: m.id, aliases: m.aliases ?? [], queued: scheduler.queued(m.id), load_on_request: mayLoad(m) };
     }),
   };
 }

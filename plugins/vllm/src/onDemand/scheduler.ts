@@ -5,7 +5,10 @@ import type { VllmConfig } from '../config.js';
 import type { InflightRequests } from '../inflight.js';
 import type { SwapController } from '../swap.js';
 
-interface Waiter { modelId: string; since: number; resolve(): void; reject(e: unknown): void; cleanup(): void }
+interface Waiter { modelId: string; since: number; priority: number; resolve(): void; reject(e: unknown): void; cleanup(): void }
+
+/** Served first: the higher client priority, then the one waiting longer. */
+const servedBefore = (a: Waiter, b: Waiter) => b.priority - a.priority || a.since - b.since;
 
 /** What the dashboard and GET /ondemand show per model. */
 export interface OnDemandModelStats { queued: number; loads: number; failedLoads: number; timeouts: number; refused: number; lastWaitMs: number | null; lastUsedAt: string | null }
@@ -20,7 +23,8 @@ const nextTurn = () => new Promise<void>((r) => setImmediate(r));
  * and a maximum wait (past either, 503 with Retry-After from the model's measured load time); a waiter whose client
  * left is dropped. Against thrashing, the served model keeps serving for minResidencySec after it loaded, and its
  * requests in flight finish before a switch (bounded by drainTimeoutSec) while new ones for it are still forwarded.
- * The model whose oldest waiter has waited longest loads next. An idle model (idleTtlSec) is unloaded.
+ * The model whose first waiter comes first loads next: the highest client priority, then the longest wait (FIFO within
+ * a priority). An idle model (idleTtlSec) is unloaded.
  */
 export class OnDemandScheduler {
   private readonly queues = new Map<string, Waiter[]>();
@@ -89,8 +93,9 @@ export class OnDemandScheduler {
   }
 
   /** Resolves once `model` serves. Rejects with a 503 (Retry-After) when its queue is full or the wait passes
-   *  maxWaitSec, with the load's failure when it fails, and with the signal's reason when the client leaves. */
-  acquire(model: CatalogEntry, signal: AbortSignal): Promise<void> {
+   *  maxWaitSec, with the load's failure when it fails, and with the signal's reason when the client leaves.
+   *  `priority` is the client's (higher is served first). */
+  acquire(model: CatalogEntry, signal: AbortSignal, priority = 0): Promise<void> {
     if (this.serving(model.id)) return Promise.resolve();
     const cfg = this.ctx.config.get();
     const max = model.queueMax ?? cfg.queueMax;
@@ -105,7 +110,7 @@ export class OnDemandScheduler {
     return new Promise<void>((resolve, reject) => {
       const since = Date.now();
       const w: Waiter = {
-        modelId: model.id, since,
+        modelId: model.id, since, priority,
         resolve: () => { this.stat(model.id).lastWaitMs = Date.now() - since; resolve(); },
         reject,
         cleanup: () => { clearTimeout(timer); signal.removeEventListener('abort', onAbort); },
@@ -137,7 +142,7 @@ export class OnDemandScheduler {
   }
 
   private settle(modelId: string, error?: unknown) {
-    const q = this.queues.get(modelId) ?? [];
+    const q = (this.queues.get(modelId) ?? []).sort(servedBefore);
     this.queues.delete(modelId);
     for (const w of q) { w.cleanup(); if (error) w.reject(error); else w.resolve(); }
   }
@@ -167,7 +172,7 @@ export class OnDemandScheduler {
     for (const id of [...this.queues.keys()]) if (this.serving(id)) this.settle(id);
     // Released waiters forward (and count as in flight) before anything else is decided.
     await new Promise((r) => setImmediate(r));
-    const next = [...this.queues.entries()].filter(([, q]) => q.length).sort(([, a], [, b]) => a[0].since - b[0].since)[0]?.[0];
+    const next = this.nextModelId();
     if (!next) return;
     const model = this.catalog().find((m) => m.id === next);
     if (!model) return this.settle(next, new SparkError('VLLM_UNKNOWN_MODEL', `${next} was removed from the catalog`, { status: 404 }));
@@ -192,6 +197,13 @@ export class OnDemandScheduler {
     }
     await this.runLoad(model, 'cold', () => this.swap.start(model.id, { reason: 'request' }), active?.modelId ?? null);
     this.again = true;
+  }
+
+  /** The model whose first waiter (by priority, then wait) comes before every other model's. */
+  private nextModelId(): string | undefined {
+    let best: Waiter | undefined;
+    for (const q of this.queues.values()) for (const w of q) if (!best || servedBefore(w, best) < 0) best = w;
+    return best?.modelId;
   }
 
   /** Runs one load (a swap, or a wake) for the model's waiters: released when it succeeds; on failure a wake leaves
