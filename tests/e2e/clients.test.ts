@@ -136,8 +136,10 @@ describeBrowser('clients and usage page in Chromium', () => {
     expect(await cron.locator('td').first().textContent()).toBe('cron-nightly (no key)');
     expect(await cron.locator('td[data-label="Prompt tokens"]').textContent()).toBe('15,000');
     expect(await page.locator('[data-testid="usage-table"] tr.sub[data-client="anon:cron-nightly"][data-subject="qwen3-4b"]').count()).toBe(1);
-    // The page's own requests (its model list) are counted under the dashboard's name, not the browser's address.
-    expect(await page.locator('[data-testid="usage-table"] tr[data-client="anon:dashboard"]:not(.sub) td').first().textContent()).toBe('dashboard (no key)');
+    // The page's own requests (its model list, the tiles' polls) are management, not service use: not counted, neither
+    // under the dashboard's name nor under the browser's address.
+    expect(await page.locator('[data-testid="usage-table"] tr[data-client="anon:dashboard"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="usage-table"] tr[data-client="anon:127.0.0.1"]').count()).toBe(0);
     // The last-used time came back with the usage batch.
     await page.reload();
     await page.locator(`tr[data-client="${clientId}"] [data-testid="last-used"]:has-text("just now")`).waitFor({ timeout: 10_000 });

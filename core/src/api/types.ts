@@ -485,7 +485,7 @@ export interface RouteContext<B = unknown, Q = unknown, P = unknown> {
   /** Counts usage for this request's client under this plugin, per day: `c.usage({ prompt_tokens: 12 }, subject)`.
    *  Counter names match `[a-z][a-z0-9_]{0,47}`; values are finite and ≥ 0 (others are dropped). May be called after
    *  the handler returned (when a stream ends). Written in batches off the request path. The kernel itself counts
-   *  `requests` (subject ''); the daily token limit reads `prompt_tokens` + `completion_tokens`. */
+   *  `requests` (subject '') on routes declared `scope: 'inference'`; the daily token limit reads `prompt_tokens` + `completion_tokens`. */
   usage(counters: Record<string, number>, subject?: string): void;
   /** Set status/headers for the return value. */
   status(code: number): void;

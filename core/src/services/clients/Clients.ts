@@ -110,8 +110,8 @@ export class Clients {
     return !!c && c !== 'inactive';
   }
 
-  /** The checks a route runs before its input is read: scope (403), then the client's limits (429); then the
-   *  request is counted. `unauthenticated` routes (health, login) are open to anyone who got past identify. */
+  /** The checks a route runs before its input is read: scope (403), then the client's limits (429); then a
+   *  service (inference) request is counted. `unauthenticated` routes (health, login) are open to anyone who got past identify. */
   admit(client: IdentifiedClient, route: { method: string; scope?: ClientScope; unauthenticated?: boolean }, method: string, plugin: string, res: ServerResponse): void {
     if (!route.unauthenticated) {
       const needed = routeScopeOf(route.method, route.scope);
@@ -120,7 +120,8 @@ export class Clients {
       }
       if (client.limits) this.limiter.admit(client.id, client.limits, res);
     }
-    if (plugin !== 'kernel') this.usage.add(client.id, plugin, '', { requests: 1 });
+    // Service requests only: what the dashboard's tiles poll under /api/plugins/<id>/ is not someone using the GPU.
+    if (plugin !== 'kernel' && route.scope === 'inference') this.usage.add(client.id, plugin, '', { requests: 1 });
   }
 }
 
