@@ -154,6 +154,19 @@ export interface PluginContext<C = unknown> {
   store<T>(key: string, opts: StoreOptions<T>): JsonStore<T>;
   /** Time series the kernel keeps for the dashboard's plots (5 s for 24 h, 5-min averages for 30 days, persisted). */
   history: HistoryApi;
+  /** Your own Prometheus metrics on the kernel's `/metrics`, named `spark_<plugin>_<name>` (since API 1.3.0). */
+  metrics: PluginMetrics;
+}
+
+/** `ctx.metrics`. Names match `[a-z][a-z0-9_]{0,63}`; label values must be few (ids, states), never request data:
+ *  past 200 label sets a metric records nothing more. */
+export interface PluginMetrics {
+  /** A counter (`..._total` by convention). */
+  inc(name: string, help: string, labels?: Record<string, string>, by?: number): void;
+  /** A histogram in milliseconds (the kernel's buckets, 5 ms to 30 s). */
+  observe(name: string, help: string, labels: Record<string, string>, ms: number): void;
+  /** A gauge read at each scrape. */
+  gauge(name: string, help: string, read: () => Array<[Record<string, string>, number]>): void;
 }
 
 /** `ctx.history`: declare series the kernel samples every 5 s, and mark events to draw on the time axis. */

@@ -17,6 +17,7 @@ import { restoreMaskedSecrets } from '../services/config/secrets.js';
 import { RESERVED_PREFIXES } from './reserved.js';
 import { withDeclaredDefaults } from './declaredServices.js';
 import { JsonFileStore } from '../services/store/JsonStore.js';
+import { pluginMetrics } from '../services/metrics/pluginMetrics.js';
 
 export interface RegisteredTile extends TileSpec {
   plugin: string;
@@ -253,6 +254,7 @@ export class PluginScope implements PluginOwner {
         }
         return s;
       },
+      metrics: pluginMetrics(id, k.metrics, (msg, meta) => scope.log.warn(msg, meta)),
       history: {
         series: (spec) => { scope.disposers.push(k.history.declare(id, spec)); },
         mark: (kind, text) => k.history.mark(id, kind, text),

@@ -22,6 +22,7 @@ import { modelNotAllowed, onDemandCompletion } from './onDemand/completions.js';
 import { meterAnswer, type CompletionMeter } from './usage/completionUsage.js';
 import { listModels } from './onDemand/modelList.js';
 import { OnDemandScheduler } from './onDemand/scheduler.js';
+import { onDemandMetrics } from './onDemand/metrics.js';
 import { preloadAtBoot } from './onDemand/preload.js';
 import { onDemandStatus } from './onDemand/status.js';
 import { registerBenchmarks } from './benchmark/benchmarkRoutes.js';
@@ -189,6 +190,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
 
   // OpenAI-compatible proxy to the served model; a chat or completion naming another catalog model loads it first.
   const onDemand = new OnDemandScheduler(ctx, swap, inflight, () => catalog);
+  onDemandMetrics(ctx, onDemand, () => catalog);
   ctx.onDispose(() => onDemand.dispose());
   // Programs call every /v1 route to use the model: an `inference` key may (the catch-all proxy included).
   const v1 = withActivityLog(ctx, ctx.publicRoutes('/v1', { scope: 'inference' }));

@@ -111,7 +111,12 @@ export class OnDemandScheduler {
       const since = Date.now();
       const w: Waiter = {
         modelId: model.id, since, priority,
-        resolve: () => { this.stat(model.id).lastWaitMs = Date.now() - since; resolve(); },
+        resolve: () => {
+          const waited = Date.now() - since;
+          this.stat(model.id).lastWaitMs = waited;
+          this.ctx.metrics.observe('ondemand_wait_ms', 'How long a request waited for its model to load (ms)', { model: model.id }, waited);
+          resolve();
+        },
         reject,
         cleanup: () => { clearTimeout(timer); signal.removeEventListener('abort', onAbort); },
       };
