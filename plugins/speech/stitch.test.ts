@@ -31,6 +31,16 @@ describe('stitching chunk labels into global speakers', () => {
     expect(r.capChunks).toEqual([]);
   });
 
+  it('gives each global speaker one fingerprint: the mean of its chunk labels\' prints, closest to their own voice', async () => {
+    const r = stitchChunks(chunks);
+    expect(Object.keys(r.fingerprints).sort()).toEqual(['Speaker_0', 'Speaker_1']);
+    const { cosine } = await import('./src/stitch.js');
+    expect(r.fingerprints.Speaker_0.length).toBe(fp('ann', 0).length);
+    // Speaker_0 is Ann: her stitched print is nearer each of her chunk prints than Bob's is.
+    expect(cosine(r.fingerprints.Speaker_0, fp('ann', 0))).toBeGreaterThan(cosine(r.fingerprints.Speaker_0, fp('bob', 0)));
+    expect(cosine(r.fingerprints.Speaker_1, fp('bob', 8))).toBeGreaterThan(cosine(r.fingerprints.Speaker_1, fp('ann', 8)));
+  });
+
   it('never merges two speakers of one chunk, even with look-alike prints', () => {
     const same = fp('twin', 0);
     const r = stitchChunks([{ offset: 0, duration: 10, segments: [{ start: 0, end: 2, speaker: 'A' }, { start: 3, end: 5, speaker: 'B' }], fingerprints: { A: same, B: same } }]);

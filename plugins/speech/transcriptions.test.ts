@@ -202,6 +202,10 @@ describe.skipIf(!!fixtureSkipReason)("/v1/audio/diarize keeps parakeet's fields 
     for (const s of d.segments) { expect(s.start_s).toBe(s.start); expect(s.end_s).toBe(s.end); }
     expect(d.models.diarization).toBe(d.model);
     expect(d.model).toBeTruthy();
+    // parakeet's voice fingerprints come back too, one per speaker of the answer (the old tool's clients cluster them).
+    const { speakers, fingerprints } = d as unknown as { speakers: string[]; fingerprints: Record<string, number[]> };
+    expect(Object.keys(fingerprints).sort()).toEqual([...speakers].sort());
+    for (const f of Object.values(fingerprints)) { expect(f.length).toBe(192); expect(f.every(Number.isFinite)).toBe(true); }
   });
 });
 

@@ -27,6 +27,9 @@ export interface Diarization {
   speakers: string[];
   model: string;
   warnings: string[];
+  /** Each speaker's voice fingerprint as the diarizer gave it (stitched across chunks), for clients that cluster or
+   *  recognise voices themselves (the old tool's contract); empty when the diarizer sent none. */
+  fingerprints: Record<string, number[]>;
 }
 
 const capMessage = 'The diarizer separates at most 4 speakers; if more people spoke, some were merged.';
@@ -34,14 +37,16 @@ const capMessage = 'The diarizer separates at most 4 speakers; if more people sp
 /** Whole-file diarization when the audio fits the diarizer (or cannot be sliced), chunked + stitched when it is
  *  longer than `chunkSec`: the Sortformer model runs out of GPU memory on long files and was trained on 90 s. */
 export async function diarizeFile(path: string, filename: string, o: DiarizeOptions, deps: DiarizeDeps): Promise<Diarization> {
-  const { fingerprints, ...d } = await diarizeUncapped(path, filename, o, deps);
+  const d = await diarizeUncapped(path, filename, o, deps);
   if (o.maxSpeakers === undefined || d.speakers.length <= o.maxSpeakers) return d;
-  const c = capSpeakers(d.turns, o.maxSpeakers, fingerprints);
+  const c = capSpeakers(d.turns, o.maxSpeakers, d.fingerprints);
   const how = c.merged.map((m) => `${m.from} into ${m.into}${m.by === 'voice' ? ' (closest voice)' : ' (nearest in time)'}`).join(', ');
-  return { ...d, turns: c.turns, speakers: c.speakers, warnings: [...d.warnings, `max_speakers=${o.maxSpeakers}: the diarizer heard ${d.speakers.length} voices; the least heard were merged: ${how}.`] };
+  // A merged speaker's voice is the one it was merged into: only the speakers left keep a fingerprint.
+  const fingerprints = Object.fromEntries(Object.entries(d.fingerprints).filter(([s]) => c.speakers.includes(s)));
+  return { ...d, turns: c.turns, speakers: c.speakers, fingerprints, warnings: [...d.warnings, `max_speakers=${o.maxSpeakers}: the diarizer heard ${d.speakers.length} voices; the least heard were merged: ${how}.`] };
 }
 
-async function diarizeUncapped(path: string, filename: string, o: DiarizeOptions, deps: DiarizeDeps): Promise<Diarization & { fingerprints?: Record<string, number[]> }> {
+async function diarizeUncapped(path: string, filename: string, o: DiarizeOptions, deps: DiarizeDeps): Promise<Diarization> {
   const fields: Record<string, string> = o.maxSpeakers === undefined ? {} : { max_speakers: String(o.maxSpeakers) };
   const wav = await readWavInfo(path);
   if (o.mode === 'chunked' && !wav.ok) {
@@ -55,7 +60,7 @@ async function diarizeUncapped(path: string, filename: string, o: DiarizeOptions
       duration: d.duration, mode: 'single', chunks: 1, turns, speakers: [...new Set(turns.map((t) => t.speaker))],
       model: d.models?.diarization ?? 'nvidia/diar_sortformer_4spk-v1',
       warnings: (d.speakers_detected ?? 0) >= DIARIZER_SPEAKER_CAP ? [capMessage] : [],
-      fingerprints: d.fingerprints,
+      fingerprints: Object.fromEntries(Object.entries(d.fingerprints ?? {}).filter(([label]) => turns.some((t) => t.speaker === label))),
     };
   }
   const plan = planChunks(wav.info.duration, o.chunkSec, Math.min(o.overlapSec, o.chunkSec / 3));
@@ -76,5 +81,5 @@ async function diarizeUncapped(path: string, filename: string, o: DiarizeOptions
   const warnings = s.capChunks.length
     ? [`The diarizer separates at most 4 speakers per chunk; chunk${s.capChunks.length > 1 ? 's' : ''} ${s.capChunks.map((k) => k + 1).join(', ')} of ${plan.length} reached that cap, so some speakers there may have been merged.`]
     : [];
-  return { duration: wav.info.duration, mode: 'chunked', chunks: plan.length, turns: s.turns, speakers: s.speakers, model, warnings };
+  return { duration: wav.info.duration, mode: 'chunked', chunks: plan.length, turns: s.turns, speakers: s.speakers, model, warnings, fingerprints: s.fingerprints };
 }

@@ -146,7 +146,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     const localChannel = f.local_channel === undefined ? (dc.localChannel === 'left' ? 0 : 1) : f.local_channel === '0' || f.local_channel === 'left' ? 0 : 1;
     const thresholds = { minOverlapRatio: dc.bleedMinOverlapPct / 100, louderDb: dc.bleedLouderDb };
     const p = pipelines(signal, dOpts);
-    const noDiarization = async (): Promise<Diarization> => ({ duration: wav.info.duration, mode: 'single', chunks: 0, turns: [], speakers: [], model: 'none', warnings: [] });
+    const noDiarization = async (): Promise<Diarization> => ({ duration: wav.info.duration, mode: 'single', chunks: 0, turns: [], speakers: [], model: 'none', warnings: [], fingerprints: {} });
     const r = await transcribeDual(path, wav.info, { localChannel, localLabel: dc.localLabel, thresholds }, { transcribe: p.transcribe, diarize: o.diarize ? p.diarize : noDiarization, tmpPath });
     return { r, dual: { local_channel: localChannel === 0 ? 'left' : 'right', local_label: dc.localLabel, ...r.counts, thresholds: { min_overlap_pct: dc.bleedMinOverlapPct, louder_db: dc.bleedLouderDb } } };
   }
@@ -301,7 +301,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       duration: d.duration, model: d.model, mode: d.mode, chunks: d.chunks, speakers: d.speakers, speakers_detected: d.speakers.length,
       // parakeet's own names (start_s/end_s, models) stay next to the new ones: the old tool's clients read them.
       segments: d.turns.map((t) => ({ start: t.start, end: t.end, start_s: t.start, end_s: t.end, speaker: t.speaker })), warnings: d.warnings,
-      models: { diarization: d.model },
+      models: { diarization: d.model }, fingerprints: d.fingerprints,
     };
   });
 

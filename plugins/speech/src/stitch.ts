@@ -16,7 +16,11 @@ export interface ChunkDiarization {
   speakersDetected?: number;
 }
 
-export interface StitchResult { turns: Turn[]; speakers: string[]; capChunks: number[] }
+export interface StitchResult {
+  turns: Turn[]; speakers: string[]; capChunks: number[];
+  /** Each global speaker's voice: the mean of its chunk labels' unit-length fingerprints (none without any). */
+  fingerprints: Record<string, number[]>;
+}
 
 export const DIARIZER_SPEAKER_CAP = 4;
 
@@ -125,5 +129,20 @@ export function stitchChunks(chunks: ChunkDiarization[], o: { threshold?: number
     else turns.push({ start: r.start, end: r.end, speaker });
   }
   const capChunks = chunks.map((c, k) => ((c.speakersDetected ?? new Set(c.segments.map((s) => s.speaker)).size) >= DIARIZER_SPEAKER_CAP ? k : -1)).filter((k) => k >= 0);
-  return { turns: turns.map((t) => ({ start: +t.start.toFixed(3), end: +t.end.toFixed(3), speaker: t.speaker })), speakers: [...names.values()], capChunks };
+  const fingerprints: Record<string, number[]> = {};
+  for (const [id, name] of names) {
+    const prints = items.filter((it, i) => it.fp && cluster.get(i) === id).map((it) => it.fp!);
+    if (prints.length) fingerprints[name] = meanOfUnits(prints);
+  }
+  return { turns: turns.map((t) => ({ start: +t.start.toFixed(3), end: +t.end.toFixed(3), speaker: t.speaker })), speakers: [...names.values()], capChunks, fingerprints };
+}
+
+/** The mean direction of some vectors (each scaled to length 1 first, so a loud chunk does not outweigh a quiet one). */
+function meanOfUnits(vs: number[][]): number[] {
+  const out = new Array<number>(vs[0].length).fill(0);
+  for (const v of vs) {
+    const n = Math.sqrt(v.reduce((a, x) => a + x * x, 0)) || 1;
+    for (let i = 0; i < v.length; i++) out[i] += v[i] / n / vs.length;
+  }
+  return out.map((x) => +x.toFixed(6));
 }
