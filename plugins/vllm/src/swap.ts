@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type JsonStore, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { swapTimeoutMs, type CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
-import { containerExistsCommand, launchCommand, linkSshCheckCommand, linkSshRefusal, logTailCommand, memInfoCommand, preflightCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
+import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, linkSshCheckCommand, linkSshRefusal, logTailCommand, memInfoCommand, preflightCommand, preflightVerdict, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from './launch.js';
 import { classifyFailure } from './signatures.js';
 import type { VllmSwapHooks } from './hooks.js';
 import type { InflightRequests } from './inflight.js';
@@ -377,10 +377,7 @@ export class SwapController {
       for (const n of onNodes) {
         const where = nodes.workers.length ? ` on ${n.hostId}` : '';
         for (;;) {
-          const out = (await this.ssh(job, memInfoCommand(), 30_000, n.hostId)).stdout;
-          const total = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? 0);
-          const avail = Number(/MemAvailable:\s+(\d+)/.exec(out)?.[1] ?? 0);
-          const pct = total ? (avail / total) * 100 : 0;
+          const pct = availableMemoryPct((await this.ssh(job, memInfoCommand(), 30_000, n.hostId)).stdout);
           if (pct >= cfg.memoryFloorPct) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available`); break; }
           if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
           await sleep(cfg.readinessPollMs, job.signal);
@@ -400,7 +397,7 @@ export class SwapController {
         // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
         // launch again only if it was not (the launcher skips `docker run` when the container already runs).
         job.log(`SSH to ${this.hostId()} dropped while the launcher ran; checking what was dispatched`);
-        const alive = (await this.sshRidingOut(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
+        const alive = isAlive((await this.sshRidingOut(job, processAliveCommand(cfg))).stdout);
         l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.sshRidingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
       }
       for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
@@ -464,7 +461,7 @@ export class SwapController {
     const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
     for (const h of [this.hostId(), ...workerHosts]) {
       for (;;) {
-        const st = (await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout.trim();
+        const st = containerStatus((await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout);
         if (st === 'absent') break;
         if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
         await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
@@ -483,9 +480,8 @@ export class SwapController {
     const onNodes = [nodes.head, ...nodes.workers];
     if (nodes.workers.length) job.log(`launch across ${onNodes.length} Sparks: ${onNodes.map((n, i) => `${n.hostId} (${i ? 'worker' : 'head'}, ${n.address})`).join(', ')}`);
     for (const n of onNodes) {
-      const pf = await this.ssh(job, preflightCommand(cfg, model), 30_000, n.hostId);
-      if (pf.stdout.trim() === 'ok') continue;
-      const what = pf.stdout.trim();
+      const what = preflightVerdict((await this.ssh(job, preflightCommand(cfg, model), 30_000, n.hostId)).stdout);
+      if (what === 'ok') continue;
       const fix = n.hostId === this.hostId() ? 'press Download' : `press Download, which fetches it on ${n.hostId} too (each Spark loads its part from its own disk),`;
       throw new SparkError('VLLM_PREFLIGHT', model.localPath
         ? `${model.localPath} is not a usable model directory on ${n.hostId} (${what.replace('missing: ', 'missing ')})`
@@ -528,11 +524,11 @@ export class SwapController {
         const tail = await this.ssh(job, logTailCommand(cfg, 80)).catch(() => undefined);
         if (tail) this.appendLog(job, tail.stdout);
       }
-      const alive = (await this.sshRidingOut(job, processAliveCommand(cfg))).stdout.trim() === 'alive';
+      const alive = isAlive((await this.sshRidingOut(job, processAliveCommand(cfg))).stdout);
       // A worker's rank that died (its disk, its memory) is the cause to name, not the head's NCCL timeout after it.
       if (nodes?.workers.length && polls % 3 === 1) {
         for (const w of nodes.workers) {
-          const ok = await this.ssh(job, processAliveCommand(cfg), 30_000, w.hostId).then((r) => r.stdout.trim() === 'alive', () => true);
+          const ok = await this.ssh(job, processAliveCommand(cfg), 30_000, w.hostId).then((r) => isAlive(r.stdout), () => true);
           if (ok) continue;
           const tail = (await this.ssh(job, logTailCommand(cfg, 120), 15_000, w.hostId).catch(() => undefined))?.stdout ?? '';
           for (const line of tail.trim().split('\n').filter(Boolean).slice(-20)) job.log(`[${w.hostId}] ${line}`);
@@ -597,7 +593,7 @@ export class SwapController {
     const cfg = this.ctx.config.get();
     const down: Array<{ hostId: string; why: string }> = [];
     for (const w of workers) {
-      const r = await this.ctx.ssh.exec(w, processAliveCommand(cfg), { timeoutMs: 2000, signal }).then((x) => x.stdout.trim(), (e) => `unreachable (${(e as Error).message})`);
+      const r = await this.ctx.ssh.exec(w, processAliveCommand(cfg), { timeoutMs: 2000, signal }).then((x) => processStatus(x.stdout), (e) => `unreachable (${(e as Error).message})`);
       if (r !== 'alive') down.push({ hostId: w, why: r === 'dead' ? 'its rank is not running' : r });
     }
     return down;
@@ -608,7 +604,7 @@ export class SwapController {
   async noticeUnreachable(): Promise<LostModel | undefined> {
     const active = this.state.active;
     if (!active || this.runningJob) return undefined;
-    const st = (await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(this.ctx.config.get()), { timeoutMs: 10_000 })).stdout.trim();
+    const st = containerStatus((await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(this.ctx.config.get()), { timeoutMs: 10_000 })).stdout);
     if (st === 'running' || this.state.active !== active || this.runningJob) return undefined;
     const lost = { modelId: active.modelId, servedName: active.servedName, at: new Date().toISOString(), container: st };
     this.state.active = null;
@@ -639,7 +635,8 @@ export class SwapController {
     this.ctx.log.info('found a swap that was running when Spark Control stopped', { modelId: j.modelId, phase: j.phase });
     const model = this.catalog().find((m) => m.id === j.modelId);
     const cfg = this.ctx.config.get();
-    const exists = (await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(cfg), { timeoutMs: 15_000 }).catch(() => undefined))?.stdout.trim();
+    const out = await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(cfg), { timeoutMs: 15_000 }).catch(() => undefined);
+    const exists = out && containerStatus(out.stdout);
     const interrupted = { ...j, state: 'failed' as const, endedAt: new Date().toISOString(), error: { code: 'VLLM_SWAP_INTERRUPTED', message: `Spark Control restarted during the swap (phase ${j.phase ?? '?'}).`, phase: j.phase } };
     if (!model || exists !== 'running' || !['launch', 'process', 'health', 'models', 'completion'].includes(j.phase ?? '')) {
       this.state.job = interrupted;
