@@ -1,0 +1,673 @@
+import { z } from 'zod';
+import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type JsonStore, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
+import { swapTimeoutMs, type CatalogEntry } from '../catalog.js';
+import type { VllmConfig } from '../config.js';
+import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, linkSshCheckCommand, linkSshRefusal, logTailCommand, memInfoCommand, preflightCommand, preflightVerdict, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
+import { classifyFailure } from '../signatures.js';
+import type { VllmSwapHooks } from '../hooks.js';
+import type { InflightRequests } from '../inflight.js';
+import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
+
+export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
+
+export interface ActiveModel {
+  modelId: string; servedName: string; since: string; vllmVersion?: string;
+  /** The Sparks it runs on, head first (more than one for tensor parallel across Sparks). */
+  nodes?: string[];
+  /** Put to sleep (vLLM sleep mode): the container and port stay, a request wakes it. */
+  asleep?: { since: string; level: 1 | 2 };
+}
+/** A served model whose container went away without a swap (crash, OOM kill, stopped by hand). */
+export interface LostModel { modelId: string; servedName: string; at: string; container: string }
+interface Persisted {
+  active: ActiveModel | null;
+  /** Measured launch → answering time of the last successful load of each model, for the swap confirmation. */
+  loads?: Record<string, { seconds: number; at: string }>;
+  lost?: LostModel | null;
+  /** Measured wake time of the last wake of each model. */
+  wakes?: Record<string, { ms: number; at: string }>;
+  job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
+
+/** SSH errors that a restarted sshd or a link blip causes; launch and readiness ride them out (sshRidingOut). */
+const TRANSIENT_SSH = new Set(['SPK_SSH_UNREACHABLE', 'SPK_SSH_TIMEOUT', 'SPK_SSH_EXEC']);
+/** A channel that closed without an exit status: the session dropped mid-command, the command's outcome is unknown. */
+const sessionLost = (r: { code: number | null; signal?: string }) => r.code === null && !r.signal;
+
+/** ActiveModel's `nodes` for a launch: set only when it runs across Sparks. */
+const nodesField = (n: LaunchNodes | undefined): Pick<ActiveModel, 'nodes'> => (n?.workers.length ? { nodes: [n.head.hostId, ...n.workers.map((w) => w.hostId)] } : {});
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
+  if (signal.aborted) return reject(signal.reason);
+  const onAbort = () => { clearTimeout(t); reject(signal.reason); };
+  const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+  signal.addEventListener('abort', onAbort, { once: true });
+});
+
+/** Every Spark of a launch needs an address of its own (the launcher's -n list, ssh from the head): refuses a plan where
+ *  two share one, naming the field to set. */
+function distinctAddresses(nodes: LaunchNodes): LaunchNodes {
+  const all = [nodes.head, ...nodes.workers];
+  const clash = all.find((n, i) => all.findIndex((m) => m.address === n.address) !== i);
+  if (clash) {
+    const first = all.find((m) => m.address === clash.address)!;
+    throw new SparkError('VLLM_NODE_ADDRESS', `${first.hostId} and ${clash.hostId} have the same address (${clash.address}) for a launch across Sparks: set each Spark's link address to its address on the cable between the Sparks`, { status: 422, details: { field: 'linkAddress', host: clash.hostId } });
+  }
+  return nodes;
+}
+
+/** The model swap: one at a time, every phase visible, cancellable, persisted so a restart never forgets it. */
+export class SwapController {
+  private state: Persisted = { active: null, job: null };
+  private runningJob?: string;
+  /** swap.json: version 0 was the plain object this class wrote before the kernel's store existed. */
+  private readonly store: JsonStore<Persisted>;
+
+  constructor(
+    private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests,
+    /** The fit estimate's sentence for a model, logged in preflight so a later out-of-memory failure has its likely cause
+     *  next to it. Advisory: an estimate never blocks a swap. */
+    private readonly fitOf?: (model: CatalogEntry) => Promise<string>,
+  ) {
+    this.store = ctx.store<Persisted>('swap', { version: 1, migrate: (data) => data as Persisted });
+    try { this.state = this.store.read() ?? this.state; } catch (e) { ctx.log.warn('swap state unreadable; starting without it', { error: (e as Error).message }); }
+  }
+
+  get active(): ActiveModel | null { return this.state.active; }
+  get lost(): LostModel | null { return this.state.lost ?? null; }
+  lastLoadSeconds(modelId: string): number | undefined { return this.state.loads?.[modelId]?.seconds; }
+  get running(): boolean { return !!this.runningJob || !!this.sideJob; }
+  /** The swap or unload job running now, for whoever must wait until it ends. */
+  get busyJobId(): string | undefined { return this.runningJob ?? this.sideJob; }
+  get lastJob(): Persisted['job'] { return this.runningJob ? this.snapshotOf(this.runningJob) : this.state.job; }
+
+  private snapshotOf(id: string): Persisted['job'] {
+    const s = this.ctx.jobs.get(id);
+    if (!s) return this.state.job;
+    return { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: String(s.meta?.modelId ?? '') };
+  }
+
+  /** Saves the state as it is now (the store writes atomically, one write at a time, in call order). */
+  private persist(): Promise<void> {
+    if (this.runningJob) this.state.job = this.snapshotOf(this.runningJob);
+    return this.store.write(this.state).catch((e: unknown) => this.ctx.log.warn('could not save the swap state', { error: (e as Error).message }));
+  }
+
+  /** Resolves once no swap-state write is pending (the plugin stopping must not leave a write racing its exit). */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  upstream(): UpstreamRef {
+    const ep = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: this.ctx.config.get().port });
+    return { service: 'vllm', hostId: ep.hostId, baseUrl: ep.baseUrl };
+  }
+
+  private hostId(): string {
+    return this.upstream().hostId!;
+  }
+
+  /** The Sparks a launch of `model` runs on: the head alone for tensor parallel 1; otherwise the other configured
+   *  Sparks in their configured order, one GPU each, as many as it needs. Each is reached over the link between the
+   *  Sparks at its link address (its SSH address when none is set), so two Sparks must not share one. */
+  nodesFor(model: CatalogEntry): LaunchNodes {
+    const { head, others } = this.sparks();
+    const need = model.tensorParallel - 1;
+    if (need <= 0) return { head, workers: [] };
+    if (others.length < need) {
+      const n = others.length + 1;
+      throw new SparkError('VLLM_MULTI_NODE', `${model.name} is set to tensor parallel ${model.tensorParallel}, which needs ${model.tensorParallel} Sparks (one GPU each); ${n} ${n === 1 ? 'is' : 'are'} configured`, { status: 422, details: { field: 'tensorParallel' } });
+    }
+    return distinctAddresses({ head, workers: others.slice(0, need) });
+  }
+
+  /** The head and every other configured Spark (any of them may be a worker of a launch): what Link Sparks sets up. */
+  allNodes(): LaunchNodes {
+    const { head, others } = this.sparks();
+    return distinctAddresses({ head, workers: others });
+  }
+
+  /** The head (the Spark serving models) and the other Sparks, each with its address on the link between them. */
+  private sparks(): { head: LaunchNodes['head']; others: LaunchNodes['workers'] } {
+    const headId = this.hostId();
+    const hosts = this.ctx.cluster.hosts();
+    // Plain addresses (an IPv6 one may be configured in brackets): the launcher's -n list and ssh take them bare.
+    const node = (h: HostInfo) => ({ hostId: h.id, address: (h.linkAddress ?? h.address).replace(/^\[|\]$/g, '') });
+    const head = hosts.find((h) => h.id === headId);
+    return { head: head ? node(head) : { hostId: headId, address: '' }, others: hosts.filter((h) => h.id !== headId).map(node) };
+  }
+
+  /** nodesFor, or undefined where no launch could be planned (too few Sparks, a shared address): for following or
+   *  taking over a model that is already running, where the plan only adds its workers. */
+  plannedNodes(model: CatalogEntry): LaunchNodes | undefined {
+    try { return this.nodesFor(model); } catch { return undefined; }
+  }
+
+  /** The Sparks other than the head that the active model, or a launch of `next`, runs on (their containers must go
+   *  before a launch and after a failure). */
+  private workerHostsFor(next?: LaunchNodes): string[] {
+    const head = this.hostId();
+    const ids = new Set([...(this.state.active?.nodes ?? []), ...(next?.workers.map((w) => w.hostId) ?? [])]);
+    ids.delete(head);
+    return [...ids];
+  }
+
+  /** Per-URL delivery chains: each webhook receives events in the order they happened. */
+  private readonly hookChains = new Map<string, Promise<void>>();
+
+  private emit(type: string, data: Record<string, unknown>) {
+    const payload = { ...data, at: new Date().toISOString() };
+    this.ctx.events.emit(`vllm.swap.${type}`, payload);
+    for (const url of this.ctx.config.get().webhooks) {
+      const u = new URL(url);
+      const send = () => this.ctx.http.request({ service: 'webhook', baseUrl: u.origin }, u.pathname + u.search, { method: 'POST', json: { event: `vllm.swap.${type}`, ...payload }, timeoutMs: 5000 })
+        .then((r) => { r.body.resume(); }, (e) => this.ctx.log.warn('swap webhook failed', { host: u.host, error: (e as Error).message }));
+      this.hookChains.set(url, (this.hookChains.get(url) ?? Promise.resolve()).then(send));
+    }
+  }
+
+  start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string; reason?: string } = {}): JobSnapshot {
+    if (this.sideJob) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'the served model is being unloaded, put to sleep or woken; try again in a moment', { status: 409 });
+    if (this.runningJob) {
+      const j = this.ctx.jobs.get(this.runningJob);
+      throw new SparkError('VLLM_SWAP_IN_PROGRESS', `a swap is already running (${j?.meta?.modelId ?? '?'}, phase ${j?.phase ?? '?'})`, { status: 409, details: { job: j ? { id: j.id, phase: j.phase, modelId: j.meta?.modelId } : undefined } });
+    }
+    const model = this.catalog().find((m) => m.id === modelId);
+    if (!model) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${modelId} in the catalog`, { status: 404, details: { field: 'model' } });
+    const timeoutMs = swapTimeoutMs(model);
+    // The model to go back to if this swap fails (a rollback itself never rolls back: no loops).
+    const previous = opts.rollback && !opts.rollbackOf && this.state.active?.modelId !== model.id ? this.state.active?.modelId : undefined;
+    const snap = this.ctx.jobs.start({
+      kind: 'vllm.swap', title: opts.rollbackOf ? `Roll back to ${model.name}` : `Swap to ${model.name}`, phases: SWAP_PHASES, timeoutMs, logTailLines: 300,
+      meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes, ...(previous ? { rollbackTo: previous } : {}), ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
+      run: (job) => this.run(job, model),
+    });
+    this.runningJob = snap.id;
+    void this.persist();
+    void this.settle(snap.id, model).then((s) => {
+      // A failed swap leaves nothing served; go back to what served before (not after a cancel: the owner chose).
+      if (s?.state === 'failed' && previous) {
+        try {
+          const back = this.start(previous, { rollbackOf: s.id });
+          this.ctx.log.warn('swap failed; rolling back to the previous model', { failed: model.id, previous, job: back.id });
+          this.emit('rollback', { jobId: back.id, failedJobId: s.id, modelId: previous, failedModelId: model.id });
+        } catch (e) {
+          this.ctx.log.warn('could not roll back to the previous model', { previous, error: (e as Error).message });
+        }
+      }
+    });
+    return snap;
+  }
+
+  /** When a swap job ends: record it (swap.json), tell listeners (active / cancelled / failed) and resolve with it;
+   *  undefined when Spark Control itself is stopping (the record stays "running" so the next start re-attaches). */
+  private async settle(jobId: string, model: CatalogEntry): Promise<JobSnapshot | undefined> {
+    const s = await this.ctx.jobs.wait(jobId);
+    this.runningJob = undefined;
+    if (s.error?.code === 'SPK_PLUGIN_STOPPING') return undefined;
+    this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
+    await this.persist().catch(() => {});
+    if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
+    else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
+    return s;
+  }
+
+  private sideJob?: string;
+  /** A job that changes the served model's state without a launch (unload, sleep, wake): one at a time and never
+   *  during a swap; the last swap's record stays as it was. */
+  private runSide(kind: string, title: string, phases: string[], meta: Record<string, unknown>, run: (job: JobHandle, active: ActiveModel) => Promise<unknown>): JobSnapshot {
+    const active = this.state.active;
+    if (this.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap, unload, sleep or wake is already running', { status: 409 });
+    if (!active) throw new SparkError('VLLM_NOTHING_SERVED', 'no model is being served', { status: 409 });
+    const cfg = this.ctx.config.get();
+    const snap = this.ctx.jobs.start({
+      kind, title, phases, timeoutMs: (cfg.drainTimeoutSec + cfg.stopTimeoutSec * 2 + 120) * 1000,
+      meta: { modelId: active.modelId, servedName: active.servedName, ...meta },
+      run: (job) => run(job, active),
+    });
+    this.sideJob = snap.id;
+    void this.ctx.jobs.wait(snap.id).then((s) => {
+      this.sideJob = undefined;
+      if (s.state !== 'succeeded') this.ctx.log.warn(`${kind} of the served model failed`, { modelId: active.modelId, error: s.error?.message });
+    });
+    return snap;
+  }
+
+  /** Stops the served model without starting another (an idle model's unload): the swap's own stop (drain, stop,
+   *  container confirmed gone). */
+  unload(reason: string): JobSnapshot {
+    return this.runSide('vllm.unload', `Unload ${this.state.active?.servedName ?? ''} (${reason})`, ['stop', 'stopped'], { reason }, async (job, active) => {
+      job.phase('stop');
+      await this.stopServed(job);
+      await this.persist();
+      job.phase('stopped');
+      this.emit('unloaded', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, reason });
+      return { modelId: active.modelId };
+    });
+  }
+
+  /** Puts the served model (launched with sleep mode) to sleep: its process, port and container stay. */
+  sleepServed(reason: string, level: 1 | 2): JobSnapshot {
+    return this.runSide('vllm.sleep', `Sleep ${this.state.active?.servedName ?? ''} (${reason})`, ['drain', 'sleep', 'asleep'], { reason, level }, async (job, active) => {
+      job.phase('drain');
+      const cfg = this.ctx.config.get();
+      if (this.inflight.size) await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
+      job.phase('sleep');
+      const t0 = Date.now();
+      await putToSleep(this.ctx, this.upstream(), level, job.signal);
+      this.state.active = { ...active, asleep: { since: new Date().toISOString(), level } };
+      await this.persist();
+      job.phase('asleep');
+      job.log(`asleep at level ${level} after ${Date.now() - t0} ms`);
+      this.emit('asleep', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, level, reason });
+    });
+  }
+
+  /** Wakes the sleeping served model and checks it answers (one streamed token); throws naming the step that failed. */
+  wakeServed(reason: string): JobSnapshot {
+    return this.runSide('vllm.wake', `Wake ${this.state.active?.servedName ?? ''} (${reason})`, ['wake', 'completion', 'active'], { reason }, async (job, active) => {
+      const level = active.asleep?.level ?? 2;
+      const t0 = Date.now();
+      job.phase('wake');
+      await wakeUp(this.ctx, this.upstream(), level, job.signal, (l) => job.log(l));
+      job.phase('completion');
+      if (!(await this.canary(this.upstream(), active.servedName, job.signal))) throw new SparkError('VLLM_WAKE_FAILED', `${active.servedName} woke but did not answer a one-token completion`, { status: 502 });
+      const { asleep: _was, ...awake } = active;
+      this.state.active = { ...awake, since: new Date().toISOString() };
+      this.state.wakes = { ...this.state.wakes, [active.modelId]: { ms: Date.now() - t0, at: new Date().toISOString() } };
+      await this.persist();
+      job.phase('active');
+      job.log(`awake and answering after ${Date.now() - t0} ms`);
+      this.emit('woke', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, ms: Date.now() - t0 });
+    });
+  }
+
+  /** After a restart: a sleep or wake that was cut short leaves swap.json and vLLM disagreeing; vLLM's /is_sleeping
+   *  says which it is (a model without sleep mode has no such endpoint and stays as recorded). */
+  async syncSleepState(): Promise<void> {
+    const active = this.state.active;
+    if (!active || this.running || !this.catalog().find((m) => m.id === active.modelId)?.sleep) return;
+    const sleeping = await isSleeping(this.ctx, this.upstream(), AbortSignal.timeout(5000)).catch(() => undefined);
+    if (sleeping === undefined || sleeping === !!active.asleep || this.state.active !== active) return;
+    const { asleep: _was, ...awake } = active;
+    this.state.active = sleeping ? { ...active, asleep: { since: new Date().toISOString(), level: this.catalog().find((m) => m.id === active.modelId)?.sleepLevel ?? 2 } } : awake;
+    this.ctx.log.info('the served model\'s sleep state differed from the record; vLLM\'s word taken', { modelId: active.modelId, sleeping });
+    await this.persist();
+  }
+
+  /** Measured time of the last wake of each model. */
+  lastWakeMs(modelId: string): number | undefined { return this.state.wakes?.[modelId]?.ms; }
+
+  cancel(): JobSnapshot {
+    if (!this.runningJob) throw new SparkError('VLLM_NO_SWAP', 'no swap is running', { status: 409 });
+    this.ctx.jobs.cancel(this.runningJob, 'cancelled by user');
+    return this.ctx.jobs.get(this.runningJob)!;
+  }
+
+  /** exec for a swap job (its cancel and timeout apply) on the head, or on another Spark of the launch. */
+  private ssh(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000, host = this.hostId()) {
+    return this.ctx.ssh.exec(host, cmd, { timeoutMs, signal: job.signal });
+  }
+
+  /** exec that waits out a lost SSH session (bounded by sshOutageToleranceSec), for phases where the Spark keeps
+   *  working on its own (launch dispatch, readiness). Without it one dropped session failed a minutes-long load and left
+   *  the container running behind a "failed" job (tests/reliability/sshd-restart-swap.test.ts). Past the tolerance the
+   *  swap fails naming phase and host; the job's timeout and cancel apply throughout. Other errors pass straight through. */
+  private async sshRidingOut(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000) {
+    const toleranceMs = this.ctx.config.get().sshOutageToleranceSec * 1000;
+    let since: number | undefined;
+    for (;;) {
+      let why: string;
+      try {
+        const r = await this.ssh(job, cmd, timeoutMs);
+        if (!sessionLost(r)) {
+          if (since !== undefined) job.log(`SSH to ${this.hostId()} is back after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+          return r;
+        }
+        why = 'the session closed without an exit status';
+      } catch (e) {
+        if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
+        why = (e as Error).message;
+      }
+      const phase = this.ctx.jobs.get(job.id)?.phase ?? '?';
+      if (since === undefined) {
+        since = Date.now();
+        job.log(`SSH to ${this.hostId()} lost during phase ${phase} (${why}); retrying while the model keeps loading on the Spark`);
+      }
+      if (Date.now() - since > toleranceMs) {
+        throw new SparkError('VLLM_SSH_LOST', `lost SSH to ${this.hostId()} during phase ${phase} for more than ${toleranceMs / 1000} s (${why})`, { status: 503, details: { host: this.hostId(), phase } });
+      }
+      await sleep(1000, job.signal);
+    }
+  }
+
+  private phase(job: JobHandle, name: string) {
+    job.phase(name);
+    job.progress(SWAP_PHASES.indexOf(name) / (SWAP_PHASES.length - 1));
+    this.emit('phase', { jobId: job.id, phase: name });
+    void this.persist();
+  }
+
+  private async run(job: JobHandle, model: CatalogEntry): Promise<ActiveModel> {
+    const cfg = this.ctx.config.get();
+    const port = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: cfg.port }).port;
+    let launched = false;
+    /** Workers of this launch: a failure stops their containers too. */
+    let launchWorkers: string[] = [];
+    this.emit('started', { jobId: job.id, modelId: model.id });
+    try {
+      // preflight: the model is there, and nobody vetoes.
+      this.phase(job, 'preflight');
+      const nodes = await this.preflight(job, model);
+      const onNodes = [nodes.head, ...nodes.workers];
+      launchWorkers = nodes.workers.map((w) => w.hostId);
+      if (this.fitOf) {
+        const fit = await this.fitOf(model).catch(() => undefined);
+        if (fit) job.log(`estimate: ${fit}`);
+      }
+      const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });
+      if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
+
+      // stop: let running chats finish first (bounded), then stop the model and confirm its container is gone.
+      this.phase(job, 'stop');
+      await this.stopServed(job, nodes);
+
+      // memory settle: unified memory comes back slowly after a model unloads.
+      this.phase(job, 'memory');
+      const memDeadline = Date.now() + cfg.memorySettleTimeoutSec * 1000;
+      for (const n of onNodes) {
+        const where = nodes.workers.length ? ` on ${n.hostId}` : '';
+        for (;;) {
+          const pct = availableMemoryPct((await this.ssh(job, memInfoCommand(), 30_000, n.hostId)).stdout);
+          if (pct >= cfg.memoryFloorPct) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available`); break; }
+          if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
+          await sleep(cfg.readinessPollMs, job.signal);
+        }
+      }
+
+      // launch: dispatched detached; exit 0 means dispatched, not ready.
+      this.phase(job, 'launch');
+      // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
+      // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
+      launched = true;
+      let l = await this.ssh(job, launchCommand(cfg, model, port, nodes), 120_000).catch((e) => {
+        if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
+        return { stdout: '', stderr: '', code: null, durationMs: 0 };
+      });
+      if (sessionLost(l)) {
+        // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
+        // launch again only if it was not (the launcher skips `docker run` when the container already runs).
+        job.log(`SSH to ${this.hostId()} dropped while the launcher ran; checking what was dispatched`);
+        const alive = isAlive((await this.sshRidingOut(job, processAliveCommand(cfg))).stdout);
+        l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.sshRidingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
+      }
+      for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
+      if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
+      const launchedAt = Date.now();
+
+      await this.waitReady(job, model, nodes);
+      this.phase(job, 'active');
+      const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal), ...nodesField(nodes) };
+      this.state.active = active;
+      this.state.lost = null;
+      this.state.loads = { ...this.state.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
+      await this.persist();
+      await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: true }).catch(() => {});
+      return active;
+    } catch (e) {
+      // Spark Control is stopping: leave the model loading; the next start re-attaches (recover()).
+      if ((job.signal.reason as { code?: string } | undefined)?.code === 'SPK_PLUGIN_STOPPING') throw e;
+      // Keep the evidence, then stop what we started (no blind restart).
+      if (launched) {
+        const tail = await this.ctx.ssh.exec(this.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
+        if (tail) this.appendLog(job, tail.stdout);
+        const stopped = await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).then(() => true, (se) => {
+          // Say so instead of claiming it stopped (SSH may be down right now); the next swap's stop phase removes it.
+          job.log(`could not stop the container on ${this.hostId()} (${(se as Error).message}); the next swap stops it`);
+          return false;
+        });
+        if (stopped) job.log('stopped the failed/cancelled container');
+        for (const w of launchWorkers) {
+          const tailW = await this.ctx.ssh.exec(w, logTailCommand(cfg, 40), { timeoutMs: 15_000 }).catch(() => undefined);
+          if (tailW?.stdout.trim()) for (const line of tailW.stdout.trim().split('\n')) job.log(`[${w}] ${line}`);
+          await this.ctx.ssh.exec(w, workerStopCommand(cfg), { timeoutMs: 60_000 }).then(
+            () => job.log(`stopped the container on ${w}`),
+            (se) => job.log(`could not stop the container on ${w} (${(se as Error).message}); the next swap stops it`),
+          );
+        }
+      }
+      await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Lets running chats finish first (bounded), then the launcher's stop, which exits 0 at once; the --rm container
+   *  disappears asynchronously, so this waits until it is gone on every Spark (a stop is confirmed before the next
+   *  start). `nodes`: the Sparks a launch that follows needs (their containers of that name go too). */
+  private async stopServed(job: JobHandle, nodes?: LaunchNodes): Promise<void> {
+    const cfg = this.ctx.config.get();
+    if (this.inflight.size) {
+      job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${this.inflight.size} request(s) in flight to finish`);
+      const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
+      job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
+    }
+    await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
+    // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
+    const workerHosts = this.workerHostsFor(nodes);
+    for (const w of workerHosts) {
+      job.log(`stopping ${cfg.containerName} on ${w}`);
+      await this.ssh(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
+    }
+    this.state.active = null;
+    const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
+    for (const h of [this.hostId(), ...workerHosts]) {
+      for (;;) {
+        const st = containerStatus((await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout);
+        if (st === 'absent') break;
+        if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
+        await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
+      }
+    }
+    job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.hostId(), ...workerHosts].join(' and ')}` : ''}`);
+  }
+
+  /** Preflight: the Sparks of the launch (nodesFor), the model's files on each of them, and — across Sparks — the
+   *  head's ssh to each worker over the link. Throws a 422 naming the Spark and the fix; nothing is stopped yet. */
+  private async preflight(job: JobHandle, model: CatalogEntry): Promise<LaunchNodes> {
+    const cfg = this.ctx.config.get();
+    // One GPU per Spark: tensor parallel N runs on N Sparks, each loading its shard from its own disk, so the model
+    // must be on every one of them.
+    const nodes = this.nodesFor(model);
+    const onNodes = [nodes.head, ...nodes.workers];
+    if (nodes.workers.length) job.log(`launch across ${onNodes.length} Sparks: ${onNodes.map((n, i) => `${n.hostId} (${i ? 'worker' : 'head'}, ${n.address})`).join(', ')}`);
+    for (const n of onNodes) {
+      const what = preflightVerdict((await this.ssh(job, preflightCommand(cfg, model), 30_000, n.hostId)).stdout);
+      if (what === 'ok') continue;
+      const fix = n.hostId === this.hostId() ? 'press Download' : `press Download, which fetches it on ${n.hostId} too (each Spark loads its part from its own disk),`;
+      throw new SparkError('VLLM_PREFLIGHT', model.localPath
+        ? `${model.localPath} is not a usable model directory on ${n.hostId} (${what.replace('missing: ', 'missing ')})`
+        : what === 'incomplete'
+          ? `${model.repo} is only partly downloaded on ${n.hostId}; ${fix} to finish it (it resumes)`
+          : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
+    }
+    for (const w of nodes.workers) {
+      const refused = linkSshRefusal(await this.ssh(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId));
+      if (refused === undefined) continue;
+      const said = refused.slice(0, 200);
+      throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: press Link Sparks (POST /api/plugins/vllm/link) once, which sets that up`, { status: 422, details: { host: w.hostId } });
+    }
+    job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}, and ${nodes.head.hostId} reaches ${nodes.workers.map((w) => w.hostId).join(', ')} by ssh over the link` : ''}`);
+    return nodes;
+  }
+
+  private lastTail: string[] = [];
+  /** Appends only the log lines not seen in the previous tail. */
+  private appendLog(job: JobHandle, text: string) {
+    const lines = text.split('\n').filter(Boolean);
+    let start = 0;
+    for (let k = Math.min(this.lastTail.length, lines.length); k > 0; k--) {
+      if (this.lastTail.slice(-k).join('\n') === lines.slice(0, k).join('\n')) { start = k; break; }
+    }
+    for (const l of lines.slice(start)) job.log(l);
+    this.lastTail = lines;
+  }
+
+  /** process alive → /health 200 → /v1/models lists the served name → one streamed completion yields a token. */
+  private async waitReady(job: JobHandle, model: CatalogEntry, nodes?: LaunchNodes): Promise<void> {
+    const cfg = this.ctx.config.get();
+    const up = this.upstream();
+    this.lastTail = [];
+    let stage: 'process' | 'health' | 'models' | 'completion' = 'process';
+    this.phase(job, 'process');
+    let polls = 0;
+    for (;;) {
+      if (polls++ % 3 === 0) {
+        const tail = await this.ssh(job, logTailCommand(cfg, 80)).catch(() => undefined);
+        if (tail) this.appendLog(job, tail.stdout);
+      }
+      const alive = isAlive((await this.sshRidingOut(job, processAliveCommand(cfg))).stdout);
+      // A worker's rank that died (its disk, its memory) is the cause to name, not the head's NCCL timeout after it.
+      if (nodes?.workers.length && polls % 3 === 1) {
+        for (const w of nodes.workers) {
+          const ok = await this.ssh(job, processAliveCommand(cfg), 30_000, w.hostId).then((r) => isAlive(r.stdout), () => true);
+          if (ok) continue;
+          const tail = (await this.ssh(job, logTailCommand(cfg, 120), 15_000, w.hostId).catch(() => undefined))?.stdout ?? '';
+          for (const line of tail.trim().split('\n').filter(Boolean).slice(-20)) job.log(`[${w.hostId}] ${line}`);
+          const sig = classifyFailure(tail);
+          throw new SparkError('VLLM_WORKER_DIED', `the worker rank on ${w.hostId} is no longer running${sig ? `: ${sig.message}` : '; see its log lines'}`, { status: 502, details: { host: w.hostId } });
+        }
+      }
+      if (!alive) {
+        const tail = await this.sshRidingOut(job, logTailCommand(cfg, 300));
+        this.appendLog(job, tail.stdout);
+        const sig = classifyFailure(tail.stdout);
+        throw new SparkError(sig?.code ?? 'VLLM_PROCESS_DIED', sig?.message ?? 'vllm serve is no longer running in the container; see the log lines', { status: 502 });
+      }
+      if (stage === 'process') { stage = 'health'; this.phase(job, 'health'); }
+      if (stage === 'health') {
+        const ok = await this.ctx.http.request(up, '/health', { timeoutMs: 2000, signal: job.signal }).then((r) => { r.body.resume(); return r.status === 200; }, () => false);
+        if (ok) { stage = 'models'; this.phase(job, 'models'); }
+      }
+      if (stage === 'models') {
+        const list = await this.ctx.http.fetchJson(up, '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })) }), { timeoutMs: 5000, signal: job.signal }).catch(() => undefined);
+        if (list?.data.some((m) => m.id === model.servedName)) { stage = 'completion'; this.phase(job, 'completion'); }
+      }
+      if (stage === 'completion') {
+        const token = await this.canary(up, model.servedName, job.signal).catch((e) => { job.log(`canary: ${(e as Error).message}`); return false; });
+        if (token) {
+          const tail = await this.ssh(job, logTailCommand(cfg, 80)).catch(() => undefined);
+          if (tail) this.appendLog(job, tail.stdout);
+          job.log('first token received: model is answering');
+          return;
+        }
+      }
+      await sleep(cfg.readinessPollMs, job.signal);
+    }
+  }
+
+  private vllmVersion(signal: AbortSignal): Promise<string | undefined> {
+    return this.ctx.http.fetchJson(this.upstream(), '/version', z.object({ version: z.string().max(64) }), { timeoutMs: 3000, signal }).then((v) => v.version, () => undefined);
+  }
+
+  /** A model this Spark Control did not start (already running at its first start, or started by hand): when vLLM
+   *  answers with a catalog model, that is the active model. Without this the tile would say "no model" while one
+   *  serves, and the next swap would not know what it stops. */
+  async adoptRunning(signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<ActiveModel | undefined> {
+    if (this.state.active || this.runningJob) return undefined;
+    const list = await this.ctx.http.fetchJson(this.upstream(), '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })) }), { timeoutMs: 5000, signal }).catch(() => undefined);
+    const model = this.catalog().find((c) => list?.data.some((d) => d.id === c.servedName));
+    if (!model || this.state.active || this.runningJob) return undefined;
+    // A tensor-parallel model runs on its workers too: recorded, so the next swap stops their containers as well.
+    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal), ...nodesField(this.plannedNodes(model)) };
+    this.state.active = active;
+    this.state.lost = null;
+    await this.persist();
+    this.ctx.log.info('took over the model that was already being served', { modelId: model.id, servedName: model.servedName });
+    this.ctx.events.emit('vllm.model.adopted', active);
+    return active;
+  }
+
+  /** The workers of the active model whose rank is not running (or cannot be asked): the head may go on answering
+   *  for minutes until NCCL gives up, so the health check names them first. Empty for a one-Spark model. */
+  async workersDown(signal: AbortSignal): Promise<Array<{ hostId: string; why: string }>> {
+    const workers = (this.state.active?.nodes ?? []).filter((h) => h !== this.hostId());
+    const cfg = this.ctx.config.get();
+    const down: Array<{ hostId: string; why: string }> = [];
+    for (const w of workers) {
+      const r = await this.ctx.ssh.exec(w, processAliveCommand(cfg), { timeoutMs: 2000, signal }).then((x) => processStatus(x.stdout), (e) => `unreachable (${(e as Error).message})`);
+      if (r !== 'alive') down.push({ hostId: w, why: r === 'dead' ? 'its rank is not running' : r });
+    }
+    return down;
+  }
+
+  /** The health check could not reach the served model. If its container is gone, the model did not stop through a
+   *  swap (crash, OOM kill, stopped by hand): record and announce it once. Never restarted blindly — the owner decides. */
+  async noticeUnreachable(): Promise<LostModel | undefined> {
+    const active = this.state.active;
+    if (!active || this.runningJob) return undefined;
+    const st = containerStatus((await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(this.ctx.config.get()), { timeoutMs: 10_000 })).stdout);
+    if (st === 'running' || this.state.active !== active || this.runningJob) return undefined;
+    const lost = { modelId: active.modelId, servedName: active.servedName, at: new Date().toISOString(), container: st };
+    this.state.active = null;
+    this.state.lost = lost;
+    await this.persist();
+    this.ctx.log.warn('the served model stopped without a swap', { modelId: lost.modelId, container: st });
+    this.ctx.events.emit('vllm.model.lost', lost);
+    return lost;
+  }
+
+  /** One streamed completion with max_tokens 1: resolves true on the first data chunk with text. */
+  private async canary(up: UpstreamRef, servedName: string, signal: AbortSignal): Promise<boolean> {
+    const r = await this.ctx.http.request(up, '/v1/completions', { method: 'POST', json: { model: servedName, prompt: 'Hello', max_tokens: 1, stream: true }, timeoutMs: 30_000, signal });
+    if (r.status !== 200) { r.body.resume(); return false; }
+    let buf = '';
+    for await (const chunk of r.body) {
+      buf += chunk.toString();
+      if (/^data: \{.*"text"/m.test(buf)) { r.body.destroy(); return true; }
+      if (buf.includes('[DONE]')) break;
+    }
+    return false;
+  }
+
+  /** After a restart of Spark Control: re-attach to a swap that was running, or report it — never forget it. */
+  async recover(): Promise<void> {
+    const j = this.state.job;
+    if (!j || j.endedAt || j.state !== 'running') return;
+    this.ctx.log.info('found a swap that was running when Spark Control stopped', { modelId: j.modelId, phase: j.phase });
+    const model = this.catalog().find((m) => m.id === j.modelId);
+    const cfg = this.ctx.config.get();
+    const out = await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(cfg), { timeoutMs: 15_000 }).catch(() => undefined);
+    const exists = out && containerStatus(out.stdout);
+    const interrupted = { ...j, state: 'failed' as const, endedAt: new Date().toISOString(), error: { code: 'VLLM_SWAP_INTERRUPTED', message: `Spark Control restarted during the swap (phase ${j.phase ?? '?'}).`, phase: j.phase } };
+    if (!model || exists !== 'running' || !['launch', 'process', 'health', 'models', 'completion'].includes(j.phase ?? '')) {
+      this.state.job = interrupted;
+      // Killed between the stop of the old model and the next persist, swap.json still names the old model as
+      // active although its container is gone: don't keep claiming it (found by tests/reliability/kill-during-swap).
+      if (exists !== undefined && exists !== 'running') this.state.active = null;
+      await this.persist();
+      this.emit('failed', { jobId: j.id, modelId: j.modelId, phase: j.phase, error: interrupted.error });
+      return;
+    }
+    // The container is up and was loading: follow its readiness in a new job.
+    const snap = this.ctx.jobs.start({
+      kind: 'vllm.swap', title: `Swap to ${model.name} (re-attached after restart)`, phases: SWAP_PHASES, timeoutMs: swapTimeoutMs(model),
+      meta: { modelId: model.id, servedName: model.servedName, reattachedFrom: j.id },
+      run: async (job) => {
+        job.log(`re-attached to the swap started at ${j.startedAt}`);
+        // The Sparks it was launched on (the configuration may have changed since: then the head alone is followed).
+        const nodes = this.plannedNodes(model);
+        try {
+          await this.waitReady(job, model, nodes);
+        } catch (e) {
+          await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
+          for (const w of nodes?.workers ?? []) await this.ctx.ssh.exec(w.hostId, workerStopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
+          throw e;
+        }
+        this.phase(job, 'active');
+        this.state.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), ...nodesField(nodes) };
+        return this.state.active;
+      },
+    });
+    this.runningJob = snap.id;
+    void this.settle(snap.id, model);
+  }
+}
