@@ -7,6 +7,8 @@ import { classifyFailure } from '../signatures.js';
 import type { VllmSwapHooks } from '../hooks.js';
 import type { InflightRequests } from '../inflight.js';
 import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
+import { delay } from './delay.js';
+import { JobSsh, TRANSIENT_SSH, sessionLost } from './jobSsh.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
@@ -28,20 +30,9 @@ interface Persisted {
   wakes?: Record<string, { ms: number; at: string }>;
   job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
 
-/** SSH errors that a restarted sshd or a link blip causes; launch and readiness ride them out (sshRidingOut). */
-const TRANSIENT_SSH = new Set(['SPK_SSH_UNREACHABLE', 'SPK_SSH_TIMEOUT', 'SPK_SSH_EXEC']);
-/** A channel that closed without an exit status: the session dropped mid-command, the command's outcome is unknown. */
-const sessionLost = (r: { code: number | null; signal?: string }) => r.code === null && !r.signal;
 
 /** ActiveModel's `nodes` for a launch: set only when it runs across Sparks. */
 const nodesField = (n: LaunchNodes | undefined): Pick<ActiveModel, 'nodes'> => (n?.workers.length ? { nodes: [n.head.hostId, ...n.workers.map((w) => w.hostId)] } : {});
-
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
-  if (signal.aborted) return reject(signal.reason);
-  const onAbort = () => { clearTimeout(t); reject(signal.reason); };
-  const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-  signal.addEventListener('abort', onAbort, { once: true });
-});
 
 /** Every Spark of a launch needs an address of its own (the launcher's -n list, ssh from the head): refuses a plan where
  *  two share one, naming the field to set. */
@@ -61,6 +52,7 @@ export class SwapController {
   private runningJob?: string;
   /** swap.json: version 0 was the plain object this class wrote before the kernel's store existed. */
   private readonly store: JsonStore<Persisted>;
+  private readonly ssh: JobSsh;
 
   constructor(
     private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests,
@@ -68,6 +60,7 @@ export class SwapController {
      *  next to it. Advisory: an estimate never blocks a swap. */
     private readonly fitOf?: (model: CatalogEntry) => Promise<string>,
   ) {
+    this.ssh = new JobSsh(ctx, () => this.hostId());
     this.store = ctx.store<Persisted>('swap', { version: 1, migrate: (data) => data as Persisted });
     try { this.state = this.store.read() ?? this.state; } catch (e) { ctx.log.warn('swap state unreadable; starting without it', { error: (e as Error).message }); }
   }
@@ -303,43 +296,6 @@ export class SwapController {
     return this.ctx.jobs.get(this.runningJob)!;
   }
 
-  /** exec for a swap job (its cancel and timeout apply) on the head, or on another Spark of the launch. */
-  private ssh(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000, host = this.hostId()) {
-    return this.ctx.ssh.exec(host, cmd, { timeoutMs, signal: job.signal });
-  }
-
-  /** exec that waits out a lost SSH session (bounded by sshOutageToleranceSec), for phases where the Spark keeps
-   *  working on its own (launch dispatch, readiness). Without it one dropped session failed a minutes-long load and left
-   *  the container running behind a "failed" job (tests/reliability/sshd-restart-swap.test.ts). Past the tolerance the
-   *  swap fails naming phase and host; the job's timeout and cancel apply throughout. Other errors pass straight through. */
-  private async sshRidingOut(job: JobHandle, cmd: Parameters<PluginContext['ssh']['exec']>[1], timeoutMs = 30_000) {
-    const toleranceMs = this.ctx.config.get().sshOutageToleranceSec * 1000;
-    let since: number | undefined;
-    for (;;) {
-      let why: string;
-      try {
-        const r = await this.ssh(job, cmd, timeoutMs);
-        if (!sessionLost(r)) {
-          if (since !== undefined) job.log(`SSH to ${this.hostId()} is back after ${((Date.now() - since) / 1000).toFixed(1)} s`);
-          return r;
-        }
-        why = 'the session closed without an exit status';
-      } catch (e) {
-        if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
-        why = (e as Error).message;
-      }
-      const phase = this.ctx.jobs.get(job.id)?.phase ?? '?';
-      if (since === undefined) {
-        since = Date.now();
-        job.log(`SSH to ${this.hostId()} lost during phase ${phase} (${why}); retrying while the model keeps loading on the Spark`);
-      }
-      if (Date.now() - since > toleranceMs) {
-        throw new SparkError('VLLM_SSH_LOST', `lost SSH to ${this.hostId()} during phase ${phase} for more than ${toleranceMs / 1000} s (${why})`, { status: 503, details: { host: this.hostId(), phase } });
-      }
-      await sleep(1000, job.signal);
-    }
-  }
-
   private phase(job: JobHandle, name: string) {
     job.phase(name);
     job.progress(SWAP_PHASES.indexOf(name) / (SWAP_PHASES.length - 1));
@@ -377,10 +333,10 @@ export class SwapController {
       for (const n of onNodes) {
         const where = nodes.workers.length ? ` on ${n.hostId}` : '';
         for (;;) {
-          const pct = availableMemoryPct((await this.ssh(job, memInfoCommand(), 30_000, n.hostId)).stdout);
+          const pct = availableMemoryPct((await this.ssh.exec(job, memInfoCommand(), 30_000, n.hostId)).stdout);
           if (pct >= cfg.memoryFloorPct) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available`); break; }
           if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
-          await sleep(cfg.readinessPollMs, job.signal);
+          await delay(cfg.readinessPollMs, job.signal);
         }
       }
 
@@ -389,7 +345,7 @@ export class SwapController {
       // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
       // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
       launched = true;
-      let l = await this.ssh(job, launchCommand(cfg, model, port, nodes), 120_000).catch((e) => {
+      let l = await this.ssh.exec(job, launchCommand(cfg, model, port, nodes), 120_000).catch((e) => {
         if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
         return { stdout: '', stderr: '', code: null, durationMs: 0 };
       });
@@ -397,8 +353,8 @@ export class SwapController {
         // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
         // launch again only if it was not (the launcher skips `docker run` when the container already runs).
         job.log(`SSH to ${this.hostId()} dropped while the launcher ran; checking what was dispatched`);
-        const alive = isAlive((await this.sshRidingOut(job, processAliveCommand(cfg))).stdout);
-        l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.sshRidingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
+        const alive = isAlive((await this.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
+        l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.ssh.ridingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
       }
       for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
       if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
@@ -450,21 +406,21 @@ export class SwapController {
       const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
       job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
     }
-    await this.ssh(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
+    await this.ssh.exec(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
     // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
     const workerHosts = this.workerHostsFor(nodes);
     for (const w of workerHosts) {
       job.log(`stopping ${cfg.containerName} on ${w}`);
-      await this.ssh(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
+      await this.ssh.exec(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
     }
     this.state.active = null;
     const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
     for (const h of [this.hostId(), ...workerHosts]) {
       for (;;) {
-        const st = containerStatus((await this.ssh(job, containerExistsCommand(cfg), 30_000, h)).stdout);
+        const st = containerStatus((await this.ssh.exec(job, containerExistsCommand(cfg), 30_000, h)).stdout);
         if (st === 'absent') break;
         if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
-        await sleep(Math.min(cfg.readinessPollMs, 500), job.signal);
+        await delay(Math.min(cfg.readinessPollMs, 500), job.signal);
       }
     }
     job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.hostId(), ...workerHosts].join(' and ')}` : ''}`);
@@ -480,7 +436,7 @@ export class SwapController {
     const onNodes = [nodes.head, ...nodes.workers];
     if (nodes.workers.length) job.log(`launch across ${onNodes.length} Sparks: ${onNodes.map((n, i) => `${n.hostId} (${i ? 'worker' : 'head'}, ${n.address})`).join(', ')}`);
     for (const n of onNodes) {
-      const what = preflightVerdict((await this.ssh(job, preflightCommand(cfg, model), 30_000, n.hostId)).stdout);
+      const what = preflightVerdict((await this.ssh.exec(job, preflightCommand(cfg, model), 30_000, n.hostId)).stdout);
       if (what === 'ok') continue;
       const fix = n.hostId === this.hostId() ? 'press Download' : `press Download, which fetches it on ${n.hostId} too (each Spark loads its part from its own disk),`;
       throw new SparkError('VLLM_PREFLIGHT', model.localPath
@@ -490,7 +446,7 @@ export class SwapController {
           : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
     }
     for (const w of nodes.workers) {
-      const refused = linkSshRefusal(await this.ssh(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId));
+      const refused = linkSshRefusal(await this.ssh.exec(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId));
       if (refused === undefined) continue;
       const said = refused.slice(0, 200);
       throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: press Link Sparks (POST /api/plugins/vllm/link) once, which sets that up`, { status: 422, details: { host: w.hostId } });
@@ -521,23 +477,23 @@ export class SwapController {
     let polls = 0;
     for (;;) {
       if (polls++ % 3 === 0) {
-        const tail = await this.ssh(job, logTailCommand(cfg, 80)).catch(() => undefined);
+        const tail = await this.ssh.exec(job, logTailCommand(cfg, 80)).catch(() => undefined);
         if (tail) this.appendLog(job, tail.stdout);
       }
-      const alive = isAlive((await this.sshRidingOut(job, processAliveCommand(cfg))).stdout);
+      const alive = isAlive((await this.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
       // A worker's rank that died (its disk, its memory) is the cause to name, not the head's NCCL timeout after it.
       if (nodes?.workers.length && polls % 3 === 1) {
         for (const w of nodes.workers) {
-          const ok = await this.ssh(job, processAliveCommand(cfg), 30_000, w.hostId).then((r) => isAlive(r.stdout), () => true);
+          const ok = await this.ssh.exec(job, processAliveCommand(cfg), 30_000, w.hostId).then((r) => isAlive(r.stdout), () => true);
           if (ok) continue;
-          const tail = (await this.ssh(job, logTailCommand(cfg, 120), 15_000, w.hostId).catch(() => undefined))?.stdout ?? '';
+          const tail = (await this.ssh.exec(job, logTailCommand(cfg, 120), 15_000, w.hostId).catch(() => undefined))?.stdout ?? '';
           for (const line of tail.trim().split('\n').filter(Boolean).slice(-20)) job.log(`[${w.hostId}] ${line}`);
           const sig = classifyFailure(tail);
           throw new SparkError('VLLM_WORKER_DIED', `the worker rank on ${w.hostId} is no longer running${sig ? `: ${sig.message}` : '; see its log lines'}`, { status: 502, details: { host: w.hostId } });
         }
       }
       if (!alive) {
-        const tail = await this.sshRidingOut(job, logTailCommand(cfg, 300));
+        const tail = await this.ssh.ridingOut(job, logTailCommand(cfg, 300));
         this.appendLog(job, tail.stdout);
         const sig = classifyFailure(tail.stdout);
         throw new SparkError(sig?.code ?? 'VLLM_PROCESS_DIED', sig?.message ?? 'vllm serve is no longer running in the container; see the log lines', { status: 502 });
@@ -554,13 +510,13 @@ export class SwapController {
       if (stage === 'completion') {
         const token = await this.canary(up, model.servedName, job.signal).catch((e) => { job.log(`canary: ${(e as Error).message}`); return false; });
         if (token) {
-          const tail = await this.ssh(job, logTailCommand(cfg, 80)).catch(() => undefined);
+          const tail = await this.ssh.exec(job, logTailCommand(cfg, 80)).catch(() => undefined);
           if (tail) this.appendLog(job, tail.stdout);
           job.log('first token received: model is answering');
           return;
         }
       }
-      await sleep(cfg.readinessPollMs, job.signal);
+      await delay(cfg.readinessPollMs, job.signal);
     }
   }
 
