@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { SparkError, type HostInfo, type JobHandle, type JobSnapshot, type JsonStore, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
+import { SparkError, type JobHandle, type JobSnapshot, type JsonStore, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { swapTimeoutMs, type CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
-import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, linkSshCheckCommand, linkSshRefusal, logTailCommand, memInfoCommand, preflightCommand, preflightVerdict, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
+import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
 import { classifyFailure } from '../signatures.js';
 import type { VllmSwapHooks } from '../hooks.js';
 import type { InflightRequests } from '../inflight.js';
 import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
 import { delay } from './delay.js';
 import { JobSsh, TRANSIENT_SSH, sessionLost } from './jobSsh.js';
+import { SwapPlan, nodesField } from './plan.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
@@ -31,27 +32,13 @@ interface Persisted {
   job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
 
 
-/** ActiveModel's `nodes` for a launch: set only when it runs across Sparks. */
-const nodesField = (n: LaunchNodes | undefined): Pick<ActiveModel, 'nodes'> => (n?.workers.length ? { nodes: [n.head.hostId, ...n.workers.map((w) => w.hostId)] } : {});
-
-/** Every Spark of a launch needs an address of its own (the launcher's -n list, ssh from the head): refuses a plan where
- *  two share one, naming the field to set. */
-function distinctAddresses(nodes: LaunchNodes): LaunchNodes {
-  const all = [nodes.head, ...nodes.workers];
-  const clash = all.find((n, i) => all.findIndex((m) => m.address === n.address) !== i);
-  if (clash) {
-    const first = all.find((m) => m.address === clash.address)!;
-    throw new SparkError('VLLM_NODE_ADDRESS', `${first.hostId} and ${clash.hostId} have the same address (${clash.address}) for a launch across Sparks: set each Spark's link address to its address on the cable between the Sparks`, { status: 422, details: { field: 'linkAddress', host: clash.hostId } });
-  }
-  return nodes;
-}
-
 /** The model swap: one at a time, every phase visible, cancellable, persisted so a restart never forgets it. */
 export class SwapController {
   private state: Persisted = { active: null, job: null };
   private runningJob?: string;
   /** swap.json: version 0 was the plain object this class wrote before the kernel's store existed. */
   private readonly store: JsonStore<Persisted>;
+  private readonly plan: SwapPlan;
   private readonly ssh: JobSsh;
 
   constructor(
@@ -60,7 +47,8 @@ export class SwapController {
      *  next to it. Advisory: an estimate never blocks a swap. */
     private readonly fitOf?: (model: CatalogEntry) => Promise<string>,
   ) {
-    this.ssh = new JobSsh(ctx, () => this.hostId());
+    this.plan = new SwapPlan(ctx);
+    this.ssh = new JobSsh(ctx, () => this.plan.hostId());
     this.store = ctx.store<Persisted>('swap', { version: 1, migrate: (data) => data as Persisted });
     try { this.state = this.store.read() ?? this.state; } catch (e) { ctx.log.warn('swap state unreadable; starting without it', { error: (e as Error).message }); }
   }
@@ -90,59 +78,10 @@ export class SwapController {
     return this.store.flush();
   }
 
-  upstream(): UpstreamRef {
-    const ep = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: this.ctx.config.get().port });
-    return { service: 'vllm', hostId: ep.hostId, baseUrl: ep.baseUrl };
-  }
-
-  private hostId(): string {
-    return this.upstream().hostId!;
-  }
-
-  /** The Sparks a launch of `model` runs on: the head alone for tensor parallel 1; otherwise the other configured
-   *  Sparks in their configured order, one GPU each, as many as it needs. Each is reached over the link between the
-   *  Sparks at its link address (its SSH address when none is set), so two Sparks must not share one. */
-  nodesFor(model: CatalogEntry): LaunchNodes {
-    const { head, others } = this.sparks();
-    const need = model.tensorParallel - 1;
-    if (need <= 0) return { head, workers: [] };
-    if (others.length < need) {
-      const n = others.length + 1;
-      throw new SparkError('VLLM_MULTI_NODE', `${model.name} is set to tensor parallel ${model.tensorParallel}, which needs ${model.tensorParallel} Sparks (one GPU each); ${n} ${n === 1 ? 'is' : 'are'} configured`, { status: 422, details: { field: 'tensorParallel' } });
-    }
-    return distinctAddresses({ head, workers: others.slice(0, need) });
-  }
-
-  /** The head and every other configured Spark (any of them may be a worker of a launch): what Link Sparks sets up. */
-  allNodes(): LaunchNodes {
-    const { head, others } = this.sparks();
-    return distinctAddresses({ head, workers: others });
-  }
-
-  /** The head (the Spark serving models) and the other Sparks, each with its address on the link between them. */
-  private sparks(): { head: LaunchNodes['head']; others: LaunchNodes['workers'] } {
-    const headId = this.hostId();
-    const hosts = this.ctx.cluster.hosts();
-    // Plain addresses (an IPv6 one may be configured in brackets): the launcher's -n list and ssh take them bare.
-    const node = (h: HostInfo) => ({ hostId: h.id, address: (h.linkAddress ?? h.address).replace(/^\[|\]$/g, '') });
-    const head = hosts.find((h) => h.id === headId);
-    return { head: head ? node(head) : { hostId: headId, address: '' }, others: hosts.filter((h) => h.id !== headId).map(node) };
-  }
-
-  /** nodesFor, or undefined where no launch could be planned (too few Sparks, a shared address): for following or
-   *  taking over a model that is already running, where the plan only adds its workers. */
-  plannedNodes(model: CatalogEntry): LaunchNodes | undefined {
-    try { return this.nodesFor(model); } catch { return undefined; }
-  }
-
-  /** The Sparks other than the head that the active model, or a launch of `next`, runs on (their containers must go
-   *  before a launch and after a failure). */
-  private workerHostsFor(next?: LaunchNodes): string[] {
-    const head = this.hostId();
-    const ids = new Set([...(this.state.active?.nodes ?? []), ...(next?.workers.map((w) => w.hostId) ?? [])]);
-    ids.delete(head);
-    return [...ids];
-  }
+  upstream(): UpstreamRef { return this.plan.upstream(); }
+  nodesFor(model: CatalogEntry): LaunchNodes { return this.plan.nodesFor(model); }
+  allNodes(): LaunchNodes { return this.plan.allNodes(); }
+  plannedNodes(model: CatalogEntry): LaunchNodes | undefined { return this.plan.plannedNodes(model); }
 
   /** Per-URL delivery chains: each webhook receives events in the order they happened. */
   private readonly hookChains = new Map<string, Promise<void>>();
@@ -313,7 +252,7 @@ export class SwapController {
     try {
       // preflight: the model is there, and nobody vetoes.
       this.phase(job, 'preflight');
-      const nodes = await this.preflight(job, model);
+      const nodes = await this.plan.preflight(this.ssh, job, model);
       const onNodes = [nodes.head, ...nodes.workers];
       launchWorkers = nodes.workers.map((w) => w.hostId);
       if (this.fitOf) {
@@ -352,7 +291,7 @@ export class SwapController {
       if (sessionLost(l)) {
         // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
         // launch again only if it was not (the launcher skips `docker run` when the container already runs).
-        job.log(`SSH to ${this.hostId()} dropped while the launcher ran; checking what was dispatched`);
+        job.log(`SSH to ${this.plan.hostId()} dropped while the launcher ran; checking what was dispatched`);
         const alive = isAlive((await this.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
         l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.ssh.ridingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
       }
@@ -374,11 +313,11 @@ export class SwapController {
       if ((job.signal.reason as { code?: string } | undefined)?.code === 'SPK_PLUGIN_STOPPING') throw e;
       // Keep the evidence, then stop what we started (no blind restart).
       if (launched) {
-        const tail = await this.ctx.ssh.exec(this.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
+        const tail = await this.ctx.ssh.exec(this.plan.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
         if (tail) this.appendLog(job, tail.stdout);
-        const stopped = await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).then(() => true, (se) => {
+        const stopped = await this.ctx.ssh.exec(this.plan.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).then(() => true, (se) => {
           // Say so instead of claiming it stopped (SSH may be down right now); the next swap's stop phase removes it.
-          job.log(`could not stop the container on ${this.hostId()} (${(se as Error).message}); the next swap stops it`);
+          job.log(`could not stop the container on ${this.plan.hostId()} (${(se as Error).message}); the next swap stops it`);
           return false;
         });
         if (stopped) job.log('stopped the failed/cancelled container');
@@ -408,14 +347,14 @@ export class SwapController {
     }
     await this.ssh.exec(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
     // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
-    const workerHosts = this.workerHostsFor(nodes);
+    const workerHosts = this.plan.workerHostsFor(this.state.active?.nodes, nodes);
     for (const w of workerHosts) {
       job.log(`stopping ${cfg.containerName} on ${w}`);
       await this.ssh.exec(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
     }
     this.state.active = null;
     const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
-    for (const h of [this.hostId(), ...workerHosts]) {
+    for (const h of [this.plan.hostId(), ...workerHosts]) {
       for (;;) {
         const st = containerStatus((await this.ssh.exec(job, containerExistsCommand(cfg), 30_000, h)).stdout);
         if (st === 'absent') break;
@@ -423,36 +362,7 @@ export class SwapController {
         await delay(Math.min(cfg.readinessPollMs, 500), job.signal);
       }
     }
-    job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.hostId(), ...workerHosts].join(' and ')}` : ''}`);
-  }
-
-  /** Preflight: the Sparks of the launch (nodesFor), the model's files on each of them, and — across Sparks — the
-   *  head's ssh to each worker over the link. Throws a 422 naming the Spark and the fix; nothing is stopped yet. */
-  private async preflight(job: JobHandle, model: CatalogEntry): Promise<LaunchNodes> {
-    const cfg = this.ctx.config.get();
-    // One GPU per Spark: tensor parallel N runs on N Sparks, each loading its shard from its own disk, so the model
-    // must be on every one of them.
-    const nodes = this.nodesFor(model);
-    const onNodes = [nodes.head, ...nodes.workers];
-    if (nodes.workers.length) job.log(`launch across ${onNodes.length} Sparks: ${onNodes.map((n, i) => `${n.hostId} (${i ? 'worker' : 'head'}, ${n.address})`).join(', ')}`);
-    for (const n of onNodes) {
-      const what = preflightVerdict((await this.ssh.exec(job, preflightCommand(cfg, model), 30_000, n.hostId)).stdout);
-      if (what === 'ok') continue;
-      const fix = n.hostId === this.hostId() ? 'press Download' : `press Download, which fetches it on ${n.hostId} too (each Spark loads its part from its own disk),`;
-      throw new SparkError('VLLM_PREFLIGHT', model.localPath
-        ? `${model.localPath} is not a usable model directory on ${n.hostId} (${what.replace('missing: ', 'missing ')})`
-        : what === 'incomplete'
-          ? `${model.repo} is only partly downloaded on ${n.hostId}; ${fix} to finish it (it resumes)`
-          : `${model.repo} is not in the Hugging Face cache on ${n.hostId}; ${fix} first`, { status: 422, details: { host: n.hostId } });
-    }
-    for (const w of nodes.workers) {
-      const refused = linkSshRefusal(await this.ssh.exec(job, linkSshCheckCommand(w.address), 20_000, nodes.head.hostId));
-      if (refused === undefined) continue;
-      const said = refused.slice(0, 200);
-      throw new SparkError('VLLM_LINK_SSH', `${nodes.head.hostId} cannot ssh to ${w.hostId} at ${w.address} without a password (${said}); the launcher starts the worker's container that way: press Link Sparks (POST /api/plugins/vllm/link) once, which sets that up`, { status: 422, details: { host: w.hostId } });
-    }
-    job.log(`preflight ok: ${model.localPath ?? model.repo}${nodes.workers.length ? ` on ${onNodes.map((n) => n.hostId).join(' and ')}, and ${nodes.head.hostId} reaches ${nodes.workers.map((w) => w.hostId).join(', ')} by ssh over the link` : ''}`);
-    return nodes;
+    job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.plan.hostId(), ...workerHosts].join(' and ')}` : ''}`);
   }
 
   private lastTail: string[] = [];
@@ -533,7 +443,7 @@ export class SwapController {
     const model = this.catalog().find((c) => list?.data.some((d) => d.id === c.servedName));
     if (!model || this.state.active || this.runningJob) return undefined;
     // A tensor-parallel model runs on its workers too: recorded, so the next swap stops their containers as well.
-    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal), ...nodesField(this.plannedNodes(model)) };
+    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal), ...nodesField(this.plan.plannedNodes(model)) };
     this.state.active = active;
     this.state.lost = null;
     await this.persist();
@@ -545,7 +455,7 @@ export class SwapController {
   /** The workers of the active model whose rank is not running (or cannot be asked): the head may go on answering
    *  for minutes until NCCL gives up, so the health check names them first. Empty for a one-Spark model. */
   async workersDown(signal: AbortSignal): Promise<Array<{ hostId: string; why: string }>> {
-    const workers = (this.state.active?.nodes ?? []).filter((h) => h !== this.hostId());
+    const workers = (this.state.active?.nodes ?? []).filter((h) => h !== this.plan.hostId());
     const cfg = this.ctx.config.get();
     const down: Array<{ hostId: string; why: string }> = [];
     for (const w of workers) {
@@ -560,7 +470,7 @@ export class SwapController {
   async noticeUnreachable(): Promise<LostModel | undefined> {
     const active = this.state.active;
     if (!active || this.runningJob) return undefined;
-    const st = containerStatus((await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(this.ctx.config.get()), { timeoutMs: 10_000 })).stdout);
+    const st = containerStatus((await this.ctx.ssh.exec(this.plan.hostId(), containerExistsCommand(this.ctx.config.get()), { timeoutMs: 10_000 })).stdout);
     if (st === 'running' || this.state.active !== active || this.runningJob) return undefined;
     const lost = { modelId: active.modelId, servedName: active.servedName, at: new Date().toISOString(), container: st };
     this.state.active = null;
@@ -591,7 +501,7 @@ export class SwapController {
     this.ctx.log.info('found a swap that was running when Spark Control stopped', { modelId: j.modelId, phase: j.phase });
     const model = this.catalog().find((m) => m.id === j.modelId);
     const cfg = this.ctx.config.get();
-    const out = await this.ctx.ssh.exec(this.hostId(), containerExistsCommand(cfg), { timeoutMs: 15_000 }).catch(() => undefined);
+    const out = await this.ctx.ssh.exec(this.plan.hostId(), containerExistsCommand(cfg), { timeoutMs: 15_000 }).catch(() => undefined);
     const exists = out && containerStatus(out.stdout);
     const interrupted = { ...j, state: 'failed' as const, endedAt: new Date().toISOString(), error: { code: 'VLLM_SWAP_INTERRUPTED', message: `Spark Control restarted during the swap (phase ${j.phase ?? '?'}).`, phase: j.phase } };
     if (!model || exists !== 'running' || !['launch', 'process', 'health', 'models', 'completion'].includes(j.phase ?? '')) {
@@ -610,11 +520,11 @@ export class SwapController {
       run: async (job) => {
         job.log(`re-attached to the swap started at ${j.startedAt}`);
         // The Sparks it was launched on (the configuration may have changed since: then the head alone is followed).
-        const nodes = this.plannedNodes(model);
+        const nodes = this.plan.plannedNodes(model);
         try {
           await this.waitReady(job, model, nodes);
         } catch (e) {
-          await this.ctx.ssh.exec(this.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
+          await this.ctx.ssh.exec(this.plan.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
           for (const w of nodes?.workers ?? []) await this.ctx.ssh.exec(w.hostId, workerStopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
           throw e;
         }
