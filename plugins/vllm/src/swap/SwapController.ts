@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, type JobHandle, type JobSnapshot, type JsonStore, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
+import { SparkError, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { swapTimeoutMs, type CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
@@ -10,34 +10,15 @@ import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
 import { delay } from './delay.js';
 import { JobSsh, TRANSIENT_SSH, sessionLost } from './jobSsh.js';
 import { SwapPlan, nodesField } from './plan.js';
+import { SwapState, type ActiveModel, type LostModel, type SwapJobRecord } from './state.js';
 
 export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
 
-export interface ActiveModel {
-  modelId: string; servedName: string; since: string; vllmVersion?: string;
-  /** The Sparks it runs on, head first (more than one for tensor parallel across Sparks). */
-  nodes?: string[];
-  /** Put to sleep (vLLM sleep mode): the container and port stay, a request wakes it. */
-  asleep?: { since: string; level: 1 | 2 };
-}
-/** A served model whose container went away without a swap (crash, OOM kill, stopped by hand). */
-export interface LostModel { modelId: string; servedName: string; at: string; container: string }
-interface Persisted {
-  active: ActiveModel | null;
-  /** Measured launch → answering time of the last successful load of each model, for the swap confirmation. */
-  loads?: Record<string, { seconds: number; at: string }>;
-  lost?: LostModel | null;
-  /** Measured wake time of the last wake of each model. */
-  wakes?: Record<string, { ms: number; at: string }>;
-  job: (Pick<JobSnapshot, 'id' | 'state' | 'phase' | 'startedAt' | 'endedAt' | 'error' | 'logTail'> & { modelId: string }) | null }
-
+export type { ActiveModel, LostModel } from './state.js';
 
 /** The model swap: one at a time, every phase visible, cancellable, persisted so a restart never forgets it. */
 export class SwapController {
-  private state: Persisted = { active: null, job: null };
-  private runningJob?: string;
-  /** swap.json: version 0 was the plain object this class wrote before the kernel's store existed. */
-  private readonly store: JsonStore<Persisted>;
+  private readonly state: SwapState;
   private readonly plan: SwapPlan;
   private readonly ssh: JobSsh;
 
@@ -49,33 +30,20 @@ export class SwapController {
   ) {
     this.plan = new SwapPlan(ctx);
     this.ssh = new JobSsh(ctx, () => this.plan.hostId());
-    this.store = ctx.store<Persisted>('swap', { version: 1, migrate: (data) => data as Persisted });
-    try { this.state = this.store.read() ?? this.state; } catch (e) { ctx.log.warn('swap state unreadable; starting without it', { error: (e as Error).message }); }
+    this.state = new SwapState(ctx);
   }
 
-  get active(): ActiveModel | null { return this.state.active; }
-  get lost(): LostModel | null { return this.state.lost ?? null; }
-  lastLoadSeconds(modelId: string): number | undefined { return this.state.loads?.[modelId]?.seconds; }
-  get running(): boolean { return !!this.runningJob || !!this.sideJob; }
+  get active(): ActiveModel | null { return this.state.record.active; }
+  get lost(): LostModel | null { return this.state.record.lost ?? null; }
+  lastLoadSeconds(modelId: string): number | undefined { return this.state.record.loads?.[modelId]?.seconds; }
+  get running(): boolean { return this.state.running; }
   /** The swap or unload job running now, for whoever must wait until it ends. */
-  get busyJobId(): string | undefined { return this.runningJob ?? this.sideJob; }
-  get lastJob(): Persisted['job'] { return this.runningJob ? this.snapshotOf(this.runningJob) : this.state.job; }
-
-  private snapshotOf(id: string): Persisted['job'] {
-    const s = this.ctx.jobs.get(id);
-    if (!s) return this.state.job;
-    return { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: String(s.meta?.modelId ?? '') };
-  }
-
-  /** Saves the state as it is now (the store writes atomically, one write at a time, in call order). */
-  private persist(): Promise<void> {
-    if (this.runningJob) this.state.job = this.snapshotOf(this.runningJob);
-    return this.store.write(this.state).catch((e: unknown) => this.ctx.log.warn('could not save the swap state', { error: (e as Error).message }));
-  }
+  get busyJobId(): string | undefined { return this.state.busyJobId; }
+  get lastJob(): SwapJobRecord { return this.state.runningJob ? this.state.snapshotOf(this.state.runningJob) : this.state.record.job; }
 
   /** Resolves once no swap-state write is pending (the plugin stopping must not leave a write racing its exit). */
   flush(): Promise<void> {
-    return this.store.flush();
+    return this.state.flush();
   }
 
   upstream(): UpstreamRef { return this.plan.upstream(); }
@@ -98,23 +66,23 @@ export class SwapController {
   }
 
   start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string; reason?: string } = {}): JobSnapshot {
-    if (this.sideJob) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'the served model is being unloaded, put to sleep or woken; try again in a moment', { status: 409 });
-    if (this.runningJob) {
-      const j = this.ctx.jobs.get(this.runningJob);
+    if (this.state.sideJob) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'the served model is being unloaded, put to sleep or woken; try again in a moment', { status: 409 });
+    if (this.state.runningJob) {
+      const j = this.ctx.jobs.get(this.state.runningJob);
       throw new SparkError('VLLM_SWAP_IN_PROGRESS', `a swap is already running (${j?.meta?.modelId ?? '?'}, phase ${j?.phase ?? '?'})`, { status: 409, details: { job: j ? { id: j.id, phase: j.phase, modelId: j.meta?.modelId } : undefined } });
     }
     const model = this.catalog().find((m) => m.id === modelId);
     if (!model) throw new SparkError('VLLM_UNKNOWN_MODEL', `no model ${modelId} in the catalog`, { status: 404, details: { field: 'model' } });
     const timeoutMs = swapTimeoutMs(model);
     // The model to go back to if this swap fails (a rollback itself never rolls back: no loops).
-    const previous = opts.rollback && !opts.rollbackOf && this.state.active?.modelId !== model.id ? this.state.active?.modelId : undefined;
+    const previous = opts.rollback && !opts.rollbackOf && this.state.record.active?.modelId !== model.id ? this.state.record.active?.modelId : undefined;
     const snap = this.ctx.jobs.start({
       kind: 'vllm.swap', title: opts.rollbackOf ? `Roll back to ${model.name}` : `Swap to ${model.name}`, phases: SWAP_PHASES, timeoutMs, logTailLines: 300,
       meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes, ...(previous ? { rollbackTo: previous } : {}), ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
       run: (job) => this.run(job, model),
     });
-    this.runningJob = snap.id;
-    void this.persist();
+    this.state.runningJob = snap.id;
+    void this.state.persist();
     void this.settle(snap.id, model).then((s) => {
       // A failed swap leaves nothing served; go back to what served before (not after a cancel: the owner chose).
       if (s?.state === 'failed' && previous) {
@@ -134,20 +102,19 @@ export class SwapController {
    *  undefined when Spark Control itself is stopping (the record stays "running" so the next start re-attaches). */
   private async settle(jobId: string, model: CatalogEntry): Promise<JobSnapshot | undefined> {
     const s = await this.ctx.jobs.wait(jobId);
-    this.runningJob = undefined;
+    this.state.runningJob = undefined;
     if (s.error?.code === 'SPK_PLUGIN_STOPPING') return undefined;
-    this.state.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
-    await this.persist().catch(() => {});
+    this.state.record.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
+    await this.state.persist().catch(() => {});
     if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
     else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
     return s;
   }
 
-  private sideJob?: string;
   /** A job that changes the served model's state without a launch (unload, sleep, wake): one at a time and never
    *  during a swap; the last swap's record stays as it was. */
   private runSide(kind: string, title: string, phases: string[], meta: Record<string, unknown>, run: (job: JobHandle, active: ActiveModel) => Promise<unknown>): JobSnapshot {
-    const active = this.state.active;
+    const active = this.state.record.active;
     if (this.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap, unload, sleep or wake is already running', { status: 409 });
     if (!active) throw new SparkError('VLLM_NOTHING_SERVED', 'no model is being served', { status: 409 });
     const cfg = this.ctx.config.get();
@@ -156,9 +123,9 @@ export class SwapController {
       meta: { modelId: active.modelId, servedName: active.servedName, ...meta },
       run: (job) => run(job, active),
     });
-    this.sideJob = snap.id;
+    this.state.sideJob = snap.id;
     void this.ctx.jobs.wait(snap.id).then((s) => {
-      this.sideJob = undefined;
+      this.state.sideJob = undefined;
       if (s.state !== 'succeeded') this.ctx.log.warn(`${kind} of the served model failed`, { modelId: active.modelId, error: s.error?.message });
     });
     return snap;
@@ -167,10 +134,10 @@ export class SwapController {
   /** Stops the served model without starting another (an idle model's unload): the swap's own stop (drain, stop,
    *  container confirmed gone). */
   unload(reason: string): JobSnapshot {
-    return this.runSide('vllm.unload', `Unload ${this.state.active?.servedName ?? ''} (${reason})`, ['stop', 'stopped'], { reason }, async (job, active) => {
+    return this.runSide('vllm.unload', `Unload ${this.state.record.active?.servedName ?? ''} (${reason})`, ['stop', 'stopped'], { reason }, async (job, active) => {
       job.phase('stop');
       await this.stopServed(job);
-      await this.persist();
+      await this.state.persist();
       job.phase('stopped');
       this.emit('unloaded', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, reason });
       return { modelId: active.modelId };
@@ -179,15 +146,15 @@ export class SwapController {
 
   /** Puts the served model (launched with sleep mode) to sleep: its process, port and container stay. */
   sleepServed(reason: string, level: 1 | 2): JobSnapshot {
-    return this.runSide('vllm.sleep', `Sleep ${this.state.active?.servedName ?? ''} (${reason})`, ['drain', 'sleep', 'asleep'], { reason, level }, async (job, active) => {
+    return this.runSide('vllm.sleep', `Sleep ${this.state.record.active?.servedName ?? ''} (${reason})`, ['drain', 'sleep', 'asleep'], { reason, level }, async (job, active) => {
       job.phase('drain');
       const cfg = this.ctx.config.get();
       if (this.inflight.size) await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
       job.phase('sleep');
       const t0 = Date.now();
       await putToSleep(this.ctx, this.upstream(), level, job.signal);
-      this.state.active = { ...active, asleep: { since: new Date().toISOString(), level } };
-      await this.persist();
+      this.state.record.active = { ...active, asleep: { since: new Date().toISOString(), level } };
+      await this.state.persist();
       job.phase('asleep');
       job.log(`asleep at level ${level} after ${Date.now() - t0} ms`);
       this.emit('asleep', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, level, reason });
@@ -196,7 +163,7 @@ export class SwapController {
 
   /** Wakes the sleeping served model and checks it answers (one streamed token); throws naming the step that failed. */
   wakeServed(reason: string): JobSnapshot {
-    return this.runSide('vllm.wake', `Wake ${this.state.active?.servedName ?? ''} (${reason})`, ['wake', 'completion', 'active'], { reason }, async (job, active) => {
+    return this.runSide('vllm.wake', `Wake ${this.state.record.active?.servedName ?? ''} (${reason})`, ['wake', 'completion', 'active'], { reason }, async (job, active) => {
       const level = active.asleep?.level ?? 2;
       const t0 = Date.now();
       job.phase('wake');
@@ -204,9 +171,9 @@ export class SwapController {
       job.phase('completion');
       if (!(await this.canary(this.upstream(), active.servedName, job.signal))) throw new SparkError('VLLM_WAKE_FAILED', `${active.servedName} woke but did not answer a one-token completion`, { status: 502 });
       const { asleep: _was, ...awake } = active;
-      this.state.active = { ...awake, since: new Date().toISOString() };
-      this.state.wakes = { ...this.state.wakes, [active.modelId]: { ms: Date.now() - t0, at: new Date().toISOString() } };
-      await this.persist();
+      this.state.record.active = { ...awake, since: new Date().toISOString() };
+      this.state.record.wakes = { ...this.state.record.wakes, [active.modelId]: { ms: Date.now() - t0, at: new Date().toISOString() } };
+      await this.state.persist();
       job.phase('active');
       job.log(`awake and answering after ${Date.now() - t0} ms`);
       this.emit('woke', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, ms: Date.now() - t0 });
@@ -216,30 +183,30 @@ export class SwapController {
   /** After a restart: a sleep or wake that was cut short leaves swap.json and vLLM disagreeing; vLLM's /is_sleeping
    *  says which it is (a model without sleep mode has no such endpoint and stays as recorded). */
   async syncSleepState(): Promise<void> {
-    const active = this.state.active;
+    const active = this.state.record.active;
     if (!active || this.running || !this.catalog().find((m) => m.id === active.modelId)?.sleep) return;
     const sleeping = await isSleeping(this.ctx, this.upstream(), AbortSignal.timeout(5000)).catch(() => undefined);
-    if (sleeping === undefined || sleeping === !!active.asleep || this.state.active !== active) return;
+    if (sleeping === undefined || sleeping === !!active.asleep || this.state.record.active !== active) return;
     const { asleep: _was, ...awake } = active;
-    this.state.active = sleeping ? { ...active, asleep: { since: new Date().toISOString(), level: this.catalog().find((m) => m.id === active.modelId)?.sleepLevel ?? 2 } } : awake;
+    this.state.record.active = sleeping ? { ...active, asleep: { since: new Date().toISOString(), level: this.catalog().find((m) => m.id === active.modelId)?.sleepLevel ?? 2 } } : awake;
     this.ctx.log.info('the served model\'s sleep state differed from the record; vLLM\'s word taken', { modelId: active.modelId, sleeping });
-    await this.persist();
+    await this.state.persist();
   }
 
   /** Measured time of the last wake of each model. */
-  lastWakeMs(modelId: string): number | undefined { return this.state.wakes?.[modelId]?.ms; }
+  lastWakeMs(modelId: string): number | undefined { return this.state.record.wakes?.[modelId]?.ms; }
 
   cancel(): JobSnapshot {
-    if (!this.runningJob) throw new SparkError('VLLM_NO_SWAP', 'no swap is running', { status: 409 });
-    this.ctx.jobs.cancel(this.runningJob, 'cancelled by user');
-    return this.ctx.jobs.get(this.runningJob)!;
+    if (!this.state.runningJob) throw new SparkError('VLLM_NO_SWAP', 'no swap is running', { status: 409 });
+    this.ctx.jobs.cancel(this.state.runningJob, 'cancelled by user');
+    return this.ctx.jobs.get(this.state.runningJob)!;
   }
 
   private phase(job: JobHandle, name: string) {
     job.phase(name);
     job.progress(SWAP_PHASES.indexOf(name) / (SWAP_PHASES.length - 1));
     this.emit('phase', { jobId: job.id, phase: name });
-    void this.persist();
+    void this.state.persist();
   }
 
   private async run(job: JobHandle, model: CatalogEntry): Promise<ActiveModel> {
@@ -259,7 +226,7 @@ export class SwapController {
         const fit = await this.fitOf(model).catch(() => undefined);
         if (fit) job.log(`estimate: ${fit}`);
       }
-      const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.active?.modelId ?? null });
+      const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.record.active?.modelId ?? null });
       if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
 
       // stop: let running chats finish first (bounded), then stop the model and confirm its container is gone.
@@ -302,10 +269,10 @@ export class SwapController {
       await this.waitReady(job, model, nodes);
       this.phase(job, 'active');
       const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal), ...nodesField(nodes) };
-      this.state.active = active;
-      this.state.lost = null;
-      this.state.loads = { ...this.state.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
-      await this.persist();
+      this.state.record.active = active;
+      this.state.record.lost = null;
+      this.state.record.loads = { ...this.state.record.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
+      await this.state.persist();
       await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: true }).catch(() => {});
       return active;
     } catch (e) {
@@ -347,12 +314,12 @@ export class SwapController {
     }
     await this.ssh.exec(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
     // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
-    const workerHosts = this.plan.workerHostsFor(this.state.active?.nodes, nodes);
+    const workerHosts = this.plan.workerHostsFor(this.state.record.active?.nodes, nodes);
     for (const w of workerHosts) {
       job.log(`stopping ${cfg.containerName} on ${w}`);
       await this.ssh.exec(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
     }
-    this.state.active = null;
+    this.state.record.active = null;
     const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
     for (const h of [this.plan.hostId(), ...workerHosts]) {
       for (;;) {
@@ -438,15 +405,15 @@ export class SwapController {
    *  answers with a catalog model, that is the active model. Without this the tile would say "no model" while one
    *  serves, and the next swap would not know what it stops. */
   async adoptRunning(signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<ActiveModel | undefined> {
-    if (this.state.active || this.runningJob) return undefined;
+    if (this.state.record.active || this.state.runningJob) return undefined;
     const list = await this.ctx.http.fetchJson(this.upstream(), '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })) }), { timeoutMs: 5000, signal }).catch(() => undefined);
     const model = this.catalog().find((c) => list?.data.some((d) => d.id === c.servedName));
-    if (!model || this.state.active || this.runningJob) return undefined;
+    if (!model || this.state.record.active || this.state.runningJob) return undefined;
     // A tensor-parallel model runs on its workers too: recorded, so the next swap stops their containers as well.
     const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal), ...nodesField(this.plan.plannedNodes(model)) };
-    this.state.active = active;
-    this.state.lost = null;
-    await this.persist();
+    this.state.record.active = active;
+    this.state.record.lost = null;
+    await this.state.persist();
     this.ctx.log.info('took over the model that was already being served', { modelId: model.id, servedName: model.servedName });
     this.ctx.events.emit('vllm.model.adopted', active);
     return active;
@@ -455,7 +422,7 @@ export class SwapController {
   /** The workers of the active model whose rank is not running (or cannot be asked): the head may go on answering
    *  for minutes until NCCL gives up, so the health check names them first. Empty for a one-Spark model. */
   async workersDown(signal: AbortSignal): Promise<Array<{ hostId: string; why: string }>> {
-    const workers = (this.state.active?.nodes ?? []).filter((h) => h !== this.plan.hostId());
+    const workers = (this.state.record.active?.nodes ?? []).filter((h) => h !== this.plan.hostId());
     const cfg = this.ctx.config.get();
     const down: Array<{ hostId: string; why: string }> = [];
     for (const w of workers) {
@@ -468,14 +435,14 @@ export class SwapController {
   /** The health check could not reach the served model. If its container is gone, the model did not stop through a
    *  swap (crash, OOM kill, stopped by hand): record and announce it once. Never restarted blindly — the owner decides. */
   async noticeUnreachable(): Promise<LostModel | undefined> {
-    const active = this.state.active;
-    if (!active || this.runningJob) return undefined;
+    const active = this.state.record.active;
+    if (!active || this.state.runningJob) return undefined;
     const st = containerStatus((await this.ctx.ssh.exec(this.plan.hostId(), containerExistsCommand(this.ctx.config.get()), { timeoutMs: 10_000 })).stdout);
-    if (st === 'running' || this.state.active !== active || this.runningJob) return undefined;
+    if (st === 'running' || this.state.record.active !== active || this.state.runningJob) return undefined;
     const lost = { modelId: active.modelId, servedName: active.servedName, at: new Date().toISOString(), container: st };
-    this.state.active = null;
-    this.state.lost = lost;
-    await this.persist();
+    this.state.record.active = null;
+    this.state.record.lost = lost;
+    await this.state.persist();
     this.ctx.log.warn('the served model stopped without a swap', { modelId: lost.modelId, container: st });
     this.ctx.events.emit('vllm.model.lost', lost);
     return lost;
@@ -496,7 +463,7 @@ export class SwapController {
 
   /** After a restart of Spark Control: re-attach to a swap that was running, or report it — never forget it. */
   async recover(): Promise<void> {
-    const j = this.state.job;
+    const j = this.state.record.job;
     if (!j || j.endedAt || j.state !== 'running') return;
     this.ctx.log.info('found a swap that was running when Spark Control stopped', { modelId: j.modelId, phase: j.phase });
     const model = this.catalog().find((m) => m.id === j.modelId);
@@ -505,11 +472,11 @@ export class SwapController {
     const exists = out && containerStatus(out.stdout);
     const interrupted = { ...j, state: 'failed' as const, endedAt: new Date().toISOString(), error: { code: 'VLLM_SWAP_INTERRUPTED', message: `Spark Control restarted during the swap (phase ${j.phase ?? '?'}).`, phase: j.phase } };
     if (!model || exists !== 'running' || !['launch', 'process', 'health', 'models', 'completion'].includes(j.phase ?? '')) {
-      this.state.job = interrupted;
+      this.state.record.job = interrupted;
       // Killed between the stop of the old model and the next persist, swap.json still names the old model as
       // active although its container is gone: don't keep claiming it (found by tests/reliability/kill-during-swap).
-      if (exists !== undefined && exists !== 'running') this.state.active = null;
-      await this.persist();
+      if (exists !== undefined && exists !== 'running') this.state.record.active = null;
+      await this.state.persist();
       this.emit('failed', { jobId: j.id, modelId: j.modelId, phase: j.phase, error: interrupted.error });
       return;
     }
@@ -529,11 +496,11 @@ export class SwapController {
           throw e;
         }
         this.phase(job, 'active');
-        this.state.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), ...nodesField(nodes) };
-        return this.state.active;
+        this.state.record.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), ...nodesField(nodes) };
+        return this.state.record.active;
       },
     });
-    this.runningJob = snap.id;
+    this.state.runningJob = snap.id;
     void this.settle(snap.id, model);
   }
 }
