@@ -8,6 +8,7 @@ import type { VllmSwapHooks } from '../hooks.js';
 import type { InflightRequests } from '../inflight.js';
 import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
 import { delay } from './delay.js';
+import { SwapEvents } from './events.js';
 import { JobSsh, TRANSIENT_SSH, sessionLost } from './jobSsh.js';
 import { SwapPlan, nodesField } from './plan.js';
 import { SwapState, type ActiveModel, type LostModel, type SwapJobRecord } from './state.js';
@@ -21,6 +22,7 @@ export class SwapController {
   private readonly state: SwapState;
   private readonly plan: SwapPlan;
   private readonly ssh: JobSsh;
+  private readonly events: SwapEvents;
 
   constructor(
     private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests,
@@ -31,6 +33,7 @@ export class SwapController {
     this.plan = new SwapPlan(ctx);
     this.ssh = new JobSsh(ctx, () => this.plan.hostId());
     this.state = new SwapState(ctx);
+    this.events = new SwapEvents(ctx);
   }
 
   get active(): ActiveModel | null { return this.state.record.active; }
@@ -50,20 +53,6 @@ export class SwapController {
   nodesFor(model: CatalogEntry): LaunchNodes { return this.plan.nodesFor(model); }
   allNodes(): LaunchNodes { return this.plan.allNodes(); }
   plannedNodes(model: CatalogEntry): LaunchNodes | undefined { return this.plan.plannedNodes(model); }
-
-  /** Per-URL delivery chains: each webhook receives events in the order they happened. */
-  private readonly hookChains = new Map<string, Promise<void>>();
-
-  private emit(type: string, data: Record<string, unknown>) {
-    const payload = { ...data, at: new Date().toISOString() };
-    this.ctx.events.emit(`vllm.swap.${type}`, payload);
-    for (const url of this.ctx.config.get().webhooks) {
-      const u = new URL(url);
-      const send = () => this.ctx.http.request({ service: 'webhook', baseUrl: u.origin }, u.pathname + u.search, { method: 'POST', json: { event: `vllm.swap.${type}`, ...payload }, timeoutMs: 5000 })
-        .then((r) => { r.body.resume(); }, (e) => this.ctx.log.warn('swap webhook failed', { host: u.host, error: (e as Error).message }));
-      this.hookChains.set(url, (this.hookChains.get(url) ?? Promise.resolve()).then(send));
-    }
-  }
 
   start(modelId: string, opts: { rollback?: boolean; rollbackOf?: string; reason?: string } = {}): JobSnapshot {
     if (this.state.sideJob) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'the served model is being unloaded, put to sleep or woken; try again in a moment', { status: 409 });
@@ -89,7 +78,7 @@ export class SwapController {
         try {
           const back = this.start(previous, { rollbackOf: s.id });
           this.ctx.log.warn('swap failed; rolling back to the previous model', { failed: model.id, previous, job: back.id });
-          this.emit('rollback', { jobId: back.id, failedJobId: s.id, modelId: previous, failedModelId: model.id });
+          this.events.emit('rollback', { jobId: back.id, failedJobId: s.id, modelId: previous, failedModelId: model.id });
         } catch (e) {
           this.ctx.log.warn('could not roll back to the previous model', { previous, error: (e as Error).message });
         }
@@ -106,8 +95,8 @@ export class SwapController {
     if (s.error?.code === 'SPK_PLUGIN_STOPPING') return undefined;
     this.state.record.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
     await this.state.persist().catch(() => {});
-    if (s.state === 'succeeded') this.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
-    else this.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
+    if (s.state === 'succeeded') this.events.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
+    else this.events.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
     return s;
   }
 
@@ -139,7 +128,7 @@ export class SwapController {
       await this.stopServed(job);
       await this.state.persist();
       job.phase('stopped');
-      this.emit('unloaded', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, reason });
+      this.events.emit('unloaded', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, reason });
       return { modelId: active.modelId };
     });
   }
@@ -157,7 +146,7 @@ export class SwapController {
       await this.state.persist();
       job.phase('asleep');
       job.log(`asleep at level ${level} after ${Date.now() - t0} ms`);
-      this.emit('asleep', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, level, reason });
+      this.events.emit('asleep', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, level, reason });
     });
   }
 
@@ -176,7 +165,7 @@ export class SwapController {
       await this.state.persist();
       job.phase('active');
       job.log(`awake and answering after ${Date.now() - t0} ms`);
-      this.emit('woke', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, ms: Date.now() - t0 });
+      this.events.emit('woke', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, ms: Date.now() - t0 });
     });
   }
 
@@ -205,7 +194,7 @@ export class SwapController {
   private phase(job: JobHandle, name: string) {
     job.phase(name);
     job.progress(SWAP_PHASES.indexOf(name) / (SWAP_PHASES.length - 1));
-    this.emit('phase', { jobId: job.id, phase: name });
+    this.events.emit('phase', { jobId: job.id, phase: name });
     void this.state.persist();
   }
 
@@ -215,7 +204,7 @@ export class SwapController {
     let launched = false;
     /** Workers of this launch: a failure stops their containers too. */
     let launchWorkers: string[] = [];
-    this.emit('started', { jobId: job.id, modelId: model.id });
+    this.events.emit('started', { jobId: job.id, modelId: model.id });
     try {
       // preflight: the model is there, and nobody vetoes.
       this.phase(job, 'preflight');
@@ -477,7 +466,7 @@ export class SwapController {
       // active although its container is gone: don't keep claiming it (found by tests/reliability/kill-during-swap).
       if (exists !== undefined && exists !== 'running') this.state.record.active = null;
       await this.state.persist();
-      this.emit('failed', { jobId: j.id, modelId: j.modelId, phase: j.phase, error: interrupted.error });
+      this.events.emit('failed', { jobId: j.id, modelId: j.modelId, phase: j.phase, error: interrupted.error });
       return;
     }
     // The container is up and was loading: follow its readiness in a new job.
