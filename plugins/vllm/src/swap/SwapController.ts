@@ -9,6 +9,7 @@ import type { InflightRequests } from '../inflight.js';
 import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
 import { delay } from './delay.js';
 import { SwapEvents } from './events.js';
+import { LogTail } from './logTail.js';
 import { JobSsh, TRANSIENT_SSH, sessionLost } from './jobSsh.js';
 import { SwapPlan, nodesField } from './plan.js';
 import { SwapState, type ActiveModel, type LostModel, type SwapJobRecord } from './state.js';
@@ -23,6 +24,8 @@ export class SwapController {
   private readonly plan: SwapPlan;
   private readonly ssh: JobSsh;
   private readonly events: SwapEvents;
+  /** One for the controller: a failed launch's last tail continues from the readiness wait's. */
+  private readonly logTail = new LogTail();
 
   constructor(
     private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests,
@@ -270,7 +273,7 @@ export class SwapController {
       // Keep the evidence, then stop what we started (no blind restart).
       if (launched) {
         const tail = await this.ctx.ssh.exec(this.plan.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
-        if (tail) this.appendLog(job, tail.stdout);
+        if (tail) this.logTail.append(job, tail.stdout);
         const stopped = await this.ctx.ssh.exec(this.plan.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).then(() => true, (se) => {
           // Say so instead of claiming it stopped (SSH may be down right now); the next swap's stop phase removes it.
           job.log(`could not stop the container on ${this.plan.hostId()} (${(se as Error).message}); the next swap stops it`);
@@ -321,30 +324,18 @@ export class SwapController {
     job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.plan.hostId(), ...workerHosts].join(' and ')}` : ''}`);
   }
 
-  private lastTail: string[] = [];
-  /** Appends only the log lines not seen in the previous tail. */
-  private appendLog(job: JobHandle, text: string) {
-    const lines = text.split('\n').filter(Boolean);
-    let start = 0;
-    for (let k = Math.min(this.lastTail.length, lines.length); k > 0; k--) {
-      if (this.lastTail.slice(-k).join('\n') === lines.slice(0, k).join('\n')) { start = k; break; }
-    }
-    for (const l of lines.slice(start)) job.log(l);
-    this.lastTail = lines;
-  }
-
   /** process alive → /health 200 → /v1/models lists the served name → one streamed completion yields a token. */
   private async waitReady(job: JobHandle, model: CatalogEntry, nodes?: LaunchNodes): Promise<void> {
     const cfg = this.ctx.config.get();
     const up = this.upstream();
-    this.lastTail = [];
+    this.logTail.reset();
     let stage: 'process' | 'health' | 'models' | 'completion' = 'process';
     this.phase(job, 'process');
     let polls = 0;
     for (;;) {
       if (polls++ % 3 === 0) {
         const tail = await this.ssh.exec(job, logTailCommand(cfg, 80)).catch(() => undefined);
-        if (tail) this.appendLog(job, tail.stdout);
+        if (tail) this.logTail.append(job, tail.stdout);
       }
       const alive = isAlive((await this.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
       // A worker's rank that died (its disk, its memory) is the cause to name, not the head's NCCL timeout after it.
@@ -360,7 +351,7 @@ export class SwapController {
       }
       if (!alive) {
         const tail = await this.ssh.ridingOut(job, logTailCommand(cfg, 300));
-        this.appendLog(job, tail.stdout);
+        this.logTail.append(job, tail.stdout);
         const sig = classifyFailure(tail.stdout);
         throw new SparkError(sig?.code ?? 'VLLM_PROCESS_DIED', sig?.message ?? 'vllm serve is no longer running in the container; see the log lines', { status: 502 });
       }
@@ -377,7 +368,7 @@ export class SwapController {
         const token = await this.canary(up, model.servedName, job.signal).catch((e) => { job.log(`canary: ${(e as Error).message}`); return false; });
         if (token) {
           const tail = await this.ssh.exec(job, logTailCommand(cfg, 80)).catch(() => undefined);
-          if (tail) this.appendLog(job, tail.stdout);
+          if (tail) this.logTail.append(job, tail.stdout);
           job.log('first token received: model is answering');
           return;
         }
