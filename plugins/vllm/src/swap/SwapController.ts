@@ -3,7 +3,6 @@ import { SparkError, type JobHandle, type JobSnapshot, type PluginContext, type 
 import { swapTimeoutMs, type CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
-import { classifyFailure } from '../signatures.js';
 import type { VllmSwapHooks } from '../hooks.js';
 import type { InflightRequests } from '../inflight.js';
 import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
@@ -12,9 +11,12 @@ import { SwapEvents } from './events.js';
 import { LogTail } from './logTail.js';
 import { JobSsh, TRANSIENT_SSH, sessionLost } from './jobSsh.js';
 import { SwapPlan, nodesField } from './plan.js';
+import { enterPhase, SWAP_PHASES } from './phases.js';
+import { canary, vllmVersion, waitReady } from './readiness.js';
+import type { SwapDeps } from './deps.js';
 import { SwapState, type ActiveModel, type LostModel, type SwapJobRecord } from './state.js';
 
-export const SWAP_PHASES = ['preflight', 'stop', 'memory', 'launch', 'process', 'health', 'models', 'completion', 'active'];
+export { SWAP_PHASES } from './phases.js';
 
 export type { ActiveModel, LostModel } from './state.js';
 
@@ -26,6 +28,7 @@ export class SwapController {
   private readonly events: SwapEvents;
   /** One for the controller: a failed launch's last tail continues from the readiness wait's. */
   private readonly logTail = new LogTail();
+  private readonly d: SwapDeps;
 
   constructor(
     private readonly ctx: PluginContext<VllmConfig>, private readonly hooks: VllmSwapHooks, private readonly catalog: () => CatalogEntry[], private readonly inflight: InflightRequests,
@@ -37,6 +40,7 @@ export class SwapController {
     this.ssh = new JobSsh(ctx, () => this.plan.hostId());
     this.state = new SwapState(ctx);
     this.events = new SwapEvents(ctx);
+    this.d = { ctx, hooks, catalog, inflight, fitOf, state: this.state, plan: this.plan, ssh: this.ssh, events: this.events, logTail: this.logTail };
   }
 
   get active(): ActiveModel | null { return this.state.record.active; }
@@ -161,7 +165,7 @@ export class SwapController {
       job.phase('wake');
       await wakeUp(this.ctx, this.upstream(), level, job.signal, (l) => job.log(l));
       job.phase('completion');
-      if (!(await this.canary(this.upstream(), active.servedName, job.signal))) throw new SparkError('VLLM_WAKE_FAILED', `${active.servedName} woke but did not answer a one-token completion`, { status: 502 });
+      if (!(await canary(this.ctx, this.upstream(), active.servedName, job.signal))) throw new SparkError('VLLM_WAKE_FAILED', `${active.servedName} woke but did not answer a one-token completion`, { status: 502 });
       const { asleep: _was, ...awake } = active;
       this.state.record.active = { ...awake, since: new Date().toISOString() };
       this.state.record.wakes = { ...this.state.record.wakes, [active.modelId]: { ms: Date.now() - t0, at: new Date().toISOString() } };
@@ -194,13 +198,6 @@ export class SwapController {
     return this.ctx.jobs.get(this.state.runningJob)!;
   }
 
-  private phase(job: JobHandle, name: string) {
-    job.phase(name);
-    job.progress(SWAP_PHASES.indexOf(name) / (SWAP_PHASES.length - 1));
-    this.events.emit('phase', { jobId: job.id, phase: name });
-    void this.state.persist();
-  }
-
   private async run(job: JobHandle, model: CatalogEntry): Promise<ActiveModel> {
     const cfg = this.ctx.config.get();
     const port = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: cfg.port }).port;
@@ -210,7 +207,7 @@ export class SwapController {
     this.events.emit('started', { jobId: job.id, modelId: model.id });
     try {
       // preflight: the model is there, and nobody vetoes.
-      this.phase(job, 'preflight');
+      enterPhase(this.d, job, 'preflight');
       const nodes = await this.plan.preflight(this.ssh, job, model);
       const onNodes = [nodes.head, ...nodes.workers];
       launchWorkers = nodes.workers.map((w) => w.hostId);
@@ -222,11 +219,11 @@ export class SwapController {
       if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
 
       // stop: let running chats finish first (bounded), then stop the model and confirm its container is gone.
-      this.phase(job, 'stop');
+      enterPhase(this.d, job, 'stop');
       await this.stopServed(job, nodes);
 
       // memory settle: unified memory comes back slowly after a model unloads.
-      this.phase(job, 'memory');
+      enterPhase(this.d, job, 'memory');
       const memDeadline = Date.now() + cfg.memorySettleTimeoutSec * 1000;
       for (const n of onNodes) {
         const where = nodes.workers.length ? ` on ${n.hostId}` : '';
@@ -239,7 +236,7 @@ export class SwapController {
       }
 
       // launch: dispatched detached; exit 0 means dispatched, not ready.
-      this.phase(job, 'launch');
+      enterPhase(this.d, job, 'launch');
       // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
       // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
       launched = true;
@@ -258,9 +255,9 @@ export class SwapController {
       if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
       const launchedAt = Date.now();
 
-      await this.waitReady(job, model, nodes);
-      this.phase(job, 'active');
-      const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(job.signal), ...nodesField(nodes) };
+      await waitReady(this.d, job, model, nodes);
+      enterPhase(this.d, job, 'active');
+      const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await vllmVersion(this.d, job.signal), ...nodesField(nodes) };
       this.state.record.active = active;
       this.state.record.lost = null;
       this.state.record.loads = { ...this.state.record.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
@@ -324,63 +321,6 @@ export class SwapController {
     job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.plan.hostId(), ...workerHosts].join(' and ')}` : ''}`);
   }
 
-  /** process alive → /health 200 → /v1/models lists the served name → one streamed completion yields a token. */
-  private async waitReady(job: JobHandle, model: CatalogEntry, nodes?: LaunchNodes): Promise<void> {
-    const cfg = this.ctx.config.get();
-    const up = this.upstream();
-    this.logTail.reset();
-    let stage: 'process' | 'health' | 'models' | 'completion' = 'process';
-    this.phase(job, 'process');
-    let polls = 0;
-    for (;;) {
-      if (polls++ % 3 === 0) {
-        const tail = await this.ssh.exec(job, logTailCommand(cfg, 80)).catch(() => undefined);
-        if (tail) this.logTail.append(job, tail.stdout);
-      }
-      const alive = isAlive((await this.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
-      // A worker's rank that died (its disk, its memory) is the cause to name, not the head's NCCL timeout after it.
-      if (nodes?.workers.length && polls % 3 === 1) {
-        for (const w of nodes.workers) {
-          const ok = await this.ssh.exec(job, processAliveCommand(cfg), 30_000, w.hostId).then((r) => isAlive(r.stdout), () => true);
-          if (ok) continue;
-          const tail = (await this.ssh.exec(job, logTailCommand(cfg, 120), 15_000, w.hostId).catch(() => undefined))?.stdout ?? '';
-          for (const line of tail.trim().split('\n').filter(Boolean).slice(-20)) job.log(`[${w.hostId}] ${line}`);
-          const sig = classifyFailure(tail);
-          throw new SparkError('VLLM_WORKER_DIED', `the worker rank on ${w.hostId} is no longer running${sig ? `: ${sig.message}` : '; see its log lines'}`, { status: 502, details: { host: w.hostId } });
-        }
-      }
-      if (!alive) {
-        const tail = await this.ssh.ridingOut(job, logTailCommand(cfg, 300));
-        this.logTail.append(job, tail.stdout);
-        const sig = classifyFailure(tail.stdout);
-        throw new SparkError(sig?.code ?? 'VLLM_PROCESS_DIED', sig?.message ?? 'vllm serve is no longer running in the container; see the log lines', { status: 502 });
-      }
-      if (stage === 'process') { stage = 'health'; this.phase(job, 'health'); }
-      if (stage === 'health') {
-        const ok = await this.ctx.http.request(up, '/health', { timeoutMs: 2000, signal: job.signal }).then((r) => { r.body.resume(); return r.status === 200; }, () => false);
-        if (ok) { stage = 'models'; this.phase(job, 'models'); }
-      }
-      if (stage === 'models') {
-        const list = await this.ctx.http.fetchJson(up, '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })) }), { timeoutMs: 5000, signal: job.signal }).catch(() => undefined);
-        if (list?.data.some((m) => m.id === model.servedName)) { stage = 'completion'; this.phase(job, 'completion'); }
-      }
-      if (stage === 'completion') {
-        const token = await this.canary(up, model.servedName, job.signal).catch((e) => { job.log(`canary: ${(e as Error).message}`); return false; });
-        if (token) {
-          const tail = await this.ssh.exec(job, logTailCommand(cfg, 80)).catch(() => undefined);
-          if (tail) this.logTail.append(job, tail.stdout);
-          job.log('first token received: model is answering');
-          return;
-        }
-      }
-      await delay(cfg.readinessPollMs, job.signal);
-    }
-  }
-
-  private vllmVersion(signal: AbortSignal): Promise<string | undefined> {
-    return this.ctx.http.fetchJson(this.upstream(), '/version', z.object({ version: z.string().max(64) }), { timeoutMs: 3000, signal }).then((v) => v.version, () => undefined);
-  }
-
   /** A model this Spark Control did not start (already running at its first start, or started by hand): when vLLM
    *  answers with a catalog model, that is the active model. Without this the tile would say "no model" while one
    *  serves, and the next swap would not know what it stops. */
@@ -390,7 +330,7 @@ export class SwapController {
     const model = this.catalog().find((c) => list?.data.some((d) => d.id === c.servedName));
     if (!model || this.state.record.active || this.state.runningJob) return undefined;
     // A tensor-parallel model runs on its workers too: recorded, so the next swap stops their containers as well.
-    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await this.vllmVersion(signal), ...nodesField(this.plan.plannedNodes(model)) };
+    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await vllmVersion(this.d, signal), ...nodesField(this.plan.plannedNodes(model)) };
     this.state.record.active = active;
     this.state.record.lost = null;
     await this.state.persist();
@@ -428,19 +368,6 @@ export class SwapController {
     return lost;
   }
 
-  /** One streamed completion with max_tokens 1: resolves true on the first data chunk with text. */
-  private async canary(up: UpstreamRef, servedName: string, signal: AbortSignal): Promise<boolean> {
-    const r = await this.ctx.http.request(up, '/v1/completions', { method: 'POST', json: { model: servedName, prompt: 'Hello', max_tokens: 1, stream: true }, timeoutMs: 30_000, signal });
-    if (r.status !== 200) { r.body.resume(); return false; }
-    let buf = '';
-    for await (const chunk of r.body) {
-      buf += chunk.toString();
-      if (/^data: \{.*"text"/m.test(buf)) { r.body.destroy(); return true; }
-      if (buf.includes('[DONE]')) break;
-    }
-    return false;
-  }
-
   /** After a restart of Spark Control: re-attach to a swap that was running, or report it — never forget it. */
   async recover(): Promise<void> {
     const j = this.state.record.job;
@@ -469,13 +396,13 @@ export class SwapController {
         // The Sparks it was launched on (the configuration may have changed since: then the head alone is followed).
         const nodes = this.plan.plannedNodes(model);
         try {
-          await this.waitReady(job, model, nodes);
+          await waitReady(this.d, job, model, nodes);
         } catch (e) {
           await this.ctx.ssh.exec(this.plan.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
           for (const w of nodes?.workers ?? []) await this.ctx.ssh.exec(w.hostId, workerStopCommand(cfg), { timeoutMs: 60_000 }).catch(() => {});
           throw e;
         }
-        this.phase(job, 'active');
+        enterPhase(this.d, job, 'active');
         this.state.record.active = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), ...nodesField(nodes) };
         return this.state.record.active;
       },
