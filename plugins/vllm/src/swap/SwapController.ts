@@ -2,18 +2,18 @@ import { z } from 'zod';
 import { SparkError, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { swapTimeoutMs, type CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
-import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
+import { containerExistsCommand, containerStatus, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
 import type { VllmSwapHooks } from '../hooks.js';
 import type { InflightRequests } from '../inflight.js';
 import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
-import { delay } from './delay.js';
 import { SwapEvents } from './events.js';
 import { LogTail } from './logTail.js';
-import { JobSsh, TRANSIENT_SSH, sessionLost } from './jobSsh.js';
+import { JobSsh } from './jobSsh.js';
 import { SwapPlan, nodesField } from './plan.js';
 import { enterPhase, SWAP_PHASES } from './phases.js';
 import { canary, vllmVersion, waitReady } from './readiness.js';
 import type { SwapDeps } from './deps.js';
+import { runSwap, settleSwap, stopServed } from './machine.js';
 import { SwapState, type ActiveModel, type LostModel, type SwapJobRecord } from './state.js';
 
 export { SWAP_PHASES } from './phases.js';
@@ -75,11 +75,11 @@ export class SwapController {
     const snap = this.ctx.jobs.start({
       kind: 'vllm.swap', title: opts.rollbackOf ? `Roll back to ${model.name}` : `Swap to ${model.name}`, phases: SWAP_PHASES, timeoutMs, logTailLines: 300,
       meta: { modelId: model.id, servedName: model.servedName, expectedLoadMinutes: model.expectedLoadMinutes, ...(previous ? { rollbackTo: previous } : {}), ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
-      run: (job) => this.run(job, model),
+      run: (job) => runSwap(this.d, job, model),
     });
     this.state.runningJob = snap.id;
     void this.state.persist();
-    void this.settle(snap.id, model).then((s) => {
+    void settleSwap(this.d, snap.id, model).then((s) => {
       // A failed swap leaves nothing served; go back to what served before (not after a cancel: the owner chose).
       if (s?.state === 'failed' && previous) {
         try {
@@ -92,19 +92,6 @@ export class SwapController {
       }
     });
     return snap;
-  }
-
-  /** When a swap job ends: record it (swap.json), tell listeners (active / cancelled / failed) and resolve with it;
-   *  undefined when Spark Control itself is stopping (the record stays "running" so the next start re-attaches). */
-  private async settle(jobId: string, model: CatalogEntry): Promise<JobSnapshot | undefined> {
-    const s = await this.ctx.jobs.wait(jobId);
-    this.state.runningJob = undefined;
-    if (s.error?.code === 'SPK_PLUGIN_STOPPING') return undefined;
-    this.state.record.job = { id: s.id, state: s.state, phase: s.phase, startedAt: s.startedAt, endedAt: s.endedAt, error: s.error, logTail: s.logTail.slice(-200), modelId: model.id };
-    await this.state.persist().catch(() => {});
-    if (s.state === 'succeeded') this.events.emit('active', { jobId: s.id, modelId: model.id, servedName: model.servedName });
-    else this.events.emit(s.state === 'cancelled' ? 'cancelled' : 'failed', { jobId: s.id, modelId: model.id, phase: s.phase, error: s.error });
-    return s;
   }
 
   /** A job that changes the served model's state without a launch (unload, sleep, wake): one at a time and never
@@ -132,7 +119,7 @@ export class SwapController {
   unload(reason: string): JobSnapshot {
     return this.runSide('vllm.unload', `Unload ${this.state.record.active?.servedName ?? ''} (${reason})`, ['stop', 'stopped'], { reason }, async (job, active) => {
       job.phase('stop');
-      await this.stopServed(job);
+      await stopServed(this.d, job);
       await this.state.persist();
       job.phase('stopped');
       this.events.emit('unloaded', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, reason });
@@ -196,129 +183,6 @@ export class SwapController {
     if (!this.state.runningJob) throw new SparkError('VLLM_NO_SWAP', 'no swap is running', { status: 409 });
     this.ctx.jobs.cancel(this.state.runningJob, 'cancelled by user');
     return this.ctx.jobs.get(this.state.runningJob)!;
-  }
-
-  private async run(job: JobHandle, model: CatalogEntry): Promise<ActiveModel> {
-    const cfg = this.ctx.config.get();
-    const port = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: cfg.port }).port;
-    let launched = false;
-    /** Workers of this launch: a failure stops their containers too. */
-    let launchWorkers: string[] = [];
-    this.events.emit('started', { jobId: job.id, modelId: model.id });
-    try {
-      // preflight: the model is there, and nobody vetoes.
-      enterPhase(this.d, job, 'preflight');
-      const nodes = await this.plan.preflight(this.ssh, job, model);
-      const onNodes = [nodes.head, ...nodes.workers];
-      launchWorkers = nodes.workers.map((w) => w.hostId);
-      if (this.fitOf) {
-        const fit = await this.fitOf(model).catch(() => undefined);
-        if (fit) job.log(`estimate: ${fit}`);
-      }
-      const veto = await this.hooks.beforeSwap.promise({ modelId: model.id, servedName: model.servedName, from: this.state.record.active?.modelId ?? null });
-      if (veto) throw new SparkError('VLLM_SWAP_VETOED', `swap refused: ${veto.reason}`, { status: 409 });
-
-      // stop: let running chats finish first (bounded), then stop the model and confirm its container is gone.
-      enterPhase(this.d, job, 'stop');
-      await this.stopServed(job, nodes);
-
-      // memory settle: unified memory comes back slowly after a model unloads.
-      enterPhase(this.d, job, 'memory');
-      const memDeadline = Date.now() + cfg.memorySettleTimeoutSec * 1000;
-      for (const n of onNodes) {
-        const where = nodes.workers.length ? ` on ${n.hostId}` : '';
-        for (;;) {
-          const pct = availableMemoryPct((await this.ssh.exec(job, memInfoCommand(), 30_000, n.hostId)).stdout);
-          if (pct >= cfg.memoryFloorPct) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available`); break; }
-          if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
-          await delay(cfg.readinessPollMs, job.signal);
-        }
-      }
-
-      // launch: dispatched detached; exit 0 means dispatched, not ready.
-      enterPhase(this.d, job, 'launch');
-      // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
-      // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
-      launched = true;
-      let l = await this.ssh.exec(job, launchCommand(cfg, model, port, nodes), 120_000).catch((e) => {
-        if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
-        return { stdout: '', stderr: '', code: null, durationMs: 0 };
-      });
-      if (sessionLost(l)) {
-        // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
-        // launch again only if it was not (the launcher skips `docker run` when the container already runs).
-        job.log(`SSH to ${this.plan.hostId()} dropped while the launcher ran; checking what was dispatched`);
-        const alive = isAlive((await this.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
-        l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await this.ssh.ridingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
-      }
-      for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
-      if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
-      const launchedAt = Date.now();
-
-      await waitReady(this.d, job, model, nodes);
-      enterPhase(this.d, job, 'active');
-      const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await vllmVersion(this.d, job.signal), ...nodesField(nodes) };
-      this.state.record.active = active;
-      this.state.record.lost = null;
-      this.state.record.loads = { ...this.state.record.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };
-      await this.state.persist();
-      await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: true }).catch(() => {});
-      return active;
-    } catch (e) {
-      // Spark Control is stopping: leave the model loading; the next start re-attaches (recover()).
-      if ((job.signal.reason as { code?: string } | undefined)?.code === 'SPK_PLUGIN_STOPPING') throw e;
-      // Keep the evidence, then stop what we started (no blind restart).
-      if (launched) {
-        const tail = await this.ctx.ssh.exec(this.plan.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
-        if (tail) this.logTail.append(job, tail.stdout);
-        const stopped = await this.ctx.ssh.exec(this.plan.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).then(() => true, (se) => {
-          // Say so instead of claiming it stopped (SSH may be down right now); the next swap's stop phase removes it.
-          job.log(`could not stop the container on ${this.plan.hostId()} (${(se as Error).message}); the next swap stops it`);
-          return false;
-        });
-        if (stopped) job.log('stopped the failed/cancelled container');
-        for (const w of launchWorkers) {
-          const tailW = await this.ctx.ssh.exec(w, logTailCommand(cfg, 40), { timeoutMs: 15_000 }).catch(() => undefined);
-          if (tailW?.stdout.trim()) for (const line of tailW.stdout.trim().split('\n')) job.log(`[${w}] ${line}`);
-          await this.ctx.ssh.exec(w, workerStopCommand(cfg), { timeoutMs: 60_000 }).then(
-            () => job.log(`stopped the container on ${w}`),
-            (se) => job.log(`could not stop the container on ${w} (${(se as Error).message}); the next swap stops it`),
-          );
-        }
-      }
-      await this.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
-      throw e;
-    }
-  }
-
-  /** Lets running chats finish first (bounded), then the launcher's stop, which exits 0 at once; the --rm container
-   *  disappears asynchronously, so this waits until it is gone on every Spark (a stop is confirmed before the next
-   *  start). `nodes`: the Sparks a launch that follows needs (their containers of that name go too). */
-  private async stopServed(job: JobHandle, nodes?: LaunchNodes): Promise<void> {
-    const cfg = this.ctx.config.get();
-    if (this.inflight.size) {
-      job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${this.inflight.size} request(s) in flight to finish`);
-      const left = await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
-      job.log(left ? `${left} request(s) still open; they end when the model stops` : 'requests in flight finished');
-    }
-    await this.ssh.exec(job, stopCommand(cfg), cfg.stopTimeoutSec * 1000);
-    // A worker of the previous launch, or a Spark this launch needs, may hold a container of that name too.
-    const workerHosts = this.plan.workerHostsFor(this.state.record.active?.nodes, nodes);
-    for (const w of workerHosts) {
-      job.log(`stopping ${cfg.containerName} on ${w}`);
-      await this.ssh.exec(job, workerStopCommand(cfg), cfg.stopTimeoutSec * 1000, w);
-    }
-    this.state.record.active = null;
-    const stopDeadline = Date.now() + cfg.stopTimeoutSec * 1000;
-    for (const h of [this.plan.hostId(), ...workerHosts]) {
-      for (;;) {
-        const st = containerStatus((await this.ssh.exec(job, containerExistsCommand(cfg), 30_000, h)).stdout);
-        if (st === 'absent') break;
-        if (Date.now() > stopDeadline) throw new SparkError('VLLM_STOP_TIMEOUT', `the old container ${cfg.containerName} is still there on ${h} (${st}) after ${cfg.stopTimeoutSec} s`, { status: 504, details: { host: h } });
-        await delay(Math.min(cfg.readinessPollMs, 500), job.signal);
-      }
-    }
-    job.log(`previous model stopped; container gone${workerHosts.length ? ` on ${[this.plan.hostId(), ...workerHosts].join(' and ')}` : ''}`);
   }
 
   /** A model this Spark Control did not start (already running at its first start, or started by hand): when vLLM
@@ -408,6 +272,6 @@ export class SwapController {
       },
     });
     this.state.runningJob = snap.id;
-    void this.settle(snap.id, model);
+    void settleSwap(this.d, snap.id, model);
   }
 }
