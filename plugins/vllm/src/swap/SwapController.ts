@@ -1,19 +1,19 @@
 import { z } from 'zod';
-import { SparkError, type JobHandle, type JobSnapshot, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
+import { SparkError, type JobSnapshot, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
 import { swapTimeoutMs, type CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import { containerExistsCommand, containerStatus, processAliveCommand, processStatus, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
 import type { VllmSwapHooks } from '../hooks.js';
 import type { InflightRequests } from '../inflight.js';
-import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
 import { SwapEvents } from './events.js';
 import { LogTail } from './logTail.js';
 import { JobSsh } from './jobSsh.js';
 import { SwapPlan, nodesField } from './plan.js';
 import { enterPhase, SWAP_PHASES } from './phases.js';
-import { canary, vllmVersion, waitReady } from './readiness.js';
+import { vllmVersion, waitReady } from './readiness.js';
 import type { SwapDeps } from './deps.js';
-import { runSwap, settleSwap, stopServed } from './machine.js';
+import { runSwap, settleSwap } from './machine.js';
+import * as sideJobs from './sideJobs.js';
 import { SwapState, type ActiveModel, type LostModel, type SwapJobRecord } from './state.js';
 
 export { SWAP_PHASES } from './phases.js';
@@ -94,87 +94,14 @@ export class SwapController {
     return snap;
   }
 
-  /** A job that changes the served model's state without a launch (unload, sleep, wake): one at a time and never
-   *  during a swap; the last swap's record stays as it was. */
-  private runSide(kind: string, title: string, phases: string[], meta: Record<string, unknown>, run: (job: JobHandle, active: ActiveModel) => Promise<unknown>): JobSnapshot {
-    const active = this.state.record.active;
-    if (this.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap, unload, sleep or wake is already running', { status: 409 });
-    if (!active) throw new SparkError('VLLM_NOTHING_SERVED', 'no model is being served', { status: 409 });
-    const cfg = this.ctx.config.get();
-    const snap = this.ctx.jobs.start({
-      kind, title, phases, timeoutMs: (cfg.drainTimeoutSec + cfg.stopTimeoutSec * 2 + 120) * 1000,
-      meta: { modelId: active.modelId, servedName: active.servedName, ...meta },
-      run: (job) => run(job, active),
-    });
-    this.state.sideJob = snap.id;
-    void this.ctx.jobs.wait(snap.id).then((s) => {
-      this.state.sideJob = undefined;
-      if (s.state !== 'succeeded') this.ctx.log.warn(`${kind} of the served model failed`, { modelId: active.modelId, error: s.error?.message });
-    });
-    return snap;
-  }
-
-  /** Stops the served model without starting another (an idle model's unload): the swap's own stop (drain, stop,
-   *  container confirmed gone). */
-  unload(reason: string): JobSnapshot {
-    return this.runSide('vllm.unload', `Unload ${this.state.record.active?.servedName ?? ''} (${reason})`, ['stop', 'stopped'], { reason }, async (job, active) => {
-      job.phase('stop');
-      await stopServed(this.d, job);
-      await this.state.persist();
-      job.phase('stopped');
-      this.events.emit('unloaded', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, reason });
-      return { modelId: active.modelId };
-    });
-  }
-
+  /** Stops the served model without starting another (an idle model's unload). */
+  unload(reason: string): JobSnapshot { return sideJobs.unload(this.d, reason); }
   /** Puts the served model (launched with sleep mode) to sleep: its process, port and container stay. */
-  sleepServed(reason: string, level: 1 | 2): JobSnapshot {
-    return this.runSide('vllm.sleep', `Sleep ${this.state.record.active?.servedName ?? ''} (${reason})`, ['drain', 'sleep', 'asleep'], { reason, level }, async (job, active) => {
-      job.phase('drain');
-      const cfg = this.ctx.config.get();
-      if (this.inflight.size) await this.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
-      job.phase('sleep');
-      const t0 = Date.now();
-      await putToSleep(this.ctx, this.upstream(), level, job.signal);
-      this.state.record.active = { ...active, asleep: { since: new Date().toISOString(), level } };
-      await this.state.persist();
-      job.phase('asleep');
-      job.log(`asleep at level ${level} after ${Date.now() - t0} ms`);
-      this.events.emit('asleep', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, level, reason });
-    });
-  }
-
-  /** Wakes the sleeping served model and checks it answers (one streamed token); throws naming the step that failed. */
-  wakeServed(reason: string): JobSnapshot {
-    return this.runSide('vllm.wake', `Wake ${this.state.record.active?.servedName ?? ''} (${reason})`, ['wake', 'completion', 'active'], { reason }, async (job, active) => {
-      const level = active.asleep?.level ?? 2;
-      const t0 = Date.now();
-      job.phase('wake');
-      await wakeUp(this.ctx, this.upstream(), level, job.signal, (l) => job.log(l));
-      job.phase('completion');
-      if (!(await canary(this.ctx, this.upstream(), active.servedName, job.signal))) throw new SparkError('VLLM_WAKE_FAILED', `${active.servedName} woke but did not answer a one-token completion`, { status: 502 });
-      const { asleep: _was, ...awake } = active;
-      this.state.record.active = { ...awake, since: new Date().toISOString() };
-      this.state.record.wakes = { ...this.state.record.wakes, [active.modelId]: { ms: Date.now() - t0, at: new Date().toISOString() } };
-      await this.state.persist();
-      job.phase('active');
-      job.log(`awake and answering after ${Date.now() - t0} ms`);
-      this.events.emit('woke', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, ms: Date.now() - t0 });
-    });
-  }
-
-  /** After a restart: a sleep or wake that was cut short leaves swap.json and vLLM disagreeing; vLLM's /is_sleeping
-   *  says which it is (a model without sleep mode has no such endpoint and stays as recorded). */
-  async syncSleepState(): Promise<void> {
-    const active = this.state.record.active;
-    if (!active || this.running || !this.catalog().find((m) => m.id === active.modelId)?.sleep) return;
-    const sleeping = await isSleeping(this.ctx, this.upstream(), AbortSignal.timeout(5000)).catch(() => undefined);
-    if (sleeping === undefined || sleeping === !!active.asleep || this.state.record.active !== active) return;
-    const { asleep: _was, ...awake } = active;
-    this.state.record.active = sleeping ? { ...active, asleep: { since: new Date().toISOString(), level: this.catalog().find((m) => m.id === active.modelId)?.sleepLevel ?? 2 } } : awake;
-    this.ctx.log.info('the served model\'s sleep state differed from the record; vLLM\'s word taken', { modelId: active.modelId, sleeping });
-    await this.state.persist();
-  }
+  sleepServed(reason: string, level: 1 | 2): JobSnapshot { return sideJobs.sleepServed(this.d, reason, level); }
+  /** Wakes the sleeping served model and checks it answers. */
+  wakeServed(reason: string): JobSnapshot { return sideJobs.wakeServed(this.d, reason); }
+  /** After a restart: vLLM's word on whether the served model sleeps replaces the record's. */
+  syncSleepState(): Promise<void> { return sideJobs.syncSleepState(this.d); }
 
   /** Measured time of the last wake of each model. */
   lastWakeMs(modelId: string): number | undefined { return this.state.record.wakes?.[modelId]?.ms; }
