@@ -5,6 +5,7 @@
  */
 import { SparkError, type JobHandle, type JobSnapshot } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
+import type { VllmConfig } from '../config.js';
 import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
 import { delay } from './delay.js';
 import type { SwapDeps } from './deps.js';
@@ -26,7 +27,6 @@ export async function runSwap(d: SwapDeps, job: JobHandle, model: CatalogEntry):
     // preflight: the model is there, and nobody vetoes.
     enterPhase(d, job, 'preflight');
     const nodes = await d.plan.preflight(d.ssh, job, model);
-    const onNodes = [nodes.head, ...nodes.workers];
     launchWorkers = nodes.workers.map((w) => w.hostId);
     if (d.fitOf) {
       const fit = await d.fitOf(model).catch(() => undefined);
@@ -41,35 +41,14 @@ export async function runSwap(d: SwapDeps, job: JobHandle, model: CatalogEntry):
 
     // memory settle: unified memory comes back slowly after a model unloads.
     enterPhase(d, job, 'memory');
-    const memDeadline = Date.now() + cfg.memorySettleTimeoutSec * 1000;
-    for (const n of onNodes) {
-      const where = nodes.workers.length ? ` on ${n.hostId}` : '';
-      for (;;) {
-        const pct = availableMemoryPct((await d.ssh.exec(job, memInfoCommand(), 30_000, n.hostId)).stdout);
-        if (pct >= cfg.memoryFloorPct) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available`); break; }
-        if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
-        await delay(cfg.readinessPollMs, job.signal);
-      }
-    }
+    await waitForMemory(d, job, cfg, nodes);
 
     // launch: dispatched detached; exit 0 means dispatched, not ready.
     enterPhase(d, job, 'launch');
     // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
     // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
     launched = true;
-    let l = await d.ssh.exec(job, launchCommand(cfg, model, port, nodes), 120_000).catch((e) => {
-      if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
-      return { stdout: '', stderr: '', code: null, durationMs: 0 };
-    });
-    if (sessionLost(l)) {
-      // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
-      // launch again only if it was not (the launcher skips `docker run` when the container already runs).
-      job.log(`SSH to ${d.plan.hostId()} dropped while the launcher ran; checking what was dispatched`);
-      const alive = isAlive((await d.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
-      l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await d.ssh.ridingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
-    }
-    for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
-    if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
+    await dispatchLaunch(d, job, cfg, model, port, nodes);
     const launchedAt = Date.now();
 
     await waitReady(d, job, model, nodes);
@@ -85,26 +64,63 @@ export async function runSwap(d: SwapDeps, job: JobHandle, model: CatalogEntry):
     // Spark Control is stopping: leave the model loading; the next start re-attaches (recover()).
     if ((job.signal.reason as { code?: string } | undefined)?.code === 'SPK_PLUGIN_STOPPING') throw e;
     // Keep the evidence, then stop what we started (no blind restart).
-    if (launched) {
-      const tail = await d.ctx.ssh.exec(d.plan.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
-      if (tail) d.logTail.append(job, tail.stdout);
-      const stopped = await d.ctx.ssh.exec(d.plan.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).then(() => true, (se) => {
-        // Say so instead of claiming it stopped (SSH may be down right now); the next swap's stop phase removes it.
-        job.log(`could not stop the container on ${d.plan.hostId()} (${(se as Error).message}); the next swap stops it`);
-        return false;
-      });
-      if (stopped) job.log('stopped the failed/cancelled container');
-      for (const w of launchWorkers) {
-        const tailW = await d.ctx.ssh.exec(w, logTailCommand(cfg, 40), { timeoutMs: 15_000 }).catch(() => undefined);
-        if (tailW?.stdout.trim()) for (const line of tailW.stdout.trim().split('\n')) job.log(`[${w}] ${line}`);
-        await d.ctx.ssh.exec(w, workerStopCommand(cfg), { timeoutMs: 60_000 }).then(
-          () => job.log(`stopped the container on ${w}`),
-          (se) => job.log(`could not stop the container on ${w} (${(se as Error).message}); the next swap stops it`),
-        );
-      }
-    }
+    if (launched) await stopFailedLaunch(d, job, cfg, launchWorkers);
     await d.hooks.afterSwap.promise({ modelId: model.id, servedName: model.servedName, ok: false }).catch(() => {});
     throw e;
+  }
+}
+
+/** Memory settle: unified memory comes back slowly after a model unloads; waits on every Spark of the launch until
+ *  memoryFloorPct of it is available, or fails naming the Spark after memorySettleTimeoutSec. */
+async function waitForMemory(d: SwapDeps, job: JobHandle, cfg: VllmConfig, nodes: LaunchNodes): Promise<void> {
+  const memDeadline = Date.now() + cfg.memorySettleTimeoutSec * 1000;
+  for (const n of [nodes.head, ...nodes.workers]) {
+    const where = nodes.workers.length ? ` on ${n.hostId}` : '';
+    for (;;) {
+      const pct = availableMemoryPct((await d.ssh.exec(job, memInfoCommand(), 30_000, n.hostId)).stdout);
+      if (pct >= cfg.memoryFloorPct) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available`); break; }
+      if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
+      await delay(cfg.readinessPollMs, job.signal);
+    }
+  }
+}
+
+/** Runs the launcher (detached: exit 0 means dispatched, not ready). A session lost while it ran is checked once SSH is
+ *  back, and the launch repeated only if `vllm serve` was not dispatched. Throws when the launcher failed. */
+async function dispatchLaunch(d: SwapDeps, job: JobHandle, cfg: VllmConfig, model: CatalogEntry, port: number, nodes: LaunchNodes): Promise<void> {
+  let l = await d.ssh.exec(job, launchCommand(cfg, model, port, nodes), 120_000).catch((e) => {
+    if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
+    return { stdout: '', stderr: '', code: null, durationMs: 0 };
+  });
+  if (sessionLost(l)) {
+    // The session dropped while the launcher ran: once SSH is back, see whether `vllm serve` was dispatched;
+    // launch again only if it was not (the launcher skips `docker run` when the container already runs).
+    job.log(`SSH to ${d.plan.hostId()} dropped while the launcher ran; checking what was dispatched`);
+    const alive = isAlive((await d.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
+    l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await d.ssh.ridingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
+  }
+  for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
+  if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
+}
+
+/** After a failed or cancelled launch: keep the evidence (the log's last lines), then stop the container on the head
+ *  and on each worker, saying so where a stop could not be done (the next swap's stop removes it). */
+async function stopFailedLaunch(d: SwapDeps, job: JobHandle, cfg: VllmConfig, launchWorkers: string[]): Promise<void> {
+  const tail = await d.ctx.ssh.exec(d.plan.hostId(), logTailCommand(cfg, 200), { timeoutMs: 15_000 }).catch(() => undefined);
+  if (tail) d.logTail.append(job, tail.stdout);
+  const stopped = await d.ctx.ssh.exec(d.plan.hostId(), stopCommand(cfg), { timeoutMs: 60_000 }).then(() => true, (se) => {
+    // Say so instead of claiming it stopped (SSH may be down right now); the next swap's stop phase removes it.
+    job.log(`could not stop the container on ${d.plan.hostId()} (${(se as Error).message}); the next swap stops it`);
+    return false;
+  });
+  if (stopped) job.log('stopped the failed/cancelled container');
+  for (const w of launchWorkers) {
+    const tailW = await d.ctx.ssh.exec(w, logTailCommand(cfg, 40), { timeoutMs: 15_000 }).catch(() => undefined);
+    if (tailW?.stdout.trim()) for (const line of tailW.stdout.trim().split('\n')) job.log(`[${w}] ${line}`);
+    await d.ctx.ssh.exec(w, workerStopCommand(cfg), { timeoutMs: 60_000 }).then(
+      () => job.log(`stopped the container on ${w}`),
+      (se) => job.log(`could not stop the container on ${w} (${(se as Error).message}); the next swap stops it`),
+    );
   }
 }
 

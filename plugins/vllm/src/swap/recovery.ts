@@ -19,7 +19,7 @@ import type { ActiveModel, LostModel } from './state.js';
 export async function adoptRunning(d: SwapDeps, signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<ActiveModel | undefined> {
   if (d.state.record.active || d.state.runningJob) return undefined;
   const list = await d.ctx.http.fetchJson(d.plan.upstream(), '/v1/models', z.object({ data: z.array(z.object({ id: z.string() })) }), { timeoutMs: 5000, signal }).catch(() => undefined);
-  const model = d.catalog().find((c) => list?.data.some((d) => d.id === c.servedName));
+  const model = d.catalog().find((c) => list?.data.some((m) => m.id === c.servedName));
   if (!model || d.state.record.active || d.state.runningJob) return undefined;
   // A tensor-parallel model runs on its workers too: recorded, so the next swap stops their containers as well.
   const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await vllmVersion(d, signal), ...nodesField(d.plan.plannedNodes(model)) };
