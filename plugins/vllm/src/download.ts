@@ -1,7 +1,7 @@
 import { SparkError, type JobHandle, type JobSnapshot, type PluginContext } from '@spark-control/plugin-api';
 import type { CatalogEntry } from './catalog.js';
 import type { VllmConfig } from './config.js';
-import { copyToSparkCommand, downloadCommand, preflightCommand } from './launch.js';
+import { copyToSparkCommand, downloadCommand, preflightCommand, preflightVerdict } from './launch.js';
 
 const DOWNLOAD_FAILURES: Array<{ code: string; re: RegExp; message: (host: string, cli: string) => string }> = [
   { code: 'VLLM_DOWNLOAD_GATED', re: /GatedRepoError|401 Client Error|403 Client Error|is restricted|gated repo/i, message: () => 'This Hugging Face repository is gated: accept its licence on huggingface.co, then log in on the Spark (hf auth login) or set HF_TOKEN there, and download again.' },
@@ -141,7 +141,7 @@ export class ModelDownloads {
     if (res.code !== 0) throw new Error(`rsync exited with ${res.code ?? 'no status'}: ${tail.filter((l) => !/connection unexpectedly closed|rsync error/.test(l))[0] ?? tail.at(-1) ?? 'no output'}`.slice(0, 300));
     job.phase('verify');
     const check = await this.ctx.ssh.exec(to.hostId, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
-    if (check.stdout.trim() !== 'ok') throw new Error(`the copy ended but ${to.hostId} has no complete snapshot (${check.stdout.trim()})`);
+    if (preflightVerdict(check.stdout) !== 'ok') throw new Error(`the copy ended but ${to.hostId} has no complete snapshot (${preflightVerdict(check.stdout)})`);
     const s = Math.max(0.1, (Date.now() - t0) / 1000);
     job.log(`${model.repo} is in the cache on ${to.hostId} (copied ${(bytes / 2 ** 30).toFixed(2)} GiB over the link in ${s.toFixed(1)} s)`);
   }
@@ -190,7 +190,7 @@ export class ModelDownloads {
     }
     job.phase('verify');
     const check = await this.ctx.ssh.exec(host, preflightCommand(cfg, model), { timeoutMs: 30_000, signal: job.signal });
-    if (check.stdout.trim() !== 'ok') throw new SparkError('VLLM_DOWNLOAD_INCOMPLETE', `the download ended but ${model.repo} is still not in the cache on ${host}`, { status: 502, details: { host } });
+    if (preflightVerdict(check.stdout) !== 'ok') throw new SparkError('VLLM_DOWNLOAD_INCOMPLETE', `the download ended but ${model.repo} is still not in the cache on ${host}`, { status: 502, details: { host } });
     job.progress(Math.min(0.99, overall(1)));
     if (part.of > 1) job.log(`${model.repo} is in the cache on ${host}`);
     return { repo: model.repo!, path };

@@ -67,14 +67,28 @@ export function workerStopCommand(cfg: VllmConfig): ShellCommand {
   return sh`docker stop ${cfg.containerName} >/dev/null 2>&1; echo stopped`;
 }
 
-/** Prints `present` while a container of that exact name exists (running or not). */
+/** Prints the container's docker status (`running`, `exited`, …) while one of that exact name exists, else `absent`. */
 export function containerExistsCommand(cfg: VllmConfig): ShellCommand {
   return sh`docker inspect --type container --format '{{.State.Status}}' ${cfg.containerName} 2>/dev/null || echo absent`;
 }
 
+/** What containerExistsCommand printed: `absent`, or docker's status of the container. */
+export function containerStatus(stdout: string): string {
+  return stdout.trim();
+}
+
+/** Prints `alive` while `vllm serve` runs in the container, else `dead`. */
 export function processAliveCommand(cfg: VllmConfig): ShellCommand {
   return sh`docker exec ${cfg.containerName} pgrep -f ${'vllm serve'} >/dev/null 2>&1 && echo alive || echo dead`;
 }
+
+/** What processAliveCommand printed: `alive`, `dead` (anything else is what the Spark said instead). */
+export function processStatus(stdout: string): string {
+  return stdout.trim();
+}
+
+/** processAliveCommand's output says `vllm serve` runs. */
+export const isAlive = (stdout: string): boolean => processStatus(stdout) === 'alive';
 
 export function logTailCommand(cfg: VllmConfig, lines: number): ShellCommand {
   return sh`docker logs --tail ${lines} ${cfg.containerName} 2>&1`;
@@ -82,6 +96,13 @@ export function logTailCommand(cfg: VllmConfig, lines: number): ShellCommand {
 
 export function memInfoCommand(): ShellCommand {
   return sh`grep -E '^(MemTotal|MemAvailable):' /proc/meminfo`;
+}
+
+/** memInfoCommand's output as the share of memory available, in percent (0 when MemTotal is missing). */
+export function availableMemoryPct(out: string): number {
+  const total = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const avail = Number(/MemAvailable:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return total ? (avail / total) * 100 : 0;
 }
 
 /** Preflight: a local dir needs config.json and weights; an HF repo needs a non-empty snapshot in the cache. */
@@ -92,6 +113,12 @@ export function preflightCommand(cfg: VllmConfig, m: ModelEntry): ShellCommand {
   // A blob still named *.incomplete means a download is running or was interrupted: vLLM would fail on it.
   const dir = `hub/${cacheDirName(m.repo!)}`;
   return sh`r=${home(cfg.hfHome)}/${dir}; d="$r"/snapshots; if ls "$r"/blobs 2>/dev/null | grep -q '\.incomplete$'; then echo incomplete; elif [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null)" ]; then echo ok; else echo 'not-downloaded'; fi`;
+}
+
+/** What preflightCommand printed: `ok`; for a local dir `missing: directory|config.json|weights`; for an HF repo
+ *  `incomplete` or `not-downloaded`. */
+export function preflightVerdict(stdout: string): string {
+  return stdout.trim();
 }
 
 const DOWNLOAD_CLI: Record<VllmConfig['downloadCli'], string[]> = { hf: ['hf'], 'uvx hf': ['uvx', 'hf'], 'huggingface-cli': ['huggingface-cli'] };
