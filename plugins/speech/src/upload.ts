@@ -66,24 +66,6 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
   const copied = teePath ? new Promise<void>((r) => { copiedDone = r; }) : Promise.resolve();
   let tee: SpillingCopy | undefined;
   let cancel = () => {};
-  // What goes upstream is written once per event-loop turn: the socket reads of one turn (libuv makes up to 32 of
-  // 64 KiB) leave as one write instead of one each, so the upstream gets fewer, larger writes (fewer syscalls, fewer
-  // wake-ups of its process, less per-chunk work in every stream layer on the way) and nothing waits longer.
-  let pending: Buffer[] = [];
-  let flushQueued = false;
-  /** Called when a flush found `out` full: the reader waits for it to drain. */
-  let onOutFull: () => void = () => {};
-  const flushOut = () => {
-    flushQueued = false;
-    if (!pending.length) return;
-    const b = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-    pending = [];
-    if (!out.destroyed && !out.write(b)) onOutFull();
-  };
-  const toOut = (b: Buffer) => {
-    pending.push(b);
-    if (!flushQueued) { flushQueued = true; setImmediate(flushOut); }
-  };
   const fieldsDone = new Promise<Record<string, string[]>>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -101,25 +83,26 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
     bb.on('file', (name, file, info) => {
       if (name !== 'file') { file.resume(); return; }
       sawFile = true;
-      toOut(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${(info.filename || 'audio').replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${info.mimeType || 'application/octet-stream'}\r\n\r\n`));
+      out.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${(info.filename || 'audio').replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${info.mimeType || 'application/octet-stream'}\r\n\r\n`);
       headFields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, [...v]]));
       tee = teePath ? new SpillingCopy(teePath) : undefined;
       void tee?.done.then(() => copiedDone());
-      // Both the upstream and the disk copy may fall behind: read on only once every full one has drained, or a
-      // slow disk would buffer the whole upload in memory.
-      let waiting = 0;
-      const waitFor = (drain: (cb: () => void) => void) => {
-        if (waiting++ === 0) file.pause();
-        drain(() => { if (--waiting === 0) file.resume(); });
-      };
-      onOutFull = () => waitFor((cb) => out.once('drain', cb));
       file.on('data', (d: Buffer) => {
         seen += d.length;
         if (headLen < HEAD_BYTES) { headParts.push(d.subarray(0, HEAD_BYTES - headLen)); headLen += Math.min(d.length, HEAD_BYTES - headLen); if (headLen >= HEAD_BYTES) giveHead(); }
-        if (tee && !tee.write(d)) waitFor((cb) => tee!.onceDrained(cb));
-        toOut(d);
+        // Both the upstream and the disk copy may fall behind: read on only once every full one has drained, or a
+        // slow disk would buffer the whole upload in memory.
+        const teeFull = tee ? !tee.write(d) : false;
+        const outFull = !out.write(d);
+        if (teeFull || outFull) {
+          file.pause();
+          let waiting = (teeFull ? 1 : 0) + (outFull ? 1 : 0);
+          const drained = () => { if (--waiting === 0) file.resume(); };
+          if (teeFull) tee!.onceDrained(drained);
+          if (outFull) out.once('drain', drained);
+        }
       });
-      file.on('end', () => { giveHead(); tee?.end(); flushOut(); });
+      file.on('end', () => { giveHead(); tee?.end(); });
       file.on('error', () => { /* reported through busboy's own 'error' */ });
       file.on('limit', () => fail(new SparkError('SPEECH_TOO_LARGE', `uploads are limited to ${Math.round(maxBytes / 1048576)} MB`, { status: 413, details: { errors: [{ field: 'file', message: 'too large' }] } })));
       file.on('end', () => out.write('\r\n'));
@@ -127,7 +110,6 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
     bb.on('error', () => fail(new SparkError('SPEECH_BAD_MULTIPART', 'the multipart body is malformed or was cut off', { status: 400, details: { errors: [{ field: 'file', message: 'bad or truncated multipart body' }] } })));
     bb.on('close', () => {
       giveHead();
-      flushOut();
       if (!sawFile) return fail(new SparkError('SPEECH_NO_FILE', 'no "file" field in the upload', { status: 400, details: { errors: [{ field: 'file', message: 'required' }] } }));
       for (const [k, v] of Object.entries(extraFields(fields))) {
         for (const one of Array.isArray(v) ? v : [v]) out.write(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${one}\r\n`);
