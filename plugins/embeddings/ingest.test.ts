@@ -47,6 +47,24 @@ describe('pipelined ingest', () => {
     expect(at('embed 6 start')).toBeGreaterThan(at('upsert 0 end'));
   });
 
+  it('a request that fits one embedding call goes as one batch; a larger one is split and pipelined', async () => {
+    const r = recorder();
+    await pipelinedIngest(items, { batchSize: 3, depth: 1, wholeUpTo: 10, ...r });
+    expect(r.log.filter((e) => e.endsWith('start'))).toEqual(['embed 0 start', 'upsert 0 start']);
+    expect([...r.stored.keys()].sort((a, b) => a - b)).toEqual(items);
+    const r2 = recorder();
+    await pipelinedIngest(items, { batchSize: 3, depth: 1, wholeUpTo: 9, ...r2 });
+    expect(r2.log.filter((e) => e.startsWith('upsert') && e.endsWith('start'))).toEqual(['upsert 0 start', 'upsert 3 start', 'upsert 6 start', 'upsert 9 start']);
+  });
+
+  it('a failed upsert of a whole request names its first and last item', async () => {
+    const r = recorder({ failUpsertAt: 4 });
+    const e = await pipelinedIngest(items, { batchSize: 3, depth: 1, wholeUpTo: 10, ...r }).catch((x) => x);
+    expect(isSparkError(e)).toBe(true);
+    expect(e.message).toMatch(/storing items 0–9 failed/);
+    expect(r.stored.size).toBe(0);
+  });
+
   it('a failed embedding keeps nothing of the request and names the first item of its batch', async () => {
     const r = recorder({ failEmbedAt: 7 });
     const e = await pipelinedIngest(items, { batchSize: 3, depth: 2, ...r }).catch((x) => x);

@@ -49,6 +49,28 @@ export async function kernelProcess(upstreamUrl: string, repoDir = join(import.m
   return { url, pid: p.pid!, stop: () => new Promise((r) => { p.once('exit', () => r()); p.kill('SIGTERM'); }) };
 }
 
+/** A built-in plugin in the kernel under test (plugin-kernel.mjs: built, run as `npm start` runs it) with `config` as
+ *  its config.json, so its services can be fakes in processes of their own. */
+export async function pluginKernelProcess(pluginId: string, config: unknown): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: join(import.meta.dirname, '../..') });
+  const p = spawn(process.execPath, [join(import.meta.dirname, 'plugin-kernel.mjs'), pluginId, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn' } });
+  const url = await new Promise<string>((resolve, reject) => {
+    p.stdout!.once('data', (d) => resolve(String(d).trim()));
+    p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));
+  });
+  return { url, pid: p.pid!, stop: () => new Promise((r) => { p.once('exit', () => r()); p.kill('SIGTERM'); }) };
+}
+
+/** One plugin's simulated service in a process of its own (sim-service.ts), as the real services on a Spark are not
+ *  in the kernel's event loop; `env` reaches the fake (e.g. its processing time). */
+export function simServiceProcess(plugin: string, service: string, env: Record<string, string> = {}): Promise<{ port: number; url: string; pid: number; stop(): void }> {
+  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-service.ts'), plugin, service], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  return new Promise((resolve, reject) => {
+    p.stdout!.once('data', (d) => { const port = Number(String(d).trim()); resolve({ port, url: `http://127.0.0.1:${port}`, pid: p.pid!, stop: () => p.kill('SIGTERM') }); });
+    p.once('exit', (code) => reject(new Error(`${service} exited with ${code}`)));
+  });
+}
+
 /** A helper server of the bench (fake upstream, bare forwarders) in its own process, so none shares an event loop with
  *  the proxy under test; each prints its port on stdout. */
 export async function helperProcess(script: string, args: string[]): Promise<{ port: number; url: string; pid: number; stop(): void }> {

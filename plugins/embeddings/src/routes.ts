@@ -66,7 +66,7 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     client.checkInputs(items.map((i) => i.text));
     const { ingestBatch, ingestDepth, maxBatch } = ctx.config.get();
     const { embedMs, upsertMs } = await pipelinedIngest(items, {
-      batchSize: Math.min(ingestBatch, maxBatch), depth: ingestDepth,
+      batchSize: Math.min(ingestBatch, maxBatch), depth: ingestDepth, wholeUpTo: maxBatch,
       embed: (chunk) => client.embed(chunk.map((x) => x.text), ['dense', 'sparse']),
       upsert: (chunk, vecs) => client.qdrant('PUT', `${path}/points?wait=true`, z.unknown(), {
         points: chunk.map((it, k) => ({ id: uuidV5(String(it.id)), vector: { dense: vecs[k].embedding, sparse: vecs[k].sparse }, payload: { ...(it.payload ?? {}), doc_id: String(it.id), text: it.text } })),

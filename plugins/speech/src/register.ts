@@ -1,4 +1,4 @@
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SparkError, type HttpResponse, type PluginContext, type RouteContext, type UpstreamRef } from '@spark-control/plugin-api';
@@ -184,8 +184,9 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
 
   audio.add({ method: 'POST', path: '/transcriptions', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Transcribe (OpenAI multipart contract; diarize, channel_mode, local_channel, max_speakers extensions)' }, async (c) => {
     const t0 = performance.now();
-    // The audio streams straight to parakeet; a copy is kept on disk until the fields (which may arrive after the
-    // file) say whether a second pass is needed: diarization (diarized_json, or diarize with verbose_json).
+    // The audio streams straight to parakeet; a copy is kept (in memory while small, else on disk) until the fields
+    // (which may arrive after the file) say whether a second pass is needed: diarization (diarized_json, or diarize
+    // with verbose_json).
     const copy = join(spool, `tee-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     const u = streamUpload(c, maxBytes(), (f) => ({ model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'], ...(f.language?.[0] && /^[a-z]{2}$/.test(f.language[0]) ? { language: f.language[0] } : {}) }), copy);
     try {
@@ -233,7 +234,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       // Speakers only where the answer can carry them; json/text/srt/vtt ignore diarize (no second pass).
       const withSpeakers = format === 'diarized_json' || (f.diarize && format === 'verbose_json');
       // Where the disk copy gets split or sliced, it is in one format (16-bit PCM WAV) first.
-      if (dual || !streamed || withSpeakers) await toPcm16Wav(copy);
+      if (dual || !streamed || withSpeakers) { await u.saveCopy(); await toPcm16Wav(copy); }
       let words: OutWord[];
       let duration: number, language: string | undefined, fallbackText = '';
       if (dual) {
@@ -270,7 +271,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
       throw e;
     } finally {
       await u.copied;
-      try { unlinkSync(copy); } catch { /* none */ }
+      u.dropCopy();
     }
   });
 

@@ -5,6 +5,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { SparkError, type RouteContext } from '@spark-control/plugin-api';
 import { toPcm16Wav } from './decodeCompressed.js';
+import { SpillingCopy } from './spillCopy.js';
 
 export interface UploadStream {
   /** Multipart body for the upstream: the file part streamed as it arrives, then `extraFields`. */
@@ -17,8 +18,12 @@ export interface UploadStream {
   /** The fields sent before the file and its first bytes (up to 4 KiB), as soon as they are there; lets a caller
    *  decide to spool instead of streaming (a stereo WAV may be a dual-channel call). Never rejects. */
   head: Promise<{ fields: Record<string, string[]>; bytes: Buffer }>;
-  /** Resolves once the tee copy is completely on disk (at once without `teePath`). */
+  /** Resolves once the tee copy is complete, in memory or spilled to disk (at once without `teePath`). */
   copied: Promise<void>;
+  /** Puts the complete tee copy at `teePath` (a small one is held in memory until a second pass asks for it). */
+  saveCopy(): Promise<void>;
+  /** Frees the tee copy (memory, and its file if it has one). */
+  dropCopy(): void;
   /** Stop reading: the rest of the upload is drained and dropped, `fields` rejects. */
   cancel(): void;
 }
@@ -59,6 +64,7 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
   const giveHead = () => headDone({ fields: headFields ?? { ...fields }, bytes: Buffer.concat(headParts) });
   let copiedDone: () => void = () => {};
   const copied = teePath ? new Promise<void>((r) => { copiedDone = r; }) : Promise.resolve();
+  let tee: SpillingCopy | undefined;
   let cancel = () => {};
   const fieldsDone = new Promise<Record<string, string[]>>((resolve, reject) => {
     let bb: busboy.Busboy;
@@ -71,7 +77,6 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
       reject(new SparkError('SPEECH_BAD_MULTIPART', 'the multipart body could not be read', { status: 400, details: { errors: [{ field: 'file', message: 'bad multipart body' }] } }));
       return;
     }
-    let tee: ReturnType<typeof createWriteStream> | undefined;
     const fail = (e: SparkError) => { out.destroy(); tee?.destroy(); copiedDone(); c.req.unpipe(bb); c.req.resume(); giveHead(); reject(e); };
     cancel = () => fail(new SparkError('SPK_ABORTED', 'the upload was not needed any more', { status: 499 }));
     bb.on('field', (name, value) => { (fields[name] ??= []).push(value); });
@@ -80,9 +85,8 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
       sawFile = true;
       out.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${(info.filename || 'audio').replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${info.mimeType || 'application/octet-stream'}\r\n\r\n`);
       headFields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, [...v]]));
-      tee = teePath ? createWriteStream(teePath, { mode: 0o600 }) : undefined;
-      tee?.on('close', () => copiedDone());
-      tee?.on('error', () => copiedDone());
+      tee = teePath ? new SpillingCopy(teePath) : undefined;
+      void tee?.done.then(() => copiedDone());
       file.on('data', (d: Buffer) => {
         seen += d.length;
         if (headLen < HEAD_BYTES) { headParts.push(d.subarray(0, HEAD_BYTES - headLen)); headLen += Math.min(d.length, HEAD_BYTES - headLen); if (headLen >= HEAD_BYTES) giveHead(); }
@@ -94,7 +98,7 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
           file.pause();
           let waiting = (teeFull ? 1 : 0) + (outFull ? 1 : 0);
           const drained = () => { if (--waiting === 0) file.resume(); };
-          if (teeFull) tee!.once('drain', drained);
+          if (teeFull) tee!.onceDrained(drained);
           if (outFull) out.once('drain', drained);
         }
       });
@@ -117,7 +121,11 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
     c.req.pipe(bb);
   });
   fieldsDone.catch(() => {});
-  return { body: out, contentType: `multipart/form-data; boundary=${boundary}`, fields: fieldsDone, bytes: () => seen, head, copied, cancel: () => cancel() };
+  return {
+    body: out, contentType: `multipart/form-data; boundary=${boundary}`, fields: fieldsDone, bytes: () => seen, head, copied, cancel: () => cancel(),
+    saveCopy: async () => { await copied; await tee?.save(); },
+    dropCopy: () => tee?.discard(),
+  };
 }
 
 /** Multipart body re-read from a spooled file (two-pass endpoints: ASR and diarization on the same audio). */
