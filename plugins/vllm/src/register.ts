@@ -100,7 +100,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     router.add({ method: 'GET', path: base, summary: 'Catalog with state and source', response: catalogResponse }, () => ({
       active: swap.active, lost: swap.lost, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf', lastLoadSeconds: swap.lastLoadSeconds(m.id) ?? null, download: downloads.current(m.id) ?? null })),
     }));
-    router.add({ method: 'POST', path: base, body: z.unknown(), summary: 'Add a model (validated before anything is stored)', response: modelEntry }, async (c) => {
+    router.add({ method: 'POST', path: base, body: z.unknown(), summary: 'Add a model (validated before anything is stored)' }, async (c) => {
       const entry = parseEntry(c.body);
       if (catalog.some((m) => m.id === entry.id)) throw validationError([{ field: 'id', message: `a model with id ${entry.id} already exists` }]);
       await saveUser([...userEntries(), entry]);
