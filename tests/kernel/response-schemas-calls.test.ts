@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import { pcmWav, type TruthWord } from '../../plugins/speech/sim/wav.js';
 import { undocumentedField } from '../helpers/undocumentedFields.js';
+import { SIM_DEMO_PASSWORD } from '../../sim/cluster.js';
 
 /**
  * The API document's 200 schemas of the routes response-schemas.test.ts cannot call blindly (path parameters, bodies):
@@ -66,6 +67,7 @@ const calls: Array<Call | Step> = [
   { route: 'PUT /api/config/auth', body: { token: '' } },
 
   { route: 'POST /api/plugins/cluster/hosts/:id/poll', url: '/api/plugins/cluster/hosts/spark-1/poll' },
+  { route: 'POST /api/plugins/cluster/hosts/:id/install-key', url: '/api/plugins/cluster/hosts/spark-2/install-key', body: { password: SIM_DEMO_PASSWORD } },
   { route: 'POST /api/plugins/cluster/sim/hosts/:id/:state', url: '/api/plugins/cluster/sim/hosts/spark-2/down' },
   { route: 'POST /api/plugins/cluster/sim/hosts/:id/:state', url: '/api/plugins/cluster/sim/hosts/spark-2/up' },
 
@@ -123,7 +125,6 @@ const calls: Array<Call | Step> = [
 
 /** Documented routes this test does not call, and why. */
 const notCalled: Record<string, string> = {
-  'POST /api/plugins/cluster/hosts/:id/install-key': 'needs a Spark that accepts a password',
   'POST /api/plugins/cluster/hosts/:id/trust-host-key': 'needs a Spark whose host key changed (the simulator keeps its keys); it answers the snapshot poll answers, checked above',
 };
 
