@@ -54,10 +54,20 @@ const json = { 'content-type': 'application/json' };
 const collection = 'schema_check';
 const userModel = { id: 'schema-check-model', name: 'Schema check', repo: 'org/schema-check', servedName: 'schema-check' };
 const other = { ...userModel, id: 'schema-check-other', servedName: 'schema-check-other' };
+/** Something done in-process between calls (no request). */
+interface Act { act: (s: Saved) => void | Promise<void> }
+/** A Spark's host key changes: the key it offers next is not the pinned one (as after a reinstall). */
+const hostKeyChanges = (hostId: string): Act => ({
+  act: async () => {
+    const hosts = (await (await k.fetch('/api/plugins/cluster/hosts')).json() as { hosts: Array<{ hostId: string; address: string; sshPort: number }> }).hosts;
+    const h = hosts.find((x) => x.hostId === hostId)!;
+    k.app.services.hostKeys.verify(hostId, h.address, h.sshPort, Buffer.from(`not the key of ${hostId}`));
+  },
+});
 const swapEnded: Step = { setup: 'GET /api/swap', until: (a: { running: boolean }) => !a.running };
 
 /** In order: each call may rely on the ones before it (a collection created, a model added, a job started). */
-const calls: Array<Call | Step> = [
+const calls: Array<Call | Step | Act> = [
   { route: 'POST /api/clients', body: { name: 'schema-calls', scopes: ['read'] }, status: 201, save: (a, s) => { s.client = a.client.id; } },
   { route: 'GET /api/clients/:id', url: (s) => `/api/clients/${s.client}` },
   { route: 'PATCH /api/clients/:id', url: (s) => `/api/clients/${s.client}`, body: { priority: 5, limits: { perMinute: 60 }, allow: { models: ['qwen3-4b-instruct'] } } },
@@ -70,6 +80,10 @@ const calls: Array<Call | Step> = [
   { route: 'POST /api/plugins/cluster/hosts/:id/install-key', url: '/api/plugins/cluster/hosts/spark-2/install-key', body: { password: SIM_DEMO_PASSWORD } },
   { route: 'POST /api/plugins/cluster/sim/hosts/:id/:state', url: '/api/plugins/cluster/sim/hosts/spark-2/down' },
   { route: 'POST /api/plugins/cluster/sim/hosts/:id/:state', url: '/api/plugins/cluster/sim/hosts/spark-2/up' },
+  // Trusting a changed key answers the poll that follows: the made-up key first (unreachable), then the real one again.
+  hostKeyChanges('spark-2'),
+  { route: 'POST /api/plugins/cluster/hosts/:id/trust-host-key', url: '/api/plugins/cluster/hosts/spark-2/trust-host-key', save: (a) => { expect(a.reachable).toBe(false); } },
+  { route: 'POST /api/plugins/cluster/hosts/:id/trust-host-key', url: '/api/plugins/cluster/hosts/spark-2/trust-host-key', save: (a) => { expect(a.reachable).toBe(true); } },
 
   { route: 'POST /v1/embeddings', body: { input: ['one text', 'another'] } },
   { route: 'POST /v1/embeddings', body: { input: 'one text', output: ['dense', 'sparse'], encoding_format: 'base64' } },
@@ -125,7 +139,6 @@ const calls: Array<Call | Step> = [
 
 /** Documented routes this test does not call, and why. */
 const notCalled: Record<string, string> = {
-  'POST /api/plugins/cluster/hosts/:id/trust-host-key': 'needs a Spark whose host key changed (the simulator keeps its keys); it answers the snapshot poll answers, checked above',
 };
 
 async function send(method: string, url: string, c: { body?: unknown; form?: () => FormData }, saved: Saved) {
@@ -142,6 +155,7 @@ describe('documented 200 answers of routes with parameters or bodies', () => {
     const called = new Set<string>();
     const saved: Saved = {};
     for (const c of calls) {
+      if ('act' in c) { await c.act(saved); continue; }
       if ('setup' in c) {
         const [method, path] = c.setup.split(' ');
         const deadline = Date.now() + 10_000;
