@@ -42,14 +42,16 @@ const form = (fields: Record<string, string | string[]>, wav = talk()) => {
 };
 
 type Saved = Record<string, string>;
+/** A JSON answer, read field by field by the steps that keep part of it (its schema is checked separately). */
+type Answer = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 /** A call whose answer is checked. `status`: when not 200 (the same body, e.g. 201 for a collection created); `url` and
  *  `body` may use what earlier calls saved (`save`). */
 interface Call {
   route: string; url?: string | ((s: Saved) => string); body?: unknown | ((s: Saved) => unknown); form?: () => FormData; status?: number;
-  save?: (answer: any, s: Saved) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  save?: (answer: Answer, s: Saved) => void;
 }
 /** A request that only prepares the next calls (its answer is not checked here); `until` repeats it (at most 10 s). */
-interface Step { setup: string; url?: string | ((s: Saved) => string); body?: unknown; save?: Call['save']; until?: (answer: any) => boolean } // eslint-disable-line @typescript-eslint/no-explicit-any
+interface Step { setup: string; url?: string | ((s: Saved) => string); body?: unknown; save?: Call['save']; until?: (answer: Answer) => boolean }
 const json = { 'content-type': 'application/json' };
 const collection = 'schema_check';
 const userModel = { id: 'schema-check-model', name: 'Schema check', repo: 'org/schema-check', servedName: 'schema-check' };
@@ -138,8 +140,7 @@ const calls: Array<Call | Step | Act> = [
 ];
 
 /** Documented routes this test does not call, and why. */
-const notCalled: Record<string, string> = {
-};
+const notCalled: Record<string, string> = {};
 
 async function send(method: string, url: string, c: { body?: unknown; form?: () => FormData }, saved: Saved) {
   const body = typeof c.body === 'function' ? (c.body as (s: Saved) => unknown)(saved) : c.body;
