@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+import { undocumentedField } from '../helpers/undocumentedFields.js';
 
 /**
  * The API document's 200 schemas are the code's: every GET route without path parameters that documents a response
- * schema is called on a kernel with every built-in plugin, and its answer must parse with that schema. (The schemas
+ * schema is called on a kernel with every built-in plugin, and its answer must parse with that schema and carry no field
+ * it leaves out (response-schemas-calls.test.ts does the same for routes with parameters and bodies). (The schemas
  * are documentation only at run time; this is what keeps them true.)
  */
 let k: TestKernel;
@@ -32,6 +34,7 @@ describe('documented 200 answers', () => {
       if (res.status !== 200 && !(r.fullPath === '/health' && res.status === 503)) { wrong.push(`${r.fullPath}: ${res.status}`); continue; }
       const parsed = r.spec.response.safeParse(body);
       if (!parsed.success) wrong.push(`${r.fullPath}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      else { const extra = undocumentedField(body, parsed.data); if (extra) wrong.push(`${r.fullPath}: the answer has ${extra}, which the schema leaves out`); }
       checked.push(r.fullPath);
     }
     console.log(`[response-schemas] ${checked.length} GET routes checked: ${checked.join(', ')}`);

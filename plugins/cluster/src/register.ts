@@ -3,6 +3,7 @@ import { HOST_ID, SparkError, authorizeKeyCommand, simControlPoint, type PluginC
 import type { ClusterPluginConfig } from './config.js';
 import { ClusterPoller } from './poller.js';
 import { recordClusterHistory } from './history.js';
+import { connectivityResponse, hostSnapshot, hostsResponse, installKeyResponse, sshKeyResponse } from './responses.js';
 
 const hostParams = z.object({ id: z.string().regex(HOST_ID, 'not a host id') });
 
@@ -26,36 +27,36 @@ export function registerCluster(ctx: PluginContext<ClusterPluginConfig>): void {
     }));
   };
 
-  ctx.routes.add({ method: 'GET', path: '/hosts', summary: 'Latest hardware snapshot of every Spark' }, () => ({ hosts: view(), simulated: ctx.simulated }));
-  ctx.routes.add({ method: 'POST', path: '/hosts/:id/poll', params: hostParams, summary: 'Poll one Spark now' }, async (c) => {
+  ctx.routes.add({ method: 'GET', path: '/hosts', summary: 'Latest hardware snapshot of every Spark', response: hostsResponse }, () => ({ hosts: view(), simulated: ctx.simulated }));
+  ctx.routes.add({ method: 'POST', path: '/hosts/:id/poll', params: hostParams, summary: 'Poll one Spark now', response: hostSnapshot }, async (c) => {
     mustHost(c.params.id);
     return poller.poll(c.params.id);
   });
-  ctx.routes.add({ method: 'GET', path: '/ssh-key', summary: 'Public key of this service and the one-line manual install command' }, () => ({
+  ctx.routes.add({ method: 'GET', path: '/ssh-key', summary: 'Public key of this service and the one-line manual install command', response: sshKeyResponse }, () => ({
     publicKey: ctx.ssh.publicKey(), manualCommand: manualCommand(),
   }));
   ctx.routes.add({
     method: 'POST', path: '/hosts/:id/install-key', params: hostParams, sensitive: true,
     body: z.object({ password: z.string().min(1, 'required').max(1024) }),
-    summary: 'Install the service key with a one-time password (never stored or logged)',
+    summary: 'Install the service key with a one-time password (never stored or logged)', response: installKeyResponse,
   }, async (c) => {
     mustHost(c.params.id);
     const r = await ctx.ssh.installKey(c.params.id, c.body.password, { timeoutMs: 20_000 });
     void poller.poll(c.params.id).catch(() => {});
     return { hostId: c.params.id, added: r.added, message: r.added ? 'key installed' : 'key was already installed' };
   });
-  ctx.routes.add({ method: 'POST', path: '/hosts/:id/trust-host-key', params: hostParams, summary: 'Accept a changed host key' }, async (c) => {
+  ctx.routes.add({ method: 'POST', path: '/hosts/:id/trust-host-key', params: hostParams, summary: 'Accept a changed host key', response: hostSnapshot }, async (c) => {
     mustHost(c.params.id);
     await ctx.ssh.hostKeys.trust(c.params.id);
     return poller.poll(c.params.id);
   });
   ctx.routes.add({
-    method: 'GET', path: '/connectivity', summary: 'Up/down transitions of every host and service',
+    method: 'GET', path: '/connectivity', summary: 'Up/down transitions of every host and service', response: connectivityResponse,
     query: z.object({ limit: z.coerce.number().int().min(1).max(2000).optional(), hostId: z.string().max(32).optional() }),
   }, (c) => ({ transitions: ctx.health.transitions({ limit: c.query.limit ?? ctx.config.get().connectivityLimit, hostId: c.query.hostId }) }));
 
   // Simulated cluster only: take a fake Spark off the network and back (demo and tests).
-  ctx.routes.add({ method: 'POST', path: '/sim/hosts/:id/:state', params: z.object({ id: hostParams.shape.id, state: z.enum(['down', 'up']) }), summary: 'Simulated cluster: cut or restore a host' }, async (c) => {
+  ctx.routes.add({ method: 'POST', path: '/sim/hosts/:id/:state', params: z.object({ id: hostParams.shape.id, state: z.enum(['down', 'up']) }), summary: 'Simulated cluster: cut or restore a host', response: hostSnapshot }, async (c) => {
     const sim = ctx.use(simControlPoint);
     if (!sim) throw new SparkError('CLUSTER_NOT_SIMULATED', 'only available on the simulated cluster', { status: 409 });
     mustHost(c.params.id);

@@ -4,12 +4,13 @@ import type { EmbeddingsClient } from './client.js';
 import type { EmbeddingsConfig } from './config.js';
 import { pipelinedIngest } from './ingest.js';
 import { collectionPath, uuidV5 } from './names.js';
+import { collectionResponse, collectionsResponse, deleteCollectionResponse, embeddingsResponse, ensureCollectionResponse, ingestResponse, rerankResponse, searchResponse } from './responses.js';
 import { embeddingsBody, ingestBody, nameParams, rerankBody, searchBody } from './schemas.js';
 
 /** Every route of the plugin: parse (the schemas), call the client, shape the answer. */
 export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, client: EmbeddingsClient): void {
   // OpenAI-shaped embeddings (+ bge-m3 sparse extension).
-  ctx.publicRoutes('/v1/embeddings', { scope: 'inference' }).add({ method: 'POST', path: '', body: embeddingsBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Embeddings (OpenAI shape; output: ["dense","sparse"] extension)' }, async (c) => {
+  ctx.publicRoutes('/v1/embeddings', { scope: 'inference' }).add({ method: 'POST', path: '', body: embeddingsBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Embeddings (OpenAI shape; output: ["dense","sparse"] extension)', response: embeddingsResponse }, async (c) => {
     const texts = typeof c.body.input === 'string' ? [c.body.input] : c.body.input;
     client.checkInputs(texts);
     const output = c.body.output ?? ['dense'];
@@ -28,7 +29,7 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     };
   });
 
-  ctx.publicRoutes('/v1/rerank', { scope: 'inference' }).add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)' }, async (c) => {
+  ctx.publicRoutes('/v1/rerank', { scope: 'inference' }).add({ method: 'POST', path: '', body: rerankBody, errorStyle: 'openai', maxBodyBytes: 16 * 1024 * 1024, summary: 'Rerank documents (normalize: sigmoid vs raw logit; default raw)', response: rerankResponse }, async (c) => {
     const r = await client.rerank(c.body.query, c.body.documents, c.body.top_n, c.body.normalize, c.body.return_documents);
     c.usage({ reranked: c.body.documents.length }, r.model);
     return r;
@@ -38,8 +39,8 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
   // A program that searches or ingests also lists, ensures (PUT is idempotent) and fills its collections: `inference`.
   // Deleting one loses data: that stays an admin's.
   const collections = ctx.publicRoutes('/api/collections', { scope: 'inference' });
-  collections.add({ method: 'GET', path: '', summary: 'Collections with point counts' }, () => client.listCollections());
-  collections.add({ method: 'PUT', path: '/:name', params: nameParams, body: z.object({ payload_indexes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/), z.enum(['keyword', 'integer', 'float', 'bool', 'datetime', 'text'])).optional() }).optional(), summary: 'Ensure a collection (dense 1024 cosine + sparse, payload indexes)' }, async (c) => {
+  collections.add({ method: 'GET', path: '', summary: 'Collections with point counts', response: collectionsResponse }, () => client.listCollections());
+  collections.add({ method: 'PUT', path: '/:name', params: nameParams, body: z.object({ payload_indexes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/), z.enum(['keyword', 'integer', 'float', 'bool', 'datetime', 'text'])).optional() }).optional(), summary: 'Ensure a collection (dense 1024 cosine + sparse, payload indexes)', response: ensureCollectionResponse }, async (c) => {
     const path = collectionPath(c.params.name);
     const exists = await client.qdrant('GET', `${path}/exists`, z.object({ exists: z.boolean() }));
     if (!exists.exists) {
@@ -50,16 +51,16 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     c.status(exists.exists ? 200 : 201);
     return { name: c.params.name, created: !exists.exists, payload_indexes: indexes };
   });
-  collections.add({ method: 'GET', path: '/:name', params: nameParams, summary: 'One collection' }, async (c) => {
+  collections.add({ method: 'GET', path: '/:name', params: nameParams, summary: 'One collection', response: collectionResponse }, async (c) => {
     const path = collectionPath(c.params.name);
     const info = await client.qdrant('GET', path, z.object({ points_count: z.number().nullable().optional(), status: z.string().optional(), payload_schema: z.unknown().optional() }));
     return { name: c.params.name, points: info.points_count ?? null, status: info.status, payload_schema: info.payload_schema };
   });
-  collections.add({ method: 'DELETE', path: '/:name', params: nameParams, scope: 'admin', summary: 'Delete a collection' }, async (c) => {
+  collections.add({ method: 'DELETE', path: '/:name', params: nameParams, scope: 'admin', summary: 'Delete a collection', response: deleteCollectionResponse }, async (c) => {
     await client.qdrant('DELETE', collectionPath(c.params.name), z.unknown());
     return { deleted: c.params.name };
   });
-  collections.add({ method: 'POST', path: '/:name/points', params: nameParams, body: ingestBody, maxBodyBytes: 64 * 1024 * 1024, summary: 'Embed and upsert {id, text, payload} items' }, async (c) => {
+  collections.add({ method: 'POST', path: '/:name/points', params: nameParams, body: ingestBody, maxBodyBytes: 64 * 1024 * 1024, summary: 'Embed and upsert {id, text, payload} items', response: ingestResponse }, async (c) => {
     const path = collectionPath(c.params.name);
     const t0 = performance.now();
     const items = c.body.items;
@@ -83,7 +84,7 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     c.usage({ searches: 1 }, c.body.collection);
     return r;
   };
-  ctx.publicRoutes('/api/search', { scope: 'inference' }).add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank' }, search);
-  ctx.routes.add({ method: 'POST', path: '/search', body: searchBody, summary: 'Same as /api/search (tile)' }, search);
-  ctx.routes.add({ method: 'GET', path: '/collections', summary: 'Same as GET /api/collections (tile)' }, () => client.listCollections());
+  ctx.publicRoutes('/api/search', { scope: 'inference' }).add({ method: 'POST', path: '', body: searchBody, summary: 'Dense, sparse or hybrid search with optional rerank', response: searchResponse }, search);
+  ctx.routes.add({ method: 'POST', path: '/search', body: searchBody, summary: 'Same as /api/search (tile)', response: searchResponse }, search);
+  ctx.routes.add({ method: 'GET', path: '/collections', summary: 'Same as GET /api/collections (tile)', response: collectionsResponse }, () => client.listCollections());
 }

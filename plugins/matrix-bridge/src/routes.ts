@@ -5,6 +5,7 @@ import { logsFollow, logsTail } from './commands.js';
 import { ACTIONS, type BotCoordinator } from './coordinator.js';
 import { FollowerSlots } from './followers.js';
 import { streamUpdate } from './legacyUpdate.js';
+import { actionResponse, logsResponse, statusResponse } from './responses.js';
 
 const tailQuery = z.object({ lines: z.coerce.number().int().min(1).max(5000).default(200) });
 
@@ -13,7 +14,7 @@ export function registerMatrixBridgeRoutes(ctx: PluginContext<MatrixBridgeConfig
   // Shared by every route that follows logs (each one is a remote docker logs -f while the client listens).
   const followers = new FollowerSlots();
   const mount = (r: PluginRouter) => {
-    r.add({ method: 'GET', path: '/status', summary: 'Bot container state (docker only)' }, async () => {
+    r.add({ method: 'GET', path: '/status', summary: 'Bot container state (docker only)', response: statusResponse }, async () => {
       if (bot.cfg().botUser) await bot.refresh();
       return bot.statusView();
     });
@@ -21,8 +22,8 @@ export function registerMatrixBridgeRoutes(ctx: PluginContext<MatrixBridgeConfig
       c.status(202);
       return bot.startUpdate();
     });
-    for (const verb of ACTIONS) r.add({ method: 'POST', path: `/actions/${verb}`, summary: `docker ${verb}` }, () => bot.runAction(verb));
-    r.add({ method: 'GET', path: '/logs', query: tailQuery, summary: 'Last N log lines' }, async (c) => {
+    for (const verb of ACTIONS) r.add({ method: 'POST', path: `/actions/${verb}`, summary: `docker ${verb}`, response: actionResponse }, () => bot.runAction(verb));
+    r.add({ method: 'GET', path: '/logs', query: tailQuery, summary: 'Last N log lines', response: logsResponse }, async (c) => {
       bot.requireEnabled();
       const cf = bot.cfg();
       const res = await ctx.ssh.exec(cf.hostId, logsTail(cf, c.query.lines), bot.sshOpts());
@@ -50,7 +51,7 @@ export function registerMatrixBridgeRoutes(ctx: PluginContext<MatrixBridgeConfig
     streamUpdate(ctx, c, bot.startUpdate());
     return undefined;
   });
-  legacy.add({ method: 'GET', path: '/logs', query: tailQuery, summary: 'Same as /api/plugins/matrix-bridge/logs' }, async (c) => {
+  legacy.add({ method: 'GET', path: '/logs', query: tailQuery, summary: 'Same as /api/plugins/matrix-bridge/logs', response: logsResponse }, async (c) => {
     bot.requireEnabled();
     const cf = bot.cfg();
     const res = await ctx.ssh.exec(cf.hostId, logsTail(cf, c.query.lines), bot.sshOpts());

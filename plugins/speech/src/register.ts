@@ -12,6 +12,7 @@ import { UpstreamQueue } from './queue.js';
 import { diarizeFields, parseFields, speakerFields, transcriptionFields } from './requestFields.js';
 import { smoothOverlaps } from './smoothing.js';
 import { asrAnswer, diarAnswer, type AsrAnswer } from './upstreamSchemas.js';
+import { diarizeChunkResponse, diarizeResponse, statusResponse, transcribeWithSpeakersResponse, transcriptionResponse, voicesResponse } from './responses.js';
 import { multipartFromFile, spoolUpload, streamUpload } from './upload.js';
 import { compressedFormat, toPcm16Wav } from './decodeCompressed.js';
 import { checkWavHead, readWavInfo, wavHeadFormat, wavHeadSeconds } from './wavFile.js';
@@ -182,7 +183,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
   /** OpenAI fields (response_format, timestamp_granularities) and the §9 A extensions, each 400 naming its field. */
   const transcriptionOptions = (fields: Record<string, string[]>) => ({ ...checkFormat(fields), f: parseFields(transcriptionFields, fields) });
 
-  audio.add({ method: 'POST', path: '/transcriptions', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Transcribe (OpenAI multipart contract; diarize, channel_mode, local_channel, max_speakers extensions)' }, async (c) => {
+  audio.add({ method: 'POST', path: '/transcriptions', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Transcribe (OpenAI multipart contract; diarize, channel_mode, local_channel, max_speakers extensions)', response: transcriptionResponse }, async (c) => {
     const t0 = performance.now();
     // The audio streams straight to parakeet; a copy is kept (in memory while small, else on disk) until the fields
     // (which may arrive after the file) say whether a second pass is needed: diarization (diarized_json, or diarize
@@ -275,7 +276,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     }
   });
 
-  audio.add({ method: 'POST', path: '/diarize', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Who spoke when (json or rttm); long audio in overlapping chunks stitched by voice fingerprint' }, async (c) => {
+  audio.add({ method: 'POST', path: '/diarize', bodyMode: 'raw', errorStyle: 'openai', sensitive: true, summary: 'Who spoke when (json or rttm); long audio in overlapping chunks stitched by voice fingerprint', response: diarizeResponse }, async (c) => {
     const t0 = performance.now();
     // Spooled, not streamed: whether to chunk depends on the duration in the WAV header and on form fields that may
     // come after the file.
@@ -306,7 +307,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     };
   });
 
-  audioApi.add({ method: 'POST', path: '/diarize-chunk', bodyMode: 'raw', sensitive: true, summary: 'Diarize one chunk; local labels and speaker fingerprints (existing contract)' }, async (c) => {
+  audioApi.add({ method: 'POST', path: '/diarize-chunk', bodyMode: 'raw', sensitive: true, summary: 'Diarize one chunk; local labels and speaker fingerprints (existing contract)', response: diarizeChunkResponse }, async (c) => {
     const d = await parakeet.run(async () => {
       const u = streamUpload(c, maxBytes(), () => ({}));
       const resP = post('/v1/audio/diarize-chunk', u, cfg().diarizeTimeoutSec, c.signal);
@@ -318,7 +319,7 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     return { duration: d.duration, segments: d.segments, speakers_detected: d.speakers_detected ?? 0, fingerprints: d.fingerprints ?? {}, models: d.models ?? {}, warnings: capWarning(d.speakers_detected) };
   });
 
-  audioApi.add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract; channel_mode=dual for stereo calls)' }, async (c) => {
+  audioApi.add({ method: 'POST', path: '/transcribe-with-speakers', bodyMode: 'raw', sensitive: true, summary: 'ASR + diarization merged into speaker turns (existing contract; channel_mode=dual for stereo calls)', response: transcribeWithSpeakersResponse }, async (c) => {
     const t0 = performance.now();
     let r;
     try {
@@ -355,13 +356,13 @@ export function registerSpeech(ctx: PluginContext<SpeechConfig>): void {
     if (c.res.statusCode < 400) c.usage({ characters: c.body.input.length }, c.body.voice);
     return undefined;
   });
-  audio.add({ method: 'GET', path: '/voices', errorStyle: 'openai', summary: 'Voices (both upstream shapes normalised to {voices: [...]})' }, async () => {
+  audio.add({ method: 'GET', path: '/voices', errorStyle: 'openai', summary: 'Voices (both upstream shapes normalised to {voices: [...]})', response: voicesResponse }, async () => {
     const raw = await ctx.http.fetchJson(up('kokoro'), '/v1/audio/voices', z.union([z.array(z.union([z.string(), z.object({ id: z.string() }), z.object({ name: z.string() })])), z.object({ voices: z.array(z.union([z.string(), z.object({ id: z.string() }), z.object({ name: z.string() })])) })]), { timeoutMs: 10_000 });
     const list = Array.isArray(raw) ? raw : raw.voices;
     return { voices: list.map((v) => (typeof v === 'string' ? v : 'id' in v ? v.id : v.name)).sort() };
   });
 
-  ctx.routes.add({ method: 'GET', path: '/status', summary: 'Queue depth and recent requests (no audio or text)' }, () => ({
+  ctx.routes.add({ method: 'GET', path: '/status', summary: 'Queue depth and recent requests (no audio or text)', response: statusResponse }, () => ({
     queues: { parakeet: { inFlight: parakeet.inFlight, waiting: parakeet.depth }, kokoro: { inFlight: kokoro.inFlight, waiting: kokoro.depth } }, recent: recent.slice().reverse(),
   }));
 

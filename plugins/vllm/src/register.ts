@@ -15,6 +15,7 @@ import { registerVllmLogRoutes } from './logRoutes.js';
 import { withActivityLog } from './activity/activityLog.js';
 import { scrapeVllmMetrics, tokensPerSecond } from './metrics.js';
 import { openAiSchemas } from './openaiRoutes.js';
+import { cacheDeletedResponse, catalogExport, catalogResponse, diskResponse, fitReport, importResponse, linkResponse, metricsResponse, modelEntry, modelFitResponse, onDemandResponse, removedResponse, swapCancelResponse, swapStateResponse } from './responses.js';
 import { recordVllmHistory } from './history.js';
 import { SwapController } from './swap.js';
 import { MODEL_ID } from './validators.js';
@@ -96,7 +97,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   const r = ctx.routes;
   // The catalog answers under the plugin prefix and at the short /api/models path automation scripts use.
   const modelRoutes = (router: typeof r, base: string) => {
-    router.add({ method: 'GET', path: base, summary: 'Catalog with state and source' }, () => ({
+    router.add({ method: 'GET', path: base, summary: 'Catalog with state and source', response: catalogResponse }, () => ({
       active: swap.active, lost: swap.lost, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf', lastLoadSeconds: swap.lastLoadSeconds(m.id) ?? null, download: downloads.current(m.id) ?? null })),
     }));
     router.add({ method: 'POST', path: base, body: z.unknown(), summary: 'Add a model (validated before anything is stored)' }, async (c) => {
@@ -106,23 +107,23 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       c.status(201);
       return entry;
     });
-    router.add({ method: 'GET', path: `${base}/export`, summary: 'The user-added models as a file to import elsewhere (built-ins ship with every install)' }, (c) => {
+    router.add({ method: 'GET', path: `${base}/export`, summary: 'The user-added models as a file to import elsewhere (built-ins ship with every install)', response: catalogExport }, (c) => {
       c.setHeader('Content-Disposition', 'attachment; filename="spark-control-models.json"');
       return exportCatalog(userEntries());
     });
-    router.add({ method: 'POST', path: `${base}/import`, body: importBody, summary: 'Import models exported by Spark Control: every entry validated, all or nothing; merge (default) or replace; dryRun reports only' }, async (c) => {
+    router.add({ method: 'POST', path: `${base}/import`, body: importBody, summary: 'Import models exported by Spark Control: every entry validated, all or nothing; merge (default) or replace; dryRun reports only', response: importResponse }, async (c) => {
       const plan = planImport(userEntries(), c.body.models, c.body.mode);
       const inUse = [swap.active?.modelId, swap.running ? swap.lastJob?.modelId : undefined].find((id) => id && plan.removed.includes(id));
       if (inUse) throw new SparkError('VLLM_MODEL_IN_USE', `replacing the catalog would remove ${inUse}, which is active or loading`, { status: 409 });
       if (!c.body.dryRun && (plan.added.length || plan.updated.length || plan.removed.length)) await saveUser(plan.entries);
       return { dryRun: c.body.dryRun, mode: c.body.mode, added: plan.added, updated: plan.updated, removed: plan.removed, unchanged: plan.unchanged };
     });
-    router.add({ method: 'GET', path: `${base}/:id/fit`, params: idParams, summary: 'Will this model fit? Weights + KV cache for its context vs. memory per Spark, before launching' }, async (c) => {
+    router.add({ method: 'GET', path: `${base}/:id/fit`, params: idParams, summary: 'Will this model fit? Weights + KV cache for its context vs. memory per Spark, before launching', response: modelFitResponse }, async (c) => {
       const m = modelOr404(c.params.id);
       const report = await probeFit(ctx, hostId(), hubDir(), [m]);
       return { host: report.host, memTotalBytes: report.memTotalBytes, ...report.models[0] };
     });
-    router.add({ method: 'PUT', path: `${base}/:id`, params: idParams, body: z.unknown(), summary: 'Replace a model entry' }, async (c) => {
+    router.add({ method: 'PUT', path: `${base}/:id`, params: idParams, body: z.unknown(), summary: 'Replace a model entry', response: modelEntry }, async (c) => {
       // Spreading a JSON string would make an object of its characters (a megabyte body, a million keys): refuse it first.
       if (typeof c.body !== 'object' || c.body === null || Array.isArray(c.body)) throw validationError([{ field: '', message: 'must be a JSON object' }]);
       const entry = parseEntry({ ...c.body, id: c.params.id });
@@ -134,7 +135,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       c.status(202);
       return downloads.start(m);
     });
-    router.add({ method: 'DELETE', path: `${base}/:id`, params: idParams, summary: 'Remove a user-added model from the catalog' }, async (c) => {
+    router.add({ method: 'DELETE', path: `${base}/:id`, params: idParams, summary: 'Remove a user-added model from the catalog', response: removedResponse }, async (c) => {
       const m = modelOr404(c.params.id);
       if (m.source !== 'user') throw new SparkError('VLLM_BUILTIN_MODEL', 'built-in catalog entries cannot be removed', { status: 409 });
       if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'this model is active or loading', { status: 409 });
@@ -144,9 +145,9 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   };
   modelRoutes(r, '/models');
   modelRoutes(ctx.publicRoutes('/api/models'), '');
-  r.add({ method: 'GET', path: '/fit', summary: 'Fit estimate of every catalog model (one SSH round trip)' }, () => probeFit(ctx, hostId(), hubDir(), catalog));
-  r.add({ method: 'GET', path: '/disk', summary: 'Size on disk of every model and free space' }, () => disk());
-  r.add({ method: 'DELETE', path: '/models/:id/cache', params: idParams, summary: 'Delete a downloaded Hugging Face model from the cache' }, async (c) => {
+  r.add({ method: 'GET', path: '/fit', summary: 'Fit estimate of every catalog model (one SSH round trip)', response: fitReport }, () => probeFit(ctx, hostId(), hubDir(), catalog));
+  r.add({ method: 'GET', path: '/disk', summary: 'Size on disk of every model and free space', response: diskResponse }, () => disk());
+  r.add({ method: 'DELETE', path: '/models/:id/cache', params: idParams, summary: 'Delete a downloaded Hugging Face model from the cache', response: cacheDeletedResponse }, async (c) => {
     const m = modelOr404(c.params.id);
     if (m.localPath) throw new SparkError('VLLM_LOCAL_MODEL', 'local models are never deleted by Spark Control', { status: 409 });
     if (swap.active?.modelId === m.id || (swap.running && swap.lastJob?.modelId === m.id)) throw new SparkError('VLLM_MODEL_IN_USE', 'cannot delete the active or loading model', { status: 409 });
@@ -161,25 +162,25 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   });
 
   const swapRoutes = (router: typeof r, base: string) => {
-    router.add({ method: 'GET', path: base, summary: 'Current or last swap job' }, () => ({
+    router.add({ method: 'GET', path: base, summary: 'Current or last swap job', response: swapStateResponse }, () => ({
       running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob, rollbackOnFailure: ctx.config.get().rollbackOnFailure,
     }));
     router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time)' }, (c) => {
       c.status(202);
       return swap.start(c.body.model, { rollback: c.body.rollback ?? ctx.config.get().rollbackOnFailure });
     });
-    router.add({ method: 'POST', path: `${base}/cancel`, summary: 'Cancel the running swap' }, () => swap.cancel());
+    router.add({ method: 'POST', path: `${base}/cancel`, summary: 'Cancel the running swap', response: swapCancelResponse }, () => swap.cancel());
   };
   swapRoutes(r, '/swap');
   swapRoutes(ctx.publicRoutes('/api/swap'), '');
 
   // Launches across Sparks need the head's ssh to every other Spark; this sets it up instead of ssh-copy-id by hand.
-  r.add({ method: 'POST', path: '/link', summary: 'Link Sparks: let the head ssh to every other Spark over the link (its key on each, their pinned host keys in its known_hosts), as launches across Sparks need' }, (c) =>
+  r.add({ method: 'POST', path: '/link', summary: 'Link Sparks: let the head ssh to every other Spark over the link (its key on each, their pinned host keys in its known_hosts), as launches across Sparks need', response: linkResponse }, (c) =>
     linkSparks(ctx, swap.allNodes(), c.signal));
 
   registerVllmLogRoutes(ctx, hostId);
   registerBenchmarks(ctx, { swap, hooks, catalog: () => catalog });
-  r.add({ method: 'GET', path: '/metrics', summary: 'Live metrics of the served model' }, async () => {
+  r.add({ method: 'GET', path: '/metrics', summary: 'Live metrics of the served model', response: metricsResponse }, async () => {
     const { status, metrics: m } = await scrapeVllmMetrics(ctx, swap.upstream());
     if (!m) throw new SparkError('VLLM_METRICS_UNAVAILABLE', `vLLM answered ${status} on /metrics`, { status: 502 });
     const now = { at: Date.now(), tokens: m.generationTokens };
@@ -200,7 +201,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     if (j?.kind === 'vllm.swap' && !onDemand.startedByRequest(j.id)) busy();
     return listModels(ctx, swap, onDemand, catalog, c.client);
   });
-  r.add({ method: 'GET', path: '/ondemand', summary: 'Loading on request: per model its state, queued requests, idle countdown, last cold load and wake, counters' }, () => onDemandStatus(ctx.config.get(), swap, onDemand, catalog));
+  r.add({ method: 'GET', path: '/ondemand', summary: 'Loading on request: per model its state, queued requests, idle countdown, last cold load and wake, counters', response: onDemandResponse }, () => onDemandStatus(ctx.config.get(), swap, onDemand, catalog));
   for (const path of ['/chat/completions', '/completions']) {
     v1.add({ method: 'POST', path, errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024, summary: `${path === '/completions' ? 'Text' : 'Chat'} completion (OpenAI body; "stream": true answers server-sent events), from the model the body names, loaded on request when it is a catalog model that is not served`, response: path === '/completions' ? openAiSchemas.completion : openAiSchemas.chatCompletion }, (c) =>
       onDemandCompletion({ ctx, swap, scheduler: onDemand, inflight, catalog: () => catalog, plainProxy: (cc, body, meter) => proxy(cc, body, meter) }, c));

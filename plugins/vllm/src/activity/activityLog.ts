@@ -5,6 +5,7 @@ import type { PluginContext, PluginRouter } from '@spark-control/plugin-api';
 import { countedUsageOf } from '../usage/countedUsage.js';
 import { AnswerSniffer } from './answerSniffer.js';
 import { ActivityStore } from './activityStore.js';
+import { activityResponse } from '../responses.js';
 
 export const ACTIVITY_MAX_ROWS = 10_000;
 
@@ -49,7 +50,7 @@ function watch(res: ServerResponse, onDone: (facts: { status: number; ttftMs: nu
 export function withActivityLog(ctx: PluginContext<unknown>, router: PluginRouter): PluginRouter {
   const store = new ActivityStore(join(ctx.dataDir, 'activity'), ACTIVITY_MAX_ROWS);
   ctx.onDispose(() => store.close());
-  ctx.routes.add({ method: 'GET', path: '/activity', query: activityQuery, summary: 'Proxied /v1 requests, newest first (time, client, model, status, duration, TTFT of streams, tokens from usage); filters model, status, since, client (id or name); the last 10,000 are kept' }, (c) => {
+  ctx.routes.add({ method: 'GET', path: '/activity', query: activityQuery, summary: 'Proxied /v1 requests, newest first (time, client, model, status, duration, TTFT of streams, tokens from usage); filters model, status, since, client (id or name); the last 10,000 are kept', response: activityResponse }, (c) => {
     const q = c.query;
     const { entries, total } = store.query({ model: q.model, status: q.status, since: q.since ? Date.parse(q.since) : undefined, client: q.client, limit: q.limit });
     return { total, kept: ACTIVITY_MAX_ROWS, entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };

@@ -8,6 +8,7 @@ import type { SwapController } from '../swap.js';
 import { MODEL_ID } from '../validators.js';
 import { BenchmarkStore, type BenchmarkRun, type LaunchFacts } from './benchmarkStore.js';
 import { BENCHMARK_PROMPTS } from './prompts.js';
+import { benchmarksResponse, removedResponse } from '../responses.js';
 import { runLevel, type LevelResult } from './runLevel.js';
 
 export const BENCHMARK_MAX_RUNS = 200;
@@ -119,10 +120,10 @@ export function registerBenchmarks(ctx: PluginContext<VllmConfig>, { swap, hooks
     c.status(202);
     return snap;
   });
-  r.add({ method: 'GET', path: '/benchmarks', query: listQuery, summary: 'Stored benchmark runs, newest first (only those of ?model=<id> when given), and the running one' }, (c) => ({
+  r.add({ method: 'GET', path: '/benchmarks', query: listQuery, summary: 'Stored benchmark runs, newest first (only those of ?model=<id> when given), and the running one', response: benchmarksResponse }, (c) => ({
     runs: store.list(c.query.model), running: running() ?? null, kept: BENCHMARK_MAX_RUNS, served: swap.active?.modelId ?? null,
   }));
-  r.add({ method: 'DELETE', path: '/benchmarks/:id', params: runParams, summary: 'Remove a stored benchmark run' }, async (c) => {
+  r.add({ method: 'DELETE', path: '/benchmarks/:id', params: runParams, summary: 'Remove a stored benchmark run', response: removedResponse }, async (c) => {
     if (!(await store.remove(c.params.id))) throw new SparkError('VLLM_BENCHMARK_NOT_FOUND', `no benchmark run ${c.params.id}`, { status: 404 });
     return { removed: c.params.id };
   });
