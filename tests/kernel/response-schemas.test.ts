@@ -27,7 +27,9 @@ describe('documented 200 answers', () => {
     const checked: string[] = [];
     const wrong: string[] = [];
     for (const r of routes) {
-      if (r.spec.method !== 'GET' || !r.spec.response || /[:*]/.test(r.fullPath)) continue;
+      // A route with a required query field is called with one in response-schemas-calls.test.ts.
+      const q = (r.spec as { query?: z.ZodType }).query;
+      if (r.spec.method !== 'GET' || !r.spec.response || /[:*]/.test(r.fullPath) || (q && !q.safeParse({}).success)) continue;
       const res = await k.fetch(r.fullPath, { signal: AbortSignal.timeout(10_000) });
       if (res.headers.get('content-type')?.includes('text/event-stream')) { await res.body?.cancel(); continue; }
       const body = await res.json().catch(() => undefined);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PluginRouterImpl } from '../http/PluginRouter.js';
 import type { KernelServices } from '../kernel/services.js';
-import { seriesListResponse } from './responseSchemas.js';
+import { historyRangeResponse, marksResponse, seriesListResponse } from './responseSchemas.js';
 
 const DAY = 24 * 3600_000;
 const rangeQuery = {
@@ -25,11 +25,11 @@ function window(q: { from?: number; to?: number }): { from: number; to: number }
 /** The history API: which series exist, a range of one (every label set of it), and the marks to draw with them. */
 export function historyRoutes(r: PluginRouterImpl, s: KernelServices): void {
   r.add({ method: 'GET', path: '/api/history/series', summary: 'Every recorded time series (key, plugin, name, labels, unit)', response: seriesListResponse }, () => ({ series: s.history.list() }));
-  r.add({ method: 'GET', path: '/api/history', query: seriesQuery, summary: 'A range of a time series: every label set, at most `points` points each (5 s raw for 24 h, 5-min averages before)' }, (c) => {
+  r.add({ method: 'GET', path: '/api/history', query: seriesQuery, summary: 'A range of a time series: every label set, at most `points` points each (5 s raw for 24 h, 5-min averages before)', response: historyRangeResponse }, (c) => {
     const { from, to } = window(c.query);
     return { series: c.query.series, from, to, sets: s.history.range(c.query.series, from, to, c.query.points) };
   });
-  r.add({ method: 'GET', path: '/api/history/marks', query: marksQuery, summary: 'Events to mark on the time axis (swaps, loads)' }, (c) => {
+  r.add({ method: 'GET', path: '/api/history/marks', query: marksQuery, summary: 'Events to mark on the time axis (swaps, loads)', response: marksResponse }, (c) => {
     const { from, to } = window(c.query);
     return { from, to, marks: s.history.marks(from, to, c.query.plugin) };
   });

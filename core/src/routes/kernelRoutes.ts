@@ -59,14 +59,14 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
   r.add({ method: 'GET', path: '/api/health', summary: 'Every health check, last result', response: rs.checksResponse }, () => ({ status: s.health.overall(), checks: s.health.list() }));
 
   r.add({
-    method: 'GET', path: '/api/connectivity', summary: 'Connectivity log (up/down transitions)',
+    method: 'GET', path: '/api/connectivity', summary: 'Connectivity log (up/down transitions)', response: rs.connectivityResponse,
     query: z.object({ limit: z.coerce.number().int().min(1).max(2000).default(200), hostId: z.string().max(32).optional() }),
   }, (c) => ({ transitions: s.health.transitions(c.query) }));
 
-  r.add({ method: 'GET', path: '/api/plugins', summary: 'Plugins with state, source and versions' }, () =>
+  r.add({ method: 'GET', path: '/api/plugins', summary: 'Plugins with state, source and versions', response: rs.pluginsResponse }, () =>
     kernel.list().map((p) => ({ ...kernel.describe(p), health: pluginHealth(p.id) })));
 
-  r.add({ method: 'GET', path: '/api/plugins/:id/health', params: idParams, summary: 'One plugin\'s health checks' }, (c) => {
+  r.add({ method: 'GET', path: '/api/plugins/:id/health', params: idParams, summary: 'One plugin\'s health checks', response: rs.pluginHealthResponse }, (c) => {
     const p = kernel.get(c.params.id);
     if (!p) throw new SparkError(codes.PLUGIN_NOT_FOUND, `plugin ${c.params.id} not found`, { status: 404 });
     const checks = pluginHealth(p.id);
@@ -75,20 +75,20 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
   });
 
   for (const action of ['restart', 'enable', 'disable'] as const) {
-    r.add({ method: 'POST', path: `/api/plugins/:id/${action}`, params: idParams, summary: `${action} a plugin` }, async (c) => {
+    r.add({ method: 'POST', path: `/api/plugins/:id/${action}`, params: idParams, summary: `${action} a plugin`, response: rs.pluginStatus }, async (c) => {
       const p = await kernel[action](c.params.id);
       return kernel.describe(p);
     });
   }
 
-  r.add({ method: 'GET', path: '/api/ui/tiles', summary: 'Tiles of running plugins' }, () =>
+  r.add({ method: 'GET', path: '/api/ui/tiles', summary: 'Tiles of running plugins', response: rs.tilesResponse }, () =>
     kernel.list().flatMap((p) =>
       p.state === 'running' && p.scope
         ? p.scope.tiles.filter((t) => !t.hidden?.()).map((t) => ({ plugin: p.id, tag: t.tag, moduleUrl: t.moduleUrl, title: t.title, cols: t.cols ?? 1, order: t.order ?? 100, state: p.state }))
         : [],
     ).sort((a, b) => a.order - b.order));
 
-  r.add({ method: 'GET', path: '/api/config', summary: 'Current config, secrets masked' }, () => {
+  r.add({ method: 'GET', path: '/api/config', summary: 'Current config, secrets masked', response: rs.configResponse }, () => {
     const cfg = s.config.get();
     const schemas = d.jsonSchemas();
     const plugins: Record<string, unknown> = {};
@@ -96,19 +96,19 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     return { hosts: cfg.hosts, services: cfg.services, auth: { tokenSet: !!cfg.auth.token }, plugins, disabled: cfg.plugins.disabled, simulated: d.simulated() };
   });
 
-  r.add({ method: 'GET', path: '/api/config/schema', summary: 'JSON Schemas for the settings forms' }, () => ({
+  r.add({ method: 'GET', path: '/api/config/schema', summary: 'JSON Schemas for the settings forms', response: rs.configSchemaResponse }, () => ({
     cluster: z.toJSONSchema(clusterSchema, { io: 'input', unrepresentable: 'any' }),
     plugins: d.jsonSchemas(),
   }));
 
-  r.add({ method: 'PUT', path: '/api/config/plugins/:id', params: idParams, body: z.record(z.string(), z.unknown()), summary: 'Replace a plugin\'s settings' }, async (c) => {
+  r.add({ method: 'PUT', path: '/api/config/plugins/:id', params: idParams, body: z.record(z.string(), z.unknown()), summary: 'Replace a plugin\'s settings', response: rs.pluginConfigResponse }, async (c) => {
     const p = kernel.get(c.params.id);
     if (!p?.scope) throw new SparkError(codes.PLUGIN_NOT_FOUND, `plugin ${c.params.id} is not loaded`, { status: 404 });
     const value = await p.scope.applyConfig(c.body);
     return maskSecrets(value, d.jsonSchemas()[p.id] as never);
   });
 
-  r.add({ method: 'PUT', path: '/api/config/cluster', body: z.unknown(), summary: 'Replace hosts and service map (Configure Sparks)' }, async (c) => {
+  r.add({ method: 'PUT', path: '/api/config/cluster', body: z.unknown(), summary: 'Replace hosts and service map (Configure Sparks)', response: rs.clusterConfigResponse }, async (c) => {
     const next = await s.config.updateCluster(c.body);
     return next;
   });
@@ -161,14 +161,14 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
     if (!j) throw new SparkError(codes.JOB_NOT_FOUND, `job ${c.params.id} not found`, { status: 404 });
     return j;
   });
-  r.add({ method: 'POST', path: '/api/jobs/:id/cancel', params: jobParams, summary: 'Cancel a job' }, (c) => {
+  r.add({ method: 'POST', path: '/api/jobs/:id/cancel', params: jobParams, summary: 'Cancel a job', response: rs.jobSnapshot }, (c) => {
     const j = s.jobs.get(c.params.id);
     if (!j) throw new SparkError(codes.JOB_NOT_FOUND, `job ${c.params.id} not found`, { status: 404 });
     if (!s.jobs.cancel(c.params.id)) throw new SparkError(codes.JOB_FINISHED, `job ${c.params.id} already ended (${j.state})`, { status: 409 });
     return s.jobs.get(c.params.id);
   });
 
-  r.add({ method: 'GET', path: '/api/openapi.json', summary: 'This document' }, () => {
+  r.add({ method: 'GET', path: '/api/openapi.json', summary: 'This document', response: rs.openApiResponse }, () => {
     const routes = [...r.routes, ...kernel.list().flatMap((p) => (p.scope ? [...p.scope.router.routes, ...[...p.scope.publicRouters.values()].flatMap((x) => x.routes)] : []))];
     return buildOpenApi(routes, { version: d.version });
   });

@@ -47,3 +47,45 @@ export const usageResponse = z.object({
 export const seriesListResponse = z.object({
   series: z.array(z.object({ key: z.string(), plugin: z.string(), name: z.string(), labels: z.record(z.string(), z.string()), unit: z.string(), help: z.string() })),
 });
+
+export const connectivityResponse = z.object({
+  transitions: z.array(z.object({
+    plugin: z.string(), name: z.string(), hostId: z.string().optional(), service: z.string().optional(), from: z.string(), to: z.string(), at: iso,
+    durationMs: z.number().optional(), detail: z.string().optional(),
+  })),
+});
+
+/** A plugin as the kernel describes it (state, source, versions, why it is not running). */
+export const pluginStatus = z.object({
+  id: z.string(), name: z.string().optional(), version: z.string().optional(), apiVersion: z.string().optional(), description: z.string().optional(),
+  source: z.string(), state: z.string(), reason: z.string().optional(), error: z.object({ code: z.string(), message: z.string(), where: z.string().optional() }).optional(),
+  nextRetryAt: iso.optional(), dependsOn: z.array(z.string()), crashes: z.number().int().optional(),
+  loopStalls: z.object({ count: z.number().int(), maxMs: z.number(), last: z.object({ at: iso, ms: z.number(), plugin: z.string().optional(), where: z.string().optional(), attribution: z.string().optional() }) }).optional(),
+});
+export const pluginsResponse = z.array(pluginStatus.extend({ health: z.array(check) }));
+export const pluginHealthResponse = z.object({ plugin: z.string(), state: z.string(), status: z.enum(['up', 'degraded', 'down']), checks: z.array(check) });
+
+export const tilesResponse = z.array(z.object({
+  plugin: z.string(), tag: z.string(), moduleUrl: z.string(), title: z.string(), cols: z.number().int(), order: z.number(), state: z.string(),
+}));
+
+const hostSchema = z.object({ id: z.string() }).loose().describe('a Spark as configured (see PUT /api/config/cluster)');
+export const configResponse = z.object({
+  hosts: z.array(hostSchema), services: z.record(z.string(), z.unknown()), auth: z.object({ tokenSet: z.boolean() }),
+  plugins: z.record(z.string(), z.record(z.string(), z.unknown()).describe('the plugin\'s settings, secrets masked')),
+  disabled: z.array(z.string()), simulated: z.boolean(),
+});
+export const configSchemaResponse = z.object({
+  cluster: z.record(z.string(), z.unknown()).describe('JSON Schema of the cluster settings'),
+  plugins: z.record(z.string(), z.unknown()).describe('JSON Schema of each plugin\'s settings'),
+});
+export const pluginConfigResponse = z.record(z.string(), z.unknown()).describe('the plugin\'s settings as stored, secrets masked');
+export const clusterConfigResponse = z.object({ hosts: z.array(hostSchema), services: z.record(z.string(), z.unknown()) });
+export const openApiResponse = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }).loose();
+
+const point = z.object({ t: z.number(), v: z.number(), min: z.number().optional(), max: z.number().optional() });
+export const historyRangeResponse = z.object({
+  series: z.string(), from: z.number(), to: z.number(),
+  sets: z.array(z.object({ key: z.string(), labels: z.record(z.string(), z.string()), unit: z.string(), points: z.array(point) })),
+});
+export const marksResponse = z.object({ from: z.number(), to: z.number(), marks: z.array(z.object({ t: z.number(), plugin: z.string(), kind: z.string(), text: z.string() })) });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Path of the model cache on each Spark: relative to the SSH user's home, or absolute. Allow-listed characters. */
-const cachePath = z.string().trim().max(200).regex(/^\/?[A-Za-z0-9_][A-Za-z0-9._+/-]*$/, 'letters, digits and . _ + - / only').refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'no . or .. segments');
+const cachePath = z.string().trim().max(200).regex(/^\/?[A-Za-z0-9._][A-Za-z0-9._+/-]*$/, 'letters, digits and . _ + - / only').refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'no . or .. segments');
 
 export const clusterConfigSchema = z.object({
   pollIntervalMs: z.number().int().min(1000).max(300_000).default(5000).describe('How often each Spark is polled (one SSH round trip per poll feeds every consumer).'),
