@@ -15,4 +15,5 @@ export { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWat
 export * from './tile.js';
 export * from './fakeService.js';
 export * from './clientSlots.js';
+export * from './schemas.js';
 export { suggestField, unknownFieldError, unknownFields } from './unknownFields.js';

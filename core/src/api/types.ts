@@ -459,6 +459,8 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
   errorStyle?: 'problem' | 'openai';
   /** Response schema for the OpenAPI document only. */
   response?: z.ZodType;
+  /** The status `response` is documented under, when the route's success is not a 200 (201 created, 202 a job). */
+  responseStatus?: 200 | 201 | 202;
   /** Allowed without the bearer token when auth is on (only health-style routes). */
   unauthenticated?: boolean;
   /** The least scope a key needs (see ClientScope). Default: `read` for GET, `admin` otherwise. Declare

@@ -11,6 +11,8 @@ function schemaOf(s: z.ZodType | undefined, io: 'input' | 'output'): unknown {
   }
 }
 
+const DESCRIPTIONS = { 200: 'OK', 201: 'Created', 202: 'Accepted: a job was started' } as const;
+
 /** OpenAPI 3.1 document generated from the zod schemas every route declared. */
 export function buildOpenApi(routes: RegisteredRoute[], info: { version: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -21,7 +23,9 @@ export function buildOpenApi(routes: RegisteredRoute[], info: { version: string 
       tags: [r.plugin],
       summary: r.spec.summary ?? `${r.spec.method} ${r.fullPath}`,
       responses: {
-        '200': r.spec.response ? { description: 'OK', content: { 'application/json': { schema: schemaOf(r.spec.response, 'output') } } } : { description: 'OK' },
+        [String(r.spec.responseStatus ?? 200)]: r.spec.response
+          ? { description: DESCRIPTIONS[r.spec.responseStatus ?? 200], content: { 'application/json': { schema: schemaOf(r.spec.response, 'output') } } }
+          : { description: 'OK' },
         '4XX': { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
       },
     };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobSnapshotSchema } from '../api/schemas.js';
 
 // The 200 answers of the kernel's own routes, for the API document. tests/kernel/response-schemas.test.ts checks that
 // what each GET route answers parses with what it documents, so the document cannot drift from the code.
@@ -18,12 +19,7 @@ export const healthResponse = z.object({
 const check = z.object({ plugin: z.string(), name: z.string(), status: z.string(), since: iso, checkedAt: iso }).loose();
 export const checksResponse = z.object({ status: z.enum(['up', 'degraded', 'down']), checks: z.array(check) });
 
-export const jobSnapshot = z.object({
-  id: z.string(), plugin: z.string(), kind: z.string(), title: z.string(), state: z.string(), phase: z.string().optional(),
-  phases: z.array(z.string()).optional(), progress: z.number().optional(), startedAt: iso, endedAt: iso.optional(),
-  phaseStartedAt: iso.optional(), error: z.object({ code: z.string(), message: z.string(), phase: z.string().optional() }).optional(),
-  logTail: z.array(z.string()), result: z.unknown().optional(), meta: z.record(z.string(), z.unknown()).optional(),
-});
+export const jobSnapshot = jobSnapshotSchema;
 export const jobsResponse = z.array(jobSnapshot);
 
 export const okResponse = z.object({ ok: z.literal(true) });

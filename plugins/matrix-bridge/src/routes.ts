@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SparkError, type PluginContext, type PluginRouter } from '@spark-control/plugin-api';
+import { SparkError, type PluginContext, type PluginRouter, jobSnapshotSchema } from '@spark-control/plugin-api';
 import type { MatrixBridgeConfig } from './config.js';
 import { logsFollow, logsTail } from './commands.js';
 import { ACTIONS, type BotCoordinator } from './coordinator.js';
@@ -18,7 +18,7 @@ export function registerMatrixBridgeRoutes(ctx: PluginContext<MatrixBridgeConfig
       if (bot.cfg().botUser) await bot.refresh();
       return bot.statusView();
     });
-    r.add({ method: 'POST', path: '/update', summary: 'git pull + docker build + recreate, streamed as a job' }, (c) => {
+    r.add({ method: 'POST', path: '/update', summary: 'git pull + docker build + recreate, streamed as a job', response: jobSnapshotSchema, responseStatus: 202 }, (c) => {
       c.status(202);
       return bot.startUpdate();
     });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SparkError, sh, validationError, type PluginContext } from '@spark-control/plugin-api';
+import { SparkError, sh, validationError, type PluginContext, jobSnapshotSchema } from '@spark-control/plugin-api';
 import { loadCatalog, parseModelEntry, userCatalogStore, type CatalogEntry } from './catalog.js';
 import { exportCatalog, importBody, planImport } from './catalogTransfer.js';
 import { probeFit } from './fitProbe.js';
@@ -100,7 +100,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     router.add({ method: 'GET', path: base, summary: 'Catalog with state and source', response: catalogResponse }, () => ({
       active: swap.active, lost: swap.lost, models: catalog.map((m) => ({ ...m, state: stateOf(m), kind: m.localPath ? 'local' : 'hf', lastLoadSeconds: swap.lastLoadSeconds(m.id) ?? null, download: downloads.current(m.id) ?? null })),
     }));
-    router.add({ method: 'POST', path: base, body: z.unknown(), summary: 'Add a model (validated before anything is stored)' }, async (c) => {
+    router.add({ method: 'POST', path: base, body: z.unknown(), summary: 'Add a model (validated before anything is stored)', response: modelEntry, responseStatus: 201 }, async (c) => {
       const entry = parseEntry(c.body);
       if (catalog.some((m) => m.id === entry.id)) throw validationError([{ field: 'id', message: `a model with id ${entry.id} already exists` }]);
       await saveUser([...userEntries(), entry]);
@@ -130,7 +130,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
       await saveUser([...userEntries().filter((m) => m.id !== entry.id), entry]);
       return entry;
     });
-    router.add({ method: 'POST', path: `${base}/:id/download`, params: idParams, summary: 'Download a Hugging Face model into the Spark\'s cache (job with progress; cancel via /api/jobs/<id>/cancel)' }, (c) => {
+    router.add({ method: 'POST', path: `${base}/:id/download`, params: idParams, summary: 'Download a Hugging Face model into the Spark\'s cache (job with progress; cancel via /api/jobs/<id>/cancel)', response: jobSnapshotSchema, responseStatus: 202 }, (c) => {
       const m = modelOr404(c.params.id);
       c.status(202);
       return downloads.start(m);
@@ -165,7 +165,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
     router.add({ method: 'GET', path: base, summary: 'Current or last swap job', response: swapStateResponse }, () => ({
       running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob, rollbackOnFailure: ctx.config.get().rollbackOnFailure,
     }));
-    router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time)' }, (c) => {
+    router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time)', response: jobSnapshotSchema, responseStatus: 202 }, (c) => {
       c.status(202);
       return swap.start(c.body.model, { rollback: c.body.rollback ?? ctx.config.get().rollbackOnFailure });
     });

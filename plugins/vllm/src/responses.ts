@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobSnapshotSchema } from '@spark-control/plugin-api';
 import { CATALOG_FORMAT } from './catalogTransfer.js';
 import { modelSchema } from './catalog.js';
 
@@ -6,15 +7,10 @@ import { modelSchema } from './catalog.js';
 // the handlers build these shapes. tests/kernel/response-schemas*.test.ts parse the live answers with them.
 
 const iso = z.string();
-const jobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
-const jobError = z.object({ code: z.string(), message: z.string(), phase: z.string().optional() });
-/** A kernel job (JobSnapshot of the plugin API): a download, swap or benchmark. */
-const job = z.object({
-  id: z.string(), plugin: z.string(), kind: z.string(), title: z.string(), state: jobState, phase: z.string().optional(),
-  phases: z.array(z.string()).optional(), progress: z.number().optional().describe('0..1'), startedAt: iso, endedAt: iso.optional(),
-  phaseStartedAt: iso.optional(), error: jobError.optional(), logTail: z.array(z.string()), result: z.unknown().optional(),
-  meta: z.record(z.string(), z.unknown()).optional(),
-});
+/** A kernel job (the plugin API's JobSnapshot): a download, swap or benchmark. */
+const job = jobSnapshotSchema;
+const jobState = jobSnapshotSchema.shape.state;
+const jobError = jobSnapshotSchema.shape.error.unwrap();
 
 /** A catalog entry as stored (defaults applied). */
 export const modelEntry = z.object(modelSchema.shape);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { SparkError, type JobHandle, type JobSnapshot, type PluginContext } from '@spark-control/plugin-api';
+import { SparkError, type JobHandle, type JobSnapshot, type PluginContext, jobSnapshotSchema } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import type { VllmSwapHooks } from '../hooks.js';
@@ -99,7 +99,7 @@ export function registerBenchmarks(ctx: PluginContext<VllmConfig>, { swap, hooks
   }
 
   const r = ctx.routes;
-  r.add({ method: 'POST', path: '/benchmarks', body: benchmarkBody, summary: `Benchmark the served model: a job running the fixed set of ${BENCHMARK_PROMPTS.length} prompts, streamed, at each concurrency (default 1, 8, 32), recording prompt and generated tokens/s (from vLLM's usage), TTFT and latency p50/p99 and errors; stored with the launch args and vLLM version (the last ${BENCHMARK_MAX_RUNS} runs). Cancel via /api/jobs/<id>/cancel` }, (c) => {
+  r.add({ method: 'POST', path: '/benchmarks', body: benchmarkBody, summary: `Benchmark the served model: a job running the fixed set of ${BENCHMARK_PROMPTS.length} prompts, streamed, at each concurrency (default 1, 8, 32), recording prompt and generated tokens/s (from vLLM's usage), TTFT and latency p50/p99 and errors; stored with the launch args and vLLM version (the last ${BENCHMARK_MAX_RUNS} runs). Cancel via /api/jobs/<id>/cancel`, response: jobSnapshotSchema, responseStatus: 202 }, (c) => {
     const active = swap.active;
     if (swap.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap, unload, sleep or wake is running; benchmark once it ended', { status: 409 });
     if (!active) throw new SparkError('VLLM_NOTHING_SERVED', 'no model is being served; swap one in first', { status: 409 });

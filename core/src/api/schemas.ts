@@ -1,0 +1,11 @@
+import { z } from 'zod';
+
+/** A kernel job as the API shows it (`JobSnapshot`), for routes that answer one (a swap, a download, an update):
+ *  `response: jobSnapshotSchema, responseStatus: 202`. */
+export const jobSnapshotSchema = z.object({
+  id: z.string(), plugin: z.string(), kind: z.string(), title: z.string(),
+  state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']), phase: z.string().optional(),
+  phases: z.array(z.string()).optional(), progress: z.number().optional().describe('0..1'), startedAt: z.string(), endedAt: z.string().optional(),
+  phaseStartedAt: z.string().optional(), error: z.object({ code: z.string(), message: z.string(), phase: z.string().optional() }).optional(),
+  logTail: z.array(z.string()), result: z.unknown().optional(), meta: z.record(z.string(), z.unknown()).optional(),
+});
