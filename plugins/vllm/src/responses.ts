@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobSnapshotSchema } from '@spark-control/plugin-api';
+import { jobErrorSchema, jobSnapshotSchema, jobStateSchema } from '@spark-control/plugin-api';
 import { CATALOG_FORMAT } from './catalogTransfer.js';
 import { modelSchema } from './catalog.js';
 
@@ -9,8 +9,8 @@ import { modelSchema } from './catalog.js';
 const iso = z.string();
 /** A kernel job (the plugin API's JobSnapshot): a download, swap or benchmark. */
 const job = jobSnapshotSchema;
-const jobState = jobSnapshotSchema.shape.state;
-const jobError = jobSnapshotSchema.shape.error.unwrap();
+const jobState = jobStateSchema;
+const jobError = jobErrorSchema;
 
 /** A catalog entry as stored (defaults applied). */
 export const modelEntry = z.object(modelSchema.shape);
