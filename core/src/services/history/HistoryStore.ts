@@ -1,7 +1,8 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Logger } from '../../api/types.js';
-import { migrate } from './migrations.js';
+import { HISTORY_STEPS } from './migrations.js';
+import { openSqlite, statementCache } from '../sqlite.js';
 
 /** One value of a series at a sample: a bare number, or one per label set (e.g. per host). */
 export type SampleValue = number | null | undefined | Array<{ labels: Record<string, string>; value: number | null | undefined }>;
@@ -51,8 +52,7 @@ export class HistoryStore {
   private readonly coarseKeepMs: number;
   private readonly maxLabelSets: number;
   private readonly insertPoint: Database.Statement;
-  /** Statements by SQL text, compiled once (preparing one costs more than running it on a small table). */
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sql: (text: string) => Database.Statement;
   private readonly insertMark: Database.Statement;
 
   constructor(dataDir: string, private readonly log: Logger, o: HistoryOptions = {}) {
@@ -61,19 +61,11 @@ export class HistoryStore {
     this.coarseMs = o.coarseMs ?? 5 * 60_000;
     this.coarseKeepMs = o.coarseKeepMs ?? 30 * 24 * 3600_000;
     this.maxLabelSets = o.maxLabelSets ?? 64;
-    this.db = new Database(join(dataDir, 'history.sqlite'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: a crash loses at most the last step, never the file
-    migrate(this.db);
+    this.db = openSqlite(join(dataDir, 'history.sqlite'), HISTORY_STEPS);
+    this.sql = statementCache(this.db);
     this.insertPoint = this.db.prepare('INSERT OR REPLACE INTO points (series, t, v) VALUES (?, ?, ?)');
     this.insertMark = this.db.prepare('INSERT INTO marks (t, plugin, kind, text) VALUES (?, ?, ?, ?)');
     for (const row of this.db.prepare('SELECT id, key FROM series').all() as Array<{ id: number; key: string }>) this.ids.set(row.key, row.id);
-  }
-
-  private sql(text: string): Database.Statement {
-    let st = this.statements.get(text);
-    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
-    return st;
   }
 
   /** A plugin's (or the kernel's) series; replaces an earlier declaration of the same name (a restarted plugin). */
