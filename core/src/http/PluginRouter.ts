@@ -4,7 +4,7 @@ import type { Middleware } from 'koa';
 import type { z } from 'zod';
 import type { Logger, Out, OutOr, RawParams, RawQuery, PluginRouter, RouteHandler, RouteSpec } from '../api/types.js';
 import type { Clients, IdentifiedClient } from '../services/clients/Clients.js';
-import { routeScopeOf, scopeAllows } from '../services/clients/scopes.js';
+import { requireScope } from '../services/clients/scopes.js';
 import { SparkError, validationError } from '../api/errors.js';
 import { knownKeysAt, unknownFieldError, unknownFields } from '../api/unknownFields.js';
 import { Exchange, sendResult } from './exchange.js';
@@ -171,10 +171,9 @@ export class CompiledRoutes {
   /** Validates input, runs the handler and writes its answer. Throws (nothing written yet) for the caller to map. */
   async run(ex: Exchange, m: RouteMatch): Promise<void> {
     const { spec, handler } = m.route;
+    // Accounting off: scopes still apply, limits and counting do not.
     if (ex.clients) ex.clients.admit(ex.client, spec, ex.req.method ?? spec.method, ex.plugin, ex.res);
-    else if (!spec.unauthenticated && !scopeAllows(ex.client.scopes, routeScopeOf(spec.method, spec.scope), ex.req.method ?? spec.method)) {
-      throw new SparkError(codes.CLIENT_SCOPE, 'this client may not call this route', { status: 403 });
-    }
+    else requireScope(ex.client, spec, ex.req.method ?? spec.method);
     const c = new KernelRouteContext(ex, this.log);
     c.params = check(spec.params, m.params, 'params');
     // A plain object (querystring's has no prototype), as handlers always got.

@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { SparkError } from '../api/errors.js';
 import type { Sessions } from './sessions.js';
 import type { Clients, IdentifiedClient } from '../services/clients/Clients.js';
+import { bearerOf, sameSecret } from '../services/clients/bearer.js';
 
 // Each guard is a plain function over the request's method, path and headers; the request pipeline (RequestPipeline)
 // runs them once for every request, whatever answers it.
@@ -45,12 +45,6 @@ export function sessionCookie(value?: string): string {
     : `${SESSION_COOKIE}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict`;
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** Paths reachable without the token when auth is on: liveness and what the login page needs. */
 const OPEN = new Set(['/health', '/login.html', '/login.js', '/login.css', '/theme.css', '/api/login', '/favicon.svg']);
 
@@ -69,8 +63,8 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 
 /** The bearer token, or a session cookie the server still holds. */
 export function isAuthenticated(headers: IncomingHttpHeaders, token: string, sessions: Sessions | undefined): boolean {
-  const h = headers.authorization ?? '';
-  if (h.startsWith('Bearer ') && safeEqual(h.slice(7).trim(), token)) return true;
+  const bearer = bearerOf(headers);
+  if (bearer !== undefined && sameSecret(bearer, token)) return true;
   return !!sessions?.valid(cookieValue(headers.cookie, SESSION_COOKIE));
 }
 

@@ -177,7 +177,7 @@ export class App {
       kernel: this.kernel, s, version: this.version, simulated: () => this.simulated, simulator: () => (this.simulated ? this.sim?.status?.() : undefined), sessions: this.sessions,
       loggedOut: (id) => closeStreamsWhere(this.server, (h) => sessionIdOf(h) === id),
       clients: this.clients,
-      keyRevoked: () => closeStreamsWhere(this.server, (h) => /^Bearer spk_/.test(h.authorization ?? '') && !this.clients.hasActiveKey(h)),
+      keyRevoked: () => closeStreamsWhere(this.server, (h) => this.clients.keyStateOf(h) === 'inactive'),
       jsonSchemas: () => Object.fromEntries(this.kernel.list().filter((p) => p.plugin).map((p) => [p.id, this.jsonSchemaOf(p.id)])),
     }));
     // Koa answers only what no declared route does, after the request pipeline's guards let it in (see
@@ -249,7 +249,7 @@ export class App {
         // A new (or no) token: no session of the old one stays, and streams the new one would refuse are closed.
         this.sessions.clear();
         const token = s.config.get().auth.token;
-        if (token) closeStreamsWhere(this.server, (h) => !isAuthenticated(h, token, this.sessions) && !this.clients.hasActiveKey(h));
+        if (token) closeStreamsWhere(this.server, (h) => !isAuthenticated(h, token, this.sessions) && this.clients.keyStateOf(h) !== 'active');
         return;
       }
       if (section !== 'hosts' && section !== 'services') return;

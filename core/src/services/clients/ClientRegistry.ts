@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { ClientScope, RequestClient } from '../../api/types.js';
 import { SparkError } from '../../api/errors.js';
 import { codes } from '../../api/codes.js';
+import type { BatchCompanion } from './UsageMeter.js';
 
 export interface ClientLimits {
   /** Requests of this client in flight at once. */
@@ -147,28 +148,31 @@ export class ClientRegistry {
   }
 
   /** The client a key belongs to: `undefined` when unknown, `'inactive'` when revoked or expired. */
-  byKey(key: string): (RequestClient & { limits: ClientLimits }) | 'inactive' | undefined {
+  find(key: string): (RequestClient & { limits: ClientLimits }) | 'inactive' | undefined {
     const h = this.byHash.get(hashKey(key));
     if (!h) return undefined;
-    if (!this.isActive(h.row)) return 'inactive';
-    this.lastUsed.set(h.row.id, this.now());
-    return h.client;
+    return this.isActive(h.row) ? h.client : 'inactive';
   }
 
-  /** Writes the last-used times gathered since the previous call (called from the usage meter's batch). */
-  flushLastUsed(): void {
-    if (!this.lastUsed.size) return;
-    for (const [id, t] of this.lastUsed) {
-      this.touchRow.run(t, id);
-      const h = this.byId.get(id);
-      if (h) h.row.last_used_at = t;
-    }
-    this.lastUsed.clear();
+  /** `find`, for a request the key is used on: an active client's last-used time moves (written with the next batch). */
+  byKey(key: string): (RequestClient & { limits: ClientLimits }) | 'inactive' | undefined {
+    const c = this.find(key);
+    if (c && c !== 'inactive') this.lastUsed.set(c.id, this.now());
+    return c;
   }
 
-  hasLastUsed(): boolean {
-    return this.lastUsed.size > 0;
-  }
+  /** The last-used times gathered since the previous batch, written in the usage meter's transaction. */
+  readonly lastUsedWrites: BatchCompanion = {
+    waiting: () => this.lastUsed.size > 0,
+    write: () => {
+      for (const [id, t] of this.lastUsed) {
+        this.touchRow.run(t, id);
+        const h = this.byId.get(id);
+        if (h) h.row.last_used_at = t;
+      }
+      this.lastUsed.clear();
+    },
+  };
 
   nameOf(id: string): string | undefined {
     return this.byId.get(id)?.row.name;

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type Database from 'better-sqlite3';
 import type { ClientScope, Logger, RequestClient } from '../../api/types.js';
@@ -8,7 +7,8 @@ import { ClientRegistry, looksLikeKey, type ClientLimits } from './ClientRegistr
 import { ClientLimiter } from './ClientLimiter.js';
 import { UsageMeter, type UsageMeterOptions } from './UsageMeter.js';
 import { openClientsDb } from './clientsDb.js';
-import { routeScopeOf, scopeAllows } from './scopes.js';
+import { requireScope, type ScopedRoute } from './scopes.js';
+import { bearerOf, sameSecret } from './bearer.js';
 
 /** A request client with the limits the kernel enforces (only clients with a key have any). */
 export type IdentifiedClient = RequestClient & { limits?: ClientLimits };
@@ -40,12 +40,6 @@ function anonymous(req: IncomingMessage, scopes: ClientScope[]): IdentifiedClien
   return c;
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 export interface IdentifyInput {
   req: IncomingMessage;
   /** `auth.token`: when set, a request without a key, the token or a session is refused (except `open` paths). */
@@ -70,7 +64,7 @@ export class Clients {
     this.db = openClientsDb(dataDir);
     const now = o.now ?? Date.now;
     this.registry = new ClientRegistry(this.db, now);
-    this.usage = new UsageMeter(this.db, log, () => this.registry.flushLastUsed(), () => this.registry.hasLastUsed(), o);
+    this.usage = new UsageMeter(this.db, log, this.registry.lastUsedWrites, o);
     this.limiter = new ClientLimiter(this.usage, now);
   }
 
@@ -87,39 +81,34 @@ export class Clients {
    *  served as anonymous); with no token configured, anything else is an anonymous client that may do everything,
    *  as before clients existed (the openai client always sends some bearer, often a placeholder). */
   identify(i: IdentifyInput): IdentifiedClient {
-    const h = i.req.headers.authorization;
-    const bearer = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+    const bearer = bearerOf(i.req.headers);
     if (bearer && looksLikeKey(bearer)) {
       const c = this.registry.byKey(bearer);
       if (c && c !== 'inactive') return c;
       if (!i.open) throw unauthorized(c === 'inactive' ? codes.CLIENT_KEY_INACTIVE : codes.UNAUTHORIZED, c === 'inactive' ? 'this API key was revoked or has expired' : 'unknown API key');
     }
-    if (i.token && bearer && safeEqual(bearer, i.token)) return TOKEN_CLIENT;
+    if (i.token && bearer && sameSecret(bearer, i.token)) return TOKEN_CLIENT;
     if (i.hasSession) return SESSION_CLIENT;
     if (!i.token) return anonymous(i.req, ['admin']);
     if (i.open) return anonymous(i.req, []);
     throw unauthorized(codes.UNAUTHORIZED, 'a valid bearer token is required');
   }
 
-  /** The request's bearer is a key of a client that is active now (a token change leaves its streams open). */
-  hasActiveKey(headers: IncomingHttpHeaders): boolean {
-    const h = headers.authorization;
-    const bearer = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-    if (!bearer || !looksLikeKey(bearer)) return false;
-    const c = this.registry.byKey(bearer);
-    return !!c && c !== 'inactive';
+  /** Whether the request's bearer is a client's key accepted now (`active`), one that is not (`inactive`: revoked,
+   *  expired, unknown), or no key at all. Decides which open streams a token change or a revocation closes; only
+   *  looks, so it does not count as the key being used. */
+  keyStateOf(headers: IncomingHttpHeaders): 'active' | 'inactive' | 'none' {
+    const bearer = bearerOf(headers);
+    if (!bearer || !looksLikeKey(bearer)) return 'none';
+    const c = this.registry.find(bearer);
+    return c && c !== 'inactive' ? 'active' : 'inactive';
   }
 
   /** The checks a route runs before its input is read: scope (403), then the client's limits (429); then a
    *  service (inference) request is counted. `unauthenticated` routes (health, login) are open to anyone who got past identify. */
-  admit(client: IdentifiedClient, route: { method: string; scope?: ClientScope; unauthenticated?: boolean }, method: string, plugin: string, res: ServerResponse): void {
-    if (!route.unauthenticated) {
-      const needed = routeScopeOf(route.method, route.scope);
-      if (!scopeAllows(client.scopes, needed, method)) {
-        throw new SparkError(codes.CLIENT_SCOPE, `this key's scopes (${client.scopes.join(', ') || 'none'}) do not include what this route needs (${needed})`, { status: 403 });
-      }
-      if (client.limits) this.limiter.admit(client.id, client.limits, res);
-    }
+  admit(client: IdentifiedClient, route: ScopedRoute, method: string, plugin: string, res: ServerResponse): void {
+    requireScope(client, route, method);
+    if (!route.unauthenticated && client.limits) this.limiter.admit(client.id, client.limits, res);
     // Service requests only: what the dashboard's tiles poll under /api/plugins/<id>/ is not someone using the GPU.
     if (plugin !== 'kernel' && route.scope === 'inference') this.usage.add(client.id, plugin, '', { requests: 1 });
   }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from '../../api/types.js';
+import { statementCache } from '../sqlite.js';
 
 export interface UsageRow { day: string; client: string; plugin: string; subject: string; counter: string; value: number }
 
@@ -9,6 +10,13 @@ export interface UsageQuery {
   to: string;
   client?: string;
   plugin?: string;
+}
+
+/** Writes that go into the usage batch's transaction. */
+export interface BatchCompanion {
+  /** Something waits to be written (a batch is written for it even with no usage). */
+  waiting(): boolean;
+  write(): void;
 }
 
 export interface UsageMeterOptions {
@@ -38,17 +46,16 @@ export class UsageMeter {
   private timer?: NodeJS.Timeout;
   private readonly upsert: Database.Statement;
   /** The four shapes of query(), compiled once each. */
-  private readonly queries = new Map<string, Database.Statement>();
+  private readonly sql: (text: string) => Database.Statement;
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private readonly now: () => number;
-  /** Batches written since start (for tests and the metric). */
-  batches = 0;
-
-  constructor(private readonly db: Database.Database, private readonly log: Logger, private readonly beforeCommit: () => void = () => {}, private readonly hasOther: () => boolean = () => false, o: UsageMeterOptions = {}) {
+  /** `alongside`: other writes that ride in each batch's transaction (the registry's last-used times). */
+  constructor(private readonly db: Database.Database, private readonly log: Logger, private readonly alongside?: BatchCompanion, o: UsageMeterOptions = {}) {
     this.flushMs = o.flushMs ?? 1_000;
     this.maxBatch = o.maxBatch ?? 512;
     this.now = o.now ?? Date.now;
+    this.sql = statementCache(db);
     this.upsert = db.prepare(`INSERT INTO usage (day, client, plugin, subject, counter, value) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (day, client, plugin, subject, counter) DO UPDATE SET value = value + excluded.value`);
     this.day = utcDay(this.now());
@@ -80,7 +87,7 @@ export class UsageMeter {
 
   /** Writes what waits, in one transaction (also the registry's last-used times). */
   flush(): void {
-    if (!this.pending.size && !this.hasOther()) return;
+    if (!this.pending.size && !this.alongside?.waiting()) return;
     const batch = this.pending;
     this.pending = new Map();
     try {
@@ -89,9 +96,8 @@ export class UsageMeter {
           const [day, client, plugin, subject, counter] = k.split(SEP);
           this.upsert.run(day, client, plugin, subject, counter, v);
         }
-        this.beforeCommit();
+        this.alongside?.write();
       })();
-      if (batch.size) this.batches++;
     } catch (err) {
       // Kept for the next batch rather than lost (a full disk, a locked file).
       for (const [k, v] of batch) this.pending.set(k, (this.pending.get(k) ?? 0) + v);
@@ -106,9 +112,7 @@ export class UsageMeter {
     if (q.plugin) { where.push('plugin = ?'); args.push(q.plugin); }
     this.flush();
     const text = `SELECT day, client, plugin, subject, counter, value FROM usage WHERE ${where.join(' AND ')} ORDER BY day, client, plugin, subject, counter LIMIT 100000`;
-    let st = this.queries.get(text);
-    if (!st) this.queries.set(text, (st = this.db.prepare(text)));
-    return st.all(...args) as UsageRow[];
+    return this.sql(text).all(...args) as UsageRow[];
   }
 
   close(): void {

@@ -1,4 +1,6 @@
-import type { ClientScope, HttpMethod } from '../../api/types.js';
+import type { ClientScope, HttpMethod, RequestClient } from '../../api/types.js';
+import { SparkError } from '../../api/errors.js';
+import { codes } from '../../api/codes.js';
 
 export const CLIENT_SCOPES = ['admin', 'inference', 'read'] as const satisfies readonly ClientScope[];
 
@@ -16,4 +18,17 @@ export function scopeAllows(held: readonly ClientScope[], needed: ClientScope, m
   if (held.includes('admin')) return true;
   if (needed === 'inference' && held.includes('inference')) return true;
   return needed !== 'admin' && isRead(method) && held.includes('read');
+}
+
+/** What a route declares about who may call it. */
+export interface ScopedRoute { method: string; scope?: ClientScope; unauthenticated?: boolean }
+
+/** 403 `SPK_CLIENT_SCOPE` unless the client's scopes cover the route (`unauthenticated` routes are open to anyone
+ *  who got past identification). */
+export function requireScope(client: Pick<RequestClient, 'scopes'>, route: ScopedRoute, method: string): void {
+  if (route.unauthenticated) return;
+  const needed = routeScopeOf(route.method, route.scope);
+  if (!scopeAllows(client.scopes, needed, method)) {
+    throw new SparkError(codes.CLIENT_SCOPE, `this key's scopes (${client.scopes.join(', ') || 'none'}) do not include what this route needs (${needed})`, { status: 403 });
+  }
 }
