@@ -1,10 +1,11 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fakeNerAnswer } from './fakeNer.js';
 import { guardedVllmHandler, parseVllmRequest, type FakeVllmRequest } from './requestSchemas.js';
 import { asleep, garbled, sleepEndpoint, type SleepKnobs } from './sleepMode.js';
 import { trackHeldMemory } from './heldMemory.js';
+import { readServeCommand } from './serveCommand.js';
 
 /** Behaviour knobs, read from `<spark-1 state>/vllm-sim.json` on every request so tests can change them live. */
 export interface FakeVllmKnobs extends SleepKnobs {
@@ -30,24 +31,6 @@ const FAILURE_LOGS: Record<NonNullable<FakeVllmKnobs['fail']>, string[]> = {
   crash: ['Traceback (most recent call last):', 'RuntimeError: something went wrong'],
 };
 
-/** Splits a bash `%q`-quoted command line into words (enough for what the fake launcher records). */
-function shellWords(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === '\\' && i + 1 < s.length) { cur += s[++i]; inWord = true; continue; }
-    if (ch === "'") { const j = s.indexOf("'", i + 1); cur += s.slice(i + 1, j); i = j; inWord = true; continue; }
-    if (ch === '$' && s[i + 1] === "'") { const j = s.indexOf("'", i + 2); cur += s.slice(i + 2, j).replace(/\\n/g, '\n'); i = j; inWord = true; continue; }
-    if (/\s/.test(ch)) { if (inWord) out.push(cur); cur = ''; inWord = false; continue; }
-    cur += ch;
-    inWord = true;
-  }
-  if (inWord) out.push(cur);
-  return out;
-}
-
 interface Served { model: string; servedName: string; readyAt: number; containerFile: string; logFile: string; key: string; devMode: boolean; sleepMode: boolean; maxModelLen: number }
 
 /** A fake vLLM OpenAI server that serves only what the simulated `vllm_node` container is running, after its load
@@ -71,14 +54,10 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
   const served = (): Served | 'loading' | undefined => {
     const containerFile = join(state, 'containers', `${containerName}.json`);
     const logFile = join(state, 'containers', `${containerName}.log`);
-    if (!existsSync(containerFile)) return undefined;
-    let c: { State: { Running: boolean }; Exec?: { cmd: string[]; at: string; dead: boolean }; RemoveAt?: string; Env?: string[] };
-    try { c = JSON.parse(readFileSync(containerFile, 'utf8')); } catch { return undefined; }
-    if (!c.State.Running || c.RemoveAt || !c.Exec || c.Exec.dead) return undefined;
-    const words = shellWords(c.Exec.cmd.join(' ').replace(/>>\s*\/proc\/1\/fd\/1\s*2>&1\s*$/, ''));
-    const i = words.indexOf('serve');
-    if (words[i - 1] !== 'vllm' || i < 0) return undefined;
-    const model = words[i + 1];
+    const serve = readServeCommand(containerFile);
+    if (!serve) return undefined;
+    const { container: c, words } = serve;
+    const model = words[words.indexOf('serve') + 1];
     const n = words.indexOf('--served-model-name');
     const servedName = n > 0 ? words[n + 1] : model;
     const k = knobs();

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readServeCommand } from './serveCommand.js';
 
 /** A simulated GB10's MemTotal in KiB (sim/fakeroot/lib/meminfo.sh reports the same). */
 const TOTAL_KIB = 127_601_152;
@@ -33,12 +34,9 @@ export function trackHeldMemory(state: string, containerName: string, loadMs: ()
 }
 
 function heldKiB(containerFile: string, loadMs: number): number {
-  let c: { State: { Running: boolean }; Exec?: { cmd: string[]; at: string; dead: boolean }; RemoveAt?: string };
-  try { c = JSON.parse(readFileSync(containerFile, 'utf8')); } catch { return 0; }
-  if (!c.State?.Running || c.RemoveAt || !c.Exec || c.Exec.dead) return 0;
-  const words = c.Exec.cmd.join(' ').split(/\s+/);
-  const serve = words.indexOf('serve');
-  if (serve < 1 || words[serve - 1] !== 'vllm') return 0;
+  const serve = readServeCommand(containerFile);
+  if (!serve) return 0;
+  const { container: c, words } = serve;
   const u = words.indexOf('--gpu-memory-utilization');
   const util = u > 0 && Number(words[u + 1]) > 0 && Number(words[u + 1]) <= 1 ? Number(words[u + 1]) : 0.9;
   const loaded = Math.min(1, Math.max(0, (Date.now() - Date.parse(c.Exec.at)) / Math.max(1, loadMs)));
