@@ -11,7 +11,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { helperProcess, median } from './processes.js';
-import { wrk, type WrkResult } from './kernel.bench.js';
+import { wrk, wrkRounds, type WrkResult } from './kernel.bench.js';
 
 /** One kernel under test (accounting-under-test.mjs from the built dist/) with its own environment. */
 async function kernel(upstreamUrl: string, env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
@@ -40,17 +40,10 @@ try {
   type Row = Record<string, number | string>;
   const rows: Row[] = [];
   for (const conns of [1, 16, 64]) {
-    const entries = Object.entries(paths);
-    const samples = new Map<string, WrkResult[]>(entries.map(([n]) => [n, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let i = 0; i < entries.length; i++) {
-        const [name, url] = entries[(i + round) % entries.length];
-        samples.get(name)!.push(await wrk(url, conns));
-      }
-    }
+    const samples = await wrkRounds(paths, conns, ROUNDS);
     const m = (name: string, f: keyof WrkResult) => median(samples.get(name)!.map((r) => r[f]));
     const row: Row = { upstream: '20 ms', conns, rounds: ROUNDS };
-    for (const [name] of entries) {
+    for (const name of Object.keys(paths)) {
       row[`${name} rps`] = Math.round(m(name, 'rps'));
       row[`${name} p50`] = +m(name, 'p50').toFixed(2);
       row[`${name} p99`] = +m(name, 'p99').toFixed(2);

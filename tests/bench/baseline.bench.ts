@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helperProcess, kernelProcess, median } from './processes.js';
-import { wrk, type WrkResult } from './kernel.bench.js';
+import { wrk, wrkRounds } from './kernel.bench.js';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const root = join(import.meta.dirname, '../..');
@@ -30,14 +30,7 @@ export async function runBaselineBench(rev: string): Promise<Array<Record<string
     const rows: Array<Record<string, unknown>> = [];
     for (const [kind, label] of [['fast', 'CPU-bound'], ['slow', '20 ms']] as const) {
       for (const c of [1, 16, 64]) {
-        const entries = Object.entries(paths);
-        const samples = new Map<string, WrkResult[]>(entries.map(([n]) => [n, []]));
-        for (let round = 0; round < ROUNDS; round++) {
-          for (let i = 0; i < entries.length; i++) {
-            const [name, base] = entries[(i + round) % entries.length];
-            samples.get(name)!.push(await wrk(`${base}/${kind}`, c));
-          }
-        }
+        const samples = await wrkRounds(Object.fromEntries(Object.entries(paths).map(([name, base]) => [name, `${base}/${kind}`])), c, ROUNDS);
         const rps = (n: string) => median(samples.get(n)!.map((r) => r.rps));
         const p99 = (n: string) => median(samples.get(n)!.map((r) => r.p99));
         // The spread between rounds of one path is what a difference has to beat.

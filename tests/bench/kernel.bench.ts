@@ -42,6 +42,20 @@ export async function wrk(url: string, connections: number, seconds = DURATION):
   return { rps, p50: ms('50'), p99: ms('99'), errors };
 }
 
+/** Each URL measured `rounds` times at `connections`, the URLs in a rotated order each round: no path always runs
+ *  first after a pause or right after another path's load. */
+export async function wrkRounds(urls: Record<string, string>, connections: number, rounds: number): Promise<Map<string, WrkResult[]>> {
+  const entries = Object.entries(urls);
+  const samples = new Map<string, WrkResult[]>(entries.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < entries.length; i++) {
+      const [name, url] = entries[(i + round) % entries.length];
+      samples.get(name)!.push(await wrk(url, connections));
+    }
+  }
+  return samples;
+}
+
 /** Time from sending a request (new connection) to the first SSE chunk, for every path: samples are taken round-robin
  *  across the paths (one path's slow moment is not all its samples) and the median of each is reported. */
 async function firstChunkMs(urls: Record<string, string>, samplesPerPath = 60): Promise<Record<string, number>> {
@@ -145,15 +159,8 @@ export async function runKernelBench(): Promise<Record<string, unknown>> {
   for (const [kind, label, conns] of plan) {
     for (const c of conns) {
       const row: Record<string, unknown> = { upstream: label, connections: c, rounds: ROUNDS };
-      const entries = Object.entries(kind !== 'fast' && c === 64 ? { ...paths, ...diagnostic } : paths);
-      const samples = new Map<string, WrkResult[]>(entries.map(([name]) => [name, []]));
-      for (let round = 0; round < ROUNDS; round++) {
-        // Rotated order: no path always runs first after a pause or right after another path's load.
-        for (let i = 0; i < entries.length; i++) {
-          const [name, base] = entries[(i + round) % entries.length];
-          samples.get(name)!.push(await wrk(`${base}/${kind}`, c));
-        }
-      }
+      const bases = kind !== 'fast' && c === 64 ? { ...paths, ...diagnostic } : paths;
+      const samples = await wrkRounds(Object.fromEntries(Object.entries(bases).map(([name, base]) => [name, `${base}/${kind}`])), c, ROUNDS);
       for (const [name, rs] of samples) {
         row[`${name} rps`] = Math.round(median(rs.map((r) => r.rps)));
         row[`${name} p50`] = +median(rs.map((r) => r.p50)).toFixed(2);
