@@ -37,9 +37,10 @@ function watch(res: ServerResponse, onDone: (facts: { status: number; ttftMs: nu
   } as ServerResponse['end'];
   res.once('close', () => {
     const stream = /text\/event-stream/.test(String(res.getHeader('content-type') ?? '')) || sniff.isEventStream();
-    const facts = sniff.facts();
-    // A stream's usage chunk the proxy asked for and stripped: the client never saw it, the count did.
-    const counted = facts.tokensIn === null ? countedUsageOf(res) : undefined;
+    // What the usage meter counted from the answer (including a stream's usage chunk it asked for and stripped, which
+    // the client never saw); the body is searched for usage only when nothing was counted.
+    const counted = countedUsageOf(res);
+    const facts = sniff.facts(!counted);
     if (counted) { facts.tokensIn = counted.prompt_tokens; facts.tokensOut = counted.completion_tokens; }
     onDone({ status: res.statusCode, durationMs: Math.round(performance.now() - started), ttftMs: stream && first !== null ? Math.round(first - started) : null, stream, ...facts });
   });

@@ -23,10 +23,11 @@ export class AnswerSniffer {
     return /^(data|event|id|retry)?:/.test(this.head);
   }
 
-  facts(): AnswerFacts {
+  /** `withUsage` false: the tokens are known elsewhere, the body is not searched for them. */
+  facts(withUsage = true): AnswerFacts {
     const model = MODEL_RE.exec(this.head)?.[1] ?? null;
     let last: RegExpExecArray | null = null;
-    for (const text of [this.head, this.tail]) for (const m of text.matchAll(USAGE_RE)) last = m;
+    if (withUsage) for (const text of [this.head, this.tail]) for (const m of text.matchAll(USAGE_RE)) last = m;
     return { model, tokensIn: last ? Number(last[1]) : null, tokensOut: last ? Number(last[2]) : null };
   }
 }
