@@ -131,6 +131,7 @@ const calls: Array<Call | Step | Act> = [
   { setup: 'GET /api/jobs/:id', url: (s) => `/api/jobs/${s.benchmarkJob}`, until: (a: { endedAt?: string }) => !!a.endedAt, save: (a, s) => { s.benchmark = a.result?.id; } },
   { route: 'GET /api/jobs/:id', url: (s) => `/api/jobs/${s.benchmarkJob}` },
   { route: 'DELETE /api/plugins/vllm/benchmarks/:id', url: (s) => `/api/plugins/vllm/benchmarks/${s.benchmark}` },
+  { route: 'POST /api/plugins/vllm/residency/slots/:slot/stop', url: '/api/plugins/vllm/residency/slots/1/stop', status: 202 },
   swapEnded,
   { route: 'POST /api/swap', body: { model: 'gpt-oss-20b' }, status: 202 },
   { route: 'POST /api/swap/cancel' },

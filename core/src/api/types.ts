@@ -36,6 +36,17 @@ export interface PluginManifest {
 export interface ServiceDeclaration {
   hostId: string;
   port: number;
+  /** What the service holds of its host's memory while it runs, in GB (since API 1.4.0): plugins that budget a
+   *  Spark's memory leave this much to it. */
+  memoryGB?: number;
+}
+
+/** A running plugin's service that holds memory on a host (`ServiceDeclaration.memoryGB`), where the topology puts it. */
+export interface MemoryReservation {
+  service: string;
+  plugin: string;
+  hostId: string;
+  memoryGB: number;
 }
 
 /** A fake upstream a plugin brings for the simulated cluster (started only when the kernel simulates). */
@@ -270,6 +281,8 @@ export interface ClusterView {
   /** Where a service runs: config.json's service map, else `defaults`, else your `manifest.services` entry. Throws a
    *  503 SparkError if none names a configured host. */
   service(name: string, defaults?: { hostId?: string; port?: number }): ServiceEndpoint;
+  /** Every running plugin's services that declare `memoryGB`, on the host the topology maps each to now (API 1.4.0). */
+  memoryReservations(): MemoryReservation[];
   /** Called after the topology changed (hosts or service map). */
   watch(fn: () => void): () => void;
 }

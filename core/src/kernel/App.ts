@@ -137,6 +137,7 @@ export class App {
       get simulated() { return app.simulated; },
       jsonSchemaOf: (id) => this.jsonSchemaOf(id),
       useExtension: <T>(consumer: string, point: ExtensionPoint<T>) => this.kernel.useExtension<T>(consumer, point),
+      memoryReservations: () => this.kernel.memoryReservations(),
     };
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const app = this;

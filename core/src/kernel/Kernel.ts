@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import semver from 'semver';
 import { z } from 'zod';
-import type { ExtensionPoint, Logger, SimControl, SparkPlugin } from '../api/types.js';
+import type { ExtensionPoint, Logger, MemoryReservation, SimControl, SparkPlugin } from '../api/types.js';
 import { isNotReadyError, isSparkError, SparkError } from '../api/errors.js';
 import { codes } from '../api/codes.js';
 import { SPARK_PLUGIN_API_VERSION, simControlPoint } from '../api/definePlugin.js';
@@ -470,6 +470,22 @@ export class Kernel {
       const r = this.records.get(id)!;
       if (r.scope || r.retryTimer) await this.stopOne(r, 'stopped');
     }
+  }
+
+  /** Every running plugin's declared services with `memoryGB`, on the host the topology maps each to now (a service
+   *  that maps to no configured host holds nothing there). */
+  memoryReservations(): MemoryReservation[] {
+    const out: MemoryReservation[] = [];
+    for (const r of this.records.values()) {
+      if (r.state !== 'running' || !r.plugin) continue;
+      for (const [service, d] of Object.entries(r.plugin.manifest.services ?? {})) {
+        if (!d.memoryGB) continue;
+        try {
+          out.push({ service, plugin: r.id, hostId: this.s.topology.service(service, { hostId: d.hostId, port: d.port }).hostId, memoryGB: d.memoryGB });
+        } catch { /* not mapped to a configured host */ }
+      }
+    }
+    return out;
   }
 
   useExtension<T>(consumer: string, point: ExtensionPoint<T>): T | undefined {

@@ -192,6 +192,7 @@ export class PluginScope implements PluginOwner {
       hosts: () => k.topology.hosts(),
       host: (hid) => k.topology.host(hid),
       service: (name, defaults) => k.topology.service(name, withDeclaredDefaults(scope.plugin.manifest.services, name, defaults)),
+      memoryReservations: () => k.memoryReservations(),
       watch: (fn) => { const off = k.topology.watch(fn); scope.disposers.push(off); return off; },
     };
 

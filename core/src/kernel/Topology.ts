@@ -6,7 +6,7 @@ import { codes } from '../api/codes.js';
 /** Effective hosts and service map: the configured cluster, or the simulated one with its fakes' ports. It knows no
  *  service by name: a plugin declares its services' default host and port in its manifest (`manifest.services`), and
  *  `config.json`'s `services` map overrides them. */
-export class Topology implements Omit<ClusterView, 'watch'> {
+export class Topology implements Omit<ClusterView, 'watch' | 'memoryReservations'> {
   private cluster: ClusterConfig = { hosts: [], services: {} };
   /** In simulation: service → fake port on 127.0.0.1. */
   private simPorts: Record<string, { hostId: string; port: number }> = {};

@@ -10,6 +10,7 @@ export function declaredServicesProblem(services: unknown): string | undefined {
     const decl = d as Partial<ServiceDeclaration> | null;
     if (!decl || typeof decl !== 'object' || !isHostId(decl.hostId)) return `manifest.services.${name}.hostId must be a host id like spark-1`;
     if (!Number.isInteger(decl.port) || (decl.port as number) < 1 || (decl.port as number) > 65535) return `manifest.services.${name}.port must be 1–65535`;
+    if (decl.memoryGB !== undefined && !(typeof decl.memoryGB === 'number' && decl.memoryGB >= 0 && decl.memoryGB <= 10_000)) return `manifest.services.${name}.memoryGB must be a number of GB (0–10000)`;
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import type { ExtensionPoint, KernelHooks, Logger } from '../api/types.js';
+import type { ExtensionPoint, KernelHooks, Logger, MemoryReservation } from '../api/types.js';
 import type { ConfigService } from '../services/config/ConfigService.js';
 import type { EventBusImpl } from '../services/events/EventBus.js';
 import type { HealthRegistry } from '../services/health/HealthRegistry.js';
@@ -28,4 +28,6 @@ export interface KernelServices {
   simulated: boolean;
   jsonSchemaOf(pluginId: string): unknown;
   useExtension<T>(consumer: string, point: ExtensionPoint<T>): T | undefined;
+  /** The running plugins' declared services that hold memory (ClusterView.memoryReservations). */
+  memoryReservations(): MemoryReservation[];
 }

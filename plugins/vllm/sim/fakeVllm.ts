@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import { fakeNerAnswer } from './fakeNer.js';
 import { guardedVllmHandler, parseVllmRequest, type FakeVllmRequest } from './requestSchemas.js';
-import { asleep, garbled, sleepEndpoint, type SleepKnobs } from './sleepMode.js';
+import { asleep, garbled, sleepEndpoint, sleepingShare, type SleepKnobs } from './sleepMode.js';
 import { trackHeldMemory } from './heldMemory.js';
 import { readServeCommand } from './serveCommand.js';
 
@@ -177,7 +177,7 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
     }
     json(res, 404, { detail: 'Not Found' });
   }));
-  const stopHolding = trackHeldMemory(state, containerName, () => knobs().loadMs ?? 1500);
+  const stopHolding = trackHeldMemory(state, containerName, () => knobs().loadMs ?? 1500, sleepingShare);
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     close: () => new Promise<void>((r) => { stopHolding(); server.closeAllConnections(); server.close(() => r()); }),

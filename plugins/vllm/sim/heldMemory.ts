@@ -8,11 +8,11 @@ const TOTAL_KIB = 127_601_152;
 /**
  * What the simulated vLLM holds of the Spark's unified memory, written to `<state>/held-memory/<container>` (KiB) for
  * the simulated /proc/meminfo to count as used: `--gpu-memory-utilization` of the total (vLLM's default 0.9) once the
- * model is loaded, rising linearly while it loads, nothing when no `vllm serve` runs. Read from the container's state
- * without side effects, every second. Sleep mode is not modelled (on unified memory a level-1 sleep keeps the weights
- * in the same memory).
+ * model is loaded, rising linearly while it loads, nothing when no `vllm serve` runs; asleep, what `asleepKiB` says
+ * (the fake's sleep state, keyed `<exec time>:<served name>`). Read from the container's state without side effects,
+ * every second.
  */
-export function trackHeldMemory(state: string, containerName: string, loadMs: () => number): () => void {
+export function trackHeldMemory(state: string, containerName: string, loadMs: () => number, asleepKiB: (key: string, awakeKiB: number) => number = (_k, kib) => kib): () => void {
   const dir = join(state, 'held-memory');
   const file = join(dir, containerName);
   let last = -1;
@@ -25,7 +25,7 @@ export function trackHeldMemory(state: string, containerName: string, loadMs: ()
     renameSync(`${file}.tmp`, file);
   };
   const tick = () => {
-    try { write(heldKiB(join(state, 'containers', `${containerName}.json`), loadMs())); } catch { /* next tick */ }
+    try { write(heldKiB(join(state, 'containers', `${containerName}.json`), loadMs(), asleepKiB)); } catch { /* next tick */ }
   };
   tick();
   const t = setInterval(tick, 1_000);
@@ -33,12 +33,14 @@ export function trackHeldMemory(state: string, containerName: string, loadMs: ()
   return () => { clearInterval(t); write(0); };
 }
 
-function heldKiB(containerFile: string, loadMs: number): number {
+function heldKiB(containerFile: string, loadMs: number, asleepKiB: (key: string, awakeKiB: number) => number): number {
   const serve = readServeCommand(containerFile);
   if (!serve) return 0;
   const { container: c, words } = serve;
   const u = words.indexOf('--gpu-memory-utilization');
   const util = u > 0 && Number(words[u + 1]) > 0 && Number(words[u + 1]) <= 1 ? Number(words[u + 1]) : 0.9;
   const loaded = Math.min(1, Math.max(0, (Date.now() - Date.parse(c.Exec.at)) / Math.max(1, loadMs)));
-  return Math.round(TOTAL_KIB * util * loaded);
+  const n = words.indexOf('--served-model-name');
+  const servedName = n > 0 ? words[n + 1] : words[words.indexOf('serve') + 1];
+  return Math.round(asleepKiB(`${c.Exec.at}:${servedName}`, TOTAL_KIB * util * loaded));
 }

@@ -23,6 +23,14 @@ const stateOf = (key: string): SleepState => {
 
 /** Sleeping, or awake with weights that were discarded and not reloaded: the model cannot answer properly. */
 export const asleep = (key: string): boolean => { const s = states.get(key); return !!s && (!s.weightsAwake || !s.kvAwake); };
+/** What a sleeping model still holds of the memory it had awake: level 2 keeps its process, CUDA context and graphs
+ *  (about 2.5 GiB of a GB10's unified memory), level 1 its weights too (offloaded to host memory, which is the same
+ *  memory on unified memory). 1 when awake. */
+export const sleepingShare = (key: string, awakeKiB: number): number => {
+  const s = states.get(key);
+  if (!s || (s.weightsAwake && s.kvAwake)) return awakeKiB;
+  return s.level === 2 ? Math.min(awakeKiB, 2.5 * 1024 * 1024) : Math.round(awakeKiB * 0.6);
+};
 export const garbled = (key: string): boolean => { const s = states.get(key); return !!s && !s.weightsValid; };
 
 const send = (res: ServerResponse, status: number, body?: unknown) => {

@@ -48,6 +48,11 @@ export const modelSchema = z.object({
   /** 2 (default): weights discarded and reloaded from disk on wake — on GB10's unified memory level 1's copy to host
    *  memory frees little. 1: weights kept in host memory. */
   sleepLevel: z.union([z.literal(1), z.literal(2)]).optional(),
+  /** When models share the Sparks: never put to sleep or stopped to make room for another. */
+  pinned: z.boolean().optional(),
+  /** When models share the Sparks: the memory it is given per Spark, in GB (sets --gpu-memory-utilization). Default:
+   *  its measured footprint, else the fit estimate. */
+  memoryGB: z.number().positive().max(10_000).optional(),
 }).superRefine((m, ctx) => {
   if (!!m.repo === !!m.localPath) ctx.addIssue({ code: 'custom', path: ['repo'], message: 'give exactly one of repo or localPath' });
   if (m.chatTemplate !== undefined) {

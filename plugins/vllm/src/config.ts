@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_SLOTS } from './swap/slot.js';
 
 const homePath = z.string().trim().max(200).regex(/^\/?[A-Za-z0-9_][A-Za-z0-9._+/-]*$/, 'letters, digits and . _ + - / only').refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'no . or .. segments');
 
@@ -21,6 +22,9 @@ export const vllmConfigSchema = z.object({
   maxWaitSec: z.number().int().min(1).max(4 * 3600).default(600).describe('Longest a request waits for its model to load before a 503 with Retry-After (the load goes on).'),
   minResidencySec: z.number().int().min(0).max(3600).default(60).describe('A model loaded keeps serving at least this long before a request for another model may replace it (no thrashing).'),
   loadingCommentSec: z.number().int().min(1).max(60).default(5).describe('A streaming request waiting for its model gets an SSE comment ": loading <model>" this often.'),
+  maxResident: z.number().int().min(1).max(MAX_SLOTS).default(1).describe(`Models served at once (1–${MAX_SLOTS}). 1: a swap replaces the served model. More: a model that fits the memory budget loads beside the others, each in its own container and port; one that does not fit puts the least recently used ones to sleep, then stops them (pinned ones never).`),
+  memoryBudgetGB: z.number().positive().max(10_000).nullable().default(null).describe('Memory of each Spark that served models may hold, in GB (blank: MemTotal less osReserveGB). Services that declare memory (speech, embeddings…) are taken off it on their Spark.'),
+  osReserveGB: z.number().min(0).max(1000).default(20).describe('With no memoryBudgetGB: what each Spark keeps for its OS and page cache (about 108 of a Spark\'s 128 GB stay usable).'),
   preload: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)).max(16).default([]).describe('Catalog ids to load when Spark Control starts, if nothing is served yet (the first one that loads).'),
   webhooks: z.array(z.string().url().max(500).refine((u) => /^https?:\/\//.test(u), 'http(s) only')).max(10).default([]).describe('Called with every vllm.swap.* event (POST JSON, 5 s timeout).'),
 });

@@ -11,7 +11,9 @@ import { InflightRequests } from './inflight.js';
 import { scrapeVllmMetrics, tokensPerSecond } from './metrics.js';
 import { OnDemandScheduler } from './onDemand/scheduler.js';
 import { preloadAtBoot } from './onDemand/preload.js';
+import { Residency } from './residency/residency.js';
 import { SwapController } from './swap.js';
+import { MAX_SLOTS } from './swap/slot.js';
 import type { CompletionMeter } from './usage/completionUsage.js';
 
 const builtinCatalog = fileURLToPath(new URL('../catalog.yaml', import.meta.url)).replace('/dist/server/', '/');
@@ -27,7 +29,10 @@ export type UserEntry = Omit<CatalogEntry, 'source'>;
 export class VllmCoordinator {
   readonly hooks: VllmSwapHooks = createSwapHooks();
   readonly inflight: InflightRequests = new InflightRequests();
+  /** Serving slot 1: the model swap the API and tile drive. */
   readonly swap: SwapController;
+  /** Which slots hold which models, and where a load goes (one slot unless models share the Sparks). */
+  readonly residency: Residency;
   readonly downloads: ModelDownloads;
   readonly onDemand: OnDemandScheduler;
   private readonly userStore: ReturnType<typeof userCatalogStore>;
@@ -38,11 +43,18 @@ export class VllmCoordinator {
     ctx.provide(vllmSwapPoint, this.hooks);
     this.userStore = userCatalogStore(ctx);
     this.catalogNow = loadCatalog(builtinCatalog, this.userStore, ctx.log);
-    this.swap = new SwapController(ctx, this.hooks, this.catalog, this.inflight, async (m) => (await probeFit(ctx, this.hostId(), this.hubDir(), [m], 15_000)).models[0].summary);
+    const fitOf = async (m: CatalogEntry) => (await probeFit(ctx, this.hostId(), this.hubDir(), [m], 15_000)).models[0];
+    const slots: SwapController[] = [];
+    this.residency = new Residency({ ctx, slots, catalog: this.catalog, lastUsed: (id) => this.onDemand.lastUseOf(id), estimate: async (m) => (await fitOf(m)).needBytesPerNode ?? undefined });
+    const sharing = this.residency.sharingFor();
+    for (let k = 1; k <= MAX_SLOTS; k++) {
+      slots.push(new SwapController(ctx, this.hooks, this.catalog, k === 1 ? this.inflight : new InflightRequests(), async (m) => (await fitOf(m)).summary, { slot: k, sharing }));
+    }
+    this.swap = slots[0];
     ctx.provide(vllmChatPoint, createChatPoint({ swap: this.swap, inflight: this.inflight }));
     recordVllmHistory(ctx, () => (this.swap.active && !this.swap.running ? { upstream: this.swap.upstream(), model: this.swap.active.servedName } : undefined));
     // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
-    ctx.onDispose(() => this.swap.flush());
+    ctx.onDispose(() => Promise.all(slots.map((s) => s.flush())).then(() => undefined));
     // Every Spark the model runs on; a tensor-parallel model whose Sparks cannot be planned (too few, one address) is
     // still downloaded on the head: the swap's preflight names what is wrong with the plan.
     this.downloads = new ModelDownloads(ctx, (m) => {
@@ -50,7 +62,7 @@ export class VllmCoordinator {
       return n ? [n.head, ...n.workers] : [{ hostId: this.swap.upstream().hostId!, address: '' }];
     });
     // A chat or completion naming another catalog model loads it first (register.ts disposes it).
-    this.onDemand = new OnDemandScheduler(ctx, this.swap, this.inflight, this.catalog);
+    this.onDemand = new OnDemandScheduler(ctx, this.residency, this.catalog);
   }
 
   /** The catalog now (replaced whenever the user file is saved). */
@@ -122,8 +134,17 @@ export class VllmCoordinator {
     });
   }
 
-  /** The health check: the swap, vLLM's /health, the workers of a model across Sparks; adopts a model found running. */
+  /** The health check: slot 1's (below), and when models share the Sparks every other slot's after it. */
   async checkHealth(signal: AbortSignal): Promise<HealthCheckResult> {
+    const first = await this.checkFirstSlot(signal);
+    if (!this.residency.shared) return first;
+    const others = await this.checkSharedSlots(signal);
+    const rank = { up: 0, degraded: 1, down: 2 } as const;
+    return { status: rank[others.status as keyof typeof rank] > rank[first.status as keyof typeof rank] ? others.status : first.status, detail: `${first.detail ?? ''}; ${others.detail ?? ''}` };
+  }
+
+  /** Slot 1: the swap, vLLM's /health, the workers of a model across Sparks; adopts a model found running. */
+  private async checkFirstSlot(signal: AbortSignal): Promise<HealthCheckResult> {
     const swap = this.swap;
     if (swap.running) return { status: 'degraded', detail: `swap running (${swap.lastJob?.phase ?? ''})` };
     let res;
@@ -145,10 +166,31 @@ export class VllmCoordinator {
     return { status: 'up', detail: swap.active?.servedName ?? 'serving a model that is not in the catalog' };
   }
 
-  /** At start: the swap left from before the restart, the sleep state, the models to preload. */
+  /** The slots beside slot 1 (models sharing the Sparks): each one's model still answers, was lost without a swap, or
+   *  one found answering in an empty slot is taken over. */
+  async checkSharedSlots(signal: AbortSignal): Promise<HealthCheckResult> {
+    const extra = this.residency.slots.slice(1);
+    const said: string[] = [];
+    let worst: HealthCheckResult['status'] = 'up';
+    for (const s of extra) {
+      if (s.running) { said.push(`slot ${s.slot}: ${s.lastJob?.phase ?? 'busy'}`); continue; }
+      const ok = await this.ctx.http.request(s.upstream(), '/health', { timeoutMs: 2000, signal }).then((r) => { r.body.resume(); return r.status === 200; }, () => false);
+      if (ok && !s.active) await s.adoptRunning(signal).catch(() => undefined);
+      if (!ok && s.active) {
+        const lost = await s.noticeUnreachable().catch(() => undefined);
+        if (lost) { worst = 'degraded'; said.push(`slot ${s.slot}: ${lost.servedName} stopped without a swap (container ${lost.container})`); continue; }
+      }
+      said.push(`slot ${s.slot}: ${s.active ? `${s.active.servedName}${s.active.asleep ? ' (asleep)' : ''}` : 'empty'}`);
+    }
+    return { status: worst, detail: said.join('; ') };
+  }
+
+  /** At start: the swap left from before the restart in every slot, the sleep states, the models to preload. */
   async start(): Promise<void> {
-    await this.swap.recover().catch((e) => this.ctx.log.warn('could not check the swap left from before the restart', { error: (e as Error).message }));
-    await this.swap.syncSleepState().catch(() => undefined);
+    for (const s of this.residency.slots) {
+      await s.recover().catch((e) => this.ctx.log.warn('could not check the swap left from before the restart', { slot: s.slot, error: (e as Error).message }));
+      await s.syncSleepState().catch(() => undefined);
+    }
     void preloadAtBoot(this.ctx, this.swap, this.catalog);
   }
 }

@@ -23,12 +23,12 @@ export function extraDockerArgs(m: ModelEntry): string {
 }
 
 /** argv of `vllm serve …` (each element becomes one quoted word for the remote shell). */
-export function serveArgv(m: ModelEntry, port: number): string[] {
+export function serveArgv(m: ModelEntry, port: number, extra: string[] = []): string[] {
   const argv = ['vllm', 'serve', m.localPath ?? m.repo!, '--host', '0.0.0.0', '--port', String(port), '--served-model-name', m.servedName];
   if (m.tensorParallel > 1) argv.push('--tensor-parallel-size', String(m.tensorParallel));
   if (m.chatTemplate) argv.push('--chat-template', m.chatTemplate);
   if (m.sleep) argv.push('--enable-sleep-mode');
-  return [...argv, ...m.args];
+  return [...argv, ...extra, ...m.args];
 }
 
 /** The Sparks one launch runs on: the head (serves the API) and, for tensor parallel N, N-1 workers, each with its
@@ -43,7 +43,7 @@ export interface LaunchNodes {
  *  since mid-2026, said explicitly so launchers from before that behave the same). The launcher starts the
  *  workers' containers over the head's ssh to them and appends `--nnodes/--node-rank/--master-addr/--headless`
  *  itself, so serveArgv carries only --tensor-parallel-size. */
-export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, nodes?: LaunchNodes): ShellCommand {
+export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, nodes?: LaunchNodes, extraServeArgs: string[] = []): ShellCommand {
   const envArgs = Object.entries(m.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   // The sleep endpoints (/sleep, /wake_up, /is_sleeping, /collective_rpc) exist only in vLLM's dev mode.
   if (m.sleep && m.env.VLLM_SERVER_DEV_MODE === undefined) envArgs.push('-e', 'VLLM_SERVER_DEV_MODE=1');
@@ -53,7 +53,7 @@ export function launchCommand(cfg: VllmConfig, m: ModelEntry, port: number, node
   if (across && m.env.VLLM_ENGINE_READY_TIMEOUT_S === undefined) envArgs.push('-e', `VLLM_ENGINE_READY_TIMEOUT_S=${Math.round(swapTimeoutMs(m) / 1000)}`);
   const localIp = across ? sh`LOCAL_IP=${nodes.head.address} ` : rawShell('');
   const placement = across ? sh`-n ${[nodes.head, ...nodes.workers].map((n) => n.address).join(',')} --no-ray` : rawShell('--solo');
-  return sh`${localIp}VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} ${placement} -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port)}`;
+  return sh`${localIp}VLLM_SPARK_EXTRA_DOCKER_ARGS=${extraDockerArgs(m)} ${home(cfg.launcherPath)} ${placement} -d -t ${m.image} --name ${cfg.containerName} ${envArgs} exec ${serveArgv(m, port, extraServeArgs)}`;
 }
 
 /** Stops the model on the head. A worker's container is stopped by Spark Control's own SSH to that Spark
@@ -103,6 +103,12 @@ export function availableMemoryPct(out: string): number {
   const total = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const avail = Number(/MemAvailable:\s+(\d+)/.exec(out)?.[1] ?? 0);
   return total ? (avail / total) * 100 : 0;
+}
+
+/** memInfoCommand's output as the bytes available (undefined when MemAvailable is missing). */
+export function availableMemoryBytes(out: string): number | undefined {
+  const kib = /MemAvailable:\s+(\d+)/.exec(out)?.[1];
+  return kib === undefined ? undefined : Number(kib) * 1024;
 }
 
 /** Preflight: a local dir needs config.json and weights; an HF repo needs a non-empty snapshot in the cache. */

@@ -44,19 +44,19 @@ export const openAiSchemas = { modelList, chatCompletion, completion };
 /** The OpenAI-compatible proxy to the served model under /v1 (a chat or completion naming another catalog model loads
  *  it first), and GET /ondemand, what loading on request is doing. */
 export function registerOpenAiRoutes(ctx: PluginContext<VllmConfig>, vllm: VllmCoordinator): void {
-  const { swap, onDemand, inflight } = vllm;
+  const { swap, onDemand, residency } = vllm;
   // Programs call every /v1 route to use the model: an `inference` key may (the catch-all proxy included).
   const v1 = withActivityLog(ctx, ctx.publicRoutes('/v1', { scope: 'inference' }));
   // During the owner's swap the list is 503 as every other /v1 path; during a load a request started, it says "loading".
   v1.add({ method: 'GET', path: '/models', errorStyle: 'openai', summary: 'Every catalog model a request may name, with its state (serving, loading, stopping, stopped); a client with allow lists sees the ones it may use', response: modelList }, (c) => {
     const j = swap.busyJobId ? ctx.jobs.get(swap.busyJobId) : undefined;
     if (j?.kind === 'vllm.swap' && !onDemand.startedByRequest(j.id)) vllm.busy();
-    return listModels(ctx, swap, onDemand, vllm.catalog(), c.client);
+    return listModels(ctx, residency, onDemand, vllm.catalog(), c.client);
   });
-  ctx.routes.add({ method: 'GET', path: '/ondemand', summary: 'Loading on request: per model its state, queued requests, idle countdown, last cold load and wake, counters', response: onDemandResponse }, () => onDemandStatus(ctx.config.get(), swap, onDemand, vllm.catalog()));
+  ctx.routes.add({ method: 'GET', path: '/ondemand', summary: 'Loading on request: per model its state, queued requests, idle countdown, last cold load and wake, counters', response: onDemandResponse }, () => onDemandStatus(ctx.config.get(), residency, onDemand, vllm.catalog()));
   for (const path of ['/chat/completions', '/completions']) {
     v1.add({ method: 'POST', path, errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024, summary: `${path === '/completions' ? 'Text' : 'Chat'} completion (OpenAI body; "stream": true answers server-sent events), from the model the body names, loaded on request when it is a catalog model that is not served`, response: path === '/completions' ? completion : chatCompletion }, (c) =>
-      onDemandCompletion({ ctx, swap, scheduler: onDemand, inflight, catalog: vllm.catalog, plainProxy: (cc, body, meter) => vllm.proxy(cc, body, meter) }, c));
+      onDemandCompletion({ ctx, swap, residency, scheduler: onDemand, catalog: vllm.catalog, plainProxy: (cc, body, meter) => vllm.proxy(cc, body, meter) }, c));
   }
   v1.add({ method: 'GET', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw' }, (c) => vllm.proxy(c));
   v1.add({ method: 'POST', path: '/*rest', errorStyle: 'openai', bodyMode: 'raw', passthrough: true, maxBodyBytes: 32 * 1024 * 1024 }, (c) => {

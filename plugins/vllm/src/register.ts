@@ -14,8 +14,8 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   ctx.onDispose(() => vllm.onDemand.dispose());
   registerOpenAiRoutes(ctx, vllm);
 
-  // /health (2.5 s) plus, across Sparks, a worker check (2 s).
-  ctx.health.register({ name: 'vllm', service: 'vllm', intervalMs: 15_000, timeoutMs: 5000, check: (signal) => vllm.checkHealth(signal) });
+  // /health (2.5 s) plus, across Sparks, a worker check (2 s); with models sharing the Sparks, 2 s per other slot.
+  ctx.health.register({ name: 'vllm', service: 'vllm', intervalMs: 15_000, timeoutMs: 9000, check: (signal) => vllm.checkHealth(signal) });
   ctx.lifecycle.onStart(() => vllm.start());
 
   ctx.tiles.register({ tag: 'spark-vllm-tile', module: 'tile.js', title: 'LLM (vLLM)', cols: 2, order: 20 });

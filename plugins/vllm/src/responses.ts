@@ -88,6 +88,7 @@ export const onDemandResponse = z.object({
     loadOnRequest: z.boolean(), sleep: z.boolean(), idleTtlSec: z.number().nullable(),
     idleCountdownSec: z.number().nullable().describe('Seconds until it is unloaded for being idle'),
     lastColdLoadSeconds: z.number().nullable(), lastWakeMs: z.number().nullable(), asleepSince: iso.nullable(),
+    slot: z.number().int().nullable().describe('The serving slot holding it (1 unless models share the Sparks)'),
     queued: z.number().int(), loads: z.number().int(), failedLoads: z.number().int(), timeouts: z.number().int(), refused: z.number().int(),
     lastWaitMs: z.number().nullable(), lastUsedAt: iso.nullable(),
   })),

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { SparkError, type PluginContext, type RouteContext } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
-import type { InflightRequests } from '../inflight.js';
+import type { Residency } from '../residency/residency.js';
 import type { SwapController } from '../swap.js';
 import { meterCompletion, type CompletionMeter } from '../usage/completionUsage.js';
 import { loadsOnRequest, resolveModel } from './resolve.js';
@@ -42,7 +42,7 @@ export function modelNotAllowed(servedName: string, why: 'use' | 'load'): SparkE
 }
 
 export interface CompletionDeps {
-  ctx: PluginContext<VllmConfig>; swap: SwapController; scheduler: OnDemandScheduler; inflight: InflightRequests; catalog: () => CatalogEntry[];
+  ctx: PluginContext<VllmConfig>; swap: SwapController; residency: Residency; scheduler: OnDemandScheduler; catalog: () => CatalogEntry[];
   /** The pre-existing proxy (answers 503 during a swap), for requests that name no model; `meter` counts its usage. */
   plainProxy(c: RouteContext, body: Buffer, meter?: CompletionMeter): Promise<void>;
 }
@@ -83,10 +83,14 @@ export async function onDemandCompletion(d: CompletionDeps, c: RouteContext): Pr
     if (parsed.stream === true) return streamAfterLoad(d, c, model, body, meter);
     await d.scheduler.acquire(model, c.signal, c.client.priority);
   }
-  d.inflight.track(c.res);
+  const slot = servingSlot(d, model);
+  slot.inflight.track(c.res);
   d.scheduler.touch(model.id, c.res);
-  return d.ctx.http.proxy(c, d.swap.upstream(), { body, headers: { 'content-type': 'application/json' }, timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai', tapBody: meter.tapBody });
+  return d.ctx.http.proxy(c, slot.upstream(), { body, headers: { 'content-type': 'application/json' }, timeoutMs: 120_000, bodyTimeoutMs: 600_000, errorStyle: 'openai', tapBody: meter.tapBody });
 }
+
+/** The slot answering for the model now; slot 1 when none does (its proxy then answers as vLLM does, or 503). */
+const servingSlot = (d: CompletionDeps, model: CatalogEntry): SwapController => d.residency.serving(model.id) ?? d.swap;
 
 /** The client streams: answer 200 at once, keep the connection alive with SSE comments while the model loads, then
  *  relay vLLM's stream. Errors after the headers are OpenAI-style `data: {"error":…}` lines. */
@@ -108,10 +112,11 @@ async function streamAfterLoad(d: CompletionDeps, c: RouteContext, model: Catalo
   } finally {
     clearInterval(tick);
   }
-  d.inflight.track(c.res);
+  const slot = servingSlot(d, model);
+  slot.inflight.track(c.res);
   d.scheduler.touch(model.id, c.res);
   try {
-    const r = await d.ctx.http.request(d.swap.upstream(), c.path, { method: 'POST', body, headers: { 'content-type': 'application/json' }, timeoutMs: 3_600_000, signal: sse.signal });
+    const r = await d.ctx.http.request(slot.upstream(), c.path, { method: 'POST', body, headers: { 'content-type': 'application/json' }, timeoutMs: 3_600_000, signal: sse.signal });
     meter.answered();
     if (r.status !== 200) {
       let text = '';

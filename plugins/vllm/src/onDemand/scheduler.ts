@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { SparkError, type PluginContext } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
-import type { InflightRequests } from '../inflight.js';
+import { Residency } from '../residency/residency.js';
 import type { SwapController } from '../swap.js';
 
 interface Waiter { modelId: string; since: number; priority: number; resolve(): void; reject(e: unknown): void; cleanup(): void }
@@ -24,7 +24,8 @@ const nextTurn = () => new Promise<void>((r) => setImmediate(r));
  * left is dropped. Against thrashing, the served model keeps serving for minResidencySec after it loaded, and its
  * requests in flight finish before a switch (bounded by drainTimeoutSec) while new ones for it are still forwarded.
  * The model whose first waiter comes first loads next: the highest client priority, then the longest wait (FIFO within
- * a priority). An idle model (idleTtlSec) is unloaded.
+ * a priority). An idle model (idleTtlSec) is unloaded. Where a load goes is the residency arbiter's word: the one slot,
+ * or — when models share the Sparks — a free slot after the least recently used made room (sleep, then stop).
  */
 export class OnDemandScheduler {
   private readonly queues = new Map<string, Waiter[]>();
@@ -36,8 +37,7 @@ export class OnDemandScheduler {
   private readonly idleTimer: NodeJS.Timeout;
 
   constructor(
-    private readonly ctx: PluginContext<VllmConfig>, private readonly swap: SwapController,
-    private readonly inflight: InflightRequests, private readonly catalog: () => CatalogEntry[],
+    private readonly ctx: PluginContext<VllmConfig>, private readonly residency: Residency, private readonly catalog: () => CatalogEntry[],
   ) {
     this.idleTimer = setInterval(() => this.unloadIfIdle(), 1000);
     this.idleTimer.unref();
@@ -49,9 +49,9 @@ export class OnDemandScheduler {
     this.queues.clear();
   }
 
-  /** The model answers now (served, and no swap or unload is under way). */
+  /** The model answers now (served, and no swap or unload is under way in its slot). */
   serving(modelId: string): boolean {
-    return this.swap.active?.modelId === modelId && !this.swap.active.asleep && !this.swap.running;
+    return !!this.residency.serving(modelId);
   }
 
   /** The model a load started by a request is bringing up, if any. */
@@ -70,7 +70,7 @@ export class OnDemandScheduler {
 
   /** Seconds until the served model is unloaded for being idle, or null when it is not going to be. */
   idleCountdownSec(model: CatalogEntry): number | null {
-    if (!model.idleTtlSec || this.swap.active?.modelId !== model.id) return null;
+    if (!model.idleTtlSec || !this.residency.holding(model.id)) return null;
     return Math.max(0, Math.ceil((this.lastUseOf(model.id) + model.idleTtlSec * 1000 - Date.now()) / 1000));
   }
 
@@ -83,8 +83,9 @@ export class OnDemandScheduler {
   /** Seconds a client should wait before trying again for this model: its measured load time (else the expected
    *  one), less what the load under way already took, plus what the load before it still needs. */
   etaSec(model: CatalogEntry): number {
-    const asleep = (m: CatalogEntry) => this.swap.active?.modelId === m.id && !!this.swap.active.asleep;
-    const loadSec = (m: CatalogEntry) => (asleep(m) ? (this.swap.lastWakeMs(m.id) ?? 2000) / 1000 : this.swap.lastLoadSeconds(m.id) ?? m.expectedLoadMinutes * 60);
+    const r = this.residency;
+    const asleep = (m: CatalogEntry) => !!r.holding(m.id)?.active?.asleep;
+    const loadSec = (m: CatalogEntry) => (asleep(m) ? (r.lastWakeMs(m.id) ?? 2000) / 1000 : r.lastLoadSeconds(m.id) ?? m.expectedLoadMinutes * 60);
     const l = this.loading;
     const elapsed = l ? (Date.now() - l.startedAt) / 1000 : 0;
     if (l?.modelId === model.id) return Math.max(1, Math.ceil(loadSec(model) - elapsed));
@@ -142,8 +143,9 @@ export class OnDemandScheduler {
     return s;
   }
 
-  private lastUseOf(modelId: string): number {
-    return Math.max(this.lastUsed.get(modelId) ?? 0, Date.parse(this.swap.active?.modelId === modelId ? this.swap.active.since : '') || 0);
+  /** The last request for the model, or when it started serving (ms): the idle clock and the LRU order. */
+  lastUseOf(modelId: string): number {
+    return Math.max(this.lastUsed.get(modelId) ?? 0, Date.parse(this.residency.holding(modelId)?.active?.since ?? '') || 0);
   }
 
   private settle(modelId: string, error?: unknown) {
@@ -166,11 +168,11 @@ export class OnDemandScheduler {
   }
 
   private async step(): Promise<void> {
-    // A swap or unload under way (ours or the owner's): decide once it ended.
-    const busy = this.swap.busyJobId;
+    // A swap or unload under way (ours or the owner's, in any slot): decide once it ended.
+    const busy = this.residency.busyJobId;
     if (busy) {
       await this.ctx.jobs.wait(busy).catch(() => undefined);
-      for (let i = 0; this.swap.busyJobId === busy; i++) await (i < 50 ? nextTurn() : delay(10));
+      for (let i = 0; this.residency.busyJobId === busy; i++) await (i < 50 ? nextTurn() : delay(10));
       this.again = true;
       return;
     }
@@ -181,27 +183,58 @@ export class OnDemandScheduler {
     if (!next) return;
     const model = this.catalog().find((m) => m.id === next);
     if (!model) return this.settle(next, new SparkError('VLLM_UNKNOWN_MODEL', `${next} was removed from the catalog`, { status: 404 }));
-    const cfg = this.ctx.config.get();
-    const active = this.swap.active;
-    if (active && active.modelId !== next) {
-      const residentUntil = (Date.parse(active.since) || 0) + cfg.minResidencySec * 1000;
+    const placement = await this.residency.place(model);
+    if (!placement.ok) return this.settle(next, Residency.refusal(model, placement));
+    const slot = this.residency.slots.find((s) => s.slot === placement.slot)!;
+    // What goes: the slot's own model (its swap stops it) and the evicted ones. Each served long enough first, and
+    // its requests in flight (new ones included) finish first, bounded.
+    const leaving = [...placement.evict.map((e) => this.residency.slots.find((s) => s.slot === e.slot)!), ...(slot.active && slot.active.modelId !== next ? [slot] : [])];
+    if (leaving.length) {
+      const cfg = this.ctx.config.get();
+      const residentUntil = Math.max(...leaving.map((s) => (Date.parse(s.active?.since ?? '') || 0) + cfg.minResidencySec * 1000));
       if (Date.now() < residentUntil) { await delay(residentUntil - Date.now()); this.again = true; return; }
-      // The served model's requests (including new ones) finish first, bounded.
-      if (this.inflight.size) await this.inflight.drain(cfg.drainTimeoutSec * 1000, new AbortController().signal);
-      if (this.queued(next) === 0 || this.swap.busyJobId) { this.again = true; return; }
+      for (const s of leaving) if (s.inflight.size) await s.inflight.drain(cfg.drainTimeoutSec * 1000, new AbortController().signal);
+      if (this.queued(next) === 0 || this.residency.busyJobId) { this.again = true; return; }
     }
-    // The model sleeps in its container: wake it; if that fails, a cold start (the swap stops the container first).
-    if (active?.modelId === next && active.asleep) {
-      const woke = await this.runLoad(model, 'wake', () => this.swap.wakeServed('a request names it'), active.modelId);
+    for (const e of placement.evict) {
+      const s = this.residency.slots.find((x) => x.slot === e.slot)!;
+      if (!(await this.evict(s, e.action, model))) { this.again = true; return; }
+    }
+    // The model sleeps in its container: wake it; if that fails, a cold start in its slot (the swap stops it first).
+    if (slot.active?.modelId === next && slot.active.asleep) {
+      const woke = await this.runLoad(model, 'wake', () => slot.wakeServed('a request names it'), next);
       if (!woke.ok) {
         this.ctx.log.warn('waking the model failed; starting it cold', { modelId: model.id, error: woke.why });
-        await this.runLoad(model, 'cold', () => this.swap.start(model.id, { reason: `request (wake failed: ${woke.why})` }), active.modelId, woke.why);
+        await this.runLoad(model, 'cold', () => slot.start(model.id, { reason: `request (wake failed: ${woke.why})` }), next, woke.why);
       }
       this.again = true;
       return;
     }
-    await this.runLoad(model, 'cold', () => this.swap.start(model.id, { reason: 'request' }), active?.modelId ?? null);
+    await this.runLoad(model, 'cold', () => slot.start(model.id, { reason: 'request' }), slot.active?.modelId ?? placement.evict[0]?.modelId ?? null);
     this.again = true;
+  }
+
+  /** Makes room for `forModel`: the slot's model sleeps or stops; false when that did not happen (decide again). */
+  private async evict(s: SwapController, action: 'sleep' | 'stop', forModel: CatalogEntry): Promise<boolean> {
+    const victim = s.active;
+    if (!victim) return true;
+    const model = this.catalog().find((m) => m.id === victim.modelId);
+    const why = `making room for ${forModel.servedName}`;
+    let job;
+    try {
+      job = action === 'sleep' && !victim.asleep ? s.sleepServed(why, model?.sleepLevel ?? 2) : s.unload(why);
+    } catch (e) {
+      this.ctx.log.warn('could not make room', { modelId: victim.modelId, action, error: (e as Error).message });
+      return false;
+    }
+    this.ctx.events.emit('vllm.ondemand.evicted', { modelId: victim.modelId, slot: s.slot, action, for: forModel.id, jobId: job.id });
+    this.ctx.metrics.inc('ondemand_evictions_total', 'Models put to sleep or stopped to make room for another', { model: victim.modelId, action });
+    const st = await this.ctx.jobs.wait(job.id);
+    for (let i = 0; s.busyJobId === job.id; i++) await (i < 50 ? nextTurn() : delay(10));
+    if (st.state === 'succeeded') return true;
+    // A sleep that failed: stop it instead.
+    if (action === 'sleep') return this.evict(s, 'stop', forModel);
+    return false;
   }
 
   /** The model whose first waiter (by priority, then wait) comes before every other model's. */
@@ -226,7 +259,7 @@ export class OnDemandScheduler {
     this.loading = { modelId: model.id, jobId, startedAt: Date.now() };
     this.ctx.events.emit('vllm.ondemand.load', { modelId: model.id, jobId, kind, from, queued: this.queued(model.id), ...(wakeError ? { wakeError } : {}) });
     const s = await this.ctx.jobs.wait(jobId);
-    for (let i = 0; this.swap.busyJobId === jobId; i++) await (i < 50 ? nextTurn() : delay(10));
+    for (let i = 0; this.residency.busyJobId === jobId; i++) await (i < 50 ? nextTurn() : delay(10));
     const seconds = (Date.now() - this.loading.startedAt) / 1000;
     this.loading = undefined;
     if (s.state === 'succeeded') {
@@ -243,10 +276,15 @@ export class OnDemandScheduler {
     return { ok: false, why };
   }
 
-  /** Unloads the served model once it had no request for its idleTtlSec (and nobody waits for anything). */
+  /** Unloads a served model once it had no request for its idleTtlSec (and nobody waits for anything). */
   private unloadIfIdle(): void {
-    const active = this.swap.active;
-    if (!active || active.asleep || this.swap.running || this.looping || this.inflight.size) return;
+    if (this.looping || this.residency.running) return;
+    for (const slot of this.residency.slots) this.unloadSlotIfIdle(slot);
+  }
+
+  private unloadSlotIfIdle(slot: SwapController): void {
+    const active = slot.active;
+    if (!active || active.asleep || slot.running || this.residency.running || slot.inflight.size) return;
     const model = this.catalog().find((m) => m.id === active.modelId);
     if (!model?.idleTtlSec) return;
     const idleMs = Date.now() - this.lastUseOf(model.id);
@@ -254,14 +292,14 @@ export class OnDemandScheduler {
     try {
       const why = `idle for ${Math.round(idleMs / 1000)} s`;
       // A model launched with sleep mode sleeps (it wakes in about a second); any other stops.
-      const job = model.sleep ? this.swap.sleepServed(why, model.sleepLevel ?? 2) : this.swap.unload(why);
+      const job = model.sleep ? slot.sleepServed(why, model.sleepLevel ?? 2) : slot.unload(why);
       this.ctx.events.emit('vllm.ondemand.idle', { modelId: model.id, jobId: job.id, idleSec: Math.round(idleMs / 1000), action: model.sleep ? 'sleep' : 'stop' });
       // A sleep that failed (launched before sleep was turned on, say): stop it instead of trying again every second.
       if (model.sleep) {
         void this.ctx.jobs.wait(job.id).then((s) => {
-          if (s.state === 'succeeded' || this.swap.running || this.swap.active?.modelId !== model.id) return;
+          if (s.state === 'succeeded' || slot.running || slot.active?.modelId !== model.id) return;
           this.ctx.log.warn('the idle model could not sleep; stopping it', { modelId: model.id, error: s.error?.message });
-          try { this.swap.unload(`${why}; sleep failed: ${s.error?.message ?? s.state}`); } catch { /* something else started meanwhile */ }
+          try { slot.unload(`${why}; sleep failed: ${s.error?.message ?? s.state}`); } catch { /* something else started meanwhile */ }
         });
       }
     } catch (e) {

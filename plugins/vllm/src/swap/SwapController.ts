@@ -19,6 +19,8 @@ import { SWAP_PHASES } from './phases.js';
 import { SwapPlan } from './plan.js';
 import * as recovery from './recovery.js';
 import * as sideJobs from './sideJobs.js';
+import type { SwapSharing } from './sharing.js';
+import { slotConfig, slotOf } from './slot.js';
 import { SwapState, type ActiveModel, type LostModel, type SwapJobRecord } from './state.js';
 
 export { SWAP_PHASES } from './phases.js';
@@ -35,12 +37,27 @@ export class SwapController {
     /** The fit estimate's sentence for a model, logged in preflight so a later out-of-memory failure has its likely cause
      *  next to it. Advisory: an estimate never blocks a swap. */
     fitOf?: (model: CatalogEntry) => Promise<string>,
+    /** Which serving slot this controller runs (slot.ts; 1 unless models share the Sparks), and what it asks of the
+     *  residency arbiter when they do. */
+    opts: { slot?: number; sharing?: SwapSharing } = {},
   ) {
-    const plan = new SwapPlan(ctx);
+    this.slot = opts.slot ?? 1;
+    this.inflight = inflight;
+    const slot = this.slot;
+    const plan = new SwapPlan(ctx, slot);
     this.plan = plan;
-    this.state = new SwapState(ctx);
-    this.d = { ctx, hooks, catalog, inflight, fitOf, state: this.state, plan, ssh: new JobSsh(ctx, () => plan.hostId()), events: new SwapEvents(ctx), logTail: new LogTail() };
+    this.state = new SwapState(ctx, slotOf(ctx.config.get(), slot).storeKey);
+    this.d = { ctx, cfg: () => slotConfig(ctx.config.get(), slot), sharing: opts.sharing, hooks, catalog, inflight, fitOf, state: this.state, plan, ssh: new JobSsh(ctx, () => plan.hostId()), events: new SwapEvents(ctx), logTail: new LogTail() };
   }
+
+  /** The serving slot (1 is the one Spark Control always had). */
+  readonly slot: number;
+  /** Requests this slot's model is answering (a swap or sleep of it drains them first). */
+  readonly inflight: InflightRequests;
+  /** The container this slot's model runs in. */
+  get container(): string { return this.d.cfg().containerName; }
+  /** The model's measured footprint from its last load in this slot (bytes, and asleep when measured). */
+  footprintOf(modelId: string): { bytes: number; at: string; sleepingBytes?: number } | undefined { return this.state.record.footprints?.[modelId]; }
 
   get active(): ActiveModel | null { return this.state.record.active; }
   get lost(): LostModel | null { return this.state.record.lost ?? null; }
@@ -104,6 +121,9 @@ export class SwapController {
 
   /** Measured time of the last wake of each model. */
   lastWakeMs(modelId: string): number | undefined { return this.state.record.wakes?.[modelId]?.ms; }
+  /** When those were measured (ISO). */
+  loadedAt(modelId: string): string | undefined { return this.state.record.loads?.[modelId]?.at; }
+  wokeAt(modelId: string): string | undefined { return this.state.record.wakes?.[modelId]?.at; }
 
   cancel(): JobSnapshot {
     if (!this.state.runningJob) throw new SparkError('VLLM_NO_SWAP', 'no swap is running', { status: 409 });

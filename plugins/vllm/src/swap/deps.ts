@@ -6,6 +6,7 @@
 import type { PluginContext } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
+import type { SwapSharing } from './sharing.js';
 import type { VllmSwapHooks } from '../hooks.js';
 import type { InflightRequests } from '../inflight.js';
 import type { SwapEvents } from './events.js';
@@ -16,6 +17,11 @@ import type { SwapState } from './state.js';
 
 export interface SwapDeps {
   ctx: PluginContext<VllmConfig>;
+  /** The settings as this slot's commands read them (its container name and port: slot.ts). */
+  cfg(): VllmConfig;
+  /** Set when models share the Sparks (maxResident > 1): what a launch of `model` needs of the head's memory, and the
+   *  serve arguments that hold it to that. */
+  sharing?: SwapSharing;
   hooks: VllmSwapHooks;
   catalog: () => CatalogEntry[];
   inflight: InflightRequests;

@@ -6,7 +6,7 @@
 import { SparkError, type JobHandle, type JobSnapshot } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
-import { availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
+import { availableMemoryBytes, availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
 import { delay } from './delay.js';
 import type { SwapDeps } from './deps.js';
 import { TRANSIENT_SSH, sessionLost } from './jobSsh.js';
@@ -17,8 +17,8 @@ import type { ActiveModel } from './state.js';
 
 /** One swap job, phase by phase; a failure after the launch stops what it started (no blind restart). */
 export async function runSwap(d: SwapDeps, job: JobHandle, model: CatalogEntry): Promise<ActiveModel> {
-  const cfg = d.ctx.config.get();
-  const port = d.ctx.cluster.service('vllm', { hostId: 'spark-1', port: cfg.port }).port;
+  const cfg = d.cfg();
+  const port = d.plan.endpoint().port;
   let launched = false;
   /** Workers of this launch: a failure stops their containers too. */
   let launchWorkers: string[] = [];
@@ -41,17 +41,18 @@ export async function runSwap(d: SwapDeps, job: JobHandle, model: CatalogEntry):
 
     // memory settle: unified memory comes back slowly after a model unloads.
     enterPhase(d, job, 'memory');
-    await waitForMemory(d, job, cfg, nodes);
+    const availableBefore = await waitForMemory(d, job, cfg, nodes, await d.sharing?.needBytes(model));
 
     // launch: dispatched detached; exit 0 means dispatched, not ready.
     enterPhase(d, job, 'launch');
     // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
     // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
     launched = true;
-    await dispatchLaunch(d, job, cfg, model, port, nodes);
+    await dispatchLaunch(d, job, cfg, model, port, nodes, (await d.sharing?.serveArgs(model)) ?? []);
     const launchedAt = Date.now();
 
     await waitReady(d, job, model, nodes);
+    await recordFootprint(d, job, model.id, availableBefore);
     enterPhase(d, job, 'active');
     const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await vllmVersion(d, job.signal), ...nodesField(nodes) };
     d.state.record.active = active;
@@ -70,25 +71,49 @@ export async function runSwap(d: SwapDeps, job: JobHandle, model: CatalogEntry):
   }
 }
 
+const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
+
 /** Memory settle: unified memory comes back slowly after a model unloads; waits on every Spark of the launch until
- *  memoryFloorPct of it is available, or fails naming the Spark after memorySettleTimeoutSec. */
-async function waitForMemory(d: SwapDeps, job: JobHandle, cfg: VllmConfig, nodes: LaunchNodes): Promise<void> {
+ *  memoryFloorPct of it is available — or, when models share the Sparks, until what this launch needs (`needBytes`)
+ *  is — or fails naming the Spark after memorySettleTimeoutSec. Resolves with the head's available bytes. */
+async function waitForMemory(d: SwapDeps, job: JobHandle, cfg: VllmConfig, nodes: LaunchNodes, needBytes?: number): Promise<number | undefined> {
   const memDeadline = Date.now() + cfg.memorySettleTimeoutSec * 1000;
+  let headAvailable: number | undefined;
   for (const n of [nodes.head, ...nodes.workers]) {
     const where = nodes.workers.length ? ` on ${n.hostId}` : '';
     for (;;) {
-      const pct = availableMemoryPct((await d.ssh.exec(job, memInfoCommand(), 30_000, n.hostId)).stdout);
-      if (pct >= cfg.memoryFloorPct) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available`); break; }
-      if (Date.now() > memDeadline) throw new SparkError('VLLM_MEMORY_NOT_FREED', `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
+      const out = (await d.ssh.exec(job, memInfoCommand(), 30_000, n.hostId)).stdout;
+      const pct = availableMemoryPct(out);
+      const bytes = availableMemoryBytes(out);
+      if (n === nodes.head) headAvailable = bytes;
+      const enough = needBytes !== undefined && bytes !== undefined ? bytes >= needBytes : pct >= cfg.memoryFloorPct;
+      if (enough) { job.log(`memory settled${where}: ${pct.toFixed(0)}% available${needBytes !== undefined && bytes !== undefined ? ` (${gb(bytes)}, the launch needs ${gb(needBytes)})` : ''}`); break; }
+      if (Date.now() > memDeadline) {
+        throw new SparkError('VLLM_MEMORY_NOT_FREED', needBytes !== undefined && bytes !== undefined
+          ? `only ${gb(bytes)} of memory is available${where} (the launch needs ${gb(needBytes)}) after ${cfg.memorySettleTimeoutSec} s`
+          : `only ${pct.toFixed(0)}% of memory is available${where} (need ${cfg.memoryFloorPct}%) after ${cfg.memorySettleTimeoutSec} s`, { status: 503, details: { host: n.hostId } });
+      }
       await delay(cfg.readinessPollMs, job.signal);
     }
   }
+  return headAvailable;
+}
+
+/** The memory the model holds now that it answers: the head's MemAvailable before the launch less now, recorded as
+ *  the model's measured footprint (what the arbiter counts the next time it plans a load). */
+async function recordFootprint(d: SwapDeps, job: JobHandle, modelId: string, before: number | undefined): Promise<void> {
+  if (before === undefined) return;
+  const after = availableMemoryBytes((await d.ssh.exec(job, memInfoCommand(), 30_000).catch(() => ({ stdout: '' }))).stdout);
+  if (after === undefined || before - after <= 0) return;
+  const prev = d.state.record.footprints?.[modelId];
+  d.state.record.footprints = { ...d.state.record.footprints, [modelId]: { ...prev, bytes: before - after, at: new Date().toISOString() } };
+  job.log(`the model holds ${gb(before - after)} of memory`);
 }
 
 /** Runs the launcher (detached: exit 0 means dispatched, not ready). A session lost while it ran is checked once SSH is
  *  back, and the launch repeated only if `vllm serve` was not dispatched. Throws when the launcher failed. */
-async function dispatchLaunch(d: SwapDeps, job: JobHandle, cfg: VllmConfig, model: CatalogEntry, port: number, nodes: LaunchNodes): Promise<void> {
-  let l = await d.ssh.exec(job, launchCommand(cfg, model, port, nodes), 120_000).catch((e) => {
+async function dispatchLaunch(d: SwapDeps, job: JobHandle, cfg: VllmConfig, model: CatalogEntry, port: number, nodes: LaunchNodes, extra: string[]): Promise<void> {
+  let l = await d.ssh.exec(job, launchCommand(cfg, model, port, nodes, extra), 120_000).catch((e) => {
     if (job.signal.aborted || !TRANSIENT_SSH.has((e as SparkError).code)) throw e;
     return { stdout: '', stderr: '', code: null, durationMs: 0 };
   });
@@ -97,7 +122,7 @@ async function dispatchLaunch(d: SwapDeps, job: JobHandle, cfg: VllmConfig, mode
     // launch again only if it was not (the launcher skips `docker run` when the container already runs).
     job.log(`SSH to ${d.plan.hostId()} dropped while the launcher ran; checking what was dispatched`);
     const alive = isAlive((await d.ssh.ridingOut(job, processAliveCommand(cfg))).stdout);
-    l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await d.ssh.ridingOut(job, launchCommand(cfg, model, port, nodes), 120_000);
+    l = alive ? { stdout: 'the launch had been dispatched before the session dropped', stderr: '', code: 0, durationMs: 0 } : await d.ssh.ridingOut(job, launchCommand(cfg, model, port, nodes, extra), 120_000);
   }
   for (const line of (l.stdout + l.stderr).split('\n').filter(Boolean)) job.log(line);
   if (l.code !== 0) throw new SparkError('VLLM_LAUNCH_FAILED', `the launcher exited ${l.code}: ${(l.stderr || l.stdout).trim().split('\n').pop()?.slice(0, 200) ?? ''}`, { status: 502 });
@@ -128,7 +153,7 @@ async function stopFailedLaunch(d: SwapDeps, job: JobHandle, cfg: VllmConfig, la
  *  disappears asynchronously, so this waits until it is gone on every Spark (a stop is confirmed before the next
  *  start). `nodes`: the Sparks a launch that follows needs (their containers of that name go too). */
 export async function stopServed(d: SwapDeps, job: JobHandle, nodes?: LaunchNodes): Promise<void> {
-  const cfg = d.ctx.config.get();
+  const cfg = d.cfg();
   if (d.inflight.size) {
     job.log(`waiting up to ${cfg.drainTimeoutSec} s for ${d.inflight.size} request(s) in flight to finish`);
     const left = await d.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);

@@ -3,11 +3,12 @@
  * workers for tensor parallel across Sparks, each at its address on the link), and the preflight that checks the plan
  * on every one of them before anything is stopped. Nothing here changes a Spark.
  */
-import { SparkError, type HostInfo, type JobHandle, type PluginContext, type UpstreamRef } from '@spark-control/plugin-api';
+import { SparkError, type HostInfo, type JobHandle, type PluginContext, type ServiceEndpoint, type UpstreamRef } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import { linkSshCheckCommand, linkSshRefusal, preflightCommand, preflightVerdict, type LaunchNodes } from '../launch.js';
 import type { JobSsh } from './jobSsh.js';
+import { slotConfig, slotOf } from './slot.js';
 
 /** ActiveModel's `nodes` for a launch: set only when it runs across Sparks. */
 export const nodesField = (n: LaunchNodes | undefined): { nodes?: string[] } => (n?.workers.length ? { nodes: [n.head.hostId, ...n.workers.map((w) => w.hostId)] } : {});
@@ -25,11 +26,17 @@ function distinctAddresses(nodes: LaunchNodes): LaunchNodes {
 }
 
 export class SwapPlan {
-  constructor(private readonly ctx: PluginContext<VllmConfig>) {}
+  constructor(private readonly ctx: PluginContext<VllmConfig>, private readonly slot = 1) {}
+
+  /** Where this slot's vLLM answers (its port is the one `vllm serve` is launched with). */
+  endpoint(): ServiceEndpoint {
+    const s = slotOf(this.ctx.config.get(), this.slot);
+    return this.ctx.cluster.service(s.service, { hostId: 'spark-1', port: s.port });
+  }
 
   upstream(): UpstreamRef {
-    const ep = this.ctx.cluster.service('vllm', { hostId: 'spark-1', port: this.ctx.config.get().port });
-    return { service: 'vllm', hostId: ep.hostId, baseUrl: ep.baseUrl };
+    const ep = this.endpoint();
+    return { service: ep.service, hostId: ep.hostId, baseUrl: ep.baseUrl };
   }
 
   /** The Spark serving models (the head of every launch). */
@@ -85,7 +92,7 @@ export class SwapPlan {
   /** Preflight: the Sparks of the launch (nodesFor), the model's files on each of them, and — across Sparks — the
    *  head's ssh to each worker over the link. Throws a 422 naming the Spark and the fix; nothing is stopped yet. */
   async preflight(ssh: JobSsh, job: JobHandle, model: CatalogEntry): Promise<LaunchNodes> {
-    const cfg = this.ctx.config.get();
+    const cfg = slotConfig(this.ctx.config.get(), this.slot);
     // One GPU per Spark: tensor parallel N runs on N Sparks, each loading its shard from its own disk, so the model
     // must be on every one of them.
     const nodes = this.nodesFor(model);

@@ -15,7 +15,7 @@ import { enterPhase } from './phases.js';
 
 /** process alive → /health 200 → /v1/models lists the served name → one streamed completion yields a token. */
 export async function waitReady(d: SwapDeps, job: JobHandle, model: CatalogEntry, nodes?: LaunchNodes): Promise<void> {
-  const cfg = d.ctx.config.get();
+  const cfg = d.cfg();
   const up = d.plan.upstream();
   d.logTail.reset();
   let stage: 'process' | 'health' | 'models' | 'completion' = 'process';

@@ -35,7 +35,7 @@ export async function adoptRunning(d: SwapDeps, signal: AbortSignal = AbortSigna
  *  for minutes until NCCL gives up, so the health check names them first. Empty for a one-Spark model. */
 export async function workersDown(d: SwapDeps, signal: AbortSignal): Promise<Array<{ hostId: string; why: string }>> {
   const workers = (d.state.record.active?.nodes ?? []).filter((h) => h !== d.plan.hostId());
-  const cfg = d.ctx.config.get();
+  const cfg = d.cfg();
   const down: Array<{ hostId: string; why: string }> = [];
   for (const w of workers) {
     const r = await d.ctx.ssh.exec(w, processAliveCommand(cfg), { timeoutMs: 2000, signal }).then((x) => processStatus(x.stdout), (e) => `unreachable (${(e as Error).message})`);
@@ -49,7 +49,7 @@ export async function workersDown(d: SwapDeps, signal: AbortSignal): Promise<Arr
 export async function noticeUnreachable(d: SwapDeps): Promise<LostModel | undefined> {
   const active = d.state.record.active;
   if (!active || d.state.runningJob) return undefined;
-  const st = containerStatus((await d.ctx.ssh.exec(d.plan.hostId(), containerExistsCommand(d.ctx.config.get()), { timeoutMs: 10_000 })).stdout);
+  const st = containerStatus((await d.ctx.ssh.exec(d.plan.hostId(), containerExistsCommand(d.cfg()), { timeoutMs: 10_000 })).stdout);
   if (st === 'running' || d.state.record.active !== active || d.state.runningJob) return undefined;
   const lost = { modelId: active.modelId, servedName: active.servedName, at: new Date().toISOString(), container: st };
   d.state.record.active = null;
@@ -66,7 +66,7 @@ export async function recover(d: SwapDeps): Promise<void> {
   if (!j || j.endedAt || j.state !== 'running') return;
   d.ctx.log.info('found a swap that was running when Spark Control stopped', { modelId: j.modelId, phase: j.phase });
   const model = d.catalog().find((m) => m.id === j.modelId);
-  const cfg = d.ctx.config.get();
+  const cfg = d.cfg();
   const out = await d.ctx.ssh.exec(d.plan.hostId(), containerExistsCommand(cfg), { timeoutMs: 15_000 }).catch(() => undefined);
   const exists = out && containerStatus(out.stdout);
   const interrupted = { ...j, state: 'failed' as const, endedAt: new Date().toISOString(), error: { code: 'VLLM_SWAP_INTERRUPTED', message: `Spark Control restarted during the swap (phase ${j.phase ?? '?'}).`, phase: j.phase } };

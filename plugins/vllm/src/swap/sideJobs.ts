@@ -6,6 +6,7 @@
 import { SparkError, type JobHandle, type JobSnapshot } from '@spark-control/plugin-api';
 import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
 import type { SwapDeps } from './deps.js';
+import { availableMemoryBytes, memInfoCommand } from '../launch.js';
 import { stopServed } from './machine.js';
 import { canary } from './readiness.js';
 import type { ActiveModel } from './state.js';
@@ -16,7 +17,7 @@ function runSide(d: SwapDeps, kind: string, title: string, phases: string[], met
   const active = d.state.record.active;
   if (d.state.running) throw new SparkError('VLLM_SWAP_IN_PROGRESS', 'a swap, unload, sleep or wake is already running', { status: 409 });
   if (!active) throw new SparkError('VLLM_NOTHING_SERVED', 'no model is being served', { status: 409 });
-  const cfg = d.ctx.config.get();
+  const cfg = d.cfg();
   const snap = d.ctx.jobs.start({
     kind, title, phases, timeoutMs: (cfg.drainTimeoutSec + cfg.stopTimeoutSec * 2 + 120) * 1000,
     meta: { modelId: active.modelId, servedName: active.servedName, ...meta },
@@ -47,17 +48,35 @@ export function unload(d: SwapDeps, reason: string): JobSnapshot {
 export function sleepServed(d: SwapDeps, reason: string, level: 1 | 2): JobSnapshot {
   return runSide(d, 'vllm.sleep', `Sleep ${d.state.record.active?.servedName ?? ''} (${reason})`, ['drain', 'sleep', 'asleep'], { reason, level }, async (job, active) => {
     job.phase('drain');
-    const cfg = d.ctx.config.get();
+    const cfg = d.cfg();
     if (d.inflight.size) await d.inflight.drain(cfg.drainTimeoutSec * 1000, job.signal);
     job.phase('sleep');
+    const before = d.cfg().maxResident > 1 ? await availableNow(d, job) : undefined;
     const t0 = Date.now();
     await putToSleep(d.ctx, d.plan.upstream(), level, job.signal);
     d.state.record.active = { ...active, asleep: { since: new Date().toISOString(), level } };
+    await recordSleepingFootprint(d, job, active.modelId, before);
     await d.state.persist();
     job.phase('asleep');
     job.log(`asleep at level ${level} after ${Date.now() - t0} ms`);
     d.events.emit('asleep', { jobId: job.id, modelId: active.modelId, servedName: active.servedName, level, reason });
   });
+}
+
+const availableNow = async (d: SwapDeps, job: JobHandle) => availableMemoryBytes((await d.ssh.exec(job, memInfoCommand(), 30_000).catch(() => ({ stdout: '' }))).stdout);
+
+/** What the model still holds asleep: its measured footprint less what the sleep gave back (the memory comes back
+ *  within a moment of the answer on unified memory; measured after the next one-second settle). */
+async function recordSleepingFootprint(d: SwapDeps, job: JobHandle, modelId: string, before: number | undefined): Promise<void> {
+  const awake = d.state.record.footprints?.[modelId];
+  // Measured only where the arbiter counts it (models sharing the Sparks): the settle costs the sleep a second.
+  if (before === undefined || !awake || d.cfg().maxResident <= 1) return;
+  await new Promise((r) => setTimeout(r, 1200));
+  const after = await availableNow(d, job);
+  if (after === undefined) return;
+  const sleepingBytes = Math.max(0, awake.bytes - Math.max(0, after - before));
+  d.state.record.footprints = { ...d.state.record.footprints, [modelId]: { ...awake, sleepingBytes } };
+  job.log(`asleep it holds ${(sleepingBytes / 1e9).toFixed(1)} GB (gave back ${(Math.max(0, after - before) / 1e9).toFixed(1)} GB)`);
 }
 
 /** Wakes the sleeping served model and checks it answers (one streamed token); throws naming the step that failed. */

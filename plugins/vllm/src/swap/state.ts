@@ -24,6 +24,8 @@ export interface SwapRecord {
   lost?: LostModel | null;
   /** Measured wake time of the last wake of each model. */
   wakes?: Record<string, { ms: number; at: string }>;
+  /** Measured memory each model held once loaded (MemAvailable before the launch less after it answered), and asleep. */
+  footprints?: Record<string, { bytes: number; at: string; sleepingBytes?: number }>;
   job: SwapJobRecord }
 
 export class SwapState {
@@ -35,8 +37,8 @@ export class SwapState {
   /** swap.json: version 0 was the plain object the controller wrote before the kernel's store existed. */
   private readonly store: JsonStore<SwapRecord>;
 
-  constructor(private readonly ctx: PluginContext<VllmConfig>) {
-    this.store = ctx.store<SwapRecord>('swap', { version: 1, migrate: (data) => data as SwapRecord });
+  constructor(private readonly ctx: PluginContext<VllmConfig>, storeKey = 'swap') {
+    this.store = ctx.store<SwapRecord>(storeKey, { version: 1, migrate: (data) => data as SwapRecord });
     try { this.record = this.store.read() ?? this.record; } catch (e) { ctx.log.warn('swap state unreadable; starting without it', { error: (e as Error).message }); }
   }
 

@@ -1,0 +1,157 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
+
+/** Models sharing the Sparks (issue 22 §4): within a memory budget, each in its own container and port, the least
+ *  recently used making room (sleep, then stop), pinned ones never. */
+let k: TestKernel;
+let root: string;
+const GB = 1e9;
+const base = { readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10, minResidencySec: 0, drainTimeoutSec: 2, loadingCommentSec: 1, maxResident: 2, memoryBudgetGB: 60 };
+const json = { 'content-type': 'application/json' };
+const knobs = (v: object) => writeFileSync(join(root, 'state/vllm-sim.json'), JSON.stringify(v));
+const setConfig = (v: object) => k.fetch('/api/config/plugins/vllm', { method: 'PUT', headers: json, body: JSON.stringify({ ...base, ...v }) });
+const launches = () => (existsSync(join(root, 'state/launcher.calls')) ? readFileSync(join(root, 'state/launcher.calls'), 'utf8') : '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[] }).filter((c) => c.argv.includes('exec'));
+const argAfter = (argv: string[], flag: string) => argv[argv.indexOf(flag) + 1];
+interface Residency { shared: boolean; sparks: Array<{ hostId: string; budgetBytes: number; freeBytes: number; models: Array<{ slot: number; modelId: string; container: string; asleep: boolean; bytes: number; source: string }> }>; slots: Array<{ slot: number; container: string; modelId: string | null; busy: boolean }> }
+const residency = async () => (await (await k.fetch('/api/plugins/vllm/residency')).json()) as Residency;
+const resident = async () => (await residency()).slots.filter((s) => s.modelId).map((s) => s.modelId).sort();
+const chat = (model: string) => k.fetch('/v1/chat/completions', { method: 'POST', headers: json, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }) });
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await f();
+  while (!ok(v) && Date.now() < end) { await new Promise((r) => setTimeout(r, 50)); v = await f(); }
+  return v;
+}
+const idle = () => until(residency, (r) => r.slots.every((s) => !s.busy));
+async function addModel(entry: object) {
+  const r = await k.fetch('/api/models', { method: 'POST', headers: json, body: JSON.stringify({ name: 'Shared model', repo: 'Qwen/Qwen3-4B-Instruct-2507', args: ['--max-model-len', '4096'], expectedLoadMinutes: 0.1, ...entry }) });
+  expect(r.status, await r.clone().text()).toBe(201);
+}
+/** Stops every slot's model (an unload per slot), so each test starts from empty Sparks. */
+async function emptySlots() {
+  await idle();
+  for (const s of (await residency()).slots.filter((x) => x.modelId)) {
+    const r = await k.fetch(`/api/plugins/vllm/residency/slots/${s.slot}/stop`, { method: 'POST' });
+    expect(r.status, await r.clone().text()).toBe(202);
+    await idle();
+  }
+  expect(await resident()).toEqual([]);
+}
+
+beforeAll(async () => {
+  k = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: base } } });
+  root = k.sim!.hostRoot('spark-1');
+  for (const id of ['co-a', 'co-b', 'co-c']) await addModel({ id, servedName: id, memoryGB: 25 });
+  await addModel({ id: 'co-sleepy', servedName: 'co-sleepy', memoryGB: 25, sleep: true });
+  await addModel({ id: 'co-pinned', servedName: 'co-pinned', memoryGB: 30, pinned: true });
+  await addModel({ id: 'co-big', servedName: 'co-big', memoryGB: 35 });
+  await addModel({ id: 'co-huge', servedName: 'co-huge', memoryGB: 70 });
+}, 60_000);
+afterAll(async () => { await k?.stop(); });
+beforeEach(async () => { knobs({ loadMs: 500 }); expect((await setConfig({})).status).toBe(200); await emptySlots(); });
+
+describe('models sharing a Spark', () => {
+  it('two models that fit serve side by side, each in its own container and port, through the official openai client', async () => {
+    const client = new OpenAI({ baseURL: `${k.url}/v1`, apiKey: 'unused' });
+    const a = await client.chat.completions.create({ model: 'co-a', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+    const b = await client.chat.completions.create({ model: 'co-b', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+    expect([a.model, b.model]).toEqual(['co-a', 'co-b']);
+    expect(await resident()).toEqual(['co-a', 'co-b']);
+    // Side by side, streamed at once: each answer comes from the model it named (no swap between them).
+    const before = launches().length;
+    const streams = await Promise.all(['co-a', 'co-b', 'co-a', 'co-b'].map(async (model) => {
+      const s = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi there' }], max_tokens: 4, stream: true });
+      const names = new Set<string>();
+      for await (const ch of s) names.add(ch.model);
+      return { model, names: [...names] };
+    }));
+    for (const s of streams) expect(s.names).toEqual([s.model]);
+    expect(launches().length).toBe(before);
+    // Each launch had its own container, port and a memory share sized to its 25 GB (vLLM would otherwise take 90%).
+    const [la, lb] = launches().slice(-2).map((l) => l.argv);
+    expect([argAfter(la, '--name'), argAfter(lb, '--name')]).toEqual(['vllm_node', 'vllm_node-2']);
+    expect(argAfter(la, '--port')).not.toBe(argAfter(lb, '--port'));
+    const util = Number(argAfter(la, '--gpu-memory-utilization'));
+    expect(util).toBeGreaterThan(0.15);
+    expect(util).toBeLessThan(0.25);
+    // The bar's figures: both held within the budget, from their memoryGB.
+    const spark = (await residency()).sparks.find((s) => s.hostId === 'spark-1')!;
+    expect(spark.budgetBytes).toBe(60 * GB);
+    expect(spark.models.map((m) => [m.modelId, m.bytes, m.source])).toEqual([['co-a', 25 * GB, 'memoryGB'], ['co-b', 25 * GB, 'memoryGB']]);
+    expect(spark.freeBytes).toBe(10 * GB);
+    // /v1/models says both serve.
+    const list = (await (await k.fetch('/v1/models')).json()) as { data: Array<{ id: string; state: string }> };
+    expect(list.data.filter((m) => m.state === 'serving').map((m) => m.id).sort()).toEqual(['co-a', 'co-b']);
+  }, 60_000);
+
+  it('a model that does not fit stops the least recently used one and takes its slot', async () => {
+    expect((await chat('co-a')).status).toBe(200);
+    expect((await chat('co-b')).status).toBe(200);
+    // co-a is used again: co-b is now the least recently used.
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await chat('co-a')).status).toBe(200);
+    const evicted: unknown[] = [];
+    const off = k.app.services.events.on('vllm.ondemand.evicted', (e) => { evicted.push(e.data); });
+    expect((await chat('co-c')).status).toBe(200);
+    off();
+    expect(await resident()).toEqual(['co-a', 'co-c']);
+    expect(evicted).toEqual([expect.objectContaining({ modelId: 'co-b', action: 'stop', for: 'co-c' })]);
+    // Its container was confirmed gone before co-c started in that slot.
+    const r = await residency();
+    expect(r.slots.find((s) => s.modelId === 'co-c')!.container).toBe('vllm_node-2');
+  }, 60_000);
+
+  it('a model with sleep mode is put to sleep to make room, and a request wakes it', async () => {
+    expect((await setConfig({ maxResident: 3 })).status).toBe(200);
+    expect((await chat('co-sleepy')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await chat('co-a')).status).toBe(200);
+    // 25 + 25 + 25 > 60: the least recently used (co-sleepy) sleeps instead of stopping; a slot was free.
+    expect((await chat('co-b')).status).toBe(200);
+    const r = await residency();
+    const spark = r.sparks.find((s) => s.hostId === 'spark-1')!;
+    expect(spark.models.find((m) => m.modelId === 'co-sleepy')).toMatchObject({ asleep: true });
+    expect(spark.models.find((m) => m.modelId === 'co-sleepy')!.bytes).toBeLessThan(10 * GB);
+    expect(spark.freeBytes).toBeGreaterThanOrEqual(0);
+    expect(await resident()).toEqual(['co-a', 'co-b', 'co-sleepy']);
+    // Woken by a request: 75 GB awake would pass the budget, so the least recently used (co-a, no sleep mode) stops.
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await chat('co-b')).status).toBe(200);
+    const woke: string[] = [];
+    const off = k.app.services.events.on('vllm.ondemand.', (e) => { woke.push(`${e.type}:${(e.data as { modelId: string }).modelId}:${(e.data as { kind?: string; action?: string }).kind ?? (e.data as { action?: string }).action ?? ''}`); });
+    expect((await chat('co-sleepy')).status).toBe(200);
+    off();
+    expect(woke).toContain('vllm.ondemand.evicted:co-a:stop');
+    expect(woke).toContain('vllm.ondemand.load:co-sleepy:wake');
+    expect(await resident()).toEqual(['co-b', 'co-sleepy']);
+    const after = (await residency()).sparks.find((s) => s.hostId === 'spark-1')!;
+    expect(after.models.every((m) => !m.asleep)).toBe(true);
+    expect(after.freeBytes).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+
+  it('pinned models are never evicted: a load they block is a 409 naming them', async () => {
+    expect((await chat('co-pinned')).status).toBe(200);
+    const before = launches().length;
+    const r = await chat('co-big');
+    expect(r.status).toBe(409);
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('VLLM_PINNED_IN_THE_WAY');
+    expect(body.error.message).toContain('co-pinned');
+    expect(launches().length).toBe(before);
+    expect(await resident()).toEqual(['co-pinned']);
+    // Beside it, what fits still loads.
+    expect((await chat('co-a')).status).toBe(200);
+    expect(await resident()).toEqual(['co-a', 'co-pinned']);
+  }, 60_000);
+
+  it('a model larger than the whole budget is refused without evicting anything', async () => {
+    expect((await chat('co-a')).status).toBe(200);
+    const r = await chat('co-huge');
+    expect(r.status).toBe(409);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('VLLM_OVER_BUDGET');
+    expect(await resident()).toEqual(['co-a']);
+  }, 60_000);
+});
