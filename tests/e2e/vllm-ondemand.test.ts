@@ -35,3 +35,41 @@ describeBrowser('vLLM tile: models loaded on request, in Chromium', () => {
     expect(await row.locator('td').nth(4).textContent()).toMatch(/cold \d+ s/);
   }, 60_000);
 });
+
+describeBrowser('vLLM tile: the memory bar of models sharing a Spark, in Chromium', () => {
+  let k: TestKernel;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    k = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, minResidencySec: 0, maxResident: 3, memoryBudgetGB: 60 } } } });
+    writeFileSync(join(k.sim!.hostRoot('spark-1'), 'state/vllm-sim.json'), JSON.stringify({ loadMs: 400 }));
+    for (const [id, memoryGB, sleep] of [['bar-a', 25, false], ['bar-b', 20, true], ['bar-c', 25, false]] as const) {
+      const add = await k.fetch('/api/models', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, name: id, servedName: id, repo: 'Qwen/Qwen3-4B-Instruct-2507', memoryGB, sleep, expectedLoadMinutes: 0.1 }) });
+      expect(add.status).toBe(201);
+    }
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => { await browser?.close(); await k?.stop(); });
+
+  it('stacks the resident models on the Spark\'s budget, the sleeping one striped, at desktop and phone widths', async () => {
+    const chat = (model: string) => k.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
+    // bar-b (sleep mode) first, so it is the least recently used when bar-c needs room: it sleeps.
+    for (const m of ['bar-b', 'bar-a', 'bar-c']) expect((await chat(m)).status).toBe(200);
+    for (const [name, width] of [['desktop', 1280], ['phone', 390]] as const) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      await page.goto(k.url + '/');
+      const bar = page.locator('spark-vllm-tile spark-vllm-memory-bar [data-testid="memory-bar"][data-host="spark-1"]');
+      await bar.waitFor({ timeout: 15_000 });
+      await bar.locator('.seg.model[data-model="bar-b"].asleep').waitFor({ timeout: 10_000 });
+      const widths = await bar.locator('.seg.model').evaluateAll((els) => els.map((e) => [e.getAttribute('data-model'), e.getBoundingClientRect().width]));
+      const w = Object.fromEntries(widths) as Record<string, number>;
+      // 25 GB awake is wider than what a sleeping model keeps, and both are drawn.
+      expect(w['bar-a']).toBeGreaterThan(w['bar-b'] * 3);
+      expect(w['bar-c']).toBeGreaterThan(0);
+      expect(await bar.locator('.head').textContent()).toMatch(/of 60 GB budget/);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await bar.screenshot({ path: screenshotPath(`vllm-memory-bar-${name}.png`) });
+      await page.close();
+    }
+  }, 90_000);
+});

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '@spark-control/plugin-api';
+import './memoryBar.js';
 import './onDemandPanel.js';
 import './logsPanel.js';
 import './activityPanel.js';
@@ -374,6 +375,7 @@ export class VllmTile extends LitElement {
         <spark-history-chart series="vllm.generation_tokens" label="Tokens/s" marks="vllm" height="110"></spark-history-chart>
         <spark-history-chart series="vllm.kv_cache" label="KV cache" marks="vllm" height="110"></spark-history-chart>
       </div>` : nothing}
+      <spark-vllm-memory-bar .api=${this.api}></spark-vllm-memory-bar>
       <spark-vllm-ondemand .api=${this.api}></spark-vllm-ondemand>
       <spark-vllm-logs .api=${this.api}></spark-vllm-logs>
       <spark-vllm-activity .api=${this.api}></spark-vllm-activity>

@@ -63,6 +63,9 @@ export function sleepServed(d: SwapDeps, reason: string, level: 1 | 2): JobSnaps
   });
 }
 
+/** Less than this asleep is not a measurement (see recordSleepingFootprint). */
+const MIN_SLEEPING_BYTES = 0.5e9;
+
 const availableNow = async (d: SwapDeps, job: JobHandle) => availableMemoryBytes((await d.ssh.exec(job, memInfoCommand(), 30_000).catch(() => ({ stdout: '' }))).stdout);
 
 /** What the model still holds asleep: its measured footprint less what the sleep gave back (the memory comes back
@@ -75,6 +78,8 @@ async function recordSleepingFootprint(d: SwapDeps, job: JobHandle, modelId: str
   const after = await availableNow(d, job);
   if (after === undefined) return;
   const sleepingBytes = Math.max(0, awake.bytes - Math.max(0, after - before));
+  // A sleeping vLLM keeps its CUDA context at the least: a figure below that is the host's own memory moving meanwhile.
+  if (sleepingBytes < MIN_SLEEPING_BYTES) { job.log('the memory given back could not be told apart from the Spark\'s own; keeping the default sleeping footprint'); return; }
   d.state.record.footprints = { ...d.state.record.footprints, [modelId]: { ...awake, sleepingBytes } };
   job.log(`asleep it holds ${(sleepingBytes / 1e9).toFixed(1)} GB (gave back ${(Math.max(0, after - before) / 1e9).toFixed(1)} GB)`);
 }
