@@ -5,7 +5,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import type { ShellCommand } from './shell.js';
 
 // ───────────────────────────── manifest and definition ─────────────────────────────
@@ -18,7 +17,7 @@ export interface PluginManifest {
   name: string;
   /** The plugin's own semver version. */
   version: string;
-  /** Semver range the plugin needs of the kernel's plugin API, e.g. `^1.0.0`. */
+  /** Semver range the plugin needs of the kernel's plugin API, e.g. `^2.0.0`. */
   apiVersion: string;
   description?: string;
   homepage?: string;
@@ -124,9 +123,6 @@ export interface PluginContext<C = unknown> {
   cluster: ClusterView;
   ssh: SshService;
   http: HttpService;
-  /** @deprecated since API 1.2.0: no plugin taps a kernel hook (plugins talk through extension points, settings through
-   *  `config.watch`, shutdown through `lifecycle.onStop`); removed in 2.0.0. */
-  hooks: KernelHooks;
   events: EventBus;
   jobs: JobService;
   health: HealthService;
@@ -700,38 +696,7 @@ export interface JobService {
   schedule(spec: ScheduledJobSpec): { trigger(): Promise<void>; stop(): void };
 }
 
-// ───────────────────────────── hooks and extension points ─────────────────────────────
-
-/** An outgoing proxied request, as `beforeProxy`/`afterProxy` taps see it. */
-export interface ProxyRequestInfo {
-  plugin: string;
-  service: string;
-  hostId?: string;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  requestId: string;
-  sensitive: boolean;
-}
-
-/** Outcome of a proxied request, for `afterProxy`. */
-export interface ProxyResultInfo {
-  status: number;
-  durationMs: number;
-  error?: string;
-}
-
-/** Kernel hooks any plugin can tap (`ctx.hooks`); tap with your plugin id as the name.
- *  @deprecated since API 1.2.0, with `ctx.hooks`: none has a user; removed in 2.0.0. */
-export interface KernelHooks {
-  /** Tap with your plugin id. Can rewrite headers/path of outgoing proxied requests. */
-  beforeProxy: AsyncSeriesWaterfallHook<[ProxyRequestInfo]>;
-  afterProxy: AsyncSeriesHook<[ProxyRequestInfo, ProxyResultInfo]>;
-  /** (section, value) after a validated config change was persisted; section = plugin id, `hosts`, `services` or `auth`. */
-  configChanged: AsyncSeriesHook<[string, unknown]>;
-  healthChanged: SyncHook<[HealthEntry, HealthEntry | undefined]>;
-  beforeShutdown: AsyncParallelHook<[]>;
-}
+// ───────────────────────────── extension points ─────────────────────────────
 
 /** A typed handle made with `defineExtensionPoint`, offered with `ctx.provide` and read with `ctx.use`. */
 export interface ExtensionPoint<T> {
