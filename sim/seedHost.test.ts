@@ -13,7 +13,7 @@ const tool = join(toolDir, "it's-a-cli.mjs"); // a quote in the path, as a user'
 writeFileSync(tool, 'process.stdout.write(`greet ${process.argv.slice(2).join("|")} from ${process.env.SIM_HOST_ID}\\n`);\n');
 /** A plugin whose simulator only seeds: a file in the SSH user's home and a running container, on spark-2 only. */
 const seeder = defineSparkPlugin({
-  manifest: { id: 'seeder', name: 'Seeder', version: '0.0.1', apiVersion: '^1.2.0' },
+  manifest: { id: 'seeder', name: 'Seeder', version: '0.0.1', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register() {},
   simulators: [{

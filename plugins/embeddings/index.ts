@@ -7,7 +7,7 @@ import { registerEmbeddings } from './src/register.js';
 /** bge-m3 embeddings and reranking, Qdrant collections and hybrid (dense + sparse) search. */
 export default defineSparkPlugin({
   manifest: {
-    id: 'embeddings', name: 'Embeddings & search', version: '1.0.0', apiVersion: '^1.3.0',
+    id: 'embeddings', name: 'Embeddings & search', version: '1.0.0', apiVersion: '^2.0.0',
     // memoryGB: what each keeps resident on its Spark, left to it when LLMs share that Spark.
     services: { embeddings: { hostId: 'spark-2', port: 8088, memoryGB: 4 }, qdrant: { hostId: 'spark-2', port: 6333, memoryGB: 2 } },
     description: 'OpenAI-shaped embeddings with bge-m3 sparse weights, reranking, Qdrant collections and hybrid search.',

@@ -5,7 +5,7 @@ import { registerRedaction } from './src/register.js';
 /** The only sanctioned path from private data toward cloud models: /scrub before, /rehydrate after. */
 export default defineSparkPlugin({
   manifest: {
-    id: 'redaction', name: 'Redaction', version: '1.0.0', apiVersion: '^1.3.0', after: ['vllm'],
+    id: 'redaction', name: 'Redaction', version: '1.0.0', apiVersion: '^2.0.0', after: ['vllm'],
     description: 'Drops secrets, replaces identities with stable placeholders, and puts them back afterwards.',
   },
   configSchema: redactionConfigSchema,

@@ -6,7 +6,7 @@ import { registerSpeech } from './src/register.js';
 /** Parakeet transcription + Sortformer diarization, speaker-labelled transcripts, Kokoro TTS — one request at a time per GPU service. */
 export default defineSparkPlugin({
   manifest: {
-    id: 'speech', name: 'Speech', version: '1.0.0', apiVersion: '^1.3.0', description: 'Transcription, diarization, speaker-labelled transcripts and text to speech.',
+    id: 'speech', name: 'Speech', version: '1.0.0', apiVersion: '^2.0.0', description: 'Transcription, diarization, speaker-labelled transcripts and text to speech.',
     // memoryGB: what each keeps resident on its Spark (models and runtime), left to it when LLMs share that Spark.
     services: { parakeet: { hostId: 'spark-2', port: 8000, memoryGB: 6 }, kokoro: { hostId: 'spark-2', port: 8880, memoryGB: 2 } },
   },

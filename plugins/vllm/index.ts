@@ -13,7 +13,7 @@ const workerRoots = (roots: Record<string, string>) => Object.entries(roots).fil
 /** vLLM on the Sparks: model catalog, one-click swap through eugr's launcher, OpenAI proxy, disk, live metrics. */
 export default defineSparkPlugin({
   manifest: {
-    id: 'vllm', name: 'LLM (vLLM)', version: '1.0.0', apiVersion: '^1.3.0', after: ['cluster'],
+    id: 'vllm', name: 'LLM (vLLM)', version: '1.0.0', apiVersion: '^2.0.0', after: ['cluster'],
     // The port is the default of the `port` setting, which swap and proxy pass explicitly.
     // vllm-2 and vllm-3 serve beside it when models share the Sparks (maxResident; src/swap/slot.ts).
     services: { vllm: { hostId: 'spark-1', port: 8888 }, 'vllm-2': { hostId: 'spark-1', port: 8889 }, 'vllm-3': { hostId: 'spark-1', port: 8890 } },

@@ -11,7 +11,7 @@ import { jsonUsageTap } from '../../dist/server/plugins/vllm/src/usage/completio
 const up = { service: 'bench-upstream', baseUrl: process.argv[2] };
 const tap = process.env.BENCH_USAGE_TAP === '1';
 const plugin = defineSparkPlugin({
-  manifest: { id: 'bench', name: 'bench', version: '1.0.0', apiVersion: '^1.3.0' },
+  manifest: { id: 'bench', name: 'bench', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     const r = ctx.publicRoutes('/bench', { scope: 'inference' });

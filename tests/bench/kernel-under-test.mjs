@@ -8,7 +8,7 @@ import { createTestKernel } from '../../dist/server/core/src/testing/createTestK
 
 const up = { service: 'bench-upstream', baseUrl: process.argv[2] };
 const plugin = defineSparkPlugin({
-  manifest: { id: 'bench', name: 'bench', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'bench', name: 'bench', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     for (const method of ['GET', 'POST']) {

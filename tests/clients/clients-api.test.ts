@@ -7,7 +7,7 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
 const waiting: Array<() => void> = [];
 const release = () => { for (const f of waiting.splice(0)) f(); };
 const target = () => defineSparkPlugin({
-  manifest: { id: 'target', name: 'target', version: '1.0.0', apiVersion: '^1.3.0' },
+  manifest: { id: 'target', name: 'target', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     const pub = ctx.publicRoutes('/v9/work', { scope: 'inference' });

@@ -8,7 +8,7 @@ import { defineSparkPlugin, type PluginContext, type SparkPlugin } from '../../c
 import { checkPluginContract, formatProblems, type ContractCode } from '../../core/src/testing/checkPluginContract.js';
 
 /** Each deliberate mistake is reported with its stable code, and a plugin that keeps the contract gets none. */
-const manifest = { id: 'probe', name: 'Probe', version: '1.0.0', apiVersion: '^1.0.0' };
+const manifest = { id: 'probe', name: 'Probe', version: '1.0.0', apiVersion: '^2.0.0' };
 const plugin = (register: (ctx: PluginContext<any>) => void | Promise<void>, over: Partial<SparkPlugin> = {}) =>
   ({ ...defineSparkPlugin({ manifest, configSchema: z.object({ n: z.number().default(1) }), register }), ...over }) as SparkPlugin;
 const good = plugin((ctx) => {
@@ -101,9 +101,9 @@ describe('checkPluginContract', () => {
   it('checks a plugin folder: package.json, entry, tile module on disk and served', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'contract-dir-'));
     mkdirSync(join(dir, 'dist', 'ui'), { recursive: true });
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'probe-plugin', type: 'module', sparkControl: { apiVersion: '^1.1.0', main: 'dist/index.js', ui: 'dist/ui' } }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'probe-plugin', type: 'module', sparkControl: { apiVersion: '~2.0.0', main: 'dist/index.js', ui: 'dist/ui' } }));
     writeFileSync(join(dir, 'dist', 'index.js'), `export default Object.freeze({ $$type: 'spark-control/plugin@1',
-      manifest: { id: 'probe', name: 'Probe', version: '1.0.0', apiVersion: '^1.0.0' },
+      manifest: { id: 'probe', name: 'Probe', version: '1.0.0', apiVersion: '^2.0.0' },
       configSchema: { safeParse: (v) => ({ success: true, data: v ?? {} }) },
       register(ctx) {
         ctx.tiles.register({ tag: 'spark-probe-tile', module: 'tile.js', title: 'Probe' });

@@ -10,7 +10,7 @@ import { describeBrowser, launchBrowser, screenshotPath } from '../helpers/brows
 /** A third-party-style plugin whose tile module throws on import: the dashboard must show an error tile for it and
  *  keep everything else working. */
 const broken = defineSparkPlugin({
-  manifest: { id: 'broken-tile', name: 'Broken tile', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'broken-tile', name: 'Broken tile', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) { ctx.tiles.register({ tag: 'spark-broken-tile-x', module: 'tile.js', title: 'Broken tile', order: 1 }); },
 });

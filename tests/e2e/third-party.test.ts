@@ -31,10 +31,10 @@ describeBrowser('third-party plugins that fail, in Chromium', () => {
   beforeAll(async () => {
     const pluginsDir = mkdtempSync(join(tmpdir(), 'spark-e2e-plugins-'));
     installPlugin(pluginsDir, 'from-future', { id: 'from-future', name: 'From the future', version: '3.0.0', apiVersion: '^9.0.0' }, '');
-    installPlugin(pluginsDir, 'cluster-clone', { id: 'cluster', name: 'Cluster clone', version: '0.0.1', apiVersion: '^1.0.0' }, '');
-    installPlugin(pluginsDir, 'crashy', { id: 'crashy', name: 'Crashy', version: '0.2.0', apiVersion: '^1.0.0' },
+    installPlugin(pluginsDir, 'cluster-clone', { id: 'cluster', name: 'Cluster clone', version: '0.0.1', apiVersion: '^2.0.0' }, '');
+    installPlugin(pluginsDir, 'crashy', { id: 'crashy', name: 'Crashy', version: '0.2.0', apiVersion: '^2.0.0' },
       `ctx.routes.add({ method: 'GET', path: '/x' }, () => 1); throw new Error('crashy: could not read its catalog (on purpose)');`);
-    installPlugin(pluginsDir, 'broken-tile', { id: 'broken-tile', name: 'Broken tile', version: '1.0.0', apiVersion: '^1.0.0' },
+    installPlugin(pluginsDir, 'broken-tile', { id: 'broken-tile', name: 'Broken tile', version: '1.0.0', apiVersion: '^2.0.0' },
       `ctx.tiles.register({ tag: 'spark-broken-tile-x', module: 'tile.js', title: 'Broken tile', order: 1 });`,
       'throw new Error("tile module exploded on purpose");\n');
     cpSync(acme, join(pluginsDir, 'acme'), { recursive: true });

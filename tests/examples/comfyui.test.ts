@@ -19,7 +19,7 @@ async function exercise(pluginsDir: string, source: 'dir' | 'npm') {
   try {
     const all = (await (await k.fetch('/api/plugins')).json()) as Array<{ id: string; state: string; source: string; version: string; apiVersion: string }>;
     const p = all.find((x) => x.id === 'comfyui');
-    expect(p).toMatchObject({ state: 'running', source, version: '0.1.0', apiVersion: '^1.0.0' });
+    expect(p).toMatchObject({ state: 'running', source, version: '0.1.0', apiVersion: '^2.0.0' });
     expect(await (await k.fetch('/api/plugins/comfyui/queue')).json()).toEqual({ running: 0, pending: 0 });
     expect((await (await k.fetch('/api/plugins/comfyui/stats')).json()).devices[0].name).toContain('GB10');
     const queued = await (await k.fetch('/api/plugins/comfyui/proxy/prompt', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: {} }) })).json();

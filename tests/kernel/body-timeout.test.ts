@@ -5,7 +5,7 @@ import { defineSparkPlugin } from '../../core/src/api/index.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 
 const sink = () => defineSparkPlugin({
-  manifest: { id: 'sink', name: 'sink', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'sink', name: 'sink', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     ctx.routes.add({ method: 'POST', path: '/json', body: z.object({ v: z.string() }) }, (c) => ({ got: c.body.v.length }));

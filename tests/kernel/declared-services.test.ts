@@ -6,7 +6,7 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
 /** A plugin declaring its service in its manifest; `GET /where` answers where the kernel resolves it. */
 function lab(services: PluginManifest['services'], resolve: (ctx: PluginContext) => unknown = (ctx) => ctx.cluster.service('lab-upstream')): SparkPlugin {
   return defineSparkPlugin({
-    manifest: { id: 'lab', name: 'Lab', version: '1.0.0', apiVersion: '^1.2.0', services },
+    manifest: { id: 'lab', name: 'Lab', version: '1.0.0', apiVersion: '^2.0.0', services },
     configSchema: z.object({}),
     register(ctx) {
       ctx.routes.add({ method: 'GET', path: '/where' }, () => {

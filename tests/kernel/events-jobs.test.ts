@@ -7,7 +7,7 @@ let k: TestKernel | undefined;
 afterEach(async () => { await k?.stop(); k = undefined; });
 
 const jobsPlugin = () => defineSparkPlugin({
-  manifest: { id: 'jobby', name: 'jobs', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'jobby', name: 'jobs', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     ctx.routes.add({ method: 'POST', path: '/work', body: z.object({ steps: z.number().int().min(1).max(20), failAt: z.number().int().optional() }) }, (c) =>

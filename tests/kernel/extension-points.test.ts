@@ -54,7 +54,7 @@ describe('a plugin taps beforeSwap/afterSwap and holds a chat across a swap', ()
   let hold: (() => void) | undefined;
 
   const watcher = defineSparkPlugin({
-    manifest: { id: 'swap-watch', name: 'Swap watch', version: '1.0.0', apiVersion: '^1.2.0', after: ['vllm'] },
+    manifest: { id: 'swap-watch', name: 'Swap watch', version: '1.0.0', apiVersion: '^2.0.0', after: ['vllm'] },
     configSchema: z.object({}),
     register(ctx) {
       ctx.lifecycle.onStart(() => {

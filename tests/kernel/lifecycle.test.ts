@@ -5,7 +5,7 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
 
 function plugin(id: string, o: { dependsOn?: string[]; apiVersion?: string; register?: (ctx: PluginContext<any>) => void; onStart?: () => Promise<void> | void; onStop?: () => void } = {}): SparkPlugin {
   return defineSparkPlugin({
-    manifest: { id, name: id, version: '1.0.0', apiVersion: o.apiVersion ?? '^1.0.0', dependsOn: o.dependsOn },
+    manifest: { id, name: id, version: '1.0.0', apiVersion: o.apiVersion ?? '^2.0.0', dependsOn: o.dependsOn },
     configSchema: z.object({}),
     register(ctx) {
       ctx.routes.add({ method: 'GET', path: '/ping' }, () => ({ id }));
@@ -96,7 +96,7 @@ describe('kernel lifecycle', () => {
     k = await createTestKernel({
       simulate: false,
       plugins: [
-        plugin('old', { apiVersion: '^2.0.0' }),
+        plugin('old', { apiVersion: '^1.0.0' }),
         dup,
         plugin('twin'),
         plugin('badtile', { register: (ctx) => ctx.tiles.register({ tag: 'spark-other-tile' as never, module: 'tile.js', title: 't' }) }),

@@ -11,7 +11,7 @@ let upstreamUrl = '';
 const seen: Array<{ status: number; type: string | undefined; chunks: string[]; ended: boolean[] }> = [];
 
 const tapPlugin = () => defineSparkPlugin({
-  manifest: { id: 'tap', name: 'tap', version: '1.0.0', apiVersion: '^1.3.0' },
+  manifest: { id: 'tap', name: 'tap', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     const u = { service: 'up', baseUrl: upstreamUrl };

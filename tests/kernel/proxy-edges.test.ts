@@ -11,7 +11,7 @@ const paths: string[] = [];
 const LIMIT = 64 * 1024;
 
 const proxyPlugin = () => defineSparkPlugin({
-  manifest: { id: 'pxy', name: 'pxy', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'pxy', name: 'pxy', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     const u = { service: 'echo', baseUrl: upstreamUrl };

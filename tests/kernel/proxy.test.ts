@@ -51,7 +51,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => { upstream.closeAllConnections(); upstream.close(() => r()); }));
 
 const proxyPlugin = () => defineSparkPlugin({
-  manifest: { id: 'px', name: 'proxy test', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'px', name: 'proxy test', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     const up = () => ({ service: 'fakeup', hostId: 'spark-9', baseUrl: upstreamUrl });

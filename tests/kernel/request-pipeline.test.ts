@@ -11,7 +11,7 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
 // served it.
 
 const lane = defineSparkPlugin({
-  manifest: { id: 'lane', name: 'lane', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'lane', name: 'lane', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     ctx.routes.add({ method: 'GET', path: '/item/:id', params: z.object({ id: z.coerce.number().int() }), query: z.object({ full: z.enum(['0', '1']).optional() }) },
@@ -112,7 +112,7 @@ describe('one request pipeline', () => {
 
   it('hands a plugin that is not running back to Koa (503 naming the state) and counts lane requests in /metrics', async () => {
     const late = defineSparkPlugin({
-      manifest: { id: 'late', name: 'late', version: '1.0.0', apiVersion: '^1.0.0' },
+      manifest: { id: 'late', name: 'late', version: '1.0.0', apiVersion: '^2.0.0' },
       configSchema: z.object({}),
       register(ctx) {
         ctx.routes.add({ method: 'GET', path: '/ping' }, () => ({ ok: true }));
@@ -139,7 +139,7 @@ describe('one request pipeline', () => {
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const baseUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
     const proxying = defineSparkPlugin({
-      manifest: { id: 'relay', name: 'relay', version: '1.0.0', apiVersion: '^1.0.0' },
+      manifest: { id: 'relay', name: 'relay', version: '1.0.0', apiVersion: '^2.0.0' },
       configSchema: z.object({}),
       register(ctx) { ctx.publicRoutes('/relay').add({ method: 'GET', path: '/*rest', bodyMode: 'raw' }, (c) => ctx.http.proxy(c, { service: 'relay-up', baseUrl })); },
     });

@@ -6,7 +6,7 @@ import { createTestKernel, type TestKernel } from '../../core/src/testing/create
 const TOKEN = 'correct-horse-battery-staple-42';
 let changes = 0;
 const target = () => defineSparkPlugin({
-  manifest: { id: 'target', name: 'target', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'target', name: 'target', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({ apiKey: z.string().default('').meta({ secret: true }), level: z.number().int().min(1).max(5).default(3) }),
   register(ctx) {
     ctx.routes.add({ method: 'POST', path: '/change', body: z.object({ v: z.number() }) }, () => ({ changes: ++changes }));

@@ -54,7 +54,7 @@ describe('ctx.store: versioned JSON state', () => {
   it('is ctx.store in a plugin: files in its data dir, writes in call order, flushed when the plugin stops', async () => {
     let store: JsonStore<{ n: number }> | undefined;
     const plugin = defineSparkPlugin({
-      manifest: { id: 'counter', name: 'Counter', version: '1.0.0', apiVersion: '^1.2.0' },
+      manifest: { id: 'counter', name: 'Counter', version: '1.0.0', apiVersion: '^2.0.0' },
       configSchema: z.object({}),
       register(ctx) {
         store = ctx.store<{ n: number }>('state/counter', { version: 1 });

@@ -28,7 +28,7 @@ describe('third-party plugin discovery', () => {
       cpSync(fixture, dest, { recursive: true });
       k = await createTestKernel({ simulate: false, pluginsDir, config: { plugins: { acme: { greeting: 'howdy' } } } });
       const list = (await (await k.fetch('/api/plugins')).json()) as any[];
-      expect(list.find((p) => p.id === 'acme')).toMatchObject({ state: 'running', source: layout === 'folder' ? 'dir' : 'npm', version: '0.3.0', apiVersion: '^1.0.0' });
+      expect(list.find((p) => p.id === 'acme')).toMatchObject({ state: 'running', source: layout === 'folder' ? 'dir' : 'npm', version: '0.3.0', apiVersion: '^2.0.0' });
       expect((await (await k.fetch('/api/plugins/acme/hello')).json()).message).toBe('howdy from acme');
       const tiles = await (await k.fetch('/api/ui/tiles')).json();
       expect(tiles).toContainEqual(expect.objectContaining({ plugin: 'acme', tag: 'spark-acme-tile', moduleUrl: '/plugins/acme/ui/tile.js' }));

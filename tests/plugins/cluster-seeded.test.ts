@@ -8,7 +8,7 @@ import { seedVllmHost } from '../../plugins/vllm/sim/seedHost.js';
 /** What vLLM's and the bot's simulators plant (the HF cache disk.cacheKiB counts, the bot's container), without
  *  running those plugins: only the cluster plugin polls here, as on a Spark where they run under someone else. */
 const neighbours = defineSparkPlugin({
-  manifest: { id: 'neighbours', name: 'Seeds only', version: '0.0.1', apiVersion: '^1.2.0' },
+  manifest: { id: 'neighbours', name: 'Seeds only', version: '0.0.1', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register() {},
   simulators: [{ service: 'neighbours', hostId: 'spark-1', seedHost: (h) => { seedVllmHost(h); seedMatrixBotHost(h); } }],

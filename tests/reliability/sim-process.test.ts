@@ -41,12 +41,12 @@ function crashyPluginDir(): string {
   dirs.push(dir);
   const pkg = join(dir, 'crashy');
   mkdirSync(join(pkg, 'dist'), { recursive: true });
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'spark-control-plugin-crashy', version: '0.0.1', type: 'module', sparkControl: { apiVersion: '^1.2.0', main: 'dist/index.js' } }));
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'spark-control-plugin-crashy', version: '0.0.1', type: 'module', sparkControl: { apiVersion: '^2.0.0', main: 'dist/index.js' } }));
   writeFileSync(join(pkg, 'dist/index.js'), `import { createServer } from 'node:http';
 const configSchema = { safeParse: () => ({ success: true, data: {} }), parse: () => ({}) };
 export default Object.freeze({
   $$type: 'spark-control/plugin@1',
-  manifest: { id: 'crashy', name: 'Crashy', version: '0.0.1', apiVersion: '^1.2.0' },
+  manifest: { id: 'crashy', name: 'Crashy', version: '0.0.1', apiVersion: '^2.0.0' },
   configSchema,
   register(ctx) {
     const up = () => { const s = ctx.cluster.service('crashy', { hostId: 'spark-1', port: 1 }); return { service: 'crashy', hostId: s.hostId, baseUrl: s.baseUrl }; };
@@ -164,7 +164,7 @@ describe('the simulated cluster in its own process', () => {
   it('runs in-process instead when a plugin passed as an object brings a simulator (it cannot cross a process boundary), and says why', async () => {
     const lines: string[] = [];
     const inline = defineSparkPlugin({
-      manifest: { id: 'inline-fake', name: 'Inline fake', version: '0.0.1', apiVersion: '^1.2.0' },
+      manifest: { id: 'inline-fake', name: 'Inline fake', version: '0.0.1', apiVersion: '^2.0.0' },
       configSchema: z.object({}),
       register() {},
       simulators: [{ service: 'inline-fake', hostId: 'spark-1', seedHost: (h) => h.addContainer({ name: 'inline-box', image: 'x:1', cmd: ['true'] }) }],

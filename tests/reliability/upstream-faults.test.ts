@@ -60,7 +60,7 @@ afterAll(async () => {
 });
 
 const faultyPlugin = () => defineSparkPlugin({
-  manifest: { id: 'faulty', name: 'faulty upstreams', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'faulty', name: 'faulty upstreams', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({}),
   register(ctx) {
     ctx.publicRoutes('/fv1').add({ method: 'GET', path: '/junk', errorStyle: 'openai' }, (c) =>

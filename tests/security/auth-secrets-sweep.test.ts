@@ -23,7 +23,7 @@ const SECRET2 = 'sk-sweep-rotated-value-1717-fedcba';
 const OPEN = new Set(['GET /health', 'POST /api/login']);
 
 const vault = () => defineSparkPlugin({
-  manifest: { id: 'vault', name: 'vault', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'vault', name: 'vault', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({ apiKey: z.string().default('').meta({ secret: true }), level: z.number().int().default(1) }),
   register(ctx) {
     ctx.routes.add({ method: 'GET', path: '/whoami', summary: 'uses the secret, must not echo it' }, () => ({ keyLength: ctx.config.get().apiKey.length }));

@@ -5,7 +5,7 @@ import { defineSparkPlugin } from '../../core/src/api/index.js';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 
 const target = () => defineSparkPlugin({
-  manifest: { id: 'target', name: 'target', version: '1.0.0', apiVersion: '^1.0.0' },
+  manifest: { id: 'target', name: 'target', version: '1.0.0', apiVersion: '^2.0.0' },
   configSchema: z.object({ level: z.number().int().min(1).max(5).default(3) }),
   register(ctx) {
     ctx.routes.add({ method: 'GET', path: '/read' }, () => ({ secret: 'plugin data' }));

@@ -5,7 +5,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
 import type { ShellCommand } from './shell.js';
 
 // ───────────────────────────── manifest and definition ─────────────────────────────
@@ -18,7 +17,7 @@ export interface PluginManifest {
   name: string;
   /** The plugin's own semver version. */
   version: string;
-  /** Semver range the plugin needs of the kernel's plugin API, e.g. `^1.0.0`. */
+  /** Semver range the plugin needs of the kernel's plugin API, e.g. `^2.0.0`. */
   apiVersion: string;
   description?: string;
   homepage?: string;
@@ -36,7 +35,7 @@ export interface PluginManifest {
 export interface ServiceDeclaration {
   hostId: string;
   port: number;
-  /** What the service holds of its host's memory while it runs, in GB (since API 1.4.0): plugins that budget a
+  /** What the service holds of its host's memory while it runs, in GB (since API 2.0.0): plugins that budget a
    *  Spark's memory leave this much to it. */
   memoryGB?: number;
 }
@@ -135,9 +134,6 @@ export interface PluginContext<C = unknown> {
   cluster: ClusterView;
   ssh: SshService;
   http: HttpService;
-  /** @deprecated since API 1.2.0: no plugin taps a kernel hook (plugins talk through extension points, settings through
-   *  `config.watch`, shutdown through `lifecycle.onStop`); removed in 2.0.0. */
-  hooks: KernelHooks;
   events: EventBus;
   jobs: JobService;
   health: HealthService;
@@ -281,7 +277,7 @@ export interface ClusterView {
   /** Where a service runs: config.json's service map, else `defaults`, else your `manifest.services` entry. Throws a
    *  503 SparkError if none names a configured host. */
   service(name: string, defaults?: { hostId?: string; port?: number }): ServiceEndpoint;
-  /** Every running plugin's services that declare `memoryGB`, on the host the topology maps each to now (API 1.4.0). */
+  /** Every running plugin's services that declare `memoryGB`, on the host the topology maps each to now (API 2.0.0). */
   memoryReservations(): MemoryReservation[];
   /** Called after the topology changed (hosts or service map). */
   watch(fn: () => void): () => void;
@@ -713,38 +709,7 @@ export interface JobService {
   schedule(spec: ScheduledJobSpec): { trigger(): Promise<void>; stop(): void };
 }
 
-// ───────────────────────────── hooks and extension points ─────────────────────────────
-
-/** An outgoing proxied request, as `beforeProxy`/`afterProxy` taps see it. */
-export interface ProxyRequestInfo {
-  plugin: string;
-  service: string;
-  hostId?: string;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  requestId: string;
-  sensitive: boolean;
-}
-
-/** Outcome of a proxied request, for `afterProxy`. */
-export interface ProxyResultInfo {
-  status: number;
-  durationMs: number;
-  error?: string;
-}
-
-/** Kernel hooks any plugin can tap (`ctx.hooks`); tap with your plugin id as the name.
- *  @deprecated since API 1.2.0, with `ctx.hooks`: none has a user; removed in 2.0.0. */
-export interface KernelHooks {
-  /** Tap with your plugin id. Can rewrite headers/path of outgoing proxied requests. */
-  beforeProxy: AsyncSeriesWaterfallHook<[ProxyRequestInfo]>;
-  afterProxy: AsyncSeriesHook<[ProxyRequestInfo, ProxyResultInfo]>;
-  /** (section, value) after a validated config change was persisted; section = plugin id, `hosts`, `services` or `auth`. */
-  configChanged: AsyncSeriesHook<[string, unknown]>;
-  healthChanged: SyncHook<[HealthEntry, HealthEntry | undefined]>;
-  beforeShutdown: AsyncParallelHook<[]>;
-}
+// ───────────────────────────── extension points ─────────────────────────────
 
 /** A typed handle made with `defineExtensionPoint`, offered with `ctx.provide` and read with `ctx.use`. */
 export interface ExtensionPoint<T> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Koa from 'koa';
 import { inject, injectable, type DependencyContainer } from 'tsyringe';
 import { z } from 'zod';
-import type { ExtensionPoint, KernelHooks, Logger, SimControl, SparkPlugin } from '../api/types.js';
+import type { ExtensionPoint, Logger, SimControl, SparkPlugin } from '../api/types.js';
 import { ConfigService } from '../services/config/ConfigService.js';
 import { EventBusImpl } from '../services/events/EventBus.js';
 import { HealthRegistry } from '../services/health/HealthRegistry.js';
@@ -51,7 +51,6 @@ class CoreServices {
   constructor(
     @inject(TOKENS.log) readonly log: Logger,
     @inject(TOKENS.config) readonly config: ConfigService,
-    @inject(TOKENS.hooks) readonly hooks: KernelHooks,
     @inject(TOKENS.events) readonly events: EventBusImpl,
     @inject(TOKENS.health) readonly health: HealthRegistry,
     @inject(TOKENS.jobs) readonly jobs: JobRegistry,
@@ -132,7 +131,7 @@ export class App {
     const core = this.container.resolve(CoreServices);
     this.version = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version;
     const services: KernelServices = {
-      log: core.log, config: core.config, hooks: core.hooks, events: core.events, health: core.health, jobs: core.jobs, http: core.http,
+      log: core.log, config: core.config, events: core.events, health: core.health, jobs: core.jobs, http: core.http,
       ssh: core.ssh, hostKeys: core.hostKeys, keyPair: core.keyPair, metrics: core.metrics, topology: core.topology, history: core.history,
       get simulated() { return app.simulated; },
       jsonSchemaOf: (id) => this.jsonSchemaOf(id),
@@ -262,7 +261,6 @@ export class App {
         s.topology.set(s.config.cluster());
         s.ssh.reset();
       }
-      void s.hooks.configChanged.promise(section, s.config.get()[section as 'hosts']).catch(() => {});
     });
     await this.kernel.startAll();
     s.history.start();
@@ -323,7 +321,6 @@ export class App {
 
   /** Graceful stop: readiness first, plugins in reverse order, then transports and the simulated cluster. */
   async stop(): Promise<void> {
-    await this.services.hooks.beforeShutdown.promise().catch(() => {});
     const server = this.server;
     if (server) {
       server.close();

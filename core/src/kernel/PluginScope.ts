@@ -118,7 +118,6 @@ export class PluginScope implements PluginOwner {
     for (const fn of this.configWatchers) {
       try { await fn(r.data, prev); } catch (e) { this.log.error('config watcher failed', { error: (e as Error).message }); }
     }
-    await this.k.hooks.configChanged.promise(this.id, r.data).catch((e) => this.log.warn('configChanged tap failed', { error: (e as Error).message }));
     return r.data;
   }
 
@@ -227,7 +226,6 @@ export class PluginScope implements PluginOwner {
       cluster,
       ssh,
       http,
-      hooks: k.hooks,
       events,
       jobs,
       health,

@@ -1,6 +1,6 @@
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { join } from 'node:path';
-import type { KernelHooks, Logger } from '../api/types.js';
+import type { Logger } from '../api/types.js';
 import { ConfigService } from '../services/config/ConfigService.js';
 import { EventBusImpl } from '../services/events/EventBus.js';
 import { HealthRegistry } from '../services/health/HealthRegistry.js';
@@ -8,7 +8,6 @@ import { HttpService } from '../services/http/HttpService.js';
 import { JobRegistry } from '../services/jobs/JobService.js';
 import { Metrics } from '../services/metrics/Metrics.js';
 import { HistoryStore } from '../services/history/HistoryStore.js';
-import { createKernelHooks } from '../services/hooks.js';
 import { HostKeyStore } from '../services/ssh/hostKeys.js';
 import { ensureKeyPair } from '../services/ssh/keyPair.js';
 import { SshPool } from '../services/ssh/SshPool.js';
@@ -23,7 +22,6 @@ export const TOKENS = {
   dataDir: token<string>('dataDir'),
   log: token<Logger>('log'),
   config: token<ConfigService>('config'),
-  hooks: token<KernelHooks>('hooks'),
   events: token<EventBusImpl>('events'),
   health: token<HealthRegistry>('health'),
   jobs: token<JobRegistry>('jobs'),
@@ -49,16 +47,14 @@ export function registerCoreServices(dataDir: string, log: Logger, ssh: SshTunin
   const r = <T>(tok: InjectionToken<T>, v: T) => c.registerInstance(tok, v);
   r(TOKENS.dataDir, dataDir);
   r(TOKENS.log, log);
-  const hooks = createKernelHooks(log.child({ area: 'hooks' }));
-  r(TOKENS.hooks, hooks);
   r(TOKENS.config, new ConfigService(dataDir, log.child({ area: 'config' })));
   const events = new EventBusImpl();
   r(TOKENS.events, events);
   r(TOKENS.metrics, new Metrics());
   r(TOKENS.history, new HistoryStore(dataDir, log.child({ area: 'history' })));
-  r(TOKENS.health, new HealthRegistry(join(dataDir, 'connectivity.jsonl'), events, hooks, log.child({ area: 'health' })));
+  r(TOKENS.health, new HealthRegistry(join(dataDir, 'connectivity.jsonl'), events, log.child({ area: 'health' })));
   r(TOKENS.jobs, new JobRegistry(events, log.child({ area: 'jobs' })));
-  r(TOKENS.http, new HttpService(hooks, log.child({ area: 'http' }), c.resolve(TOKENS.metrics)));
+  r(TOKENS.http, new HttpService(log.child({ area: 'http' }), c.resolve(TOKENS.metrics)));
   const keyPair = ensureKeyPair(dataDir);
   r(TOKENS.keyPair, keyPair);
   const hostKeys = new HostKeyStore(dataDir);

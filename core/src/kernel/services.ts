@@ -1,4 +1,4 @@
-import type { ExtensionPoint, KernelHooks, Logger, MemoryReservation } from '../api/types.js';
+import type { ExtensionPoint, Logger, MemoryReservation } from '../api/types.js';
 import type { ConfigService } from '../services/config/ConfigService.js';
 import type { EventBusImpl } from '../services/events/EventBus.js';
 import type { HealthRegistry } from '../services/health/HealthRegistry.js';
@@ -14,7 +14,6 @@ import type { Topology } from './Topology.js';
 export interface KernelServices {
   log: Logger;
   config: ConfigService;
-  hooks: KernelHooks;
   events: EventBusImpl;
   health: HealthRegistry;
   jobs: JobRegistry;

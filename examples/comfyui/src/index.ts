@@ -14,7 +14,7 @@ const statsSchema = z.object({ system: z.record(z.string(), z.unknown()), device
 const historySchema = z.record(z.string(), z.object({ outputs: z.record(z.string(), z.object({ images: z.array(z.object({ filename: z.string(), subfolder: z.string(), type: z.string() })).optional() }).passthrough()).optional() }).passthrough());
 
 export default defineSparkPlugin({
-  manifest: { id: 'comfyui', name: 'ComfyUI', version: '0.1.0', apiVersion: '^1.0.0', description: 'Queue, system stats and recent images of ComfyUI on a Spark.' },
+  manifest: { id: 'comfyui', name: 'ComfyUI', version: '0.1.0', apiVersion: '^2.0.0', description: 'Queue, system stats and recent images of ComfyUI on a Spark.' },
   configSchema,
   register(ctx) {
     const up = () => {

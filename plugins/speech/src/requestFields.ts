@@ -29,9 +29,9 @@ export const speakerFields = z.object({
   include_words: z.enum(['true', 'false']).default('false'),
 });
 
-/** `/v1/audio/transcriptions` extensions (services.md §9 A); the OpenAI fields are checked in register.ts. */
+/** `/v1/audio/transcriptions` extensions (services.md §9 A); the OpenAI fields are checked in formats.ts. */
 export const transcriptionFields = z.object({
-  // OpenAI's own fields: accepted here, checked where they are used (checkFormat in register.ts, the language rule).
+  // OpenAI's own fields: accepted here, checked where they are used (checkFormat in formats.ts, the language rule).
   model: z.string().max(200).optional(),
   language: z.string().max(32).optional(),
   prompt: z.string().max(8000).optional(),
@@ -70,3 +70,32 @@ export function parseFields<T extends z.ZodType>(schema: T, fields: Record<strin
   }
   return r.data;
 }
+
+/** OpenAI's voice names, which Kokoro-FastAPI maps onto its own voices. */
+const OPENAI_VOICES = 'alloy|ash|ballad|coral|echo|fable|onyx|nova|sage|shimmer|verse';
+const ONE_VOICE = `(?:[a-z]{2}_[a-z0-9]+|${OPENAI_VOICES})(?:\\(\\d+(?:\\.\\d+)?\\))?`;
+const VOICE_MIX = new RegExp(`^${ONE_VOICE}(?:[+-]${ONE_VOICE}){0,4}$`);
+
+/** POST /v1/audio/speech (JSON). */
+export const speechBody = z.object({
+  model: z.string().max(100).optional(),
+  input: z.string().min(1, 'required').max(10_000),
+  /** What Kokoro takes: a voice (its own, or an OpenAI name it maps) or a weighted mix that adds (`+`) or subtracts
+   *  (`-`) voices: `af_bella`, `alloy`, `af_bella(2)+af_sky(1)`, `af_bella-af_sky`. */
+  voice: z.string().max(200).regex(VOICE_MIX, 'a voice like af_bella or alloy, or a mix like af_bella(2)+af_sky(1) or af_bella-af_sky').default('af_heart'),
+  response_format: z.enum(['mp3', 'wav', 'opus', 'flac', 'pcm', 'aac']).default('mp3'),
+  speed: z.number().min(0.25).max(4).optional(),
+  stream: z.boolean().optional(),
+  /** OpenAI's fields the contract accepts (services.md §9 D): Kokoro has no style prompt, so `instructions` changes
+   *  nothing; `stream_format` only `audio` (SSE is not offered). */
+  instructions: z.string().max(4096).optional(),
+  stream_format: z.enum(['audio']).optional(),
+  /** Kokoro's own fields, passed on: the phonemizer language, a loudness factor, its text normalisation switches. */
+  lang_code: z.string().regex(/^[a-z]{1,5}$/, 'a Kokoro language code like a, b, e, f, j, z').nullable().optional(),
+  volume_multiplier: z.number().min(0).max(10).optional(),
+  normalization_options: z.object({
+    normalize: z.boolean().optional(), unit_normalization: z.boolean().optional(), url_normalization: z.boolean().optional(),
+    email_normalization: z.boolean().optional(), optional_pluralization_normalization: z.boolean().optional(),
+    phone_normalization: z.boolean().optional(), replace_remaining_symbols: z.boolean().optional(),
+  }).optional(),
+});

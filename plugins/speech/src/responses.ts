@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The JSON 200 answers of the speech routes, for the API document only (register.ts and formats.ts build these
+// The JSON 200 answers of the speech routes, for the API document only (routes.ts, transcriptionRoute.ts and formats.ts build these
 // shapes). POST /v1/audio/speech answers audio bytes, and text, srt, vtt and rttm formats answer text: not described
 // here. tests/kernel/response-schemas*.test.ts parse the live answers with them.
 

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { HealthCheckResult, HealthCheckSpec, HealthEntry, HealthTransition, KernelHooks, Logger } from '../../api/types.js';
+import type { HealthCheckResult, HealthCheckSpec, HealthEntry, HealthTransition, Logger } from '../../api/types.js';
 import { writeFileAtomicSync } from '../config/atomicWrite.js';
 import type { EventBusImpl } from '../events/EventBus.js';
 
@@ -25,7 +25,6 @@ export class HealthRegistry {
   constructor(
     private readonly logFile: string,
     private readonly events: EventBusImpl,
-    private readonly hooks: KernelHooks,
     private readonly logger: Logger,
     opts: { maxTransitions?: number } = {},
   ) {
@@ -127,7 +126,6 @@ export class HealthRegistry {
       };
       this.appendTransition(t);
       this.events.emit('health.changed', entry);
-      try { this.hooks.healthChanged.call(entry, prev); } catch (e) { this.logger.warn('healthChanged tap failed', { error: (e as Error).message }); }
     }
     return entry;
   }

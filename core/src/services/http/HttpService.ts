@@ -2,7 +2,7 @@ import { Readable, Transform } from 'node:stream';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
-import type { HttpRequestOptions, HttpResponse, KernelHooks, Logger, ProxyOptions, ProxyRequestInfo, RouteContext, UpstreamRef } from '../../api/types.js';
+import type { HttpRequestOptions, HttpResponse, Logger, ProxyOptions, RouteContext, UpstreamRef } from '../../api/types.js';
 import { SparkError, isSparkError } from '../../api/errors.js';
 import { KernelRouteContext } from '../../http/routeContext.js';
 import { ResponseForwarder } from './proxyHandler.js';
@@ -46,7 +46,7 @@ interface Target {
 export class HttpService {
   private readonly agents = new Map<string, Agent>();
 
-  constructor(private readonly hooks: KernelHooks, private readonly log: Logger, private readonly metrics?: Metrics) {}
+  constructor(private readonly log: Logger, private readonly metrics?: Metrics) {}
 
   /** One keep-alive agent per upstream origin, so a slow service cannot starve another's sockets. */
   private agent(origin: string): Agent {
@@ -152,33 +152,20 @@ export class HttpService {
     if (opts.headers) Object.assign(headers, opts.headers);
     if (opts.body !== undefined && typeof opts.body !== 'object') headers['content-length'] = String(Buffer.byteLength(opts.body));
     else if (Buffer.isBuffer(opts.body)) headers['content-length'] = String(opts.body.length);
-    let info: ProxyRequestInfo = {
-      plugin: ex.plugin, service: u.service, hostId: u.hostId, method: req.method ?? 'GET',
-      path: opts.path ?? route.path + (route.search ? `?${route.search}` : ''), headers, requestId: route.requestId, sensitive: ex.sensitive,
-    };
-    // Only pay for the hook round trip when some plugin tapped it (hot path).
-    if (this.hooks.beforeProxy.isUsed()) info = await this.hooks.beforeProxy.promise(info);
-    const method = info.method;
+    const method = req.method ?? 'GET';
+    const path = opts.path ?? route.path + (route.search ? `?${route.search}` : '');
     const hasBody = method !== 'GET' && method !== 'HEAD';
     const body = opts.body ?? (hasBody ? capBody(req, ex.maxBodyBytes) : undefined);
     const res = route.res;
-    // Metrics and afterProxy describe the time to the upstream's headers (or to its failure), as before.
-    const finish = (status: number, errorText?: string) => {
-      const durationMs = performance.now() - started;
-      this.metrics?.observeUpstream(u.service, status, durationMs);
-      if (this.hooks.afterProxy.isUsed()) {
-        this.hooks.afterProxy.promise(info, { status, durationMs, ...(errorText ? { error: errorText } : {}) }).catch((err) =>
-          this.log.warn('afterProxy tap failed', { error: (err as Error).message }),
-        );
-      }
-    };
+    // Metrics describe the time to the upstream's headers (or to its failure).
+    const finish = (status: number) => this.metrics?.observeUpstream(u.service, status, performance.now() - started);
     let url: Target;
     try {
-      refuseDotSegments(info.path);
-      url = this.target(u.baseUrl, info.path);
+      refuseDotSegments(path);
+      url = this.target(u.baseUrl, path);
     } catch (e) {
       const mapped = mapUpstreamError(e, u, timeoutMs);
-      finish(mapped.status, mapped.code);
+      finish(mapped.status);
       throw mapped;
     }
     await new Promise<void>((resolve, reject) => {
@@ -199,7 +186,7 @@ export class HttpService {
           } catch (e) {
             // e.g. a header value Node rejects: nothing was written yet, so it becomes an ordinary error answer.
             const mapped = mapUpstreamError(e, u, timeoutMs);
-            finish(mapped.status, mapped.code);
+            finish(mapped.status);
             reject(mapped);
             return false;
           }
@@ -209,23 +196,23 @@ export class HttpService {
         },
         failed: (err) => {
           const mapped = mapUpstreamError(err, u, timeoutMs);
-          finish(mapped.status, mapped.code);
+          finish(mapped.status);
           reject(mapped);
         },
         brokeOff: (err) => {
           // The client already has the status line; this is the only place a mid-answer death becomes visible.
           // (A client that left is not an upstream fault.) No query string: it may carry user data.
-          this.log.warn('upstream broke off mid-answer', { service: u.service, host: u.hostId, plugin: info.plugin, path: info.path.split('?')[0], requestId: route.requestId, error: err.message });
+          this.log.warn('upstream broke off mid-answer', { service: u.service, host: u.hostId, plugin: ex.plugin, path: path.split('?')[0], requestId: route.requestId, error: err.message });
         },
         tapFailed: (err) => {
-          this.log.warn('proxy body tap failed; the rest of the answer goes out untouched', { plugin: info.plugin, requestId: route.requestId, error: err.message });
+          this.log.warn('proxy body tap failed; the rest of the answer goes out untouched', { plugin: ex.plugin, requestId: route.requestId, error: err.message });
         },
       });
       outsidePlugins(() => this.agent(url.origin).dispatch({
         origin: url.origin,
         path: url.path,
         method: method as Dispatcher.HttpMethod,
-        headers: info.headers,
+        headers,
         body: body as Dispatcher.DispatchOptions['body'],
         headersTimeout: timeoutMs,
         bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
