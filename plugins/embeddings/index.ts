@@ -1,20 +1,21 @@
 import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeEmbeddings } from './sim/fakeEmbeddings.js';
 import { startFakeQdrant } from './sim/fakeQdrant.js';
+import { seedEmbeddingsHost } from './sim/seedHost.js';
 import { embeddingsConfigSchema } from './src/config.js';
 import { registerEmbeddings } from './src/register.js';
 
 /** bge-m3 embeddings and reranking, Qdrant collections and hybrid (dense + sparse) search. */
 export default defineSparkPlugin({
   manifest: {
-    id: 'embeddings', name: 'Embeddings & search', version: '1.0.0', apiVersion: '^1.3.0',
+    id: 'embeddings', name: 'Embeddings & search', version: '1.0.0', apiVersion: '^1.4.0',
     services: { embeddings: { hostId: 'spark-2', port: 8088 }, qdrant: { hostId: 'spark-2', port: 6333 } },
     description: 'OpenAI-shaped embeddings with bge-m3 sparse weights, reranking, Qdrant collections and hybrid search.',
   },
   configSchema: embeddingsConfigSchema,
   register: registerEmbeddings,
   simulators: [
-    { service: 'embeddings', hostId: 'spark-2', start: () => startFakeEmbeddings() },
+    { service: 'embeddings', hostId: 'spark-2', start: () => startFakeEmbeddings(), seedHost: (h) => seedEmbeddingsHost(h, 'spark-2') },
     { service: 'qdrant', hostId: 'spark-2', start: () => startFakeQdrant() },
   ],
 });

@@ -9,7 +9,7 @@ export default defineSparkPlugin({
     id: 'matrix-bridge',
     name: 'Matrix bot',
     version: '1.0.0',
-    apiVersion: '^1.2.0',
+    apiVersion: '^1.4.0',
     description: 'Status, update (git pull + rebuild), restart, stop/start and live logs of the Matrix bot container.',
   },
   configSchema: matrixBridgeConfigSchema,

@@ -1,18 +1,21 @@
 import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeKokoro, startFakeParakeet } from './sim/fakeSpeech.js';
+import { seedSpeechHost } from './sim/seedHost.js';
 import { speechConfigSchema } from './src/config.js';
+import { registerSpeechLogRoutes } from './src/logRoutes.js';
 import { registerSpeech } from './src/register.js';
 
 /** Parakeet transcription + Sortformer diarization, speaker-labelled transcripts, Kokoro TTS — one request at a time per GPU service. */
 export default defineSparkPlugin({
   manifest: {
-    id: 'speech', name: 'Speech', version: '1.0.0', apiVersion: '^1.3.0', description: 'Transcription, diarization, speaker-labelled transcripts and text to speech.',
+    id: 'speech', name: 'Speech', version: '1.0.0', apiVersion: '^1.4.0', description: 'Transcription, diarization, speaker-labelled transcripts and text to speech.',
     services: { parakeet: { hostId: 'spark-2', port: 8000 }, kokoro: { hostId: 'spark-2', port: 8880 } },
   },
   configSchema: speechConfigSchema,
-  register: registerSpeech,
+  // The log routes are wired here, not in register.ts, so they stay apart from the service routes.
+  register: (ctx) => { registerSpeech(ctx); registerSpeechLogRoutes(ctx); },
   simulators: [
-    { service: 'parakeet', hostId: 'spark-2', start: () => startFakeParakeet() },
+    { service: 'parakeet', hostId: 'spark-2', start: () => startFakeParakeet(), seedHost: (h) => seedSpeechHost(h, 'spark-2') },
     { service: 'kokoro', hostId: 'spark-2', start: () => startFakeKokoro() },
   ],
 });

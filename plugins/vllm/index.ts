@@ -10,7 +10,7 @@ export { vllmChatPoint, type VllmChat } from './src/chatPoint.js';
 /** vLLM on the Sparks: model catalog, one-click swap through eugr's launcher, OpenAI proxy, disk, live metrics. */
 export default defineSparkPlugin({
   manifest: {
-    id: 'vllm', name: 'LLM (vLLM)', version: '1.0.0', apiVersion: '^1.3.0', after: ['cluster'],
+    id: 'vllm', name: 'LLM (vLLM)', version: '1.0.0', apiVersion: '^1.4.0', after: ['cluster'],
     // The port is the default of the `port` setting, which swap and proxy pass explicitly.
     services: { vllm: { hostId: 'spark-1', port: 8888 } },
     description: 'Swap the served model safely, watch it load, and use it through the OpenAI API.',

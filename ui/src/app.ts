@@ -5,6 +5,7 @@ import './schema-form.js';
 import './pages.js';
 import './history-chart.js';
 import './log-viewer.js';
+import './service-logs.js';
 import './clients-page.js';
 
 interface Info { name: string; version: string; apiVersion: string; simulated: boolean; authEnabled: boolean; simulator?: SimulatorStatus }
