@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import type { SimCluster } from '../../sim/cluster.js';
 import { FollowerSlots, FOLLOWERS_PER_CLIENT, FOLLOWERS_TOTAL } from './src/followers.js';
+import { waitFor } from '../../tests/helpers/sseRead.js';
 
 let k: TestKernel;
 let cluster: SimCluster;
@@ -12,11 +13,6 @@ beforeAll(async () => {
 afterAll(async () => { await k?.stop(); });
 
 const follows = () => cluster.server('spark-2').processes().filter((p) => p.command.includes('--follow')).length;
-
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-}
 
 describe('log followers are capped', () => {
   it(`one client gets ${FOLLOWERS_PER_CLIENT} followers, then 429; a slot is free again once one leaves`, async () => {

@@ -1,6 +1,8 @@
 import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeKokoro, startFakeParakeet } from './sim/fakeSpeech.js';
+import { seedSpeechHost } from './sim/seedHost.js';
 import { speechConfigSchema } from './src/config.js';
+import { registerSpeechLogRoutes } from './src/logRoutes.js';
 import { registerSpeech } from './src/register.js';
 
 /** Parakeet transcription + Sortformer diarization, speaker-labelled transcripts, Kokoro TTS — one request at a time per GPU service. */
@@ -11,9 +13,10 @@ export default defineSparkPlugin({
     services: { parakeet: { hostId: 'spark-2', port: 8000, memoryGB: 6 }, kokoro: { hostId: 'spark-2', port: 8880, memoryGB: 2 } },
   },
   configSchema: speechConfigSchema,
-  register: registerSpeech,
+  // The log routes are wired here, not in register.ts, so they stay apart from the service routes.
+  register: (ctx) => { registerSpeech(ctx); registerSpeechLogRoutes(ctx); },
   simulators: [
-    { service: 'parakeet', hostId: 'spark-2', start: () => startFakeParakeet() },
+    { service: 'parakeet', hostId: 'spark-2', start: () => startFakeParakeet(), seedHost: (h) => seedSpeechHost(h, 'spark-2') },
     { service: 'kokoro', hostId: 'spark-2', start: () => startFakeKokoro() },
   ],
 });

@@ -70,6 +70,18 @@ describe('activity log of proxied /v1 requests', () => {
     expect(b.entries[0]).toMatchObject({ stream: true, status: 200, tokensIn: 2, tokensOut: 5 });
   });
 
+  it('keeps the streams\' time to first token per model as a history series (vllm.ttft, ms)', async () => {
+    await (await chat({ model: 'qwen3-4b', messages: [{ role: 'user', content: 'time me' }], max_tokens: 3, stream: true })).text();
+    const [entry] = (await until(() => activity('?limit=1'), (v) => v.entries[0]?.ttftMs !== undefined)).entries;
+    // The kernel samples every 5 s; a step now takes whatever its own timer has not taken yet.
+    k.app.services.history.step(Date.now());
+    const h = await (await k.fetch(`/api/history?series=vllm.ttft&from=${Date.now() - 60_000}`)).json() as { sets: Array<{ labels: Record<string, string>; unit: string; points: Array<{ v: number }> }> };
+    const set = h.sets.find((x) => x.labels.model === 'qwen3-4b');
+    expect(set?.unit).toBe('ms');
+    expect(set!.points.length).toBeGreaterThanOrEqual(1);
+    expect(set!.points.every((p) => p.v >= 0 && p.v <= (entry.durationMs as number) + 1000)).toBe(true);
+  });
+
   it('refuses a bad filter with a 400 naming it', async () => {
     for (const [q, field] of [['status=abc', 'query.status'], ['status=42', 'query.status'], ['since=yesterday', 'query.since'], ['limit=0', 'query.limit'], ['limit=100000', 'query.limit']]) {
       const r = await k.fetch(`/api/plugins/vllm/activity?${q}`);

@@ -1,31 +1,15 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestKernel, type TestKernel } from '../../core/src/testing/createTestKernel.js';
 import type { SimCluster } from '../../sim/cluster.js';
 import { LOG_FOLLOWERS_PER_CLIENT } from './src/logFollowers.js';
+import { readUntil, waitFor } from '../../tests/helpers/sseRead.js';
 
 let k: TestKernel;
 let root: string;
 let cluster: SimCluster;
 const follows = () => cluster.server('spark-1').processes().filter((p) => p.command.includes('--follow')).length;
-
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-}
-
-/** Reads SSE text until `until` matches or the time is up. */
-async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, until: RegExp, ms: number, seen = ''): Promise<string> {
-  const end = Date.now() + ms;
-  let text = seen;
-  while (!until.test(text) && Date.now() < end) {
-    const r = await Promise.race([reader.read(), new Promise<undefined>((res) => setTimeout(res, 500))]);
-    if (r?.done) break;
-    if (r?.value) text += new TextDecoder().decode(r.value);
-  }
-  return text;
-}
 
 beforeAll(async () => {
   k = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: { readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10 } } } });
@@ -80,6 +64,13 @@ describe('the served model\'s container log over SSE', () => {
     await waitFor(() => follows() === 0, 15_000);
     expect(follows()).toBe(0);
   }, 40_000);
+
+  it('answers the last lines as JSON too', async () => {
+    const r = await k.fetch('/api/plugins/vllm/logs?lines=2');
+    expect(r.status).toBe(200);
+    const { lines } = await r.json() as { lines: string[] };
+    expect(lines).toEqual(readFileSync(join(root, 'state/containers/vllm_node.log'), 'utf8').split('\n').filter(Boolean).slice(-2));
+  });
 
   it('refuses a bad tail length with a 400 naming query.lines, before anything is sent over SSH', async () => {
     for (const q of ['lines=0', 'lines=abc', 'lines=999999', 'lines=1.5']) {

@@ -99,6 +99,9 @@ const calls: Array<Call | Step | Act> = [
   { route: 'POST /api/plugins/embeddings/search', body: { collection, query: 'second', weights: [1, 2] } },
   { route: 'DELETE /api/collections/:name', url: `/api/collections/${collection}` },
 
+  { route: 'GET /api/plugins/speech/logs/:container', url: '/api/plugins/speech/logs/parakeet?lines=3' },
+  { route: 'GET /api/plugins/embeddings/logs/:container', url: '/api/plugins/embeddings/logs/qdrant?lines=3' },
+
   ...(['stop', 'start', 'restart'] as const).map((verb) => ({ route: `POST /api/plugins/matrix-bridge/actions/${verb}` })),
 
   { route: 'POST /scrub', body: { items: [{ id: '1', text: 'Write to jane.doe@example.com about the Acme Corp deal.' }], ner: 'rules_only' }, save: (a, s) => { s.map = a.map_handle; s.scrubbed = a.items[0].scrubbed_text; } },
@@ -220,6 +223,8 @@ const withoutSchema: Record<string, string> = {
   'GET /api/plugins/matrix-bridge/logs/follow': 'server-sent events',
   'POST /v1/audio/speech': 'answers audio',
   'GET /api/plugins/vllm/logs/follow': 'server-sent events',
+  'GET /api/plugins/speech/logs/{container}/follow': 'server-sent events',
+  'GET /api/plugins/embeddings/logs/{container}/follow': 'server-sent events',
   'GET /v1/{rest}': 'whatever vLLM answers',
   'POST /v1/{rest}': 'whatever vLLM answers',
   'GET /api/events': 'server-sent events',

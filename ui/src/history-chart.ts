@@ -11,17 +11,28 @@ export const loadUPlot = () => (uPlotModule ??= import('uplot').then((m) => m.de
 
 const PALETTE = ['--spark-accent', '--spark-ok', '--spark-warn', '--spark-err'];
 
+/** "1 h", "6 h", "7 d": how a window of minutes reads in a chart's head. */
+export const windowText = (minutes: number): string => (minutes >= 2880 ? `${Math.round(minutes / 1440)} d` : minutes >= 120 ? `${Math.round(minutes / 60)} h` : `${minutes} min`);
+
+/** `match="host=spark-1"` → the label sets it keeps (every label named must have that value; blank keeps all). */
+function matcher(match: string): (labels: Record<string, string>) => boolean {
+  const want = match.split(',').map((p) => p.split('=')).filter(([k]) => k).map(([k, ...v]) => [k.trim(), v.join('=').trim()] as const);
+  return (labels) => want.every(([k, v]) => labels[k] === v);
+}
+
 /**
- * `<spark-history-chart series="cluster.gpu_util" label="GPU" minutes="60" marks="vllm">`: one line per label set of a
- * series the kernel keeps (GET /api/history), live (re-read every 10 s), as wide as its container (phones too), with
- * the marks of a plugin (swaps, loads) drawn as dashed lines on the time axis. Any tile may use it.
+ * `<spark-history-chart series="cluster.gpu_util" label="GPU" minutes="60" marks="vllm" match="host=spark-1">`: one
+ * line per label set of a series the kernel keeps (GET /api/history; `match` keeps only the sets with those labels),
+ * live (re-read every 10 s), as wide as its container (phones too), with the marks of a plugin (swaps, loads; `*` for
+ * every plugin's) drawn as dashed lines on the time axis. Any tile or page may use it.
  */
 export class SparkHistoryChart extends LitElement {
-  static properties = { series: {}, label: {}, minutes: { type: Number }, marks: {}, height: { type: Number }, state: { state: true } };
+  static properties = { series: {}, label: {}, minutes: { type: Number }, marks: {}, match: {}, height: { type: Number }, state: { state: true } };
   series = '';
   label = '';
   minutes = 60;
   marks = '';
+  match = '';
   height = 140;
   state: 'loading' | 'empty' | 'drawn' | 'error' = 'loading';
   private plot?: uPlotType;
@@ -29,6 +40,7 @@ export class SparkHistoryChart extends LitElement {
   private resize?: ResizeObserver;
   private lastKeys = '';
   private window: [number, number] = [0, 1];
+  private generation = 0;
 
   static styles = css`
     :host { display: block; font: 12px var(--spark-font); color: var(--spark-muted); }
@@ -44,19 +56,26 @@ export class SparkHistoryChart extends LitElement {
     this.timer = window.setInterval(() => void this.load(), 10_000);
   }
 
+  protected updated(changed: Map<string, unknown>): void {
+    // Another series, window or filter is another plot: drawn anew, not merged into the old one.
+    if (!this.isConnected || !['series', 'minutes', 'match', 'marks'].some((k) => changed.has(k) && changed.get(k) !== undefined)) return;
+    this.lastKeys = '';
+    this.state = 'loading';
+    void this.load();
+  }
+
   disconnectedCallback(): void {
     super.disconnectedCallback();
     window.clearInterval(this.timer);
     this.resize?.disconnect();
-    this.plot?.destroy();
-    this.plot = undefined;
+    this.clear();
   }
 
   render() {
     const unit = this.plot ? (this.plot.series[1]?.label?.toString().match(/\((.*)\)$/)?.[1] ?? '') : '';
     return html`
       <link rel="stylesheet" href="/vendor/uplot.css">
-      <div class="head"><b>${this.label || this.series}</b><span>${unit ? `${unit}, ` : ''}last ${this.minutes >= 120 ? `${Math.round(this.minutes / 60)} h` : `${this.minutes} min`}</span></div>
+      <div class="head"><b>${this.label || this.series}</b><span>${unit ? `${unit}, ` : ''}last ${windowText(this.minutes)}</span></div>
       <div class="plot" part="plot"></div>
       ${this.state === 'empty' ? html`<div class="note">No points yet: the kernel samples every 5 s.</div>` : nothing}
       ${this.state === 'error' ? html`<div class="note">History unavailable.</div>` : nothing}`;
@@ -64,19 +83,30 @@ export class SparkHistoryChart extends LitElement {
 
   private async load(): Promise<void> {
     if (!this.series) return;
+    // Only the newest read draws: an older one (another window) answering late must not paint over it.
+    const gen = ++this.generation;
     const from = Date.now() - this.minutes * 60_000;
     try {
       const [data, marks] = await Promise.all([
         apiJson<{ sets: HistorySet[] }>(`/api/history?series=${encodeURIComponent(this.series)}&from=${from}&points=300`),
-        this.marks ? apiJson<{ marks: HistoryMark[] }>(`/api/history/marks?plugin=${encodeURIComponent(this.marks)}&from=${from}`) : Promise.resolve({ marks: [] }),
+        this.marks ? apiJson<{ marks: HistoryMark[] }>(`/api/history/marks?from=${from}${this.marks === '*' ? '' : `&plugin=${encodeURIComponent(this.marks)}`}`) : Promise.resolve({ marks: [] }),
       ]);
-      const sets = data.sets.filter((s) => s.points.length > 0);
-      if (sets.length === 0) { this.state = 'empty'; return; }
+      const keep = matcher(this.match);
+      const sets = data.sets.filter((s) => s.points.length > 0 && keep(s.labels));
+      if (gen !== this.generation) return;
+      if (sets.length === 0) { this.clear(); this.state = 'empty'; return; }
       await this.draw(sets, marks.marks, from);
       this.state = 'drawn';
     } catch {
+      if (gen !== this.generation) return;
       this.state = 'error';
     }
+  }
+
+  private clear(): void {
+    this.plot?.destroy();
+    this.plot = undefined;
+    this.lastKeys = '';
   }
 
   private async draw(sets: HistorySet[], marks: HistoryMark[], from: number): Promise<void> {

@@ -17,3 +17,4 @@ export * from './fakeService.js';
 export * from './clientSlots.js';
 export * from './schemas.js';
 export { suggestField, unknownFieldError, unknownFields } from './unknownFields.js';
+export * from './containerLogs.js';

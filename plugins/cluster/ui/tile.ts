@@ -82,7 +82,9 @@ export class ClusterTile extends LitElement {
     .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: var(--spark-gap, 12px); margin-top: var(--spark-gap, 12px); }
     .card { border: 1px solid var(--spark-border); border-radius: var(--spark-radius, 10px); padding: 12px; background: var(--spark-surface-2); min-width: 0; }
     .head { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
-    .name { font-weight: 700; }
+    .name { font-weight: 700; color: inherit; }
+    a.name { text-decoration: underline; text-decoration-color: var(--spark-border); text-underline-offset: 3px; }
+    a.name:hover { color: var(--spark-accent); }
     .dot { width: 10px; height: 10px; border-radius: 50%; background: var(--spark-err); flex: none; }
     .dot.up { background: var(--spark-ok); }
     .badge { font-size: 0.75rem; font-weight: 700; border-radius: 999px; padding: 1px 8px; border: 1px solid var(--spark-accent); color: var(--spark-accent); }
@@ -217,7 +219,7 @@ export class ClusterTile extends LitElement {
     const stale = !h.reachable && !h.pending;
     return html`<div class="card" data-host=${h.hostId}>
       <div class="head">
-        <span class="dot ${h.reachable ? 'up' : ''}"></span><span class="name">${h.name}</span>
+        <span class="dot ${h.reachable ? 'up' : ''}"></span><a class="name" href=${`#/spark/${encodeURIComponent(h.hostId)}`} title="This Spark's full page: its history over a day, a week, a month" data-testid="spark-page">${h.name}</a>
         ${h.vpn?.map((v) => html`<span class="badge" title=${v.ifname}>VPN ${v.address}</span>`)}
       </div>
       <div class="muted" data-testid="reach">${h.pending ? 'checking…' : h.reachable ? `reachable for ${ago(h.since)}` : `unreachable for ${ago(h.since)}`} · ${h.sshUser}@${h.address}:${h.sshPort}${h.linkAddress ? ` · link ${h.linkAddress}` : ''}</div>

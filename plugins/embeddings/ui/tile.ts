@@ -144,6 +144,7 @@ export class EmbeddingsTile extends LitElement {
 Second document…"></textarea>
           <div class="row"><button ?disabled=${this.busy} title=${this.busy ? 'Adding…' : ''}>${this.busy ? 'Adding…' : 'Add documents'}</button></div>
         </form></details>
+      <spark-service-logs src="/api/plugins/embeddings/logs" .labels=${HEALTH_NAMES}></spark-service-logs>
       ${this.note ? html`<p class="muted" data-testid="note">${this.note}</p>` : nothing}
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}`;
   }

@@ -12,14 +12,6 @@ export function action(c: MatrixBridgeConfig, verb: 'restart' | 'stop' | 'start'
   return ['docker', verb, c.containerName];
 }
 
-export function logsTail(c: MatrixBridgeConfig, lines: number): ShellCommand {
-  return sh`docker logs --tail ${lines} --timestamps ${c.containerName} 2>&1`;
-}
-
-export function logsFollow(c: MatrixBridgeConfig, lines: number): ShellCommand {
-  return sh`docker logs --tail ${lines} --timestamps --follow ${c.containerName} 2>&1`;
-}
-
 /** Update = fetch + hard reset to the remote branch, build, recreate, verify it runs. `set -e` makes any failing step
  *  end the script with its exit code; phase markers let the job show where it is. */
 export function updateScript(c: MatrixBridgeConfig): ShellCommand {

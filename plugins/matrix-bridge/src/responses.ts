@@ -21,4 +21,3 @@ export const statusResponse = z.object({
 
 export const actionResponse = z.object({ before: z.string(), after: z.string().describe('Read right after the action'), status: botStatus });
 
-export const logsResponse = z.object({ lines: z.array(z.string()) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containerNameField } from '@spark-control/plugin-api';
 
 export const speechConfigSchema = z.object({
   /** Requests in flight per audio upstream (the GPU service crashes on overlap: keep 1). */
@@ -6,6 +7,8 @@ export const speechConfigSchema = z.object({
   /** Requests allowed to wait; more get 503 + Retry-After. */
   maxQueue: z.number().int().min(0).max(100).default(8),
   maxUploadMB: z.number().int().min(1).max(2000).default(200),
+  parakeetContainer: containerNameField('parakeet', 'Docker container of the transcription service (parakeet) on its Spark, whose log the tile shows.'),
+  kokoroContainer: containerNameField('kokoro', 'Docker container of the voice service (Kokoro) on its Spark, whose log the tile shows.'),
   asrTimeoutSec: z.number().int().min(5).max(3600).default(300),
   diarizeTimeoutSec: z.number().int().min(5).max(7200).default(600),
   ttsTimeoutSec: z.number().int().min(5).max(600).default(120),

@@ -178,6 +178,7 @@ export class SpeechTile extends LitElement {
       <h4>Read text aloud</h4>
       <form @submit=${this.speak}><input type="text" aria-label="Text to speak" value="Hello from Spark Control."><button ?disabled=${this.speaking}>${this.speaking ? 'Working…' : 'Speak'}</button></form>
       ${this.audioUrl ? html`<audio controls src=${this.audioUrl}></audio>` : nothing}
+      <spark-service-logs src="/api/plugins/speech/logs" .labels=${SERVICE_NAMES}></spark-service-logs>
       ${this.status?.recent.length ? html`<div class="muted">Recent requests: ${this.status.recent.slice(0, 5).map((r) => `${ROUTE_NAMES[r.route] ?? r.route} ${r.status === 200 ? took(r.ms) : `failed (${r.status})`}`).join(' · ')}</div>` : nothing}
       ${this.error ? html`<p class="err" role="alert">${this.error}</p>` : nothing}`;
   }

@@ -81,6 +81,7 @@ export class VllmTile extends LitElement {
     .m { min-width: 0; }
     .src { color: var(--spark-muted); font-size: 0.78rem; overflow-wrap: anywhere; }
     .src a { color: var(--spark-accent); }
+    a.page { color: var(--spark-accent); font-size: 0.85rem; }
     .badge { font-size: 0.72rem; font-weight: 700; padding: 1px 7px; border-radius: 999px; border: 1px solid var(--spark-border); margin-left: 4px; }
     .badge.local { border-color: var(--spark-accent); color: var(--spark-accent); }
     .badge.active { border-color: var(--spark-ok); color: var(--spark-ok); }
@@ -374,7 +375,8 @@ export class VllmTile extends LitElement {
       ${this.active ? html`<div class="charts" data-testid="vllm-charts">
         <spark-history-chart series="vllm.generation_tokens" label="Tokens/s" marks="vllm" height="110"></spark-history-chart>
         <spark-history-chart series="vllm.kv_cache" label="KV cache" marks="vllm" height="110"></spark-history-chart>
-      </div>` : nothing}
+      </div>
+      <a class="page" href=${`#/model/${encodeURIComponent(this.active.servedName)}`} data-testid="model-page" title="Requests, KV cache, tokens/s and time to first token over up to 30 days, with the swaps">Full page →</a>` : nothing}
       <spark-vllm-memory-bar .api=${this.api}></spark-vllm-memory-bar>
       <spark-vllm-ondemand .api=${this.api}></spark-vllm-ondemand>
       <spark-vllm-logs .api=${this.api}></spark-vllm-logs>

@@ -6,6 +6,7 @@ import { countedUsageOf } from '../usage/countedUsage.js';
 import { AnswerSniffer } from './answerSniffer.js';
 import { ActivityStore } from './activityStore.js';
 import { activityResponse } from '../responses.js';
+import { recordTtftSeries } from './ttftSeries.js';
 
 export const ACTIVITY_MAX_ROWS = 10_000;
 
@@ -51,6 +52,7 @@ function watch(res: ServerResponse, onDone: (facts: { status: number; ttftMs: nu
 export function withActivityLog(ctx: PluginContext<unknown>, router: PluginRouter): PluginRouter {
   const store = new ActivityStore(join(ctx.dataDir, 'activity'), ACTIVITY_MAX_ROWS);
   ctx.onDispose(() => store.close());
+  const noteTtft = recordTtftSeries(ctx);
   ctx.routes.add({ method: 'GET', path: '/activity', query: activityQuery, summary: 'Proxied /v1 requests, newest first (time, client, model, status, duration, TTFT of streams, tokens from usage); filters model, status, since, client (id or name); the last 10,000 are kept', response: activityResponse }, (c) => {
     const q = c.query;
     const { entries, total } = store.query({ model: q.model, status: q.status, since: q.since ? Date.parse(q.since) : undefined, client: q.client, limit: q.limit });
@@ -60,7 +62,10 @@ export function withActivityLog(ctx: PluginContext<unknown>, router: PluginRoute
     add(spec, handler) {
       router.add(spec, (c) => {
         const at = Date.now();
-        watch(c.res, (f) => store.record({ at, client: c.client.name, clientId: c.client.id, method: c.req.method ?? '', path: (c.req.url ?? '').split('?')[0].slice(0, 200), ...f }));
+        watch(c.res, (f) => {
+          store.record({ at, client: c.client.name, clientId: c.client.id, method: c.req.method ?? '', path: (c.req.url ?? '').split('?')[0].slice(0, 200), ...f });
+          if (f.status === 200) noteTtft(f.model, f.ttftMs);
+        });
         return handler(c);
       });
     },
