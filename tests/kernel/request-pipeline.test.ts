@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -158,6 +158,31 @@ describe('one request pipeline', () => {
     } finally {
       upstream.close();
     }
+  });
+
+  it('runs every route in the pipeline under the path its guards checked: a fragment is dropped as Koa did, an absolute-form target\'s dot segments are resolved, and Koa runs no route', async () => {
+    k = await createTestKernel({ simulate: false, plugins: [lane] });
+    const seen = koaSeen(k);
+    const { host } = new URL(k.url);
+    // Sent as written (fetch would resolve dot segments and drop the fragment itself).
+    const raw = (target: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const r = request(`${k!.url}/`, { path: target }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    expect(await raw('/api/plugins/lane/item/7?full=1#frag')).toEqual({ status: 200, body: '{"id":7,"full":true}' });
+    expect((await raw('/api/info#frag')).status).toBe(200);
+    expect(await raw(`http://${host}/api/plugins/lane/x/../item/8`)).toEqual({ status: 200, body: '{"id":8,"full":false}' });
+    expect(seen).toEqual([]);
+    // Before resolution this path is under lane's wildcard; resolved it is no route at all: 404, not lane's answer.
+    const escaped = await raw(`http://${host}/api/plugins/lane/x/../../../api/nothing-here`);
+    expect(escaped.status).toBe(404);
+    expect(escaped.body).not.toContain('rest');
+    expect(seen).toHaveLength(1);
   });
 
   it('a disabled plugin\'s routes answer 503 naming the state (own and public prefixes), and work again once enabled', async () => {

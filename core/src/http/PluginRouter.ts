@@ -3,11 +3,10 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { z } from 'zod';
 import type { Logger, Out, OutOr, RawParams, RawQuery, PluginRouter, RouteHandler, RouteSpec } from '../api/types.js';
-import type { Clients, IdentifiedClient } from '../services/clients/Clients.js';
 import { requireScope } from '../services/clients/scopes.js';
 import { SparkError, validationError } from '../api/errors.js';
 import { knownKeysAt, unknownFieldError, unknownFields } from '../api/unknownFields.js';
-import { Exchange, sendResult } from './exchange.js';
+import { sendResult, type Exchange } from './exchange.js';
 import { KernelRouteContext, readJsonBody } from './routeContext.js';
 import { codes } from '../api/codes.js';
 
@@ -70,30 +69,21 @@ export class PluginRouterImpl implements PluginRouter {
     return (this.compiled ??= new CompiledRoutes(this.routes, this.handlers, this.log));
   }
 
-  /** Koa middleware for these routes (the kernel's own routes are served this way). */
-  middleware(): Middleware {
+  /** Koa middleware for a request no route of these answered (the request pipeline runs every matched route; Koa
+   *  sees only misses): 405 naming the methods declared at the path, 200 with `Allow` for OPTIONS, else on to the next
+   *  middleware. */
+  wrongMethodMiddleware(): Middleware {
     const compiled = this.compile();
     return async (koa, next) => {
       if (!compiled.mayMatch(koa.path)) return next();
-      const m = compiled.match(koa.method, koa.path);
-      if (!m) {
-        const allow = compiled.methodsAt(koa.path);
-        if (!allow) return next();
-        koa.set('Allow', allow);
-        if (koa.method === 'OPTIONS') { koa.status = 200; koa.body = ''; return; }
-        throw new SparkError(codes.METHOD_NOT_ALLOWED, `${koa.method} is not allowed on ${koa.path} (allowed: ${allow})`, { status: 405 });
-      }
-      const ex = new Exchange(koa.req, koa.res, String(koa.state.requestId ?? ''), koa.path, koa.querystring);
-      if (koa.state.client) ex.client = koa.state.client as IdentifiedClient;
-      ex.clients = koa.state.clients as Clients | undefined;
-      compiled.describe(ex, m.route);
-      koa.state.plugin = ex.plugin;
-      koa.state.errorStyle = ex.errorStyle;
-      koa.state.sensitive = ex.sensitive;
-      koa.state.routeTemplate = ex.routeTemplate;
-      await compiled.run(ex, m);
-      // The answer was written on the Node response: Koa must add nothing (its status is read from res for the log).
-      koa.respond = false;
+      // A route matching here read the target differently from the pipeline (an absolute-form target whose dot
+      // segments the pipeline resolved): the pipeline's reading is the one its guards checked, so nothing runs here.
+      if (compiled.match(koa.method, koa.path)) return next();
+      const allow = compiled.methodsAt(koa.path);
+      if (!allow) return next();
+      koa.set('Allow', allow);
+      if (koa.method === 'OPTIONS') { koa.status = 200; koa.body = ''; return; }
+      throw new SparkError(codes.METHOD_NOT_ALLOWED, `${koa.method} is not allowed on ${koa.path} (allowed: ${allow})`, { status: 405 });
     };
   }
 }

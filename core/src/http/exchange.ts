@@ -59,10 +59,13 @@ export class Exchange {
   }
 }
 
-/** Splits a request target into path and query string (`/a?b=1` → ['/a', 'b=1']). */
+/** Splits a request target into path and query string (`/a?b=1` → ['/a', 'b=1']). A fragment (`#…`, which no
+ *  client should send) is dropped as Koa's parser drops it: the pipeline finds the route Koa would have found. */
 export function splitTarget(url: string): [string, string] {
-  const q = url.indexOf('?');
-  return q === -1 ? [url, ''] : [url.slice(0, q), url.slice(q + 1)];
+  const h = url.indexOf('#');
+  const target = h === -1 ? url : url.slice(0, h);
+  const q = target.indexOf('?');
+  return q === -1 ? [target, ''] : [target.slice(0, q), target.slice(q + 1)];
 }
 
 /**

@@ -185,8 +185,6 @@ export class App {
     app.use(async (ctx, next) => {
       const ex = fallbackExchange.get(ctx.req);
       ctx.state.requestId = ex?.requestId ?? '';
-      ctx.state.client = ex?.client;
-      ctx.state.clients = ex?.clients;
       try {
         await next();
       } finally {
@@ -196,12 +194,11 @@ export class App {
     app.use(async (ctx, next) => {
       try {
         await next();
-        // respond === false: the route answered on ctx.res itself (see Exchange); an upstream 404 is not ours.
-        if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        if (ctx.status === 404 && ctx.body === undefined) {
           throw Object.assign(new Error(`no route for ${ctx.method} ${ctx.path}`), { status: 404 });
         }
       } catch (err) {
-        const a = errorAnswer(err, { requestId: ctx.state.requestId, plugin: ctx.state.plugin, errorStyle: ctx.state.errorStyle, sensitive: ctx.state.sensitive }, this.log);
+        const a = errorAnswer(err, { requestId: ctx.state.requestId, plugin: ctx.state.plugin }, this.log);
         if (ctx.headerSent || !ctx.writable) {
           ctx.res.destroy();
           return;
@@ -212,7 +209,7 @@ export class App {
         ctx.body = a.body;
       }
     });
-    app.use(routes.middleware());
+    app.use(routes.wrongMethodMiddleware());
     app.use(this.kernel.dispatcher());
     app.use(staticUi(join(repoRoot(), 'dist/ui'), (id) => {
       const r = this.kernel.get(id);

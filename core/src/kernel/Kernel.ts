@@ -548,7 +548,7 @@ export class Kernel {
       if (hit.record.state !== 'running' || !hit.router) throw Kernel.notRunning(hit.record);
       let mw = middlewareOf.get(hit.router);
       if (!mw) {
-        mw = hit.router.middleware();
+        mw = hit.router.wrongMethodMiddleware();
         middlewareOf.set(hit.router, mw);
       }
       await mw(koa, next);
