@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -155,3 +155,45 @@ describe('models sharing a Spark', () => {
     expect(await resident()).toEqual(['co-a']);
   }, 60_000);
 });
+
+describe('a restart of Spark Control with models sharing the Spark', () => {
+  it('re-adopts two resident models and a sleeping one in their slots, queues empty, no container orphaned', async () => {
+    const cfg = { plugins: { vllm: { ...base, maxResident: 3, memoryBudgetGB: 90 } } };
+    const r1 = await createTestKernel({ plugins: ['vllm'], config: cfg });
+    const dataDir = r1.dataDir;
+    const root1 = r1.sim!.hostRoot('spark-1');
+    writeFileSync(join(root1, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 400 }));
+    const add = (id: string, sleep: boolean) => r1.fetch('/api/models', { method: 'POST', headers: json, body: JSON.stringify({ id, name: id, servedName: id, repo: 'Qwen/Qwen3-4B-Instruct-2507', memoryGB: 25, sleep, idleTtlSec: sleep ? 1 : undefined, expectedLoadMinutes: 0.1 }) });
+    for (const [id, sleep] of [['re-a', false], ['re-b', false], ['re-s', true]] as const) expect((await add(id, sleep)).status).toBe(201);
+    const ask = (kk: TestKernel, model: string) => kk.fetch('/v1/chat/completions', { method: 'POST', headers: json, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
+    for (const m of ['re-s', 're-a', 're-b']) expect((await ask(r1, m)).status).toBe(200);
+    // re-s sleeps after its idle second.
+    const slept = await until(async () => (await (await r1.fetch('/api/plugins/vllm/residency')).json()) as Residency, (x) => x.sparks[0]?.models.some((m) => m.modelId === 're-s' && m.asleep), 15_000);
+    expect(slept.sparks[0].models.find((m) => m.modelId === 're-s')?.asleep).toBe(true);
+    const before = slept.slots.map((s) => [s.slot, s.container, s.modelId]);
+    await r1.stop({ keepData: true });
+
+    const r2 = await createTestKernel({ plugins: ['vllm'], dataDir });
+    try {
+      const after = (await (await r2.fetch('/api/plugins/vllm/residency')).json()) as Residency;
+      expect(after.slots.map((s) => [s.slot, s.container, s.modelId])).toEqual(before);
+      expect(after.sparks[0].models.find((m) => m.modelId === 're-s')?.asleep).toBe(true);
+      const od = (await (await r2.fetch('/api/plugins/vllm/ondemand')).json()) as { models: Array<{ id: string; queued: number; state: string }> };
+      expect(od.models.filter((m) => m.id.startsWith('re-')).map((m) => [m.id, m.state, m.queued]).sort()).toEqual([['re-a', 'serving', 0], ['re-b', 'serving', 0], ['re-s', 'sleeping', 0]]);
+      // Each answers from its own slot without a load; the sleeping one wakes.
+      const loadsBefore = launches2(r2).length;
+      for (const m of ['re-a', 're-b', 're-s']) expect((await ask(r2, m)).status).toBe(200);
+      expect(launches2(r2).length).toBe(loadsBefore);
+      // Exactly the three containers run: nothing orphaned beside them.
+      const running = readdirSync(join(r2.sim!.hostRoot('spark-1'), 'state/containers')).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(r2.sim!.hostRoot('spark-1'), 'state/containers', f), 'utf8')) as { State: { Running: boolean }; RemoveAt?: string; Name?: string }).filter((c) => c.State.Running && !c.RemoveAt);
+      expect(running.length).toBe(3);
+    } finally {
+      await r2.stop();
+    }
+  }, 120_000);
+});
+
+const launches2 = (kk: TestKernel) => {
+  const f = join(kk.sim!.hostRoot('spark-1'), 'state/launcher.calls');
+  return (existsSync(f) ? readFileSync(f, 'utf8') : '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[] }).filter((c) => c.argv.includes('exec'));
+};
