@@ -2,7 +2,8 @@
  *  models by waking a sleeping one vs by a cold start (fake vLLM: cold start 5 s, wake well under one); (2) the latency
  *  a queued request adds beyond the moment its model is ready (goal: p99 < 50 ms), against the same request sent
  *  once the model serves; (3) a mixed workload over three models for 30 s per policy: requests lost (goal 0) and loads
- *  per minute with minimum residency against a switch-on-every-request policy (residency 0, no drain). */
+ *  per minute with minimum residency against a switch-on-every-request policy (residency 0, no drain), and with the three
+ *  sharing the Spark within a memory budget (sampled: never exceeded). */
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,16 +74,29 @@ console.log(`a queued request, from its model being ready to its answer: p99 ${p
 // (3) Mixed traffic: three clients, each asking for one of three models at random every 250 ms, for 30 s per policy.
 const MIX_MS = 30_000;
 writeFileSync(join(root, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 800, tokenDelayMs: 1 }));
-for (const id of ['mix-a', 'mix-b', 'mix-c']) await add({ id, servedName: id });
+for (const id of ['mix-a', 'mix-b', 'mix-c']) await add({ id, servedName: id, memoryGB: 25 });
 const launchesNow = () => k.app.services.jobs.list({ kind: 'vllm.swap' }).length;
 const mixed: Array<Record<string, unknown>> = [];
-for (const [policy, settings] of [['residency 5 s', { minResidencySec: 5, drainTimeoutSec: 2 }], ['switch on every request', { minResidencySec: 0, drainTimeoutSec: 0 }]] as const) {
+for (const [policy, settings] of [['residency 5 s', { minResidencySec: 5, drainTimeoutSec: 2 }], ['switch on every request', { minResidencySec: 0, drainTimeoutSec: 0 }], ['three sharing a 90 GB budget', { minResidencySec: 5, drainTimeoutSec: 2, maxResident: 3, memoryBudgetGB: 90 }]] as const) {
   await k.fetch('/api/config/plugins/vllm', { method: 'PUT', headers: json, body: JSON.stringify({ readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10, ...settings }) });
   const loads0 = launchesNow();
   const end = Date.now() + MIX_MS;
   let sent = 0;
   let lost = 0;
   const waits: number[] = [];
+  // The memory budget, sampled every 500 ms: the most the resident models held, and how often it was exceeded.
+  let samples = 0;
+  let overBudget = 0;
+  let peakHeldGB = 0;
+  const sampler = setInterval(() => {
+    void k.fetch('/api/plugins/vllm/residency').then((r) => r.json()).then((x: { sparks: Array<{ budgetBytes: number; freeBytes: number }> }) => {
+      for (const sp of x.sparks) {
+        samples++;
+        peakHeldGB = Math.max(peakHeldGB, (sp.budgetBytes - sp.freeBytes) / 1e9);
+        if (sp.freeBytes < 0) overBudget++;
+      }
+    }, () => undefined);
+  }, 500);
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   await Promise.all(Array.from({ length: 3 }, async () => {
@@ -97,9 +111,11 @@ for (const [policy, settings] of [['residency 5 s', { minResidencySec: 5, drainT
       await new Promise((res) => setTimeout(res, 250));
     }
   }));
+  clearInterval(sampler);
   await until((s) => !s.running);
   const loads = launchesNow() - loads0;
-  mixed.push({ policy, requests: sent, lost, loads, loadsPerMin: +(loads / (MIX_MS / 60_000)).toFixed(1), p50WaitMs: pct(waits, 50), p99WaitMs: pct(waits, 99) });
+  const shared = 'maxResident' in settings;
+  mixed.push({ policy, requests: sent, lost, loads, loadsPerMin: +(loads / (MIX_MS / 60_000)).toFixed(1), p50WaitMs: pct(waits, 50), p99WaitMs: pct(waits, 99), budgetSamples: shared ? samples : '–', overBudget: shared ? overBudget : '–', peakHeldGB: shared ? +peakHeldGB.toFixed(0) : '–' });
 }
 console.table(mixed);
 
