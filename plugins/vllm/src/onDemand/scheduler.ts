@@ -198,7 +198,7 @@ export class OnDemandScheduler {
     }
     for (const e of placement.evict) {
       const s = this.residency.slots.find((x) => x.slot === e.slot)!;
-      if (!(await this.evict(s, e.action, model))) { this.again = true; return; }
+      if (!(await this.residency.evict(s, e.action, model))) { this.again = true; return; }
     }
     // The model sleeps in its container: wake it; if that fails, a cold start in its slot (the swap stops it first).
     if (slot.active?.modelId === next && slot.active.asleep) {
@@ -212,29 +212,6 @@ export class OnDemandScheduler {
     }
     await this.runLoad(model, 'cold', () => slot.start(model.id, { reason: 'request' }), slot.active?.modelId ?? placement.evict[0]?.modelId ?? null);
     this.again = true;
-  }
-
-  /** Makes room for `forModel`: the slot's model sleeps or stops; false when that did not happen (decide again). */
-  private async evict(s: SwapController, action: 'sleep' | 'stop', forModel: CatalogEntry): Promise<boolean> {
-    const victim = s.active;
-    if (!victim) return true;
-    const model = this.catalog().find((m) => m.id === victim.modelId);
-    const why = `making room for ${forModel.servedName}`;
-    let job;
-    try {
-      job = action === 'sleep' && !victim.asleep ? s.sleepServed(why, model?.sleepLevel ?? 2) : s.unload(why);
-    } catch (e) {
-      this.ctx.log.warn('could not make room', { modelId: victim.modelId, action, error: (e as Error).message });
-      return false;
-    }
-    this.ctx.events.emit('vllm.ondemand.evicted', { modelId: victim.modelId, slot: s.slot, action, for: forModel.id, jobId: job.id });
-    this.ctx.metrics.inc('ondemand_evictions_total', 'Models put to sleep or stopped to make room for another', { model: victim.modelId, action });
-    const st = await this.ctx.jobs.wait(job.id);
-    for (let i = 0; s.busyJobId === job.id; i++) await (i < 50 ? nextTurn() : delay(10));
-    if (st.state === 'succeeded') return true;
-    // A sleep that failed: stop it instead.
-    if (action === 'sleep') return this.evict(s, 'stop', forModel);
-    return false;
   }
 
   /** The model whose first waiter (by priority, then wait) comes before every other model's. */

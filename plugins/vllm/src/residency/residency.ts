@@ -159,6 +159,30 @@ export class Residency {
     return planPlacement({ needBytes: need, hosts, budgetBytes: (h) => budgets.get(h) ?? 0, residents, freeSlots });
   }
 
+  /** Makes room for `forModel`: the slot's model sleeps or stops (a sleep that fails stops it); resolves false when
+   *  that did not happen (something else runs in the slot: decide again). */
+  async evict(s: SwapController, action: 'sleep' | 'stop', forModel: CatalogEntry): Promise<boolean> {
+    const { ctx } = this.d;
+    const victim = s.active;
+    if (!victim) return true;
+    const model = this.d.catalog().find((m) => m.id === victim.modelId);
+    const why = `making room for ${forModel.servedName}`;
+    let job;
+    try {
+      job = action === 'sleep' && !victim.asleep ? s.sleepServed(why, model?.sleepLevel ?? 2) : s.unload(why);
+    } catch (e) {
+      ctx.log.warn('could not make room', { modelId: victim.modelId, action, error: (e as Error).message });
+      return false;
+    }
+    ctx.events.emit('vllm.ondemand.evicted', { modelId: victim.modelId, slot: s.slot, action, for: forModel.id, jobId: job.id });
+    ctx.metrics.inc('ondemand_evictions_total', 'Models put to sleep or stopped to make room for another', { model: victim.modelId, action });
+    const st = await ctx.jobs.wait(job.id);
+    for (let i = 0; s.busyJobId === job.id; i++) await new Promise((r) => setTimeout(r, i < 50 ? 0 : 10));
+    if (st.state === 'succeeded') return true;
+    if (action === 'sleep') return this.evict(s, 'stop', forModel);
+    return false;
+  }
+
   /** The refusal a blocked placement becomes: 409 naming the pinned models in the way, or the model that never fits. */
   static refusal(model: CatalogEntry, p: Extract<Placement, { ok: false }>): SparkError {
     const gb = (b: number) => `${(b / GB).toFixed(1)} GB`;
