@@ -1,28 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { apiJson } from './tile-api.js';
 import { windowText } from './history-chart.js';
+import { KINDS, RANGES, detailLink, parseDetailRoute } from './detail-route.js';
 
 interface SeriesInfo { key: string; plugin: string; name: string; labels: Record<string, string>; unit: string; help: string }
 interface Mark { t: number; plugin: string; kind: string; text: string }
 interface Container { name: string; image: string; state: string; status: string }
 /** A benchmark run as the LLM plugin keeps it (the fields this page shows). */
 interface BenchmarkRun { id: string; at: string; servedName: string; vllmVersion: string | null; launch: { args: string[] }; levels: Array<{ concurrency: number; generationTokensPerSec: number; ttftMs: { p50: number | null } }> }
-
-/** The windows a page offers, in minutes. */
-const RANGES = [['1h', 60], ['6h', 360], ['24h', 1440], ['7d', 10_080], ['30d', 43_200]] as const;
-/** What each kind of page is about: the label its series carry, and how it is named. */
-const KINDS = { spark: { label: 'host', title: 'Spark', others: 'Other Sparks' }, model: { label: 'model', title: 'Model', others: 'Other models' } } as const;
-export type DetailKind = keyof typeof KINDS;
-
-/** `#/spark/spark-1?range=24h` → its parts; an unknown range is the first. */
-export function parseDetailRoute(route: string): { kind: DetailKind; value: string; range: string } | undefined {
-  const m = /^#\/(spark|model)\/([^?]+)(?:\?(.*))?$/.exec(route);
-  if (!m) return undefined;
-  let value = '';
-  try { value = decodeURIComponent(m[2]); } catch { return undefined; }
-  const range = new URLSearchParams(m[3] ?? '').get('range') ?? '';
-  return { kind: m[1] as DetailKind, value, range: RANGES.some(([r]) => r === range) ? range : RANGES[0][0] };
-}
 
 /**
  * A full page about one Spark (`#/spark/<host>`) or one served model (`#/model/<name>`): every series the kernel keeps
@@ -106,10 +91,6 @@ export class SparkDetailPage extends LitElement {
     }
   }
 
-  private link(kind: DetailKind, value: string, range: string) {
-    return `#/${kind}/${encodeURIComponent(value)}${range === RANGES[0][0] ? '' : `?range=${range}`}`;
-  }
-
   /** One row per run, one column per concurrency: generation tokens/s and the median TTFT. */
   private benchmarks(runs: BenchmarkRun[]) {
     const levels = [...new Set(runs.flatMap((r) => r.levels.map((l) => l.concurrency)))].sort((a, b) => a - b);
@@ -133,7 +114,7 @@ export class SparkDetailPage extends LitElement {
     return html`
       <h1>${k.title} <span data-testid="detail-name">${w.value}</span></h1>
       <div class="bar">
-        <nav class="ranges" aria-label="Time window">${RANGES.map(([r]) => html`<a href=${this.link(w.kind, w.value, r)} aria-current=${r === w.range ? 'true' : 'false'} data-range=${r}>${r}</a>`)}</nav>
+        <nav class="ranges" aria-label="Time window">${RANGES.map(([r]) => html`<a href=${detailLink(w.kind, w.value, r)} aria-current=${r === w.range ? 'true' : 'false'} data-range=${r}>${r}</a>`)}</nav>
         <a href="#/">Back to the dashboard</a>
       </div>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
@@ -147,7 +128,7 @@ export class SparkDetailPage extends LitElement {
       <section class="card" data-testid="detail-marks" style="margin-top:12px"><h2>Events in the last ${windowText(this.minutes)}</h2>
         ${this.marks.length ? html`<table><tbody>${[...this.marks].reverse().slice(0, 50).map((m) => html`<tr><td class="when">${new Date(m.t).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}</td><td>${m.text} <span class="muted">(${m.plugin} ${m.kind})</span></td></tr>`)}</tbody></table>`
           : html`<p class="muted">None: swaps and loads show here and as dashed lines on the charts.</p>`}</section>
-      ${others.length ? html`<p class="others muted">${k.others}: ${others.map((o) => html`<a href=${this.link(w.kind, o, w.range)}>${o}</a>`)}</p>` : nothing}`;
+      ${others.length ? html`<p class="others muted">${k.others}: ${others.map((o) => html`<a href=${detailLink(w.kind, o, w.range)}>${o}</a>`)}</p>` : nothing}`;
   }
 }
 
