@@ -1,7 +1,7 @@
 import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeEmbeddings } from './sim/fakeEmbeddings.js';
 import { startFakeQdrant } from './sim/fakeQdrant.js';
-import { seedEmbeddingsHost } from './sim/seedHost.js';
+import { accessLogOf, seedEmbeddingsHost } from './sim/seedHost.js';
 import { embeddingsConfigSchema } from './src/config.js';
 import { registerEmbeddings } from './src/register.js';
 
@@ -16,7 +16,7 @@ export default defineSparkPlugin({
   configSchema: embeddingsConfigSchema,
   register: registerEmbeddings,
   simulators: [
-    { service: 'embeddings', hostId: 'spark-2', start: () => startFakeEmbeddings(), seedHost: (h) => seedEmbeddingsHost(h, 'spark-2') },
-    { service: 'qdrant', hostId: 'spark-2', start: () => startFakeQdrant() },
+    { service: 'embeddings', hostId: 'spark-2', start: (env) => startFakeEmbeddings({ accessLog: accessLogOf(env.hostRoots['spark-2'], embeddingsConfigSchema.parse({}).embeddingsContainer, 'uvicorn') }), seedHost: (h) => seedEmbeddingsHost(h, 'spark-2') },
+    { service: 'qdrant', hostId: 'spark-2', start: (env) => startFakeQdrant({ accessLog: accessLogOf(env.hostRoots['spark-2'], embeddingsConfigSchema.parse({}).qdrantContainer, 'actix') }) },
   ],
 });

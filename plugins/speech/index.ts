@@ -1,6 +1,6 @@
 import { defineSparkPlugin } from '@spark-control/plugin-api';
 import { startFakeKokoro, startFakeParakeet } from './sim/fakeSpeech.js';
-import { seedSpeechHost } from './sim/seedHost.js';
+import { accessLogOf, seedSpeechHost } from './sim/seedHost.js';
 import { speechConfigSchema } from './src/config.js';
 import { registerSpeechLogRoutes } from './src/logRoutes.js';
 import { registerSpeech } from './src/register.js';
@@ -16,7 +16,7 @@ export default defineSparkPlugin({
   // The log routes are wired here, not in register.ts, so they stay apart from the service routes.
   register: (ctx) => { registerSpeech(ctx); registerSpeechLogRoutes(ctx); },
   simulators: [
-    { service: 'parakeet', hostId: 'spark-2', start: () => startFakeParakeet(), seedHost: (h) => seedSpeechHost(h, 'spark-2') },
-    { service: 'kokoro', hostId: 'spark-2', start: () => startFakeKokoro() },
+    { service: 'parakeet', hostId: 'spark-2', start: (env) => startFakeParakeet({ accessLog: accessLogOf(env.hostRoots['spark-2'], speechConfigSchema.parse({}).parakeetContainer) }), seedHost: (h) => seedSpeechHost(h, 'spark-2') },
+    { service: 'kokoro', hostId: 'spark-2', start: (env) => startFakeKokoro({ accessLog: accessLogOf(env.hostRoots['spark-2'], speechConfigSchema.parse({}).kokoroContainer) }) },
   ],
 });

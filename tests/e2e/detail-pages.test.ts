@@ -27,6 +27,9 @@ describeBrowser('full-page views per Spark and per model in Chromium', () => {
     writeFileSync(join(k.sim!.hostRoot('spark-1'), 'state/vllm-sim.json'), JSON.stringify({ loadMs: 300 }));
     const r = await k.fetch('/api/plugins/vllm/swap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-4b-instruct' }) });
     expect((await k.app.services.jobs.wait((await r.json()).id)).state).toBe('succeeded');
+    const b = await k.fetch('/api/plugins/vllm/benchmarks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ concurrency: [1, 2], count: 2, maxTokens: 8 }) });
+    expect(b.status).toBe(202);
+    expect((await k.app.services.jobs.wait((await b.json()).id)).state).toBe('succeeded');
     // Half an hour of made-up history under the names the plugins declare (as history-charts.test.ts does), so the
     // plots do not depend on how fast the simulated Sparks answer; spark-2 and another model are there to be left out.
     const h = k.app.services.history;
@@ -87,6 +90,11 @@ describeBrowser('full-page views per Spark and per model in Chromium', () => {
         expect(c.width).toBeLessThanOrEqual(viewport.width);
       }
       await page.locator('[data-testid="detail-marks"] td:has-text("swap to qwen3-4b-instruct started")').first().waitFor();
+      // The model's benchmark run, one column per concurrency.
+      const bench = page.locator('[data-testid="detail-benchmarks"]');
+      await bench.waitFor();
+      expect(await bench.locator('th').allTextContents()).toEqual(['Run', '×1: tok/s · TTFT p50', '×2: tok/s · TTFT p50']);
+      expect(await bench.locator('tbody tr td').nth(1).textContent()).toMatch(/^\d+ · \d+ ms$/);
       expect(await page.locator('spark-detail-page a:has-text("old-model")').count()).toBe(1);
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
       await page.screenshot({ path: screenshotPath(`detail-model-${label}.png`), fullPage: true });

@@ -1,26 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { apiJson } from './tile-api.js';
 import { windowText } from './history-chart.js';
+import { KINDS, RANGES, detailLink, parseDetailRoute } from './detail-route.js';
 
 interface SeriesInfo { key: string; plugin: string; name: string; labels: Record<string, string>; unit: string; help: string }
 interface Mark { t: number; plugin: string; kind: string; text: string }
 interface Container { name: string; image: string; state: string; status: string }
-
-/** The windows a page offers, in minutes. */
-const RANGES = [['1h', 60], ['6h', 360], ['24h', 1440], ['7d', 10_080], ['30d', 43_200]] as const;
-/** What each kind of page is about: the label its series carry, and how it is named. */
-const KINDS = { spark: { label: 'host', title: 'Spark', others: 'Other Sparks' }, model: { label: 'model', title: 'Model', others: 'Other models' } } as const;
-export type DetailKind = keyof typeof KINDS;
-
-/** `#/spark/spark-1?range=24h` → its parts; an unknown range is the first. */
-export function parseDetailRoute(route: string): { kind: DetailKind; value: string; range: string } | undefined {
-  const m = /^#\/(spark|model)\/([^?]+)(?:\?(.*))?$/.exec(route);
-  if (!m) return undefined;
-  let value = '';
-  try { value = decodeURIComponent(m[2]); } catch { return undefined; }
-  const range = new URLSearchParams(m[3] ?? '').get('range') ?? '';
-  return { kind: m[1] as DetailKind, value, range: RANGES.some(([r]) => r === range) ? range : RANGES[0][0] };
-}
+/** A benchmark run as the LLM plugin keeps it (the fields this page shows). */
+interface BenchmarkRun { id: string; at: string; servedName: string; vllmVersion: string | null; launch: { args: string[] }; levels: Array<{ concurrency: number; generationTokensPerSec: number; ttftMs: { p50: number | null } }> }
 
 /**
  * A full page about one Spark (`#/spark/<host>`) or one served model (`#/model/<name>`): every series the kernel keeps
@@ -28,11 +15,12 @@ export function parseDetailRoute(route: string): { kind: DetailKind; value: stri
  * (swaps, loads) marked on the time axis and listed below; a Spark's page also lists what runs on it.
  */
 export class SparkDetailPage extends LitElement {
-  static properties = { route: {}, series: { state: true }, marks: { state: true }, containers: { state: true }, error: { state: true } };
+  static properties = { route: {}, series: { state: true }, marks: { state: true }, containers: { state: true }, runs: { state: true }, error: { state: true } };
   route = '';
   series: SeriesInfo[] = [];
   marks: Mark[] = [];
   containers?: Container[];
+  runs?: BenchmarkRun[];
   error = '';
   private timer?: number;
 
@@ -96,10 +84,21 @@ export class SparkDetailPage extends LitElement {
       this.containers = await apiJson<{ hosts: Array<{ hostId: string; containers?: Container[] }> }>('/api/plugins/cluster/hosts')
         .then((r) => r.hosts.find((h) => h.hostId === w.value)?.containers ?? [], () => undefined);
     }
+    // A model's benchmark runs, where the LLM plugin runs: what each flag change did, side by side.
+    if (w.kind === 'model') {
+      this.runs = await apiJson<{ runs: BenchmarkRun[] }>('/api/plugins/vllm/benchmarks')
+        .then((r) => r.runs.filter((run) => run.servedName === w.value), () => undefined);
+    }
   }
 
-  private link(kind: DetailKind, value: string, range: string) {
-    return `#/${kind}/${encodeURIComponent(value)}${range === RANGES[0][0] ? '' : `?range=${range}`}`;
+  /** One row per run, one column per concurrency: generation tokens/s and the median TTFT. */
+  private benchmarks(runs: BenchmarkRun[]) {
+    const levels = [...new Set(runs.flatMap((r) => r.levels.map((l) => l.concurrency)))].sort((a, b) => a - b);
+    return html`<section class="card" data-testid="detail-benchmarks" style="margin-bottom:12px"><h2>Benchmarks</h2>
+      <table><thead><tr><th class="when">Run</th>${levels.map((c) => html`<th>×${c}: tok/s · TTFT p50</th>`)}</tr></thead><tbody>
+      ${runs.slice(0, 10).map((r) => html`<tr><td class="when" title=${r.launch.args.join(' ')}>${new Date(r.at).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}${r.vllmVersion ? html`<div class="muted">vLLM ${r.vllmVersion}</div>` : nothing}</td>
+        ${levels.map((c) => { const l = r.levels.find((x) => x.concurrency === c); return html`<td>${l ? `${Math.round(l.generationTokensPerSec)} · ${l.ttftMs.p50 === null ? '–' : `${Math.round(l.ttftMs.p50)} ms`}` : '–'}</td>`; })}</tr>`)}
+      </tbody></table></section>`;
   }
 
   render() {
@@ -115,7 +114,7 @@ export class SparkDetailPage extends LitElement {
     return html`
       <h1>${k.title} <span data-testid="detail-name">${w.value}</span></h1>
       <div class="bar">
-        <nav class="ranges" aria-label="Time window">${RANGES.map(([r]) => html`<a href=${this.link(w.kind, w.value, r)} aria-current=${r === w.range ? 'true' : 'false'} data-range=${r}>${r}</a>`)}</nav>
+        <nav class="ranges" aria-label="Time window">${RANGES.map(([r]) => html`<a href=${detailLink(w.kind, w.value, r)} aria-current=${r === w.range ? 'true' : 'false'} data-range=${r}>${r}</a>`)}</nav>
         <a href="#/">Back to the dashboard</a>
       </div>
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
@@ -125,10 +124,11 @@ export class SparkDetailPage extends LitElement {
       ${w.kind === 'spark' && this.containers ? html`<section class="card" data-testid="detail-containers"><h2>What runs on ${w.value}</h2>
         ${this.containers.length ? html`<table><thead><tr><th>Container</th><th>Image</th><th>Status</th></tr></thead><tbody>${this.containers.map((c) => html`<tr><td>${c.name}</td><td>${c.image}</td><td>${c.status || c.state}</td></tr>`)}</tbody></table>`
           : html`<p class="muted">No containers running (as of the last poll).</p>`}</section>` : nothing}
+      ${w.kind === 'model' && this.runs?.length ? this.benchmarks(this.runs) : nothing}
       <section class="card" data-testid="detail-marks" style="margin-top:12px"><h2>Events in the last ${windowText(this.minutes)}</h2>
         ${this.marks.length ? html`<table><tbody>${[...this.marks].reverse().slice(0, 50).map((m) => html`<tr><td class="when">${new Date(m.t).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}</td><td>${m.text} <span class="muted">(${m.plugin} ${m.kind})</span></td></tr>`)}</tbody></table>`
           : html`<p class="muted">None: swaps and loads show here and as dashed lines on the charts.</p>`}</section>
-      ${others.length ? html`<p class="others muted">${k.others}: ${others.map((o) => html`<a href=${this.link(w.kind, o, w.range)}>${o}</a>`)}</p>` : nothing}`;
+      ${others.length ? html`<p class="others muted">${k.others}: ${others.map((o) => html`<a href=${detailLink(w.kind, o, w.range)}>${o}</a>`)}</p>` : nothing}`;
   }
 }
 

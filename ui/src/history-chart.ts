@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type uPlotType from 'uplot';
 import { apiJson } from './tile-api.js';
+import { labelMatcher } from './label-match.js';
 
 interface HistorySet { key: string; labels: Record<string, string>; unit: string; points: Array<{ t: number; v: number }> }
 interface HistoryMark { t: number; plugin: string; kind: string; text: string }
@@ -13,12 +14,6 @@ const PALETTE = ['--spark-accent', '--spark-ok', '--spark-warn', '--spark-err'];
 
 /** "1 h", "6 h", "7 d": how a window of minutes reads in a chart's head. */
 export const windowText = (minutes: number): string => (minutes >= 2880 ? `${Math.round(minutes / 1440)} d` : minutes >= 120 ? `${Math.round(minutes / 60)} h` : `${minutes} min`);
-
-/** `match="host=spark-1"` → the label sets it keeps (every label named must have that value; blank keeps all). */
-function matcher(match: string): (labels: Record<string, string>) => boolean {
-  const want = match.split(',').map((p) => p.split('=')).filter(([k]) => k).map(([k, ...v]) => [k.trim(), v.join('=').trim()] as const);
-  return (labels) => want.every(([k, v]) => labels[k] === v);
-}
 
 /**
  * `<spark-history-chart series="cluster.gpu_util" label="GPU" minutes="60" marks="vllm" match="host=spark-1">`: one
@@ -91,7 +86,7 @@ export class SparkHistoryChart extends LitElement {
         apiJson<{ sets: HistorySet[] }>(`/api/history?series=${encodeURIComponent(this.series)}&from=${from}&points=300`),
         this.marks ? apiJson<{ marks: HistoryMark[] }>(`/api/history/marks?from=${from}${this.marks === '*' ? '' : `&plugin=${encodeURIComponent(this.marks)}`}`) : Promise.resolve({ marks: [] }),
       ]);
-      const keep = matcher(this.match);
+      const keep = labelMatcher(this.match);
       const sets = data.sets.filter((s) => s.points.length > 0 && keep(s.labels));
       if (gen !== this.generation) return;
       if (sets.length === 0) { this.clear(); this.state = 'empty'; return; }

@@ -118,7 +118,7 @@ export function containerLogRoutes(router: PluginRouter, opts: ContainerLogRoute
   };
 
   const tailSummary = `The last N lines of ${what}'s log (docker logs --tail N --timestamps)`;
-  const followSummary = `${what}'s log: the last N lines, then every new one over SSE (events line, end, error); closing the stream stops the remote docker logs`;
+  const followSummary = `${what.charAt(0).toUpperCase()}${what.slice(1)}'s log: the last N lines, then every new one over SSE (events line, end, error); closing the stream stops the remote docker logs`;
   if ('container' in opts) {
     if (opts.tail !== false) router.add({ method: 'GET', path, query: linesQuery, summary: tailSummary, response: containerLogTailResponse }, (c) => { opts.guard?.(); return tail(checked(opts.container()), c.query.lines); });
     if (opts.follow !== false) router.add({ method: 'GET', path: `${path}/follow`, query: linesQuery, summary: followSummary }, (c) => { opts.guard?.(); return follow(c, checked(opts.container()), c.query.lines); });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { guardFakeHandler } from '@spark-control/plugin-api';
 import { parseEmbedRequest } from './requestSchemas.js';
+import type { AccessLog } from './seedHost.js';
 
 export const DENSE_DIM = 1024;
 const VOCAB = 250_002;
@@ -48,7 +49,7 @@ const readText = (req: IncomingMessage) => new Promise<string>((resolve, reject)
 const send = (res: ServerResponse, status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
 
 /** Fake of the predecessor's spark-embed service (bge-m3 + bge-reranker-v2-m3) on the OpenAI-ish contract. */
-export function startFakeEmbeddings(): Promise<{ port: number; close(): Promise<void>; requests: number }> {
+export function startFakeEmbeddings(opts: { accessLog?: AccessLog } = {}): Promise<{ port: number; close(): Promise<void>; requests: number }> {
   const state = { requests: 0 };
   const server = createServer(guardFakeHandler('embeddings', (res) => { res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }); res.end('Internal Server Error'); }, async (req, res) => {
     state.requests++;
@@ -80,6 +81,8 @@ export function startFakeEmbeddings(): Promise<{ port: number; close(): Promise<
       send(res, 400, { detail: 'bad request' });
     }
   }));
+  // What the real service prints per request, into its container's docker log (see sim/seedHost.ts).
+  if (opts.accessLog) server.on('request', (req: IncomingMessage, res: ServerResponse) => res.on('finish', () => opts.accessLog!(req, res.statusCode)));
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     get requests() { return state.requests; },

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { guardFakeHandler } from '@spark-control/plugin-api';
 import { checkQdrantBody } from './requestSchemas.js';
+import type { AccessLog } from './seedHost.js';
 
 type Sparse = { indices: number[]; values: number[] };
 interface Point { id: string | number; vector: { dense?: number[]; sparse?: Sparse }; payload: Record<string, unknown> }
@@ -58,7 +59,7 @@ function search(col: Collection, q: any, filter?: Filter): Scored[] {
 
 /** A Qdrant REST subset for the simulator: collections, payload indexes, upsert, query (prefetch + RRF/DBSF fusion,
  *  filters), scroll, count. Every request path is recorded so tests can prove what reached it. */
-export function startFakeQdrant(): Promise<{ port: number; paths: string[]; close(): Promise<void> }> {
+export function startFakeQdrant(opts: { accessLog?: AccessLog } = {}): Promise<{ port: number; paths: string[]; close(): Promise<void> }> {
   const collections = new Map<string, Collection>();
   const paths: string[] = [];
   const server = createServer(guardFakeHandler('qdrant', (res) => fail(res, 500, 'Service internal error: the request could not be processed'), async (req, res) => {
@@ -147,6 +148,8 @@ export function startFakeQdrant(): Promise<{ port: number; paths: string[]; clos
     }
     fail(res, 404, 'Not found');
   }));
+  // What the real service prints per request, into its container's docker log (see sim/seedHost.ts).
+  if (opts.accessLog) server.on('request', (req: IncomingMessage, res: ServerResponse) => res.on('finish', () => opts.accessLog!(req, res.statusCode)));
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     paths,

@@ -9,6 +9,9 @@ import { fingerprint, heardWords } from './hearing.js';
 import { guardedFastApiHandler, parakeetFormErrors, parseSpeechRequest } from './requestSchemas.js';
 import { readChunks, wavDuration, type TruthWord } from './wav.js';
 
+/** Called when a fake answered a request, as the real service's access log line would be written. */
+export type AccessLog = (req: IncomingMessage, status: number) => void;
+
 /** The real services take MP3/FLAC/Opus as well as WAV: the fake decodes them (with Spark Control's own decoder)
  *  before it listens. undefined = not such a file, or one that does not decode. */
 async function decodedWav(file: Buffer): Promise<Buffer | undefined> {
@@ -92,7 +95,7 @@ function turns(truth: TruthWord[]) {
 
 /** Fake parakeet ASR + Sortformer service. One request at a time, like the GPU service: an overlapping request gets
  *  503 + Retry-After. `maxInFlight` counts what the upstream saw (tests assert it never exceeds 1). */
-export function startFakeParakeet(opts: { processingMs?: number } = {}) {
+export function startFakeParakeet(opts: { processingMs?: number; accessLog?: AccessLog } = {}) {
   const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0, diarized: [] as Array<{ endpoint: string; offset: number; duration: number; speakers: number; maxSpeakers?: string }>, asrChannels: [] as number[] };
   const server = createServer(guardedFastApiHandler('parakeet', async (req, res) => {
     const url = req.url ?? '/';
@@ -141,6 +144,8 @@ export function startFakeParakeet(opts: { processingMs?: number } = {}) {
       state.inFlight--;
     }
   }));
+  // What the real service prints per request, into its container's docker log (see sim/seedHost.ts).
+  if (opts.accessLog) server.on('request', (req: IncomingMessage, res: ServerResponse) => res.on('finish', () => opts.accessLog!(req, res.statusCode)));
   return new Promise<{ port: number; close(): Promise<void> }>((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
@@ -151,7 +156,7 @@ const VOICES = ['af_bella', 'af_sky', 'af_heart', 'am_adam', 'bf_emma', 'bm_geor
 const OPENAI_VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'onyx', 'nova', 'sage', 'shimmer', 'verse'];
 
 /** Fake Kokoro-FastAPI: `/v1/audio/voices` and a speech endpoint that streams audio in several chunks over time. */
-export function startFakeKokoro() {
+export function startFakeKokoro(opts: { accessLog?: AccessLog } = {}) {
   const server = createServer(guardedFastApiHandler('kokoro', async (req, res) => {
     const url = req.url ?? '/';
     if (url === '/health' || url === '/v1/models') return send(res, 200, { status: 'ok' });
@@ -180,6 +185,8 @@ export function startFakeKokoro() {
     }
     send(res, 404, { detail: 'Not Found' });
   }));
+  // What the real service prints per request, into its container's docker log (see sim/seedHost.ts).
+  if (opts.accessLog) server.on('request', (req: IncomingMessage, res: ServerResponse) => res.on('finish', () => opts.accessLog!(req, res.statusCode)));
   return new Promise<{ port: number; close(): Promise<void> }>((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),

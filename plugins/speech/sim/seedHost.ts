@@ -1,5 +1,8 @@
+import { appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SimHostSeed } from '@spark-control/plugin-api';
 import { speechConfigSchema } from '../src/config.js';
+import type { AccessLog } from './fakeSpeech.js';
 
 const uvicorn = (port: number, loading: string) => [
   'INFO:     Started server process [1]', 'INFO:     Waiting for application startup.', loading,
@@ -21,4 +24,14 @@ export function seedSpeechHost(h: SimHostSeed, serviceHost: string): void {
     cmd: ['./entrypoint.sh'],
     logLines: uvicorn(8880, 'Loading Kokoro-82M v1.0 on cuda; 67 voices available'),
   });
+}
+
+/** Appends what uvicorn prints per request to the container's docker log on `root`'s Spark, so the tile's log shows
+ *  the transcriptions and health checks as they happen. */
+export function accessLogOf(root: string, container: string): AccessLog {
+  const file = join(root, 'state/containers', `${container}.log`);
+  return (req, status) => {
+    const line = `INFO:     127.0.0.1:${req.socket.remotePort ?? 0} - "${req.method} ${(req.url ?? '/').split('?')[0]} HTTP/${req.httpVersion}" ${status}`;
+    try { if (existsSync(file)) appendFileSync(file, `${new Date().toISOString()} ${line}\n`); } catch { /* the container's files went away with it */ }
+  };
 }
