@@ -147,6 +147,22 @@ describe('models sharing a Spark', () => {
     expect(await resident()).toEqual(['co-a', 'co-pinned']);
   }, 60_000);
 
+  it('the owner\'s swap loads the model beside the others, the least recently used making room, as one job', async () => {
+    expect((await chat('co-a')).status).toBe(200);
+    expect((await chat('co-b')).status).toBe(200);
+    const r = await k.fetch('/api/swap', { method: 'POST', headers: json, body: JSON.stringify({ model: 'co-c' }) });
+    expect(r.status).toBe(202);
+    const job = (await r.json()) as { id: string; kind: string; phases: string[] };
+    expect(job.kind).toBe('vllm.load');
+    const done = await until(async () => (await (await k.fetch(`/api/jobs/${job.id}`)).json()) as { state: string; logTail: string[]; result?: { slot: number } }, (j) => j.state !== 'running', 30_000);
+    expect(done.state, done.logTail.join('\n')).toBe('succeeded');
+    expect(done.logTail.join('\n')).toContain('co-a stops');
+    expect(await resident()).toEqual(['co-b', 'co-c']);
+    // A name outside the catalog starts nothing.
+    const bad = await k.fetch('/api/swap', { method: 'POST', headers: json, body: JSON.stringify({ model: 'no-such-model' }) });
+    expect(bad.status).toBe(404);
+  }, 60_000);
+
   it('a model larger than the whole budget is refused without evicting anything', async () => {
     expect((await chat('co-a')).status).toBe(200);
     const r = await chat('co-huge');

@@ -14,14 +14,15 @@ const swapBody = z.object({
 });
 
 /** The swap under one base path: its state, start one, cancel it. */
-function swapRoutes(ctx: PluginContext<VllmConfig>, { swap, residency, modelOr404 }: VllmCoordinator, router: PluginRouter, base: string): void {
+function swapRoutes(ctx: PluginContext<VllmConfig>, vllm: VllmCoordinator, router: PluginRouter, base: string): void {
+  const { swap, residency } = vllm;
   router.add({ method: 'GET', path: base, summary: 'Current or last swap job', response: swapStateResponse }, () => ({
     running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob, rollbackOnFailure: ctx.config.get().rollbackOnFailure,
   }));
   router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time); with models sharing the Sparks (maxResident > 1), load it beside the others (a vllm.load job: plan, evict, load)', response: jobSnapshotSchema, responseStatus: 202 }, (c) => {
     c.status(202);
     // Models sharing the Sparks: the model loads beside the others, the least recently used making room.
-    if (residency.shared) return startSharedLoad(ctx, residency, modelOr404(c.body.model), 'swap');
+    if (residency.shared) return startSharedLoad(ctx, residency, vllm.modelOr404(c.body.model), 'swap');
     return swap.start(c.body.model, { rollback: c.body.rollback ?? ctx.config.get().rollbackOnFailure });
   });
   router.add({ method: 'POST', path: `${base}/cancel`, summary: 'Cancel the running swap', response: swapCancelResponse }, () => swap.cancel());
