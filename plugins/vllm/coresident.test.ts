@@ -213,3 +213,28 @@ const launches2 = (kk: TestKernel) => {
   const f = join(kk.sim!.hostRoot('spark-1'), 'state/launcher.calls');
   return (existsSync(f) ? readFileSync(f, 'utf8') : '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[] }).filter((c) => c.argv.includes('exec'));
 };
+
+describe('preload with models sharing the Spark', () => {
+  it('loads every preload model that fits beside the ones before it, and skips one that would evict them', async () => {
+    const first = await createTestKernel({ plugins: ['vllm'], config: { plugins: { vllm: base } } });
+    const dataDir = first.dataDir;
+    writeFileSync(join(first.sim!.hostRoot('spark-1'), 'state/vllm-sim.json'), JSON.stringify({ loadMs: 300 }));
+    for (const [id, memoryGB] of [['pre-a', 25], ['pre-b', 25], ['pre-c', 25]] as const) {
+      const r = await first.fetch('/api/models', { method: 'POST', headers: json, body: JSON.stringify({ id, name: id, servedName: id, repo: 'Qwen/Qwen3-4B-Instruct-2507', memoryGB, expectedLoadMinutes: 0.1 }) });
+      expect(r.status).toBe(201);
+    }
+    await first.stop({ keepData: true });
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ plugins: { vllm: { ...base, maxResident: 3, preload: ['pre-a', 'pre-b', 'pre-c'] } } }));
+    const k2 = await createTestKernel({ plugins: ['vllm'], dataDir });
+    try {
+      const r = await until(async () => (await (await k2.fetch('/api/plugins/vllm/residency')).json()) as Residency, (x) => x.slots.filter((s) => s.modelId).length >= 2 && x.slots.every((s) => !s.busy), 30_000);
+      // 25 + 25 fit the 60 GB budget; pre-c would need one of them to stop, so it is not loaded.
+      await new Promise((res) => setTimeout(res, 1500));
+      const after = (await (await k2.fetch('/api/plugins/vllm/residency')).json()) as Residency;
+      expect(after.slots.filter((s) => s.modelId).map((s) => s.modelId)).toEqual(['pre-a', 'pre-b']);
+      expect(r.sparks[0].freeBytes).toBe(10 * GB);
+    } finally {
+      await k2.stop();
+    }
+  }, 120_000);
+});

@@ -191,6 +191,6 @@ export class VllmCoordinator {
       await s.recover().catch((e) => this.ctx.log.warn('could not check the swap left from before the restart', { slot: s.slot, error: (e as Error).message }));
       await s.syncSleepState().catch(() => undefined);
     }
-    void preloadAtBoot(this.ctx, this.swap, this.catalog);
+    void preloadAtBoot(this.ctx, this.residency, this.catalog);
   }
 }
