@@ -158,6 +158,42 @@ describe('vLLM tensor parallel across two Sparks', () => {
     expect(r.choices[0].message.content).toMatch(/^Hello from qwen-tp2/);
   }, 40_000);
 
+  it('a tensor-parallel model with sleep mode sleeps and wakes on both Sparks: each rank gives its memory back and takes it again', async () => {
+    const add = await postJson('/models', { id: 'qwen-tp2-nap', name: 'Qwen3 4B on two Sparks, sleeping', servedName: 'qwen-tp2-nap', repo: 'Qwen/Qwen3-4B-Instruct-2507', tensorParallel: 2, sleep: true, expectedLoadMinutes: 0.1 });
+    expect(add.status).toBe(201);
+    const held = (root: string) => { const f = join(root, 'state/held-memory/vllm_node'); return existsSync(f) ? Number(readFileSync(f, 'utf8')) : 0; };
+    const settle = async (ok: () => boolean) => { for (let i = 0; i < 60 && !ok(); i++) await new Promise((r) => setTimeout(r, 100)); };
+    const GIB = 1024 * 1024;
+    try {
+      expect((await swapTo('qwen-tp2-nap')).state).toBe('succeeded');
+      // vLLM's default 90% of a GB10's memory on each Spark, once loaded.
+      const full = Math.round(127_601_152 * 0.9);
+      await settle(() => held(head) === full && held(worker) === full);
+      expect([held(head), held(worker)]).toEqual([full, full]);
+      // Asleep through the swap's own side job (what an idle timer or an eviction runs).
+      const vllmPlugin = k.app.services.jobs;
+      const slept = await k.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen-tp2-nap', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
+      expect(slept.status).toBe(200);
+      await setIdle(1);
+      await settle(() => held(head) < 3 * GIB && held(worker) < 3 * GIB);
+      expect([held(head), held(worker)].every((kib) => kib < 3 * GIB), `held KiB head ${held(head)}, worker ${held(worker)}`).toBe(true);
+      expect(vllmPlugin.list({ kind: 'vllm.sleep' }).at(-1)?.state).toBe('succeeded');
+      // A request wakes it: both ranks hold their share again and it answers.
+      await setIdle(undefined);
+      const woke = await k.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen-tp2-nap', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
+      expect(woke.status).toBe(200);
+      await settle(() => held(head) === full && held(worker) === full);
+      expect([held(head), held(worker)]).toEqual([full, full]);
+    } finally {
+      await setIdle(undefined);
+      expect((await swapTo('qwen-tp2')).state).toBe('succeeded');
+    }
+    async function setIdle(idleTtlSec: number | undefined) {
+      const r = await api('/models/qwen-tp2-nap', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Qwen3 4B on two Sparks, sleeping', servedName: 'qwen-tp2-nap', repo: 'Qwen/Qwen3-4B-Instruct-2507', tensorParallel: 2, sleep: true, expectedLoadMinutes: 0.1, ...(idleTtlSec ? { idleTtlSec } : {}) }) });
+      expect(r.status).toBe(200);
+    }
+  }, 60_000);
+
   it('health says degraded, naming spark-2, while the head still answers after the worker rank died', async () => {
     expect(await k.app.services.health.runNow('vllm', 'vllm')).toMatchObject({ status: 'up', detail: 'qwen-tp2' });
     writeFileSync(join(head, 'state/vllm-sim.json'), JSON.stringify({ loadMs: 600, ncclTimeoutMs: 60_000 }));

@@ -5,7 +5,7 @@ import { fakeNerAnswer } from './fakeNer.js';
 import { guardedVllmHandler, parseVllmRequest, type FakeVllmRequest } from './requestSchemas.js';
 import { asleep, garbled, sleepEndpoint, sleepingShare, type SleepKnobs } from './sleepMode.js';
 import { trackHeldMemory } from './heldMemory.js';
-import { readServeCommand } from './serveCommand.js';
+import { readServeCommand, serveKeyOf } from './serveCommand.js';
 
 /** Behaviour knobs, read from `<spark-1 state>/vllm-sim.json` on every request so tests can change them live. */
 export interface FakeVllmKnobs extends SleepKnobs {
@@ -178,8 +178,15 @@ export function startFakeVllm(hostRoot: string, containerName = 'vllm_node', pee
     json(res, 404, { detail: 'Not Found' });
   }));
   const stopHolding = trackHeldMemory(state, containerName, () => knobs().loadMs ?? 1500, sleepingShare);
+  // A worker rank of a launch across Sparks holds its share of its own Spark, and sleeps and wakes with the head (vLLM's
+  // engine runs the sleep on every rank).
+  const headContainer = join(state, 'containers', `${containerName}.json`);
+  const stopWorkers = peerRoots.map((root) => trackHeldMemory(join(root, 'state'), containerName, () => knobs().loadMs ?? 1500, (_key, kib) => {
+    const head = serveKeyOf(headContainer);
+    return head ? sleepingShare(head, kib) : kib;
+  }));
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: (server.address() as { port: number }).port,
-    close: () => new Promise<void>((r) => { stopHolding(); server.closeAllConnections(); server.close(() => r()); }),
+    close: () => new Promise<void>((r) => { stopHolding(); for (const stop of stopWorkers) stop(); server.closeAllConnections(); server.close(() => r()); }),
   })));
 }

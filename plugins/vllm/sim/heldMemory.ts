@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readServeCommand } from './serveCommand.js';
+import { readServeCommand, serveKeyOf } from './serveCommand.js';
 
 /** A simulated GB10's MemTotal in KiB (sim/fakeroot/lib/meminfo.sh reports the same). */
 const TOTAL_KIB = 127_601_152;
@@ -40,7 +40,5 @@ function heldKiB(containerFile: string, loadMs: number, asleepKiB: (key: string,
   const u = words.indexOf('--gpu-memory-utilization');
   const util = u > 0 && Number(words[u + 1]) > 0 && Number(words[u + 1]) <= 1 ? Number(words[u + 1]) : 0.9;
   const loaded = Math.min(1, Math.max(0, (Date.now() - Date.parse(c.Exec.at)) / Math.max(1, loadMs)));
-  const n = words.indexOf('--served-model-name');
-  const servedName = n > 0 ? words[n + 1] : words[words.indexOf('serve') + 1];
-  return Math.round(asleepKiB(`${c.Exec.at}:${servedName}`, TOTAL_KIB * util * loaded));
+  return Math.round(asleepKiB(serveKeyOf(containerFile)!, TOTAL_KIB * util * loaded));
 }

@@ -15,6 +15,14 @@ export function readServeCommand(containerFile: string): { container: ServeConta
   return { container: c as ServeContainer & { Exec: NonNullable<ServeContainer['Exec']> }, words };
 }
 
+/** The key the fake keeps a served model's state under (`<exec time>:<served name>`), or undefined when nothing serves. */
+export function serveKeyOf(containerFile: string): string | undefined {
+  const serve = readServeCommand(containerFile);
+  if (!serve) return undefined;
+  const n = serve.words.indexOf('--served-model-name');
+  return `${serve.container.Exec.at}:${n > 0 ? serve.words[n + 1] : serve.words[serve.words.indexOf('serve') + 1]}`;
+}
+
 /** Splits a bash `%q`-quoted command line into words (enough for what the fake launcher records). */
 function shellWords(s: string): string[] {
   const out: string[] = [];
