@@ -170,14 +170,14 @@ describe('vLLM tensor parallel across two Sparks', () => {
       const full = Math.round(127_601_152 * 0.9);
       await settle(() => held(head) === full && held(worker) === full);
       expect([held(head), held(worker)]).toEqual([full, full]);
-      // Asleep through the swap's own side job (what an idle timer or an eviction runs).
-      const vllmPlugin = k.app.services.jobs;
+      // It is used, then its idle timer (1 s) puts it to sleep through the swap's side job.
+      const jobs = k.app.services.jobs;
       const slept = await k.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen-tp2-nap', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
       expect(slept.status).toBe(200);
       await setIdle(1);
       await settle(() => held(head) < 3 * GIB && held(worker) < 3 * GIB);
       expect([held(head), held(worker)].every((kib) => kib < 3 * GIB), `held KiB head ${held(head)}, worker ${held(worker)}`).toBe(true);
-      expect(vllmPlugin.list({ kind: 'vllm.sleep' }).at(-1)?.state).toBe('succeeded');
+      expect(jobs.list({ kind: 'vllm.sleep' }).at(-1)?.state).toBe('succeeded');
       // A request wakes it: both ranks hold their share again and it answers.
       await setIdle(undefined);
       const woke = await k.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen-tp2-nap', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
