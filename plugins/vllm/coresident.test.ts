@@ -99,6 +99,8 @@ describe('models sharing a Spark', () => {
     off();
     expect(await resident()).toEqual(['co-a', 'co-c']);
     expect(evicted).toEqual([expect.objectContaining({ modelId: 'co-b', action: 'stop', for: 'co-c' })]);
+    const metrics = await (await k.fetch('/metrics')).text();
+    expect(metrics).toMatch(/^spark_vllm_ondemand_evictions_total\{for="co-c",model="co-b"\} 1$/m);
     // Its container was confirmed gone before co-c started in that slot.
     const r = await residency();
     expect(r.slots.find((s) => s.modelId === 'co-c')!.container).toBe('vllm_node-2');

@@ -9,6 +9,8 @@ import type { OnDemandScheduler } from './scheduler.js';
  * away from a resident model (evictions). Counted from the scheduler's own events, so the scheduler stays one concern;
  * the wait time of each released request is observed where it is known (scheduler.acquire).
  */
+const EVICTIONS_HELP = 'Resident models switched away from (stopped, or put to sleep to make room) for a request\'s model';
+
 export function onDemandMetrics(ctx: PluginContext<VllmConfig>, scheduler: OnDemandScheduler, catalog: () => CatalogEntry[]): void {
   const m = ctx.metrics;
   m.gauge('ondemand_queued', 'Requests waiting for their model to load, per catalog model', () =>
@@ -23,8 +25,10 @@ export function onDemandMetrics(ctx: PluginContext<VllmConfig>, scheduler: OnDem
       case 'vllm.ondemand.refused': m.inc('ondemand_refused_total', 'Requests refused because their model\'s queue was full', { model }); break;
       case 'vllm.ondemand.idle': m.inc('ondemand_idle_unloads_total', 'Idle models put to sleep or stopped', { model, action: d.action ?? 'stop' }); break;
       case 'vllm.ondemand.load':
-        if (d.from && d.from !== model) m.inc('ondemand_evictions_total', 'Resident models switched away from for a request\'s model', { model: d.from, for: model });
+        if (d.from && d.from !== model) m.inc('ondemand_evictions_total', EVICTIONS_HELP, { model: d.from, for: model });
         break;
+      // Models sharing the Sparks: a resident model put to sleep or stopped to make room in another slot.
+      case 'vllm.ondemand.evicted': m.inc('ondemand_evictions_total', EVICTIONS_HELP, { model, for: (e.data as { for?: string }).for ?? '' }); break;
     }
   });
   ctx.onDispose(off);

@@ -210,7 +210,8 @@ export class OnDemandScheduler {
       this.again = true;
       return;
     }
-    await this.runLoad(model, 'cold', () => slot.start(model.id, { reason: 'request' }), slot.active?.modelId ?? placement.evict[0]?.modelId ?? null);
+    // `from`: the model this slot's swap replaces (the ones evicted from other slots have their own events).
+    await this.runLoad(model, 'cold', () => slot.start(model.id, { reason: 'request' }), slot.active?.modelId ?? null);
     this.again = true;
   }
 

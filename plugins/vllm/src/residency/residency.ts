@@ -174,8 +174,8 @@ export class Residency {
       ctx.log.warn('could not make room', { modelId: victim.modelId, action, error: (e as Error).message });
       return false;
     }
+    // Counted on /metrics from this event (onDemand/metrics.ts), with the switches of one slot.
     ctx.events.emit('vllm.ondemand.evicted', { modelId: victim.modelId, slot: s.slot, action, for: forModel.id, jobId: job.id });
-    ctx.metrics.inc('ondemand_evictions_total', 'Models put to sleep or stopped to make room for another', { model: victim.modelId, action });
     const st = await ctx.jobs.wait(job.id);
     for (let i = 0; s.busyJobId === job.id; i++) await new Promise((r) => setTimeout(r, i < 50 ? 0 : 10));
     if (st.state === 'succeeded') return true;
