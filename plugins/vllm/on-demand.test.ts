@@ -60,8 +60,10 @@ describe('load on request', () => {
     knobs({ loadMs: 1500 });
     const before = launches().length;
     const names = ['small-a', 'small-a', 'fast', 'org/small-a', 'small-a', 'fast', 'small-a', 'small-a'];
-    const answers = await Promise.all(names.map((n, i) => (i % 2 ? chat(n) : k.fetch('/v1/completions', { method: 'POST', headers: json, body: JSON.stringify({ model: n, prompt: 'hi', max_tokens: 2 }) })).then(async (r) => ({ status: r.status, body: await r.json() }))));
+    const answers = await Promise.all(names.map((n, i) => (i % 2 ? chat(n) : k.fetch('/v1/completions', { method: 'POST', headers: json, body: JSON.stringify({ model: n, prompt: 'hi', max_tokens: 2 }) })).then(async (r) => ({ status: r.status, body: await r.json(), waited: Number(r.headers.get('x-spark-queue-wait-ms')) }))));
     for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(200);
+    // Each says how long it waited for the load (1.5 s here, less what the first ones were early by).
+    for (const a of answers) expect(a.waited).toBeGreaterThan(500);
     // vLLM knows the model by its served name only: an alias reached it rewritten.
     expect(answers.every((a) => a.body.model === 'small-a')).toBe(true);
     expect(launches().length - before).toBe(1);

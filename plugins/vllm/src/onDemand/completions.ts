@@ -81,7 +81,8 @@ export async function onDemandCompletion(d: CompletionDeps, c: RouteContext): Pr
       throw new SparkError('VLLM_MODEL_NOT_SERVED', `${model.servedName} is not being served${served ? ` (${served} is)` : ''} and does not load on request; swap to it first`, { status: 409, details: { errors: [{ field: 'model', message: 'loadOnRequest is off for this model' }] } });
     }
     if (parsed.stream === true) return streamAfterLoad(d, c, model, body, meter);
-    await d.scheduler.acquire(model, c.signal, c.client.priority);
+    // How long it waited for the load, for the client and for whoever measures what the queue adds.
+    c.res.setHeader('x-spark-queue-wait-ms', String(await d.scheduler.acquire(model, c.signal, c.client.priority)));
   }
   const slot = servingSlot(d, model);
   slot.inflight.track(c.res);

@@ -95,9 +95,9 @@ export class OnDemandScheduler {
 
   /** Resolves once `model` serves. Rejects with a 503 (Retry-After) when its queue is full or the wait passes
    *  maxWaitSec, with the load's failure when it fails, and with the signal's reason when the client leaves.
-   *  `priority` is the client's (higher is served first). */
-  acquire(model: CatalogEntry, signal: AbortSignal, priority = 0): Promise<void> {
-    if (this.serving(model.id)) return Promise.resolve();
+   *  `priority` is the client's (higher is served first). Resolves with how long the request waited (ms). */
+  acquire(model: CatalogEntry, signal: AbortSignal, priority = 0): Promise<number> {
+    if (this.serving(model.id)) return Promise.resolve(0);
     const cfg = this.ctx.config.get();
     const max = model.queueMax ?? cfg.queueMax;
     const q = this.queues.get(model.id) ?? [];
@@ -108,7 +108,7 @@ export class OnDemandScheduler {
     }
     if (signal.aborted) return Promise.reject(signal.reason);
     const maxWaitSec = model.maxWaitSec ?? cfg.maxWaitSec;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       const since = Date.now();
       const w: Waiter = {
         modelId: model.id, since, priority,
@@ -116,7 +116,7 @@ export class OnDemandScheduler {
           const waited = Date.now() - since;
           this.stat(model.id).lastWaitMs = waited;
           this.ctx.metrics.observe('ondemand_wait_ms', 'How long a request waited for its model to load (ms)', { model: model.id }, waited);
-          resolve();
+          resolve(waited);
         },
         reject,
         cleanup: () => { clearTimeout(timer); signal.removeEventListener('abort', onAbort); },
