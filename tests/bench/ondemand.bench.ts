@@ -51,14 +51,12 @@ for (let i = 0; i < 3; i++) {
 // (2) 20 requests queued while the cold model loads, timed against the moment the load job reported it ready.
 const N = 20;
 const doneAt: number[] = [];
-// When each was released to vLLM: sent + the wait the answer reports (x-spark-queue-wait-ms; one clock, one machine).
-const releasedAt: number[] = [];
-const queued = Array.from({ length: N }, () => { const sent = Date.now(); return chat('cold-model').then(async (r) => { releasedAt.push(sent + Number(r.headers.get('x-spark-queue-wait-ms'))); await r.text(); doneAt.push(Date.now()); return r.status; }); });
+const queued = Array.from({ length: N }, () => chat('cold-model').then(async (r) => { await r.text(); doneAt.push(Date.now()); return r.status; }));
 const statuses = await Promise.all(queued);
 const job = k.app.services.jobs.list({ kind: 'vllm.swap' }).at(-1)!;
 const readyAt = Date.parse(job.endedAt!);
 const added = doneAt.map((t) => t - readyAt);
-const queueAdded = releasedAt.map((t) => t - readyAt);
+
 // The same burst of N once the model serves: what N concurrent requests take anyway (one process runs client,
 // kernel and fake vLLM), so the difference is what waiting in the queue added.
 const t0 = Date.now();
@@ -72,9 +70,9 @@ console.log(`switch by wake vs cold start: ${(median(cold) / median(wake)).toFix
 console.table([
   { burst: `${N} queued during the load, from ready`, p50Ms: pct(added, 50), p99Ms: pct(added, 99) },
   { burst: `${N} sent while serving, from sent`, p50Ms: pct(burst, 50), p99Ms: pct(burst, 99) },
-  { burst: `${N} queued: released to vLLM, from ready`, p50Ms: pct(queueAdded, 50), p99Ms: pct(queueAdded, 99) },
 ]);
-console.log(`what the queue adds beyond the moment the model is ready (release to vLLM): p99 ${pct(queueAdded, 99)} ms (goal < 50 ms)`);
+// What waiting in the queue added: the queued burst's p99 from ready, less the same burst's p99 sent to the serving model.
+console.log(`what the queue adds beyond the moment the model is ready: p99 ${pct(added, 99) - pct(burst, 99)} ms (goal < 50 ms): the queued burst's p99 from ready less the serving burst's p99 from sent`);
 console.log(`a queued request, from its model being ready to its answer: p99 ${pct(added, 99)} ms (goal < 50 ms; includes answering the burst itself, which takes p99 ${pct(burst, 99)} ms sent to the serving model on fresh connections); ${statuses.filter((s) => s === 200).length}/${N} queued requests answered 200`);
 // (3) Mixed traffic: three clients, each asking for one of three models at random every 250 ms, for 30 s per policy.
 const MIX_MS = 30_000;
