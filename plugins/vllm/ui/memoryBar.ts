@@ -9,7 +9,7 @@ interface SparkMemory {
 }
 
 const gb = (b: number) => `${(b / 1e9).toFixed(b >= 10e9 ? 0 : 1)} GB`;
-const SOURCE: Record<string, string> = { args: 'its --gpu-memory-utilization', memoryGB: 'its memoryGB', measured: 'measured at its last load', estimate: 'the fit estimate', 'whole-spark': 'vLLM\'s default share (90%)' };
+const SOURCE: Record<string, string> = { launch: 'the share it was launched with', args: 'its --gpu-memory-utilization', memoryGB: 'its memoryGB', measured: 'measured at its last load', estimate: 'the fit estimate', 'whole-spark': 'vLLM\'s default share (90%)' };
 
 /** When models share the Sparks: per Spark one stacked bar of its budget — the services that keep memory, each
  *  resident model (striped while asleep, with what it holds asleep) and what is left. Hidden with one model at a time. */

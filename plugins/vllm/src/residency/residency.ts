@@ -18,7 +18,11 @@ export const DEFAULT_SLEEPING_BYTES = 3 * GB;
 const MEMTOTAL_TTL_MS = 60_000;
 const ESTIMATE_TTL_MS = 10 * 60_000;
 
-export type FootprintSource = 'args' | 'memoryGB' | 'measured' | 'estimate' | 'whole-spark';
+/** The --gpu-memory-utilization that gives a model `bytes` of a Spark of `memTotal` (rounded up to 0.001, as vLLM takes
+ *  a fraction of the total), within what vLLM accepts. */
+export const launchShare = (bytes: number, memTotal: number): number => Math.min(0.95, Math.max(0.01, Math.ceil((bytes / memTotal) * 1000) / 1000));
+
+export type FootprintSource = 'launch' | 'args' | 'memoryGB' | 'measured' | 'estimate' | 'whole-spark';
 
 export interface Footprint { bytes: number; sleepingBytes: number; source: FootprintSource }
 
@@ -129,6 +133,13 @@ export class Residency {
     return n ? [n.head.hostId, ...n.workers.map((w) => w.hostId)] : [this.primary.upstream().hostId!];
   }
 
+  /** What a slot's model holds: the share it was launched with (whatever the catalog says now), else its footprint. */
+  async heldBy(s: SwapController, model: CatalogEntry | undefined, hostId: string): Promise<Footprint> {
+    const util = s.active?.gpuMemoryUtilization;
+    const f = model ? await this.footprint(model, hostId) : { bytes: Math.round(0.9 * (await this.memTotal(hostId))), sleepingBytes: 0, source: 'whole-spark' as const };
+    return util ? { ...f, bytes: Math.round(util * (await this.memTotal(hostId))), source: 'launch' } : f;
+  }
+
   /** Every slot holding a model, as the placement counts it. */
   async residents(): Promise<Resident[]> {
     const out: Resident[] = [];
@@ -137,7 +148,7 @@ export class Residency {
       if (!a) continue;
       const model = this.d.catalog().find((m) => m.id === a.modelId);
       const hosts = a.nodes ?? [s.upstream().hostId!];
-      const f = model ? await this.footprint(model, hosts[0]) : { bytes: Math.round(0.9 * (await this.memTotal(hosts[0]))), sleepingBytes: 0 };
+      const f = await this.heldBy(s, model, hosts[0]);
       out.push({ slot: s.slot, modelId: a.modelId, hosts, awakeBytes: f.bytes, sleepingBytes: f.sleepingBytes, asleep: !!a.asleep, canSleep: !!model?.sleep, pinned: !!model?.pinned, lastUsedAt: Math.max(this.d.lastUsed(a.modelId), Date.parse(a.since) || 0) });
     }
     return out;
@@ -152,7 +163,10 @@ export class Residency {
     const hosts = this.hostsOf(model);
     const budgets = new Map<string, number>();
     for (const h of hosts) budgets.set(h, (await this.budgetBytes(h)).models);
-    const need = (await this.footprint(model, hosts[0])).bytes;
+    // What it will hold once launched: the share it is launched with, rounded up (its own argument is exact already).
+    const f = await this.footprint(model, hosts[0]);
+    const memTotal = await this.memTotal(hosts[0]);
+    const need = f.source === 'args' ? f.bytes : Math.round(launchShare(f.bytes, memTotal) * memTotal);
     // A sleeping model wakes in its own slot: its sleeping share becomes its whole footprint.
     const residents = (await this.residents()).filter((r) => r.slot !== holder?.slot);
     const freeSlots = holder ? [holder.slot] : this.slots.filter((s) => !s.active && !s.running).map((s) => s.slot);
@@ -197,8 +211,7 @@ export class Residency {
       serveArgs: async (model) => {
         if (!this.shared || argValue(model.args, '--gpu-memory-utilization') !== undefined) return [];
         const host = this.hostsOf(model)[0];
-        const share = (await this.footprint(model, host)).bytes / (await this.memTotal(host));
-        return ['--gpu-memory-utilization', String(Math.min(0.95, Math.max(0.05, Math.ceil(share * 100) / 100)))];
+        return ['--gpu-memory-utilization', String(launchShare((await this.footprint(model, host)).bytes, await this.memTotal(host)))];
       },
     };
   }

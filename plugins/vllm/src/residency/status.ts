@@ -19,7 +19,7 @@ export const residencyResponse = z.object({
     models: z.array(z.object({
       slot: z.number().int(), modelId: z.string(), servedName: z.string(), container: z.string(), asleep: z.boolean(), pinned: z.boolean(),
       bytes: z.number().describe('What it holds now (its sleeping footprint while asleep)'), awakeBytes: z.number(), sleepingBytes: z.number(),
-      source: z.enum(['args', 'memoryGB', 'measured', 'estimate', 'whole-spark']), lastUsedAt: iso.nullable(),
+      source: z.enum(['launch', 'args', 'memoryGB', 'measured', 'estimate', 'whole-spark']).describe('Where the figure comes from: the --gpu-memory-utilization it was launched with, its own argument, its memoryGB, its measured peak, the fit estimate, or vLLM\'s default share'), lastUsedAt: iso.nullable(),
     })),
     freeBytes: z.number().describe('Budget left after the services and the models'),
   })),
@@ -37,7 +37,7 @@ export async function residencyStatus(r: Residency, scheduler: OnDemandScheduler
     const models = await Promise.all(here.map(async (x) => {
       const model = catalog.find((m) => m.id === x.modelId);
       const slot = r.slots.find((s) => s.slot === x.slot)!;
-      const source = model ? (await r.footprint(model, hostId)).source : 'whole-spark';
+      const source = (await r.heldBy(slot, model, hostId)).source;
       const used = scheduler.lastUseOf(x.modelId);
       return { slot: x.slot, modelId: x.modelId, servedName: slot.active?.servedName ?? x.modelId, container: slot.container, asleep: x.asleep, pinned: x.pinned, bytes: x.asleep ? x.sleepingBytes : x.awakeBytes, awakeBytes: x.awakeBytes, sleepingBytes: x.sleepingBytes, source, lastUsedAt: used ? new Date(used).toISOString() : null };
     }));

@@ -7,6 +7,7 @@ import { SparkError, type JobHandle, type JobSnapshot } from '@spark-control/plu
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import { availableMemoryBytes, availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
+import { argValue, DEFAULT_GPU_MEMORY_UTILIZATION } from '../fit.js';
 import { delay } from './delay.js';
 import type { SwapDeps } from './deps.js';
 import { TRANSIENT_SSH, sessionLost } from './jobSsh.js';
@@ -48,13 +49,17 @@ export async function runSwap(d: SwapDeps, job: JobHandle, model: CatalogEntry):
     // From here a container may exist even if the dispatch is cut short (cancel, timeout, lost session): any failure
     // stops it. Stopping when nothing was started is harmless (the launcher's stop exits 0).
     launched = true;
-    await dispatchLaunch(d, job, cfg, model, port, nodes, (await d.sharing?.serveArgs(model)) ?? []);
+    const extra = (await d.sharing?.serveArgs(model)) ?? [];
+    await dispatchLaunch(d, job, cfg, model, port, nodes, extra);
     const launchedAt = Date.now();
 
     await waitReady(d, job, model, nodes);
     await recordFootprint(d, job, model.id, availableBefore);
     enterPhase(d, job, 'active');
-    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await vllmVersion(d, job.signal), ...nodesField(nodes) };
+    // The share of memory it was launched with (what it holds whatever the catalog says later): its own argument, the
+    // one sized for it beside others, else vLLM's default.
+    const util = Number(argValue([...extra, ...model.args], '--gpu-memory-utilization') ?? DEFAULT_GPU_MEMORY_UTILIZATION);
+    const active: ActiveModel = { modelId: model.id, servedName: model.servedName, since: new Date().toISOString(), vllmVersion: await vllmVersion(d, job.signal), ...nodesField(nodes), ...(util > 0 && util <= 1 ? { gpuMemoryUtilization: util } : {}) };
     d.state.record.active = active;
     d.state.record.lost = null;
     d.state.record.loads = { ...d.state.record.loads, [model.id]: { seconds: Math.round((Date.now() - launchedAt) / 1000), at: active.since } };

@@ -10,6 +10,8 @@ export interface ActiveModel {
   modelId: string; servedName: string; since: string; vllmVersion?: string;
   /** The Sparks it runs on, head first (more than one for tensor parallel across Sparks). */
   nodes?: string[];
+  /** The --gpu-memory-utilization it was launched with (absent: taken over, not launched by Spark Control). */
+  gpuMemoryUtilization?: number;
   /** Put to sleep (vLLM sleep mode): the container and port stay, a request wakes it. */
   asleep?: { since: string; level: 1 | 2 };
 }
