@@ -24,7 +24,7 @@ export type UserEntry = Omit<CatalogEntry, 'source'>;
 /**
  * The vLLM plugin's state and what changes it: the catalog (built-in plus the user file), the swap, the requests in
  * flight, the on-demand scheduler and the downloads, the last metrics scrape, the health check and the proxy to the
- * served model. The routes (routes.ts, catalogRoutes.ts, swapRoutes.ts, v1Routes.ts) and register.ts go through it.
+ * served model. The routes (routes.ts, catalogRoutes.ts, swapRoutes.ts, openaiRoutes.ts, residency/routes.ts) and register.ts go through it; one SwapController per serving slot, the residency arbiter over them.
  */
 export class VllmCoordinator {
   readonly hooks: VllmSwapHooks = createSwapHooks();

@@ -1,5 +1,5 @@
 /**
- * The vLLM plugin's model swap, as register.ts, the on-demand scheduler, the chat point and the routes see it: one
+ * The vLLM plugin's model swap, as the coordinator, the residency arbiter, the on-demand scheduler, the chat point and the routes see it: one
  * swap at a time (rolling back when asked), cancel, and what is served now. A thin coordinator: planning is in
  * plan.ts, the phases in machine.ts (readiness.ts for the wait), the record in state.ts, restarts and takeovers in
  * recovery.ts, unload/sleep/wake in sideJobs.ts, events and webhooks in events.ts.

@@ -1,5 +1,5 @@
 /**
- * What every part of the swap works with: the plugin's context, what register.ts hands the controller, and the pieces
+ * What every part of the swap works with: the plugin's context, what the coordinator hands the controller, and the pieces
  * the controller builds once (its record, its plan, its SSH, its events, its log tail). One object, so a phase
  * function's signature says nothing but "a swap's parts".
  */
