@@ -82,6 +82,11 @@ const launchesNow = () => k.app.services.jobs.list({ kind: 'vllm.swap' }).length
 const mixed: Array<Record<string, unknown>> = [];
 for (const [policy, settings] of [['residency 5 s', { minResidencySec: 5, drainTimeoutSec: 2 }], ['switch on every request', { minResidencySec: 0, drainTimeoutSec: 0 }], ['three sharing a 90 GB budget', { minResidencySec: 5, drainTimeoutSec: 2, maxResident: 3, memoryBudgetGB: 90 }]] as const) {
   await k.fetch('/api/config/plugins/vllm', { method: 'PUT', headers: json, body: JSON.stringify({ readinessPollMs: 200, memoryFloorPct: 1, stopTimeoutSec: 10, ...settings }) });
+  // Sharing starts from empty Sparks: the model the last policy left was launched with vLLM's default 90% of the Spark.
+  if ('maxResident' in settings) {
+    const stop = await k.fetch('/api/plugins/vllm/residency/slots/1/stop', { method: 'POST' });
+    if (stop.status === 202) await k.app.services.jobs.wait(((await stop.json()) as { id: string }).id);
+  }
   const loads0 = launchesNow();
   const end = Date.now() + MIX_MS;
   let sent = 0;
