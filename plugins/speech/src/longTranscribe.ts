@@ -21,17 +21,31 @@ export async function transcribeFile(path: string, filename: string, o: { chunkS
   const plan = planChunks(wav.info.duration, o.chunkSec, Math.min(o.overlapSec, o.chunkSec / 3));
   const parts: Array<{ offset: number; duration: number; words: Word[] }> = [];
   let language: string | undefined;
-  for (const [i, c] of plan.entries()) {
+  // Chunk i+1 is cut while chunk i is at the recogniser, so the GPU does not wait for the disk between chunks.
+  const cut = (i: number) => {
     const part = deps.tmpPath(`asr${i}`);
-    try {
-      await sliceWav(path, wav.info, c.start, c.end, part);
-      const r = await deps.call(part, `part${i}.wav`);
-      language ??= r.language;
-      // Pieces and punctuation are joined per chunk first, so the overlap is resolved on whole words.
-      parts.push({ offset: c.start, duration: c.end - c.start, words: normaliseWords(r.words) });
-    } finally {
-      try { unlinkSync(part); } catch { /* already gone */ }
+    const ready = sliceWav(path, wav.info, plan[i].start, plan[i].end, part);
+    ready.catch(() => {}); // awaited in turn below; a failure meanwhile must not go unhandled
+    return { part, ready };
+  };
+  let next: ReturnType<typeof cut> | undefined = cut(0);
+  try {
+    for (let i = 0; i < plan.length; i++) {
+      const cur = next!;
+      next = i + 1 < plan.length ? cut(i + 1) : undefined;
+      try {
+        await cur.ready;
+        const r = await deps.call(cur.part, `part${i}.wav`);
+        language ??= r.language;
+        // Pieces and punctuation are joined per chunk first, so the overlap is resolved on whole words.
+        parts.push({ offset: plan[i].start, duration: plan[i].end - plan[i].start, words: normaliseWords(r.words) });
+      } finally {
+        try { unlinkSync(cur.part); } catch { /* already gone */ }
+      }
     }
+  } finally {
+    // A chunk cut ahead of a failed one is not left in the spool.
+    if (next) { await next.ready.catch(() => {}); try { unlinkSync(next.part); } catch { /* never written */ } }
   }
   const words = mergeChunkWords(parts);
   return { duration: wav.info.duration, language, text: undefined, words, chunks: plan.length };
