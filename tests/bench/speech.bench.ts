@@ -4,7 +4,7 @@
  *  simulated cluster: RSS growth while a 500 MB upload streams through /v1/audio/transcriptions (target < 64 MB), queue
  *  fairness under 8 concurrent clients, and decoding a 10-minute MP3. */
 import 'reflect-metadata';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -116,12 +116,8 @@ let longSection = '';
 if (!process.env.BENCH_SPEECH_SKIP_LONG) {
   const MS_PER_AUDIO_SEC = Number(process.env.BENCH_ASR_MS_PER_SEC ?? 2);
   const CHUNK_SEC = 120, MINUTES = 10;
-  const fake = await new Promise<{ url: string; stop(): void }>((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fake-parakeet.ts'), '50', String(MS_PER_AUDIO_SEC)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    p.stdout!.once('data', (d) => resolve({ url: `http://127.0.0.1:${Number(String(d).trim())}`, stop: () => p.kill('SIGTERM') }));
-    p.once('exit', (code) => reject(new Error(`fake parakeet exited with ${code}`)));
-  });
-  const port = Number(new URL(fake.url).port);
+  const fake = await helperProcess('fake-parakeet.ts', ['50', String(MS_PER_AUDIO_SEC)]);
+  const port = fake.port;
   const kp = await pluginKernelProcess('speech', { version: 1, hosts: [{ id: 'spark-2', name: 'bench', address: '127.0.0.1', sshUser: 'bench', sshPort: 22 }], services: { parakeet: { hostId: 'spark-2', port }, kokoro: { hostId: 'spark-2', port } }, plugins: { speech: { longAudio: { asrChunkSec: CHUNK_SEC } } } });
   // One word every 5 s, so each chunk has words to merge and the answer can be checked whole.
   const truth = Array.from({ length: MINUTES * 12 }, (_, i) => ({ word: `w${i}`, start: i * 5 + 1, end: i * 5 + 1.4, speaker: 'A' }));
