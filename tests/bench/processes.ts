@@ -72,9 +72,9 @@ export function simServiceProcess(plugin: string, service: string, env: Record<s
 }
 
 /** A helper server of the bench (fake upstream, bare forwarders) in its own process, so none shares an event loop with
- *  the proxy under test; each prints its port on stdout. */
+ *  the proxy under test; each prints its port on stdout. A .ts helper runs through tsx. */
 export async function helperProcess(script: string, args: string[]): Promise<{ port: number; url: string; pid: number; stop(): void }> {
-  const p = spawn(process.execPath, [join(import.meta.dirname, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), join(import.meta.dirname, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => p.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
   return { port, url: `http://127.0.0.1:${port}`, pid: p.pid!, stop: () => p.kill('SIGTERM') };
 }

@@ -3,7 +3,7 @@ import { SparkError, validationError, type PluginContext, type UpstreamRef } fro
 import type { EmbeddingsConfig } from './config.js';
 import { checkFilterKeys } from './filters.js';
 import { collectionPath } from './names.js';
-import { embedResponse, qdrantEnvelope, rerankResponse, type searchBody, type sparse } from './schemas.js';
+import { embedResponse, qdrantCollections, qdrantCount, qdrantEnvelope, qdrantQueryResult, rerankResponse, type searchBody, type sparse } from './schemas.js';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
@@ -27,7 +27,7 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
     }
     const p = qdrantEnvelope(schema).safeParse(body);
     if (!p.success) throw new SparkError('EMBEDDINGS_QDRANT_SCHEMA', 'qdrant sent an unexpected response', { status: 502 });
-    return (p.data as { result: z.output<T> }).result;
+    return p.data.result;
   }
 
   async function embed(texts: string[], output: Array<'dense' | 'sparse'>) {
@@ -57,8 +57,8 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
     return { object: 'rerank.result', model: r.model ?? 'BAAI/bge-reranker-v2-m3', normalized: normalize, results: list.map((x) => ({ ...x, relevance_score: normalize ? sigmoid(x.relevance_score) : x.relevance_score })).sort((a, b) => b.relevance_score - a.relevance_score) };
   }
   async function listCollections() {
-    const list = await qdrant('GET', '/collections', z.object({ collections: z.array(z.object({ name: z.string() })) }));
-    return { collections: await Promise.all(list.collections.map(async (col) => ({ name: col.name, points: await qdrant('POST', `/collections/${encodeURIComponent(col.name)}/points/count`, z.object({ count: z.number() }), { exact: true }).then((x) => x.count, () => null) }))) };
+    const list = await qdrant('GET', '/collections', qdrantCollections);
+    return { collections: await Promise.all(list.collections.map(async (col) => ({ name: col.name, points: await qdrant('POST', `/collections/${encodeURIComponent(col.name)}/points/count`, qdrantCount, { exact: true }).then((x) => x.count, () => null) }))) };
   }
   /** Qdrant's parametrised RRF when weights or k are given (top-level `weights` or Qdrant's `rrf {k, weights}`). */
   function rrfQuery(b: z.output<typeof searchBody>): { rrf: { k?: number; weights?: [number, number] } } | undefined {
@@ -81,7 +81,7 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
       ? { prefetch: [dense, sp], query: rrfQuery(b) ?? { fusion: b.fusion }, limit, filter: b.filter, with_payload: b.with_payload }
       : { ...(b.mode === 'dense' ? dense : sp), limit, filter: b.filter, with_payload: b.with_payload };
     t0 = performance.now();
-    const res = await qdrant('POST', `${path}/points/query`, z.object({ points: z.array(z.object({ id: z.union([z.string(), z.number()]), score: z.number(), payload: z.record(z.string(), z.unknown()).nullable().optional() })) }), request);
+    const res = await qdrant('POST', `${path}/points/query`, qdrantQueryResult, request);
     t.search = performance.now() - t0;
     const threshold = b.score_threshold ?? -Infinity;
     let points = res.points.filter((p) => p.score >= threshold).map((p) => ({ id: p.id, doc_id: p.payload?.doc_id ?? null, score: p.score, payload: p.payload ?? undefined }));

@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { PluginContext, RouteContext } from '@spark-control/plugin-api';
 import type { EmbeddingsClient } from './client.js';
 import type { EmbeddingsConfig } from './config.js';
 import { pipelinedIngest } from './ingest.js';
 import { collectionPath, uuidV5 } from './names.js';
 import { collectionResponse, collectionsResponse, deleteCollectionResponse, embeddingsResponse, ensureCollectionResponse, ingestResponse, rerankResponse, searchResponse } from './responses.js';
-import { embeddingsBody, ingestBody, nameParams, rerankBody, searchBody } from './schemas.js';
+import { embeddingsBody, ensureCollectionBody, ingestBody, nameParams, qdrantAny, qdrantCollection, qdrantExists, rerankBody, searchBody } from './schemas.js';
 
 /** Every route of the plugin: parse (the schemas), call the client, shape the answer. */
 export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, client: EmbeddingsClient): void {
@@ -40,24 +40,24 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
   // Deleting one loses data: that stays an admin's.
   const collections = ctx.publicRoutes('/api/collections', { scope: 'inference' });
   collections.add({ method: 'GET', path: '', summary: 'Collections with point counts', response: collectionsResponse }, () => client.listCollections());
-  collections.add({ method: 'PUT', path: '/:name', params: nameParams, body: z.object({ payload_indexes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/), z.enum(['keyword', 'integer', 'float', 'bool', 'datetime', 'text'])).optional() }).optional(), summary: 'Ensure a collection (dense 1024 cosine + sparse, payload indexes)', response: ensureCollectionResponse }, async (c) => {
+  collections.add({ method: 'PUT', path: '/:name', params: nameParams, body: ensureCollectionBody, summary: 'Ensure a collection (dense 1024 cosine + sparse, payload indexes)', response: ensureCollectionResponse }, async (c) => {
     const path = collectionPath(c.params.name);
-    const exists = await client.qdrant('GET', `${path}/exists`, z.object({ exists: z.boolean() }));
+    const exists = await client.qdrant('GET', `${path}/exists`, qdrantExists);
     if (!exists.exists) {
-      await client.qdrant('PUT', path, z.unknown(), { vectors: { dense: { size: ctx.config.get().denseSize, distance: 'Cosine' } }, sparse_vectors: { sparse: {} } });
+      await client.qdrant('PUT', path, qdrantAny, { vectors: { dense: { size: ctx.config.get().denseSize, distance: 'Cosine' } }, sparse_vectors: { sparse: {} } });
     }
     const indexes = { ...ctx.config.get().payloadIndexes, ...(c.body?.payload_indexes ?? {}) };
-    for (const [field_name, field_schema] of Object.entries(indexes)) await client.qdrant('PUT', `${path}/index?wait=true`, z.unknown(), { field_name, field_schema });
+    for (const [field_name, field_schema] of Object.entries(indexes)) await client.qdrant('PUT', `${path}/index?wait=true`, qdrantAny, { field_name, field_schema });
     c.status(exists.exists ? 200 : 201);
     return { name: c.params.name, created: !exists.exists, payload_indexes: indexes };
   });
   collections.add({ method: 'GET', path: '/:name', params: nameParams, summary: 'One collection', response: collectionResponse }, async (c) => {
     const path = collectionPath(c.params.name);
-    const info = await client.qdrant('GET', path, z.object({ points_count: z.number().nullable().optional(), status: z.string().optional(), payload_schema: z.unknown().optional() }));
+    const info = await client.qdrant('GET', path, qdrantCollection);
     return { name: c.params.name, points: info.points_count ?? null, status: info.status, payload_schema: info.payload_schema };
   });
   collections.add({ method: 'DELETE', path: '/:name', params: nameParams, scope: 'admin', summary: 'Delete a collection', response: deleteCollectionResponse }, async (c) => {
-    await client.qdrant('DELETE', collectionPath(c.params.name), z.unknown());
+    await client.qdrant('DELETE', collectionPath(c.params.name), qdrantAny);
     return { deleted: c.params.name };
   });
   collections.add({ method: 'POST', path: '/:name/points', params: nameParams, body: ingestBody, maxBodyBytes: 64 * 1024 * 1024, summary: 'Embed and upsert {id, text, payload} items', response: ingestResponse }, async (c) => {
@@ -65,18 +65,20 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     const t0 = performance.now();
     const items = c.body.items;
     client.checkInputs(items.map((i) => i.text));
+    // Each item's point id, derived once (upsert, undo and the answer all name it).
+    const points = items.map((item) => ({ item, id: uuidV5(String(item.id)) }));
     const { ingestBatch, ingestDepth, maxBatch } = ctx.config.get();
-    const { embedMs, upsertMs } = await pipelinedIngest(items, {
+    const { embedMs, upsertMs } = await pipelinedIngest(points, {
       batchSize: Math.min(ingestBatch, maxBatch), depth: ingestDepth, wholeUpTo: maxBatch,
-      embed: (chunk) => client.embed(chunk.map((x) => x.text), ['dense', 'sparse']),
-      upsert: (chunk, vecs) => client.qdrant('PUT', `${path}/points?wait=true`, z.unknown(), {
-        points: chunk.map((it, k) => ({ id: uuidV5(String(it.id)), vector: { dense: vecs[k].embedding, sparse: vecs[k].sparse }, payload: { ...(it.payload ?? {}), doc_id: String(it.id), text: it.text } })),
+      embed: (chunk) => client.embed(chunk.map((p) => p.item.text), ['dense', 'sparse']),
+      upsert: (chunk, vecs) => client.qdrant('PUT', `${path}/points?wait=true`, qdrantAny, {
+        points: chunk.map(({ item, id }, k) => ({ id, vector: { dense: vecs[k].embedding, sparse: vecs[k].sparse }, payload: { ...(item.payload ?? {}), doc_id: String(item.id), text: item.text } })),
       }).then(() => undefined),
-      undo: (written) => client.qdrant('POST', `${path}/points/delete?wait=true`, z.unknown(), { points: [...new Set(written.map((it) => uuidV5(String(it.id))))] }).then(() => undefined),
+      undo: (written) => client.qdrant('POST', `${path}/points/delete?wait=true`, qdrantAny, { points: [...new Set(written.map((p) => p.id))] }).then(() => undefined),
     });
     const upserted = items.length;
     c.usage({ embeddings: upserted }, c.params.name);
-    return { collection: c.params.name, upserted, ids: items.map((i) => ({ id: i.id, point_id: uuidV5(String(i.id)) })), timings_ms: { embed: Math.round(embedMs), upsert: Math.round(upsertMs), total: Math.round(performance.now() - t0) } };
+    return { collection: c.params.name, upserted, ids: points.map((p) => ({ id: p.item.id, point_id: p.id })), timings_ms: { embed: Math.round(embedMs), upsert: Math.round(upsertMs), total: Math.round(performance.now() - t0) } };
   });
 
   const search = async (c: RouteContext<z.output<typeof searchBody>>) => {

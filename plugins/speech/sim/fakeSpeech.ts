@@ -94,9 +94,11 @@ function turns(truth: TruthWord[]) {
 }
 
 /** Fake parakeet ASR + Sortformer service. One request at a time, like the GPU service: an overlapping request gets
- *  503 + Retry-After. `maxInFlight` counts what the upstream saw (tests assert it never exceeds 1). */
-export function startFakeParakeet(opts: { processingMs?: number; accessLog?: AccessLog } = {}) {
-  const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0, diarized: [] as Array<{ endpoint: string; offset: number; duration: number; speakers: number; maxSpeakers?: string }>, asrChannels: [] as number[] };
+ *  503 + Retry-After. `maxInFlight` counts what the upstream saw (tests assert it never exceeds 1). "GPU" time per
+ *  request: `processingMs`, plus `msPerAudioSec` for each second of audio (a real recogniser's time grows with the
+ *  audio); `busyMs` sums each served request's own time, from its first byte to its answer (the ASR time alone). */
+export function startFakeParakeet(opts: { processingMs?: number; msPerAudioSec?: number; accessLog?: AccessLog } = {}) {
+  const state = { inFlight: 0, maxInFlight: 0, requests: 0, cancelled: 0, busyMs: 0, diarized: [] as Array<{ endpoint: string; offset: number; duration: number; speakers: number; maxSpeakers?: string }>, asrChannels: [] as number[] };
   const server = createServer(guardedFastApiHandler('parakeet', async (req, res) => {
     const url = req.url ?? '/';
     if (url === '/health') return send(res, 200, { status: 'ok' });
@@ -104,6 +106,7 @@ export function startFakeParakeet(opts: { processingMs?: number; accessLog?: Acc
     if (req.method !== 'POST') return send(res, 404, { detail: 'Not Found' });
     if (state.inFlight > 0) { req.resume(); return send(res, 503, { detail: 'GPU busy: one request at a time' }, { 'retry-after': '2' }); }
     state.inFlight++; state.requests++;
+    const started = performance.now();
     state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
     let closed = false;
     res.on('close', () => { if (!res.writableFinished) { closed = true; state.cancelled++; } });
@@ -115,7 +118,7 @@ export function startFakeParakeet(opts: { processingMs?: number; accessLog?: Acc
       const wav = decoded ?? form.file ?? Buffer.alloc(0);
       const duration = wavDuration(wav, decoded ? decoded.length : form.total);
       if (!duration) return send(res, 422, { detail: 'could not decode audio' });
-      await new Promise((r) => setTimeout(r, opts.processingMs ?? 50));
+      await new Promise((r) => setTimeout(r, (opts.processingMs ?? 50) + duration * (opts.msPerAudioSec ?? 0)));
       if (closed) return;
       const heard = heardWords(wav, duration);
       if (url === '/v1/audio/transcriptions') {
@@ -142,6 +145,7 @@ export function startFakeParakeet(opts: { processingMs?: number; accessLog?: Acc
       send(res, 400, { detail: 'bad multipart body' });
     } finally {
       state.inFlight--;
+      state.busyMs += performance.now() - started;
     }
   }));
   // What the real service prints per request, into its container's docker log (see sim/seedHost.ts).

@@ -9,6 +9,7 @@ import { UpstreamQueue } from './queue.js';
 import { asrAnswer, diarAnswer, readJson } from './upstreamSchemas.js';
 import { multipartFromFile } from './upload.js';
 import { readWavInfo } from './wavFile.js';
+import type { WavRange } from './wavSlice.js';
 
 /** The transcription model, as answers name it and usage counts it. */
 export const ASR_MODEL = 'nvidia/parakeet-tdt-0.6b';
@@ -69,8 +70,8 @@ export class SpeechCoordinator {
   /** A fresh WAV path in the spool, for a chunk or a channel cut from an upload. */
   readonly tmpPath = (tag: string): string => join(this.spool, `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}.wav`);
 
-  private callAsr(path: string, filename: string, signal: AbortSignal) {
-    return this.parakeet.run(async () => readJson(await this.post('/v1/audio/transcriptions', multipartFromFile(path, filename, { model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'] }), this.cfg().asrTimeoutSec, signal), asrAnswer, 'parakeet'), signal);
+  private callAsr(path: string, filename: string, signal: AbortSignal, range?: WavRange) {
+    return this.parakeet.run(async () => readJson(await this.post('/v1/audio/transcriptions', multipartFromFile(path, filename, { model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'] }, range), this.cfg().asrTimeoutSec, signal), asrAnswer, 'parakeet'), signal);
   }
 
   /** The queued diarizer call a pipeline makes for each file or chunk. */
@@ -90,7 +91,7 @@ export class SpeechCoordinator {
     const asrChunking = () => ({ chunkSec: this.cfg().longAudio.asrChunkSec, overlapSec: this.cfg().longAudio.overlapSec });
     return {
       diarize: (path: string, filename: string) => diarizeFile(path, filename, dOpts, { call: this.callDiarizer(signal), tmpPath: this.tmpPath }),
-      transcribe: (path: string, filename: string) => transcribeFile(path, filename, asrChunking(), { call: (p, n) => this.callAsr(p, n, signal), tmpPath: this.tmpPath }),
+      transcribe: (path: string, filename: string) => transcribeFile(path, filename, asrChunking(), { call: (p, n, range) => this.callAsr(p, n, signal, range) }),
     };
   }
 

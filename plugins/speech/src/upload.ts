@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import busboy from 'busboy';
 import { SparkError, type RouteContext } from '@spark-control/plugin-api';
 import { toPcm16Wav } from './decodeCompressed.js';
 import { SpillingCopy } from './spillCopy.js';
+import type { WavRange } from './wavSlice.js';
 
 export interface UploadStream {
   /** Multipart body for the upstream: the file part streamed as it arrives, then `extraFields`. */
@@ -128,13 +129,16 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
   };
 }
 
-/** Multipart body re-read from a spooled file (two-pass endpoints: ASR and diarization on the same audio). */
-export function multipartFromFile(path: string, filename: string, fields: Record<string, string | string[]>): { body: Readable; contentType: string } {
+/** Multipart body re-read from a spooled file (two-pass endpoints: ASR and diarization on the same audio); with
+ *  `range`, the file part is that header and then those bytes of the file (a chunk of a long WAV, cut nowhere). */
+export function multipartFromFile(path: string, filename: string, fields: Record<string, string | string[]>, range?: WavRange): { body: Readable; contentType: string } {
   const boundary = `----spark${randomBytes(12).toString('hex')}`;
   const out = new PassThrough();
   out.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename.replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
-  const f = createReadStream(path);
-  f.on('error', (e) => out.destroy(e));
+  if (range) out.write(range.header);
+  // An empty range still ends, so the part is complete (a read stream cannot be given one).
+  const f = !range ? createReadStream(path) : range.end > range.start ? createReadStream(path, { start: range.start, end: range.end - 1 }) : Readable.from([]);
+  f.on('error', (e: Error) => out.destroy(e));
   f.on('end', () => {
     out.write('\r\n');
     for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) out.write(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${one}\r\n`);

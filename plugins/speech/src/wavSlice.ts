@@ -14,14 +14,23 @@ function bext(startSample: number): Buffer {
   return b;
 }
 
-/** Copies [startSec, endSec) of a PCM WAV into its own file, sample-exact, streaming. */
-export async function sliceWav(path: string, info: WavInfo, startSec: number, endSec: number, out: string): Promise<void> {
+/** [startSec, endSec) of a PCM WAV as a file of its own would hold it: the header to write, then the byte range
+ *  [start, end) of the original's sample data (sample-exact). */
+export interface WavRange { header: Buffer; start: number; end: number }
+
+export function wavRange(info: WavInfo, startSec: number, endSec: number): WavRange {
   const total = info.dataBytes / info.blockAlign;
   const a = Math.max(0, Math.min(total, Math.round(startSec * info.rate)));
   const b = Math.max(a, Math.min(total, Math.round(endSec * info.rate)));
   const bytes = (b - a) * info.blockAlign;
+  return { header: wavHeader(info.rate, info.channels, bytes, [...info.extras, { id: 'bext', data: bext(a) }]), start: info.dataOffset + a * info.blockAlign, end: info.dataOffset + b * info.blockAlign };
+}
+
+/** Copies [startSec, endSec) of a PCM WAV into its own file, sample-exact, streaming. */
+export async function sliceWav(path: string, info: WavInfo, startSec: number, endSec: number, out: string): Promise<void> {
+  const r = wavRange(info, startSec, endSec);
   const ws = createWriteStream(out, { mode: 0o600 });
-  ws.write(wavHeader(info.rate, info.channels, bytes, [...info.extras, { id: 'bext', data: bext(a) }]));
-  if (bytes === 0) { ws.end(); await once(ws, 'finish'); return; }
-  await pipeline(createReadStream(path, { start: info.dataOffset + a * info.blockAlign, end: info.dataOffset + b * info.blockAlign - 1 }), ws);
+  ws.write(r.header);
+  if (r.end === r.start) { ws.end(); await once(ws, 'finish'); return; }
+  await pipeline(createReadStream(path, { start: r.start, end: r.end - 1 }), ws);
 }

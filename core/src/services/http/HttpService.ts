@@ -89,7 +89,9 @@ export class HttpService {
       body = JSON.stringify(opts.json);
       headers['content-type'] = 'application/json';
     }
-    const signals = [AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])];
+    // AbortSignal.any only when the caller has a signal of its own: combining signals costs more than the timeout itself.
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
     try {
       // Pooled sockets serve every plugin: opened outside the caller's context (its own code after the await keeps it).
       const res = await outsidePlugins(() => request(url, {
@@ -97,7 +99,7 @@ export class HttpService {
         headers,
         body,
         dispatcher: this.agent(url.origin),
-        signal: AbortSignal.any(signals),
+        signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       }));
