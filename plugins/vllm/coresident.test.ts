@@ -150,6 +150,17 @@ describe('models sharing a Spark', () => {
     expect((await residency()).sparks[0].freeBytes).toBeGreaterThan(30 * GB);
   }, 60_000);
 
+  it('lowering maxResident stops the models of the slots given up, and the catalog shows each slot\'s model as active', async () => {
+    expect((await chat('co-a')).status).toBe(200);
+    expect((await chat('co-b')).status).toBe(200);
+    const cat = (await (await k.fetch('/api/plugins/vllm/models')).json()) as { models: Array<{ id: string; state: string }> };
+    expect(cat.models.filter((m) => m.state === 'active').map((m) => m.id).sort()).toEqual(['co-a', 'co-b']);
+    expect((await setConfig({ maxResident: 1 })).status).toBe(200);
+    const gone = await until(async () => readdirSync(join(root, 'state/containers')).filter((f) => f === 'vllm_node-2.json').map((f) => JSON.parse(readFileSync(join(root, 'state/containers', f), 'utf8')) as { State: { Running: boolean }; RemoveAt?: string }).filter((c) => c.State.Running && !c.RemoveAt).length, (n) => n === 0, 15_000);
+    expect(gone).toBe(0);
+    expect((await residency()).slots.map((s) => s.modelId)).toEqual(['co-a']);
+  }, 60_000);
+
   it('pinned models are never evicted: a load they block is a 409 naming them', async () => {
     expect((await chat('co-pinned')).status).toBe(200);
     const before = launches().length;

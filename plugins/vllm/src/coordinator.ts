@@ -63,6 +63,13 @@ export class VllmCoordinator {
     });
     // A chat or completion naming another catalog model loads it first (register.ts disposes it).
     this.onDemand = new OnDemandScheduler(ctx, this.residency, this.catalog);
+    // Fewer slots than before: the models in the slots given up are stopped (nothing would manage them any more).
+    ctx.config.watch((next, prev) => {
+      for (const s of slots.slice(next.maxResident, prev.maxResident)) {
+        if (!s.active || s.running) continue;
+        try { s.unload(`maxResident lowered to ${next.maxResident}`); } catch (e) { ctx.log.warn('could not stop the model of a slot given up', { slot: s.slot, error: (e as Error).message }); }
+      }
+    });
   }
 
   /** The catalog now (replaced whenever the user file is saved). */
@@ -92,17 +99,18 @@ export class VllmCoordinator {
     return h.startsWith('/') ? sh`${h + '/hub'}` : sh`"$HOME"/${h + '/hub'}`;
   }
 
+  /** The catalog's state of a model, in whichever serving slot holds or loads it. */
   stateOf(m: CatalogEntry): 'loading' | 'active' | 'failed' | 'stopped' {
-    const job = this.swap.lastJob;
-    if (this.swap.running && job?.modelId === m.id) return 'loading';
-    if (this.swap.active?.modelId === m.id) return 'active';
-    if (job?.modelId === m.id && job.state === 'failed') return 'failed';
+    const slots = this.residency.slots;
+    if (slots.some((s) => s.running && s.lastJob?.modelId === m.id)) return 'loading';
+    if (slots.some((s) => s.active?.modelId === m.id)) return 'active';
+    if (slots.some((s) => s.lastJob?.modelId === m.id && s.lastJob.state === 'failed')) return 'failed';
     return 'stopped';
   }
 
-  /** Is the model served now, or the one a running swap loads? */
+  /** Is the model served now in a slot, or the one a running swap loads? */
   inUse(modelId: string): boolean {
-    return this.swap.active?.modelId === modelId || (this.swap.running && this.swap.lastJob?.modelId === modelId);
+    return this.residency.slots.some((s) => s.active?.modelId === modelId || (s.running && s.lastJob?.modelId === modelId));
   }
 
   /** The served model's live metrics, with tokens per second since the previous scrape. */
