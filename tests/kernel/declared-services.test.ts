@@ -61,3 +61,36 @@ describe('services are declared by the plugin that uses them', () => {
     expect(list.find((p) => p.id === 'lab')).toMatchObject({ error: { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.services.lab-upstream.port must be 1–65535' } });
   });
 });
+
+describe('services declare the memory they keep', () => {
+  /** A plugin that only declares services (its id and services given). */
+  const holder = (id: string, services: PluginManifest['services']): SparkPlugin => defineSparkPlugin({ manifest: { id, name: id, version: '1.0.0', apiVersion: '^2.0.0', services }, configSchema: z.object({}), register() {} });
+
+  it('lists every running plugin\'s declared memory on the host the topology maps it to now (config.json wins)', async () => {
+    k = await createTestKernel({
+      simulate: false,
+      config: { hosts, services: { 'moved-db': { hostId: 'spark-1', port: 7300 } } },
+      plugins: [
+        holder('asr', { 'asr-svc': { hostId: 'spark-2', port: 7200, memoryGB: 6 }, 'no-memory': { hostId: 'spark-2', port: 7201 } }),
+        holder('db', { 'moved-db': { hostId: 'spark-2', port: 7300, memoryGB: 2.5 } }),
+        lab(undefined, (ctx) => ({ hostId: JSON.stringify(ctx.cluster.memoryReservations()), port: 0, baseUrl: '' })),
+      ],
+    });
+    const r = (await (await k.fetch('/api/plugins/lab/where')).json()) as { hostId: string };
+    expect(JSON.parse(r.hostId)).toEqual(expect.arrayContaining([
+      { service: 'asr-svc', plugin: 'asr', hostId: 'spark-2', memoryGB: 6 },
+      { service: 'moved-db', plugin: 'db', hostId: 'spark-1', memoryGB: 2.5 },
+    ]));
+    expect(JSON.parse(r.hostId)).toHaveLength(2);
+    // A stopped plugin's services hold nothing.
+    expect((await k.fetch('/api/plugins/asr/disable', { method: 'POST' })).status).toBe(200);
+    const after = (await (await k.fetch('/api/plugins/lab/where')).json()) as { hostId: string };
+    expect(JSON.parse(after.hostId)).toEqual([{ service: 'moved-db', plugin: 'db', hostId: 'spark-1', memoryGB: 2.5 }]);
+  });
+
+  it('refuses a memoryGB that is not a number of GB, naming the field', async () => {
+    k = await createTestKernel({ simulate: false, config: { hosts }, plugins: [lab({ 'lab-upstream': { hostId: 'spark-2', port: 7001, memoryGB: -1 } })] });
+    const list = (await (await k.fetch('/api/plugins')).json()) as Array<{ id: string; error?: { code: string; message: string } }>;
+    expect(list.find((p) => p.id === 'lab')).toMatchObject({ error: { code: 'SPK_PLUGIN_BAD_MANIFEST', message: 'manifest.services.lab-upstream.memoryGB must be a number of GB (0–10000)' } });
+  });
+});
