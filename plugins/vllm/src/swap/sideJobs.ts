@@ -65,23 +65,35 @@ export function sleepServed(d: SwapDeps, reason: string, level: 1 | 2): JobSnaps
 
 /** Less than this asleep is not a measurement (see recordSleepingFootprint). */
 const MIN_SLEEPING_BYTES = 0.5e9;
+/** At most this many reads, half a second apart, for the memory a sleep gave back to show. */
+const SETTLE_READS = 10;
 
 const availableNow = async (d: SwapDeps, job: JobHandle) => availableMemoryBytes((await d.ssh.exec(job, memInfoCommand(), 30_000).catch(() => ({ stdout: '' }))).stdout);
 
-/** What the model still holds asleep: its measured footprint less what the sleep gave back (the memory comes back
- *  within a moment of the answer on unified memory; measured after the next one-second settle). */
+/** What the model still holds asleep: its measured footprint less what the sleep gave back. Unified memory comes back
+ *  within moments of the answer; the most available seen over a few seconds (read every half second, until two reads
+ *  agree after a rise) is the figure. A sleep that seems to give back almost nothing, or nearly everything, is the
+ *  host's own memory moving meanwhile: not taken as a measurement. */
 async function recordSleepingFootprint(d: SwapDeps, job: JobHandle, modelId: string, before: number | undefined): Promise<void> {
   const awake = d.state.record.footprints?.[modelId];
-  // Measured only where the arbiter counts it (models sharing the Sparks): the settle costs the sleep a second.
+  // Measured only where the arbiter counts it (models sharing the Sparks): the settle costs the sleep a moment.
   if (before === undefined || !awake || d.cfg().maxResident <= 1) return;
-  await new Promise((r) => setTimeout(r, 1200));
-  const after = await availableNow(d, job);
-  if (after === undefined) return;
-  const sleepingBytes = Math.max(0, awake.bytes - Math.max(0, after - before));
-  // A sleeping vLLM keeps its CUDA context at the least: a figure below that is the host's own memory moving meanwhile.
-  if (sleepingBytes < MIN_SLEEPING_BYTES) { job.log('the memory given back could not be told apart from the Spark\'s own; keeping the default sleeping footprint'); return; }
+  let best = before;
+  let last: number | undefined;
+  for (let i = 0; i < SETTLE_READS; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await availableNow(d, job);
+    if (now === undefined) return;
+    best = Math.max(best, now);
+    // Settled: risen by something, and the same as the read before (within 1%).
+    if (best - before > 0.05 * awake.bytes && last !== undefined && Math.abs(now - last) < 0.01 * awake.bytes) break;
+    last = now;
+  }
+  const gaveBack = Math.max(0, best - before);
+  const sleepingBytes = Math.max(0, awake.bytes - gaveBack);
+  if (sleepingBytes < MIN_SLEEPING_BYTES || gaveBack < 0.05 * awake.bytes) { job.log('the memory given back could not be told apart from the Spark\'s own; keeping the default sleeping footprint'); return; }
   d.state.record.footprints = { ...d.state.record.footprints, [modelId]: { ...awake, sleepingBytes } };
-  job.log(`asleep it holds ${(sleepingBytes / 1e9).toFixed(1)} GB (gave back ${(Math.max(0, after - before) / 1e9).toFixed(1)} GB)`);
+  job.log(`asleep it holds ${(sleepingBytes / 1e9).toFixed(1)} GB (gave back ${(gaveBack / 1e9).toFixed(1)} GB)`);
 }
 
 /** Wakes the sleeping served model and checks it answers (one streamed token); throws naming the step that failed. */
