@@ -6,7 +6,7 @@
 //  - dist/ui/plugins/<id>/tile.js: each built-in plugin's tile, with lit external so all tiles share one Lit
 // Flags: --ui-only (tests), --quiet.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -46,9 +46,9 @@ function walk(dir, out = []) {
 /** Built-ins import `@spark-control/plugin-api` like any plugin; file-by-file transpiling keeps the specifier, so
  *  point it at the API's built files (the same modules the kernel imports: one SparkError, one copy of everything). */
 const PLUGIN_API_ENTRIES = { '@spark-control/plugin-api/testing': 'core/src/testing/index.js', '@spark-control/plugin-api': 'core/src/api/index.js' };
-function resolvePluginApi(file, text) {
+function resolvePluginApi(file, text, outdir) {
   return text.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(@spark-control\/plugin-api(?:\/testing)?)\2/g, (all, lead, q, spec) => {
-    let rel = relative(dirname(file), join(root, 'dist/server', PLUGIN_API_ENTRIES[spec]));
+    let rel = relative(dirname(file), join(outdir, PLUGIN_API_ENTRIES[spec]));
     if (!rel.startsWith('.')) rel = `./${rel}`;
     return `${lead}${q}${rel}${q}`;
   });
@@ -59,10 +59,14 @@ async function buildServer() {
     .filter((d) => existsSync(join(root, d)))
     .flatMap((d) => walk(join(root, d)))
     .filter((p) => !/\/ui\//.test(relative(root, p)) || relative(root, p).startsWith('core/'));
-  rmSync(join(root, 'dist/server'), { recursive: true, force: true });
+  // Built beside dist/server and swapped in at the end, as the dashboard is (buildUi): a Spark Control started from it
+  // meanwhile (another test's child process) never loads a half-written tree.
+  const final = join(root, 'dist/server');
+  const outdir = join(root, `dist/server.next-${process.pid}`);
+  rmSync(outdir, { recursive: true, force: true });
   const { outputFiles } = await build({
     entryPoints,
-    outdir: join(root, 'dist/server'),
+    outdir,
     outbase: root,
     format: 'esm',
     platform: 'node',
@@ -74,7 +78,7 @@ async function buildServer() {
   });
   for (const f of outputFiles) {
     mkdirSync(dirname(f.path), { recursive: true });
-    writeFileSync(f.path, f.path.endsWith('.js') ? resolvePluginApi(f.path, f.text) : f.contents);
+    writeFileSync(f.path, f.path.endsWith('.js') ? resolvePluginApi(f.path, f.text, outdir) : f.contents);
   }
   // A plugin's simulator reads its non-TS assets (e.g. vLLM's fake launcher) beside its own module: copy them along.
   let assets = 0;
@@ -82,14 +86,27 @@ async function buildServer() {
     const simDir = join(root, 'plugins', id, 'sim');
     if (!existsSync(simDir)) continue;
     const copied = (src) => statSync(src).isDirectory() || !src.endsWith('.ts');
-    cpSync(simDir, join(root, 'dist/server/plugins', id, 'sim'), { recursive: true, filter: copied });
+    cpSync(simDir, join(outdir, 'plugins', id, 'sim'), { recursive: true, filter: copied });
     assets += readdirSync(simDir, { recursive: true }).filter((f) => copied(join(simDir, f)) && !statSync(join(simDir, f)).isDirectory()).length;
   }
+  swapInto(outdir, final);
   say(`server: ${entryPoints.length} files, ${assets} simulator assets`);
 }
 
+/** Puts a finished build where it belongs: two renames, so the old tree is there until the new one replaces it. */
+function swapInto(built, final) {
+  const old = `${final}.old-${process.pid}`;
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(final)) renameSync(final, old);
+  renameSync(built, final);
+  rmSync(old, { recursive: true, force: true });
+}
+
 async function buildUi() {
-  const out = join(root, 'dist/ui');
+  // Built beside dist/ui and swapped in at the end: a dashboard served meanwhile (a test's browser while another test
+  // rebuilds) never finds its tiles missing.
+  const final = join(root, 'dist/ui');
+  const out = join(root, `dist/ui.next-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, 'vendor'), { recursive: true });
   // One shared copy of lit + @lit/context, split into chunks so internals dedupe.
@@ -146,6 +163,7 @@ async function buildUi() {
   const gz = (f) => (existsSync(f) ? gzipSync(readFileSync(f)).length : 0);
   const vendorGz = readdirSync(join(out, 'vendor')).reduce((n, f) => n + gz(join(out, 'vendor', f)), 0);
   say(`ui: shell ${(gz(join(out, 'app.js')) / 1024).toFixed(1)} KiB gz, vendor ${(vendorGz / 1024).toFixed(1)} KiB gz, ${tiles} tiles`);
+  swapInto(out, final);
 }
 
 await buildUi();
