@@ -114,7 +114,13 @@ describe('SIGKILL of Spark Control during a swap', () => {
       const second = await startSwap(sc.url, 'gpt-oss-20b');
       const stopping = await until(sc.url, (s) => s.job?.id === second.id && s.job.phase === 'stop', 10_000);
       expect(stopping.job?.phase).toBe('stop');
-      await new Promise((r) => setTimeout(r, 300)); // the stop command has been sent; the container is on its way out
+      // Killed once swap.json says "stop" (under a loaded disk its write can land after the API shows the phase) and
+      // the stop command has been sent: the container is on its way out.
+      const persistedStop = Date.now() + 10_000;
+      const persistedPhase = () => { try { return (JSON.parse(readFileSync(swapFile, 'utf8')) as { data: { job?: { id: string; phase?: string } } }).data.job; } catch { return undefined; } };
+      while (!(persistedPhase()?.id === second.id && persistedPhase()?.phase === 'stop') && Date.now() < persistedStop) await new Promise((r) => setTimeout(r, 20));
+      expect(persistedPhase()).toMatchObject({ id: second.id, phase: 'stop' });
+      await new Promise((r) => setTimeout(r, 300));
       await sigkill(sc);
       expect(corruptJsonFiles(dataDir)).toEqual([]);
       await new Promise((r) => setTimeout(r, 1600)); // the old container finishes disappearing while nobody watches
@@ -122,7 +128,7 @@ describe('SIGKILL of Spark Control during a swap', () => {
       const reported = await until(sc.url, (s) => s.job?.state === 'failed', 15_000);
       expect(reported.job?.id).toBe(second.id); // the same swap, not forgotten
       expect(reported.job?.error?.code).toBe('VLLM_SWAP_INTERRUPTED');
-      expect(reported.job?.error?.message).toContain('phase stop');
+      expect(reported.job?.error?.message, reported.job?.error?.message).toContain('phase stop');
       expect(reported.running).toBe(false);
       // The old model is gone from the Spark: Spark Control must not keep claiming it is active.
       expect(reported.active, 'stale active model after an interrupted stop').toBeNull();
