@@ -105,6 +105,12 @@ export function availableMemoryPct(out: string): number {
   return total ? (avail / total) * 100 : 0;
 }
 
+/** memInfoCommand's output as MemTotal in bytes (undefined when it is missing or not a positive figure). */
+export function memTotalBytes(out: string): number | undefined {
+  const kib = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+  return Number.isFinite(kib) && kib > 0 ? kib * 1024 : undefined;
+}
+
 /** memInfoCommand's output as the bytes available (undefined when MemAvailable is missing). */
 export function availableMemoryBytes(out: string): number | undefined {
   const kib = /MemAvailable:\s+(\d+)/.exec(out)?.[1];

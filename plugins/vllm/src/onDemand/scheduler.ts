@@ -14,8 +14,6 @@ const servedBefore = (a: Waiter, b: Waiter) => b.priority - a.priority || a.sinc
 export interface OnDemandModelStats { queued: number; loads: number; failedLoads: number; timeouts: number; refused: number; lastWaitMs: number | null; lastUsedAt: string | null }
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
-/** The SwapController clears its job right after the job ended: a turn of the event loop, not a timer, is enough. */
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Load on request: a request naming a catalog model that is not served waits here while the model loads, through the
@@ -172,7 +170,7 @@ export class OnDemandScheduler {
     const busy = this.residency.busyJobId;
     if (busy) {
       await this.ctx.jobs.wait(busy).catch(() => undefined);
-      for (let i = 0; this.residency.busyJobId === busy; i++) await (i < 50 ? nextTurn() : delay(10));
+      await this.residency.untilCleared(busy);
       this.again = true;
       return;
     }
@@ -185,10 +183,10 @@ export class OnDemandScheduler {
     if (!model) return this.settle(next, new SparkError('VLLM_UNKNOWN_MODEL', `${next} was removed from the catalog`, { status: 404 }));
     const placement = await this.residency.place(model);
     if (!placement.ok) return this.settle(next, Residency.refusal(model, placement));
-    const slot = this.residency.slots.find((s) => s.slot === placement.slot)!;
+    const slot = this.residency.slot(placement.slot)!;
     // What goes: the slot's own model (its swap stops it) and the evicted ones. Each served long enough first, and
     // its requests in flight (new ones included) finish first, bounded.
-    const leaving = [...placement.evict.map((e) => this.residency.slots.find((s) => s.slot === e.slot)!), ...(slot.active && slot.active.modelId !== next ? [slot] : [])];
+    const leaving = [...placement.evict.map((e) => this.residency.slot(e.slot)!), ...(slot.active && slot.active.modelId !== next ? [slot] : [])];
     if (leaving.length) {
       const cfg = this.ctx.config.get();
       const residentUntil = Math.max(...leaving.map((s) => (Date.parse(s.active?.since ?? '') || 0) + cfg.minResidencySec * 1000));
@@ -197,8 +195,7 @@ export class OnDemandScheduler {
       if (this.queued(next) === 0 || this.residency.busyJobId) { this.again = true; return; }
     }
     for (const e of placement.evict) {
-      const s = this.residency.slots.find((x) => x.slot === e.slot)!;
-      if (!(await this.residency.evict(s, e.action, model))) { this.again = true; return; }
+      if (!(await this.residency.evict(this.residency.slot(e.slot)!, e.action, model))) { this.again = true; return; }
     }
     // The model sleeps in its container: wake it; if that fails, a cold start in its slot (the swap stops it first).
     if (slot.active?.modelId === next && slot.active.asleep) {
@@ -237,7 +234,7 @@ export class OnDemandScheduler {
     this.loading = { modelId: model.id, jobId, startedAt: Date.now() };
     this.ctx.events.emit('vllm.ondemand.load', { modelId: model.id, jobId, kind, from, queued: this.queued(model.id), ...(wakeError ? { wakeError } : {}) });
     const s = await this.ctx.jobs.wait(jobId);
-    for (let i = 0; this.residency.busyJobId === jobId; i++) await (i < 50 ? nextTurn() : delay(10));
+    await this.residency.untilCleared(jobId);
     const seconds = (Date.now() - this.loading.startedAt) / 1000;
     this.loading = undefined;
     if (s.state === 'succeeded') {

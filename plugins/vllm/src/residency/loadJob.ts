@@ -19,11 +19,11 @@ export function startSharedLoad(ctx: PluginContext<VllmConfig>, residency: Resid
       job.phase('plan');
       const p = await residency.place(model);
       if (!p.ok) throw Residency.refusal(model, p);
-      const slot = residency.slots.find((s) => s.slot === p.slot)!;
+      const slot = residency.slot(p.slot)!;
       job.log(`slot ${slot.slot} (${slot.container})${p.evict.length ? `; making room: ${p.evict.map((e) => `${e.modelId} ${e.action === 'sleep' ? 'sleeps' : 'stops'}`).join(', ')}` : ''}`);
       job.phase('evict');
       for (const e of p.evict) {
-        if (!(await residency.evict(residency.slots.find((s) => s.slot === e.slot)!, e.action, model))) {
+        if (!(await residency.evict(residency.slot(e.slot)!, e.action, model))) {
           throw new SparkError('VLLM_EVICT_FAILED', `could not make room: ${e.modelId} did not ${e.action}`, { status: 409 });
         }
       }

@@ -7,7 +7,8 @@ import { SparkError, type PluginContext } from '@spark-control/plugin-api';
 import type { CatalogEntry } from '../catalog.js';
 import type { VllmConfig } from '../config.js';
 import { argValue } from '../fit.js';
-import { memInfoCommand } from '../launch.js';
+import { memInfoCommand, memTotalBytes } from '../launch.js';
+import { gb } from '../swap/memory.js';
 import type { SwapController } from '../swap.js';
 import type { SwapSharing } from '../swap/sharing.js';
 import { planPlacement, type Placement, type Resident } from './placement.js';
@@ -53,6 +54,15 @@ export class Residency {
   holding(modelId: string): SwapController | undefined { return this.slots.find((s) => s.active?.modelId === modelId); }
   /** The slot answering for `modelId` now (awake, no swap or side job under way in it). */
   serving(modelId: string): SwapController | undefined { return this.slots.find((s) => s.active?.modelId === modelId && !s.active.asleep && !s.running); }
+  /** The slot numbered `n` (among those in use). */
+  slot(n: number): SwapController | undefined { return this.slots.find((s) => s.slot === n); }
+
+  /** Resolves once no slot names `jobId` as its running job any more: a swap or side job's slot lets go of it a turn
+   *  or two after the job ended (its record is written first). */
+  async untilCleared(jobId: string): Promise<void> {
+    for (let i = 0; this.d.slots.some((s) => s.busyJobId === jobId); i++) await new Promise((r) => (i < 50 ? setImmediate(r) : setTimeout(r, 10)));
+  }
+
   /** The swap or side job running in any slot. */
   get busyJobId(): string | undefined { return this.slots.map((s) => s.busyJobId).find(Boolean); }
   get running(): boolean { return this.slots.some((s) => s.running); }
@@ -74,11 +84,10 @@ export class Residency {
   async memTotal(hostId: string): Promise<number> {
     const c = this.memTotals.get(hostId);
     if (c && Date.now() - c.at < MEMTOTAL_TTL_MS) return c.bytes;
-    const out = (await this.d.ctx.ssh.exec(hostId, memInfoCommand(), { timeoutMs: 10_000 })).stdout;
-    const kib = Number(/MemTotal:\s+(\d+)/.exec(out)?.[1] ?? NaN);
-    if (!Number.isFinite(kib) || kib <= 0) throw new SparkError('VLLM_MEMORY_UNKNOWN', `could not read the memory size of ${hostId} (/proc/meminfo)`, { status: 502, details: { host: hostId } });
-    this.memTotals.set(hostId, { bytes: kib * 1024, at: Date.now() });
-    return kib * 1024;
+    const bytes = memTotalBytes((await this.d.ctx.ssh.exec(hostId, memInfoCommand(), { timeoutMs: 10_000 })).stdout);
+    if (bytes === undefined) throw new SparkError('VLLM_MEMORY_UNKNOWN', `could not read the memory size of ${hostId} (/proc/meminfo)`, { status: 502, details: { host: hostId } });
+    this.memTotals.set(hostId, { bytes, at: Date.now() });
+    return bytes;
   }
 
   /** The services on this Spark that declare what they hold (speech, embeddings…), in bytes. */
@@ -191,7 +200,7 @@ export class Residency {
     // Counted on /metrics from this event (onDemand/metrics.ts), with the switches of one slot.
     ctx.events.emit('vllm.ondemand.evicted', { modelId: victim.modelId, slot: s.slot, action, for: forModel.id, jobId: job.id });
     const st = await ctx.jobs.wait(job.id);
-    for (let i = 0; s.busyJobId === job.id; i++) await new Promise((r) => setTimeout(r, i < 50 ? 0 : 10));
+    await this.untilCleared(job.id);
     if (st.state === 'succeeded') return true;
     if (action === 'sleep') return this.evict(s, 'stop', forModel);
     return false;
@@ -199,7 +208,6 @@ export class Residency {
 
   /** The refusal a blocked placement becomes: 409 naming the pinned models in the way, or the model that never fits. */
   static refusal(model: CatalogEntry, p: Extract<Placement, { ok: false }>): SparkError {
-    const gb = (b: number) => `${(b / GB).toFixed(1)} GB`;
     if (p.reason === 'too-large') return new SparkError('VLLM_OVER_BUDGET', `${model.servedName} needs more than the whole memory budget of ${p.hostId} (${gb(p.shortBytes)} over): lower its memoryGB or --max-model-len, or raise memoryBudgetGB`, { status: 409, details: { model: model.id, host: p.hostId } });
     return new SparkError('VLLM_PINNED_IN_THE_WAY', `${model.servedName} does not fit on ${p.hostId} beside the pinned model(s) ${p.blockedBy.join(', ')} (${gb(p.shortBytes)} short); unpin one or stop it`, { status: 409, details: { model: model.id, host: p.hostId, pinned: p.blockedBy } });
   }

@@ -36,7 +36,7 @@ export async function residencyStatus(r: Residency, scheduler: OnDemandScheduler
     const here = residents.filter((x) => x.hosts.includes(hostId));
     const models = await Promise.all(here.map(async (x) => {
       const model = catalog.find((m) => m.id === x.modelId);
-      const slot = r.slots.find((s) => s.slot === x.slot)!;
+      const slot = r.slot(x.slot)!;
       const source = (await r.heldBy(slot, model, hostId)).source;
       const used = scheduler.lastUseOf(x.modelId);
       return { slot: x.slot, modelId: x.modelId, servedName: slot.active?.servedName ?? x.modelId, container: slot.container, asleep: x.asleep, pinned: x.pinned, bytes: x.asleep ? x.sleepingBytes : x.awakeBytes, awakeBytes: x.awakeBytes, sleepingBytes: x.sleepingBytes, source, lastUsedAt: used ? new Date(used).toISOString() : null };

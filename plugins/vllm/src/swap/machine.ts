@@ -9,6 +9,7 @@ import type { VllmConfig } from '../config.js';
 import { availableMemoryBytes, availableMemoryPct, containerExistsCommand, containerStatus, isAlive, launchCommand, logTailCommand, memInfoCommand, processAliveCommand, stopCommand, workerStopCommand, type LaunchNodes } from '../launch.js';
 import { argValue, DEFAULT_GPU_MEMORY_UTILIZATION } from '../fit.js';
 import { delay } from './delay.js';
+import { availableNow, gb } from './memory.js';
 import type { SwapDeps } from './deps.js';
 import { TRANSIENT_SSH, sessionLost } from './jobSsh.js';
 import { enterPhase } from './phases.js';
@@ -76,8 +77,6 @@ export async function runSwap(d: SwapDeps, job: JobHandle, model: CatalogEntry):
   }
 }
 
-const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
-
 /** Memory settle: unified memory comes back slowly after a model unloads; waits on every Spark of the launch until
  *  memoryFloorPct of it is available — or, when models share the Sparks, until what this launch needs (`needBytes`)
  *  is — or fails naming the Spark after memorySettleTimeoutSec. Resolves with the head's available bytes. */
@@ -108,7 +107,7 @@ async function waitForMemory(d: SwapDeps, job: JobHandle, cfg: VllmConfig, nodes
  *  the model's measured footprint (what the arbiter counts the next time it plans a load). */
 async function recordFootprint(d: SwapDeps, job: JobHandle, modelId: string, before: number | undefined): Promise<void> {
   if (before === undefined) return;
-  const after = availableMemoryBytes((await d.ssh.exec(job, memInfoCommand(), 30_000).catch(() => ({ stdout: '' }))).stdout);
+  const after = await availableNow(d, job);
   if (after === undefined || before - after <= 0) return;
   const prev = d.state.record.footprints?.[modelId];
   d.state.record.footprints = { ...d.state.record.footprints, [modelId]: { ...prev, bytes: before - after, at: new Date().toISOString() } };

@@ -6,7 +6,7 @@
 import { SparkError, type JobHandle, type JobSnapshot } from '@spark-control/plugin-api';
 import { isSleeping, putToSleep, wakeUp } from '../onDemand/sleepMode.js';
 import type { SwapDeps } from './deps.js';
-import { availableMemoryBytes, memInfoCommand } from '../launch.js';
+import { availableNow, gb } from './memory.js';
 import { stopServed } from './machine.js';
 import { canary } from './readiness.js';
 import type { ActiveModel } from './state.js';
@@ -68,7 +68,6 @@ const MIN_SLEEPING_BYTES = 0.5e9;
 /** At most this many reads, half a second apart, for the memory a sleep gave back to show. */
 const SETTLE_READS = 10;
 
-const availableNow = async (d: SwapDeps, job: JobHandle) => availableMemoryBytes((await d.ssh.exec(job, memInfoCommand(), 30_000).catch(() => ({ stdout: '' }))).stdout);
 
 /** What the model still holds asleep: its measured footprint less what the sleep gave back. Unified memory comes back
  *  within moments of the answer; the most available seen over a few seconds (read every half second, until two reads
@@ -93,7 +92,7 @@ async function recordSleepingFootprint(d: SwapDeps, job: JobHandle, modelId: str
   const sleepingBytes = Math.max(0, awake.bytes - gaveBack);
   if (sleepingBytes < MIN_SLEEPING_BYTES || gaveBack < 0.05 * awake.bytes) { job.log('the memory given back could not be told apart from the Spark\'s own; keeping the default sleeping footprint'); return; }
   d.state.record.footprints = { ...d.state.record.footprints, [modelId]: { ...awake, sleepingBytes } };
-  job.log(`asleep it holds ${(sleepingBytes / 1e9).toFixed(1)} GB (gave back ${(gaveBack / 1e9).toFixed(1)} GB)`);
+  job.log(`asleep it holds ${gb(sleepingBytes)} (gave back ${gb(gaveBack)})`);
 }
 
 /** Wakes the sleeping served model and checks it answers (one streamed token); throws naming the step that failed. */
