@@ -192,6 +192,17 @@ describe('models sharing a Spark', () => {
     expect(bad.status).toBe(404);
   }, 60_000);
 
+  it('stopping a slot refuses a slot that is not a number or not in use, naming the field, and stops nothing', async () => {
+    expect((await chat('co-a')).status).toBe(200);
+    for (const [slot, status] of [['x', 400], ['0', 400], ['4', 400], ['1.5', 400], ['3', 404]] as const) {
+      const r = await k.fetch(`/api/plugins/vllm/residency/slots/${slot}/stop`, { method: 'POST' });
+      expect(r.status, `slot ${slot}`).toBe(status);
+      expect(r.headers.get('content-type')).toMatch(/problem\+json|json/);
+      expect(JSON.stringify(await r.json())).toContain('slot');
+    }
+    expect(await resident()).toEqual(['co-a']);
+  }, 60_000);
+
   it('a model larger than the whole budget is refused without evicting anything', async () => {
     expect((await chat('co-a')).status).toBe(200);
     const r = await chat('co-huge');
