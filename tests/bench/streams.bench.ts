@@ -2,7 +2,8 @@
  * Token-stream benchmark (issue 27, item 1): many long-lived OpenAI chat streams at once, as a Spark's users push them.
  * One upstream (stream-upstream.mjs) advances every open stream by one chunk per tick (50 tokens/s by default, like
  * vLLM's engine step), and one client process (stream-client.mjs) opens 64, 256 and 1,024 concurrent streams through
- * each path: direct, Spark Control (built, run as `npm start` runs it), the bare Node forwarder (node-floor.mjs) and
+ * each path: direct, Spark Control (built, run as `npm start` runs it), the bare Node forwarder (node-floor.mjs),
+ * a Node process copying bytes without parsing HTTP (tcp-pipe.mjs: the least any Node proxy can spend per chunk) and
  * nginx (buffering off). Every row is measured
  * in rounds with the paths in a rotated order; the median and the spread (min–max) are reported. Per row: chunks/s
  * delivered, each chunk's delay from the upstream's write to the client's read (p50/p99) and what the proxy adds to
@@ -62,10 +63,13 @@ await new Promise((r) => setTimeout(r, 300));
 const nginxPids = nginx ? [nginx.pid, ...childPids(nginx.pid)] : [];
 // The bare Node forwarder (node:http + undici dispatch, nothing else): what any Node proxy costs per chunk here.
 const floor = await helperProcess('node-floor.mjs', [upstream.url]);
+// Bytes copied between sockets, no HTTP at all: the CPU per chunk below which no Node proxy can go on this machine.
+const pipe = await helperProcess('tcp-pipe.mjs', [upstream.url]);
 const paths: Record<string, { url: string; pids: number[] }> = {
   direct: { url: `${upstream.url}/stream`, pids: [] },
   spark: { url: `${k.url}/bench/stream`, pids: [k.pid] },
   'node floor': { url: `${floor.url}/stream`, pids: [floor.pid] },
+  'tcp pipe': { url: `${pipe.url}/stream`, pids: [pipe.pid] },
   ...(nginx ? { nginx: { url: `http://127.0.0.1:${nginx.port}/stream`, pids: nginxPids } } : {}),
 };
 for (const p of Object.values(paths)) await runClient(p.url, 64); // warm-up: JIT, pools, nginx's keepalive
@@ -100,22 +104,24 @@ for (const n of STREAMS) {
   const spark = samples.get('spark')!;
   const ng = samples.get('nginx');
   const nodeFloor = samples.get('node floor')!;
+  const tcpPipe = samples.get('tcp pipe')!;
   const sparkAdded = median(added(spark, 'p99'));
   if (ng) {
     const ngAdded = median(added(ng, 'p99'));
     // Below 1 ms both are within this machine's timer noise: the ratio of two noise figures says nothing.
     const ratio = Math.max(sparkAdded, 1) / Math.max(ngAdded, 1);
-    targets.push({ target: `${n} streams: added p99 ≤ 1.5× nginx's (floored at 1 ms)`, spark: sparkAdded.toFixed(2), 'node floor': median(added(nodeFloor, 'p99')).toFixed(2), nginx: ngAdded.toFixed(2), ratio: ratio.toFixed(2), met: ratio <= 1.5 ? 'yes' : 'NO' });
+    targets.push({ target: `${n} streams: added p99 ≤ 1.5× nginx's (floored at 1 ms)`, spark: sparkAdded.toFixed(2), 'node floor': median(added(nodeFloor, 'p99')).toFixed(2), 'tcp pipe': median(added(tcpPipe, 'p99')).toFixed(2), nginx: ngAdded.toFixed(2), ratio: ratio.toFixed(2), met: ratio <= 1.5 ? 'yes' : 'NO' });
     const cpuRatio = median(spark.map((x) => x.cpuPer1000)) / median(ng.map((x) => x.cpuPer1000));
-    targets.push({ target: `${n} streams: CPU per chunk ≤ 2× nginx's`, spark: median(spark.map((x) => x.cpuPer1000)).toFixed(4), 'node floor': median(nodeFloor.map((x) => x.cpuPer1000)).toFixed(4), nginx: median(ng.map((x) => x.cpuPer1000)).toFixed(4), ratio: cpuRatio.toFixed(2), met: cpuRatio <= 2 ? 'yes' : 'NO' });
+    targets.push({ target: `${n} streams: CPU per chunk ≤ 2× nginx's`, spark: median(spark.map((x) => x.cpuPer1000)).toFixed(4), 'node floor': median(nodeFloor.map((x) => x.cpuPer1000)).toFixed(4), 'tcp pipe': median(tcpPipe.map((x) => x.cpuPer1000)).toFixed(4), nginx: median(ng.map((x) => x.cpuPer1000)).toFixed(4), ratio: cpuRatio.toFixed(2), met: cpuRatio <= 2 ? 'yes' : 'NO' });
   }
   if (n === 1024) {
     const rss = median(spark.map((x) => x.rssMB));
-    targets.push({ target: '1,024 streams: Spark Control RSS < 300 MB', spark: rss.toFixed(1), 'node floor': median(nodeFloor.map((x) => x.rssMB)).toFixed(1), nginx: ng ? median(ng.map((x) => x.rssMB)).toFixed(1) : '—', ratio: '—', met: rss < 300 ? 'yes' : 'NO' });
+    targets.push({ target: '1,024 streams: Spark Control RSS < 300 MB', spark: rss.toFixed(1), 'node floor': median(nodeFloor.map((x) => x.rssMB)).toFixed(1), 'tcp pipe': median(tcpPipe.map((x) => x.rssMB)).toFixed(1), nginx: ng ? median(ng.map((x) => x.rssMB)).toFixed(1) : '—', ratio: '—', met: rss < 300 ? 'yes' : 'NO' });
   }
 }
 nginx?.stop();
 floor.stop();
+pipe.stop();
 await k.stop();
 upstream.stop();
 
@@ -123,4 +129,4 @@ console.log(`Token streams: ${RATE} tokens/s per stream (at most ${AGGREGATE} ch
 console.table(rows);
 console.table(targets);
 writeSection('streams', 'Token streams (tests/bench/streams.bench.ts)',
-  `${RATE} tokens/s per stream, at most ${AGGREGATE} chunks/s in all (the rate each stream got is in the table), ${TOKENS} chunks per stream, ${ROUNDS} rounds, paths rotated; median (min–max). Delay: from the upstream's write of a chunk to the client's read of it; "added" is the path's figure less direct's in the same round. CPU and RSS are the proxy's own processes (nginx: master + worker).\n\n${markdownTable(rows)}\n${markdownTable(targets)}`);
+  `${RATE} tokens/s per stream, at most ${AGGREGATE} chunks/s in all (the rate each stream got is in the table), ${TOKENS} chunks per stream, ${ROUNDS} rounds, paths rotated; median (min–max). Delay: from the upstream's write of a chunk to the client's read of it; "added" is the path's figure less direct's in the same round. CPU and RSS are the proxy's own processes (nginx: master + worker). "tcp pipe" copies bytes between sockets and parses no HTTP: the least a Node process spends per chunk here.\n\n${markdownTable(rows)}\n${markdownTable(targets)}`);

@@ -120,7 +120,13 @@ describe('SIGKILL of Spark Control during a swap', () => {
       const persistedPhase = () => { try { return (JSON.parse(readFileSync(swapFile, 'utf8')) as { data: { job?: { id: string; phase?: string } } }).data.job; } catch { return undefined; } };
       while (!(persistedPhase()?.id === second.id && persistedPhase()?.phase === 'stop') && Date.now() < persistedStop) await new Promise((r) => setTimeout(r, 20));
       expect(persistedPhase()).toMatchObject({ id: second.id, phase: 'stop' });
-      await new Promise((r) => setTimeout(r, 300));
+      // ...and the stop has reached the Spark's docker daemon (the swap drains first; a fixed pause after the phase
+      // write was sometimes too short under the whole suite's load, and the old model was rightly still active).
+      const container = join(dataDir, 'sim/spark-1/state/containers/vllm_node.json');
+      const stopped = () => { try { return !(JSON.parse(readFileSync(container, 'utf8')) as { State: { Running: boolean } }).State.Running; } catch { return true; } };
+      const stopSent = Date.now() + 10_000;
+      while (!stopped() && Date.now() < stopSent) await new Promise((r) => setTimeout(r, 20));
+      expect(stopped(), 'the old container was never stopped').toBe(true);
       await sigkill(sc);
       expect(corruptJsonFiles(dataDir)).toEqual([]);
       await new Promise((r) => setTimeout(r, 1600)); // the old container finishes disappearing while nobody watches
