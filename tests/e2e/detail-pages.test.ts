@@ -102,7 +102,7 @@ describeBrowser('full-page views per Spark and per model in Chromium', () => {
     }, 120_000);
   }
 
-  it('opens a page by its URL, and says so when a Spark or model has no history', async () => {
+  it('opens a page by its URL, and says so when a Spark or model has no history, or no plugin serves its kind', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(`${k.url}/#/model/never-served`);
     await page.locator('[data-testid="detail-empty"]').waitFor({ timeout: 15_000 });
@@ -113,6 +113,10 @@ describeBrowser('full-page views per Spark and per model in Chromium', () => {
     expect((await drawnCharts(page)).every((c) => c.match === 'host=spark-2')).toBe(true);
     expect(await page.locator('spark-history-chart .head span').first().textContent()).toContain('last 24 h');
     expect(await page.locator('spark-detail-page a[data-range="24h"]').getAttribute('aria-current')).toBe('true');
+    // The kinds are the plugins': one no running plugin registered is named as such, not drawn empty.
+    await page.goto(`${k.url}/#/speaker/alice`);
+    expect(await page.locator('[data-testid="detail-unknown"]').textContent({ timeout: 15_000 })).toMatch(/No page of kind "speaker"/);
+    expect(await page.locator('spark-history-chart').count()).toBe(0);
     await page.close();
   }, 60_000);
 });

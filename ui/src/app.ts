@@ -8,6 +8,7 @@ import './log-viewer.js';
 import './service-logs.js';
 import './clients-page.js';
 import './detail-page.js';
+import { parseDetailRoute } from './detail-route.js';
 
 interface Info { name: string; version: string; apiVersion: string; simulated: boolean; authEnabled: boolean; simulator?: SimulatorStatus }
 /** The simulator process (npm start): while it is down or restarting, the simulated Sparks are unreachable. */
@@ -66,7 +67,8 @@ export class SparkApp extends LitElement {
     if (this.route.startsWith('#/plugins')) return html`<spark-plugins-page></spark-plugins-page>`;
     if (this.route.startsWith('#/clients')) return html`<spark-clients-page></spark-clients-page>`;
     if (this.route.startsWith('#/settings')) return html`<spark-settings-page></spark-settings-page>`;
-    if (this.route.startsWith('#/spark/') || this.route.startsWith('#/model/')) return html`<spark-detail-page .route=${this.route}></spark-detail-page>`;
+    // Any other `#/<kind>/<value>` is a full page of a kind some plugin registered (the page says when none did).
+    if (parseDetailRoute(this.route)) return html`<spark-detail-page .route=${this.route}></spark-detail-page>`;
     return html`<spark-dashboard></spark-dashboard>`;
   }
 

@@ -1,27 +1,35 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { apiJson } from './tile-api.js';
+import { apiJson, createTileApi } from './tile-api.js';
 import { windowText } from './history-chart.js';
-import { KINDS, RANGES, detailLink, parseDetailRoute } from './detail-route.js';
+import { RANGES, detailLink, parseDetailRoute } from './detail-route.js';
+import { loadElement } from './tile-host.js';
 
 interface SeriesInfo { key: string; plugin: string; name: string; labels: Record<string, string>; unit: string; help: string }
 interface Mark { t: number; plugin: string; kind: string; text: string }
-interface Container { name: string; image: string; state: string; status: string }
-/** A benchmark run as the LLM plugin keeps it (the fields this page shows). */
-interface BenchmarkRun { id: string; at: string; servedName: string; vllmVersion: string | null; launch: { args: string[] }; levels: Array<{ concurrency: number; generationTokensPerSec: number; ttftMs: { p50: number | null } }> }
+/** A page kind and the sections on it, as GET /api/ui/pages gives them (running plugins only). */
+interface PageKind { plugin: string; kind: string; label: string; title: string; others: string }
+interface Section { plugin: string; kind: string; tag: string; moduleUrl: string; order: number }
+/** What a section element is given. */
+type SectionElement = HTMLElement & { api?: unknown; pluginId?: string; value?: string; minutes?: number };
 
 /**
- * A full page about one Spark (`#/spark/<host>`) or one served model (`#/model/<name>`): every series the kernel keeps
- * with that `host` or `model` label, over a window the owner picks (1 h to 30 d), live, with every plugin's events
- * (swaps, loads) marked on the time axis and listed below; a Spark's page also lists what runs on it.
+ * A full page about one value of a series label, of a kind a plugin registered (`#/spark/<host>` by the Sparks plugin,
+ * `#/model/<name>` by the LLM plugin): every series the kernel keeps with that label, over a window the owner picks
+ * (1 h to 30 d), live, with every plugin's events (swaps, loads) marked on the time axis and listed below; then the
+ * sections plugins add to the kind (what runs on a Spark, a model's benchmark runs).
  */
 export class SparkDetailPage extends LitElement {
-  static properties = { route: {}, series: { state: true }, marks: { state: true }, containers: { state: true }, runs: { state: true }, error: { state: true } };
+  static properties = { route: {}, series: { state: true }, marks: { state: true }, kinds: { state: true }, sections: { state: true }, sectionErrors: { state: true }, error: { state: true } };
   route = '';
   series: SeriesInfo[] = [];
   marks: Mark[] = [];
-  containers?: Container[];
-  runs?: BenchmarkRun[];
+  /** Undefined until GET /api/ui/pages answered. */
+  kinds?: PageKind[];
+  sections: Section[] = [];
+  sectionErrors: Record<string, string> = {};
   error = '';
+  /** The section elements, kept across renders so each loads its data once and keeps its state. */
+  private mounted = new Map<string, SectionElement>();
   private timer?: number;
 
   static styles = css`
@@ -43,6 +51,8 @@ export class SparkDetailPage extends LitElement {
     th { color: var(--spark-muted); font-weight: 600; }
     .when { width: 10.5em; white-space: nowrap; color: var(--spark-muted); }
     .others { display: flex; gap: 10px; flex-wrap: wrap; }
+    .section { margin-bottom: 12px; }
+    .section:empty { display: none; }
   `;
 
   connectedCallback(): void {
@@ -79,34 +89,42 @@ export class SparkDetailPage extends LitElement {
     } catch (e) {
       this.error = (e as Error).message;
     }
-    // What runs on a Spark, where the Sparks plugin runs (it reads docker ps on every poll).
-    if (w.kind === 'spark') {
-      this.containers = await apiJson<{ hosts: Array<{ hostId: string; containers?: Container[] }> }>('/api/plugins/cluster/hosts')
-        .then((r) => r.hosts.find((h) => h.hostId === w.value)?.containers ?? [], () => undefined);
+    try {
+      const ui = await apiJson<{ pages: PageKind[]; sections: Section[] }>('/api/ui/pages');
+      this.kinds = ui.pages;
+      this.sections = ui.sections.filter((x) => x.kind === w.kind);
+    } catch (e) {
+      this.kinds ??= [];
+      this.error ||= (e as Error).message;
     }
-    // A model's benchmark runs, where the LLM plugin runs: what each flag change did, side by side.
-    if (w.kind === 'model') {
-      this.runs = await apiJson<{ runs: BenchmarkRun[] }>('/api/plugins/vllm/benchmarks')
-        .then((r) => r.runs.filter((run) => run.servedName === w.value), () => undefined);
-    }
+    this.updateSections();
   }
 
-  /** One row per run, one column per concurrency: generation tokens/s and the median TTFT. */
-  private benchmarks(runs: BenchmarkRun[]) {
-    const levels = [...new Set(runs.flatMap((r) => r.levels.map((l) => l.concurrency)))].sort((a, b) => a - b);
-    return html`<section class="card" data-testid="detail-benchmarks" style="margin-bottom:12px"><h2>Benchmarks</h2>
-      <table><thead><tr><th class="when">Run</th>${levels.map((c) => html`<th>×${c}: tok/s · TTFT p50</th>`)}</tr></thead><tbody>
-      ${runs.slice(0, 10).map((r) => html`<tr><td class="when" title=${r.launch.args.join(' ')}>${new Date(r.at).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}${r.vllmVersion ? html`<div class="muted">vLLM ${r.vllmVersion}</div>` : nothing}</td>
-        ${levels.map((c) => { const l = r.levels.find((x) => x.concurrency === c); return html`<td>${l ? `${Math.round(l.generationTokensPerSec)} · ${l.ttftMs.p50 === null ? '–' : `${Math.round(l.ttftMs.p50)} ms`}` : '–'}</td>`; })}</tr>`)}
-      </tbody></table></section>`;
+  /** Mounts each section's element once (its module imported as a tile's is) and hands it the page's value and window. */
+  private updateSections() {
+    const w = this.where;
+    for (const sec of this.sections) {
+      let el = this.mounted.get(sec.tag);
+      if (!el) {
+        el = document.createElement(sec.tag) as SectionElement;
+        el.api = createTileApi(sec.plugin);
+        el.pluginId = sec.plugin;
+        this.mounted.set(sec.tag, el);
+        loadElement(sec).catch((e: Error) => { this.sectionErrors = { ...this.sectionErrors, [sec.tag]: e.message }; });
+      }
+      if (w) { el.value = w.value; el.minutes = this.minutes; }
+    }
+    this.requestUpdate();
   }
 
   render() {
     const w = this.where;
     if (!w) return html`<p class="err">Not a page: ${this.route}</p>`;
-    const k = KINDS[w.kind];
+    if (!this.kinds) return html`<p class="muted">Loading…</p>`;
+    const k = this.kinds.find((x) => x.kind === w.kind);
+    if (!k) return html`<p class="err" data-testid="detail-unknown">No page of kind "${w.kind}": the plugin that serves it is not running.</p><a href="#/">Back to the dashboard</a>`;
     const mine = this.series.filter((s) => s.labels[k.label] === w.value);
-    // One chart per series (its label sets for this Spark or model); percentages first, as the tiles show them.
+    // One chart per series (its label sets with this page's label value); percentages first, as the tiles show them.
     const charts = [...new Map(mine.map((s) => [`${s.plugin}.${s.name}`, s])).entries()]
       .sort(([a, x], [b, y]) => Number(y.unit === '%') - Number(x.unit === '%') || a.localeCompare(b));
     const others = [...new Set(this.series.map((s) => s.labels[k.label]).filter((v): v is string => !!v && v !== w.value))].sort();
@@ -120,11 +138,9 @@ export class SparkDetailPage extends LitElement {
       ${this.error ? html`<p class="err">${this.error}</p>` : nothing}
       ${charts.length ? html`<div class="grid" data-testid="detail-charts">${charts.map(([key, s]) => html`<div class="card">
           <spark-history-chart series=${key} label=${s.help || s.name} match=${match} minutes=${this.minutes} marks="*" height="180"></spark-history-chart></div>`)}</div>`
-        : html`<p class="muted" data-testid="detail-empty">No history for ${w.value} yet: the kernel samples every 5 s while it ${w.kind === 'spark' ? 'is reachable' : 'is served'}.</p>`}
-      ${w.kind === 'spark' && this.containers ? html`<section class="card" data-testid="detail-containers"><h2>What runs on ${w.value}</h2>
-        ${this.containers.length ? html`<table><thead><tr><th>Container</th><th>Image</th><th>Status</th></tr></thead><tbody>${this.containers.map((c) => html`<tr><td>${c.name}</td><td>${c.image}</td><td>${c.status || c.state}</td></tr>`)}</tbody></table>`
-          : html`<p class="muted">No containers running (as of the last poll).</p>`}</section>` : nothing}
-      ${w.kind === 'model' && this.runs?.length ? this.benchmarks(this.runs) : nothing}
+        : html`<p class="muted" data-testid="detail-empty">No history for ${w.value} yet: the kernel samples every 5 s while its plugins report it.</p>`}
+      ${this.sections.map((sec) => html`<div class="section" data-plugin=${sec.plugin}>${this.sectionErrors[sec.tag]
+        ? html`<p class="err card">This section (${sec.plugin}) could not be shown: ${this.sectionErrors[sec.tag]}</p>` : this.mounted.get(sec.tag) ?? nothing}</div>`)}
       <section class="card" data-testid="detail-marks" style="margin-top:12px"><h2>Events in the last ${windowText(this.minutes)}</h2>
         ${this.marks.length ? html`<table><tbody>${[...this.marks].reverse().slice(0, 50).map((m) => html`<tr><td class="when">${new Date(m.t).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}</td><td>${m.text} <span class="muted">(${m.plugin} ${m.kind})</span></td></tr>`)}</tbody></table>`
           : html`<p class="muted">None: swaps and loads show here and as dashed lines on the charts.</p>`}</section>

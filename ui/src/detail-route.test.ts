@@ -12,7 +12,9 @@ describe('full-page routes', () => {
   it('falls back to the first window for an unknown one, and is no page for another route or a broken escape', () => {
     expect(parseDetailRoute('#/spark/spark-1?range=2y')?.range).toBe('1h');
     expect(parseDetailRoute('#/spark/spark-1?range=')?.range).toBe('1h');
-    for (const r of ['#/', '#/clients', '#/spark/', '#/sparks/x', '#/model/%E0%A4%A', '']) expect(parseDetailRoute(r), r).toBeUndefined();
+    for (const r of ['#/', '#/clients', '#/clients/x', '#/settings/x', '#/spark/', '#/Spark/x', '#/1x/y', '#/model/%E0%A4%A', '']) expect(parseDetailRoute(r), r).toBeUndefined();
+    // Any plugin's kind reads back: the shell knows none of them.
+    expect(parseDetailRoute('#/comfy-flow/x')).toEqual({ kind: 'comfy-flow', value: 'x', range: '1h' });
   });
 
   it('builds links that read back the same', () => {

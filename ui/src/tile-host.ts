@@ -15,7 +15,8 @@ export interface TileInfo {
 const moduleCache = new Map<string, Promise<unknown>>();
 const DEFINE_TIMEOUT_MS = 5000;
 
-async function loadTile(t: TileInfo): Promise<void> {
+/** Imports the module of a tile or a page section (once per page) and waits for it to define the element. */
+export async function loadElement(t: { tag: string; moduleUrl: string }): Promise<void> {
   let p = moduleCache.get(t.moduleUrl);
   if (!p) {
     p = import(/* @vite-ignore */ t.moduleUrl);
@@ -51,7 +52,7 @@ export class SparkTileFrame extends LitElement {
 
   private async mount() {
     try {
-      await loadTile(this.tile);
+      await loadElement(this.tile);
       const el = document.createElement(this.tile.tag) as HTMLElement & { api?: unknown; pluginId?: string };
       el.api = createTileApi(this.tile.plugin);
       el.pluginId = this.tile.plugin;

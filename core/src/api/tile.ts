@@ -23,3 +23,10 @@ export interface SparkTileElement extends HTMLElement {
   api?: SparkTileApi;
   pluginId?: string;
 }
+
+/** Page-section elements (`ctx.pages.section`, since API 2.1.0) get the tile's two properties and the page's: the
+ *  label value the page is about and the window the owner picked, both set again when either changes. */
+export interface SparkPageSectionElement extends SparkTileElement {
+  value?: string;
+  minutes?: number;
+}

@@ -143,6 +143,13 @@ export interface PluginContext<C = unknown> {
    *  `defaults` apply to every route added through the returned router (a route's own field wins). */
   publicRoutes(prefix: `/${string}`, defaults?: RouteDefaults): PluginRouter;
   tiles: { register(tile: TileSpec): void };
+  /** Full dashboard pages and sections on them (since API 2.1.0): see `PageSpec` and `PageSectionSpec`. */
+  pages: {
+    /** A page per value of a series label, at `#/<kind>/<value>`. */
+    register(page: PageSpec): void;
+    /** A section on a page of any plugin's kind (shown while both plugins run). */
+    section(section: PageSectionSpec): void;
+  };
   lifecycle: {
     /** I/O allowed. Throw `NotReadyError` to be retried with backoff. */
     onStart(fn: () => Promise<void> | void): void;
@@ -554,6 +561,36 @@ export interface TileSpec {
   cols?: 1 | 2 | 3 | 4;
   order?: number;
   /** Hide the tile (e.g. feature disabled by config); re-evaluated on every `/api/ui/tiles` call. */
+  hidden?: () => boolean;
+}
+
+// ───────────────────────────── pages ─────────────────────────────
+
+/** A kind of full dashboard page (since API 2.1.0): one page per value of a series label, at `#/<kind>/<value>`,
+ *  charting every history series carrying that label with every plugin's events marked, then the sections plugins
+ *  add to it. Kinds are unique across running plugins. */
+export interface PageSpec {
+  /** The hash route's first segment, `/^[a-z][a-z0-9-]{1,31}$/`. */
+  kind: string;
+  /** The series label whose values name the pages, e.g. `host`. */
+  label: string;
+  /** What one page is about, shown before its value ("Spark" → "Spark spark-1"). */
+  title: string;
+  /** The heading of the links to the kind's other pages. */
+  others: string;
+}
+
+/** A section of a page kind (since API 2.1.0): one custom element from your UI dir, given the page's `value` (the
+ *  label's value) and `minutes` (the window the owner picked) as properties. */
+export interface PageSectionSpec {
+  /** The page kind it goes on; another plugin's kind shows it only while that plugin runs. */
+  kind: string;
+  /** Custom element tag, must start with `spark-<id>-`. */
+  tag: `spark-${string}-${string}`;
+  /** Module path relative to the plugin's UI dir (often the tile's module, which defines both). */
+  module: string;
+  order?: number;
+  /** Hide the section (e.g. feature disabled by config); re-evaluated on every `/api/ui/pages` call. */
   hidden?: () => boolean;
 }
 

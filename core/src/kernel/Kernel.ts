@@ -282,7 +282,7 @@ export class Kernel {
     }
   }
 
-  /** Public prefixes and tile tags must be unique across running/registered plugins. */
+  /** Public prefixes, element tags (tiles, sections) and page kinds must be unique across running/registered plugins. */
   private checkCollisions(r: PluginRecord): void {
     const scope = r.scope!;
     for (const other of this.records.values()) {
@@ -292,8 +292,12 @@ export class Kernel {
           throw new SparkError('SPK_ROUTE_CONFLICT', `public prefix ${prefix} is already served by ${other.id}`);
         }
       }
-      for (const t of scope.tiles) {
-        if (other.scope.tiles.some((o) => o.tag === t.tag)) throw new SparkError('SPK_TILE_CONFLICT', `tile tag ${t.tag} is already used by ${other.id}`);
+      const otherTags = [...other.scope.tiles, ...other.scope.sections].map((o) => o.tag);
+      for (const t of [...scope.tiles, ...scope.sections]) {
+        if (otherTags.includes(t.tag)) throw new SparkError('SPK_TILE_CONFLICT', `element tag ${t.tag} is already used by ${other.id}`);
+      }
+      for (const p of scope.pages) {
+        if (other.scope.pages.some((o) => o.kind === p.kind)) throw new SparkError(codes.PAGE_CONFLICT, `page kind ${p.kind} is already registered by ${other.id}`);
       }
     }
   }

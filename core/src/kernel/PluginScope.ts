@@ -2,12 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type {
-  ClusterView, EventBus, ExtensionPoint, HealthService, JsonStore, StoreOptions, HttpService as HttpApi, JobService, Logger, PluginConfig, PluginContext, PluginRouter,
-  SparkPlugin, SshService, TileSpec,
+  ClusterView, EventBus, PageSpec, ExtensionPoint, HealthService, JsonStore, StoreOptions, HttpService as HttpApi, JobService, Logger, PluginConfig, PluginContext, PluginRouter,
+  SparkPlugin, SshService,
 } from '../api/types.js';
 import { SparkError, validationError } from '../api/errors.js';
 import { PluginRouterImpl } from '../http/PluginRouter.js';
 import { bindToPlugin, guardForPlugin, type PluginOwner } from './pluginContext.js';
+import { uiRegistrars, type RegisteredSection, type RegisteredTile, type UiContributions } from './uiContributions.js';
 import type { HttpResponse, PluginTimers, RouteDefaults } from '../api/types.js';
 import { unknownFields } from '../api/unknownFields.js';
 import { zodFieldErrors } from '../http/problem.js';
@@ -19,10 +20,7 @@ import { withDeclaredDefaults } from './declaredServices.js';
 import { JsonFileStore } from '../services/store/JsonStore.js';
 import { pluginMetrics } from '../services/metrics/pluginMetrics.js';
 
-export interface RegisteredTile extends TileSpec {
-  plugin: string;
-  moduleUrl: string;
-}
+export type { RegisteredSection, RegisteredTile } from './uiContributions.js';
 
 /** What the kernel does when one instance's code crashes or stalls the loop (see Kernel.crashed, LoopMonitor). */
 export interface ScopeFaults {
@@ -32,10 +30,12 @@ export interface ScopeFaults {
 }
 
 /** Everything one plugin registered, plus its disposables. Created fresh for every (re)start. */
-export class PluginScope implements PluginOwner {
+export class PluginScope implements PluginOwner, UiContributions {
   readonly router: PluginRouterImpl;
   readonly publicRouters = new Map<string, PluginRouterImpl>();
   readonly tiles: RegisteredTile[] = [];
+  readonly pages: PageSpec[] = [];
+  readonly sections: RegisteredSection[] = [];
   readonly startFns: Array<() => Promise<void> | void> = [];
   readonly stopFns: Array<() => Promise<void> | void> = [];
   readonly disposers: Array<() => Promise<void> | void> = [];
@@ -207,13 +207,7 @@ export class PluginScope implements PluginOwner {
       return scope.ownRoutes(r, defaults);
     };
 
-    const tiles = {
-      register: (t: TileSpec) => {
-        if (!t.tag.startsWith(`spark-${id}-`)) throw new SparkError('SPK_TILE_TAG', `${id}: tile tag ${t.tag} must start with spark-${id}-`, { status: 500 });
-        if (!/^[a-z0-9][a-z0-9._/-]*\.js$/i.test(t.module) || t.module.includes('..')) throw new SparkError('SPK_TILE_MODULE', `${id}: tile module must be a relative .js path`, { status: 500 });
-        scope.tiles.push({ ...t, ...(t.hidden ? { hidden: bindToPlugin(scope, `tile ${t.tag} hidden()`, t.hidden) } : {}), plugin: id, moduleUrl: `/plugins/${id}/ui/${t.module}` });
-      },
-    };
+    const { tiles, pages } = uiRegistrars(scope, id, scope);
 
     const stores = new Map<string, JsonFileStore<unknown>>();
     let storesFlushOnStop = false;
@@ -232,6 +226,7 @@ export class PluginScope implements PluginOwner {
       routes: this.ownRoutes(this.router),
       publicRoutes,
       tiles,
+      pages,
       lifecycle: { onStart: (fn) => void scope.startFns.push(fn), onStop: (fn) => void scope.stopFns.push(fn) },
       onDispose: (fn) => void scope.disposers.push(fn),
       timers: this.timers(),

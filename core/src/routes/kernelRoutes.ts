@@ -88,6 +88,16 @@ export function kernelRoutes(d: KernelRouteDeps): PluginRouterImpl {
         : [],
     ).sort((a, b) => a.order - b.order));
 
+  r.add({ method: 'GET', path: '/api/ui/pages', summary: 'Page kinds and the sections on them, of running plugins', response: rs.pagesResponse }, () => {
+    const running = kernel.list().filter((p) => p.state === 'running' && p.scope);
+    const pages = running.flatMap((p) => p.scope!.pages.map((pg) => ({ ...pg, plugin: p.id })));
+    // A section on a kind nobody serves now would never show: left out, as its page is.
+    const sections = running.flatMap((p) => p.scope!.sections.filter((sec) => pages.some((pg) => pg.kind === sec.kind) && !sec.hidden?.())
+      .map((sec) => ({ plugin: p.id, kind: sec.kind, tag: sec.tag, moduleUrl: sec.moduleUrl, order: sec.order ?? 100 })))
+      .sort((a, b) => a.order - b.order);
+    return { pages, sections };
+  });
+
   r.add({ method: 'GET', path: '/api/config', summary: 'Current config, secrets masked', response: rs.configResponse }, () => {
     const cfg = s.config.get();
     const schemas = d.jsonSchemas();

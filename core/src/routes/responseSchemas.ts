@@ -65,6 +65,11 @@ export const tilesResponse = z.array(z.object({
   plugin: z.string(), tag: z.string(), moduleUrl: z.string(), title: z.string(), cols: z.number().int(), order: z.number(), state: z.string(),
 }));
 
+export const pagesResponse = z.object({
+  pages: z.array(z.object({ plugin: z.string(), kind: z.string(), label: z.string().describe('the series label whose values name the pages'), title: z.string(), others: z.string() })),
+  sections: z.array(z.object({ plugin: z.string(), kind: z.string(), tag: z.string(), moduleUrl: z.string(), order: z.number() })),
+});
+
 const hostSchema = z.object({ id: z.string() }).loose().describe('a Spark as configured (see PUT /api/config/cluster)');
 export const configResponse = z.object({
   hosts: z.array(hostSchema), services: z.record(z.string(), z.unknown()), auth: z.object({ tokenSet: z.boolean() }),

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { z } from 'zod';
-import type { HealthCheckSpec, PluginContext, SparkPlugin, TileSpec } from '../api/types.js';
+import type { HealthCheckSpec, PluginContext, PageSectionSpec, SparkPlugin, TileSpec } from '../api/types.js';
 import { SPARK_PLUGIN_API_VERSION } from '../api/definePlugin.js';
 import { isPluginId, PLUGIN_ID } from '../api/ids.js';
 import { NPM_PLUGIN_NAME } from '../kernel/discovery.js';
@@ -142,15 +142,13 @@ function checkStatic(p: unknown, problems: ContractProblem[]): p is SparkPlugin 
 function instrument(plugin: SparkPlugin, problems: ContractProblem[], guard: ReturnType<typeof createNetworkGuard>): SparkPlugin {
   const id = plugin.manifest.id;
   const register = (ctx: PluginContext<unknown>) => {
-    const tiles = {
-      register(t: TileSpec) {
-        if (typeof t?.tag !== 'string' || !t.tag.startsWith(`spark-${id}-`) || !/^[a-z][a-z0-9]*(-[a-z0-9]+)+$/.test(t.tag)) {
-          problems.push({ code: 'SPK_CONTRACT_TILE_TAG', severity: 'error', message: `${id}: tile tag ${JSON.stringify(t?.tag)} must be a valid custom-element name starting with spark-${id}-` });
-          return;
-        }
-        ctx.tiles.register(t);
-      },
+    const validTag = (what: string, tag: unknown): boolean => {
+      if (typeof tag === 'string' && tag.startsWith(`spark-${id}-`) && /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/.test(tag)) return true;
+      problems.push({ code: 'SPK_CONTRACT_TILE_TAG', severity: 'error', message: `${id}: ${what} tag ${JSON.stringify(tag)} must be a valid custom-element name starting with spark-${id}-` });
+      return false;
     };
+    const tiles = { register(t: TileSpec) { if (validTag('tile', t?.tag)) ctx.tiles.register(t); } };
+    const pages = { ...ctx.pages, section(sec: PageSectionSpec) { if (validTag('section', sec?.tag)) ctx.pages.section(sec); } };
     const health = {
       ...ctx.health,
       register(spec: HealthCheckSpec) {
@@ -162,7 +160,7 @@ function instrument(plugin: SparkPlugin, problems: ContractProblem[], guard: Ret
         ctx.health.register(spec);
       },
     };
-    return guard.run(() => plugin.register({ ...ctx, tiles, health }));
+    return guard.run(() => plugin.register({ ...ctx, tiles, pages, health }));
   };
   return Object.freeze({ ...plugin, register });
 }
@@ -225,17 +223,17 @@ export async function checkPluginContract(target: SparkPlugin | string, opts: Co
         }
       }
       if (uiDir) {
-        for (const t of scope.tiles) {
+        for (const [what, t] of [...scope.tiles.map((x) => ['tile', x] as const), ...scope.sections.map((x) => ['section', x] as const)]) {
           const file = join(uiDir, t.module);
           if (!existsSync(file)) {
-            problems.push({ code: 'SPK_CONTRACT_TILE_MODULE', severity: 'error', message: `${id}: tile module ${t.module} not found in ${uiDir} (built?)` });
+            problems.push({ code: 'SPK_CONTRACT_TILE_MODULE', severity: 'error', message: `${id}: ${what} module ${t.module} not found in ${uiDir} (built?)` });
             continue;
           }
           const res = await k.fetch(t.moduleUrl);
           await res.body?.cancel();
-          if (res.status !== 200) problems.push({ code: 'SPK_CONTRACT_TILE_MODULE', severity: 'error', message: `${id}: tile module ${t.moduleUrl} answers HTTP ${res.status}` });
+          if (res.status !== 200) problems.push({ code: 'SPK_CONTRACT_TILE_MODULE', severity: 'error', message: `${id}: ${what} module ${t.moduleUrl} answers HTTP ${res.status}` });
           else if (!readFileSync(file, 'utf8').includes(t.tag)) {
-            problems.push({ code: 'SPK_CONTRACT_TILE_MODULE', severity: 'warning', message: `${id}: ${t.module} never mentions <${t.tag}>; it must customElements.define it (the dashboard waits 5 s, then shows an error tile)` });
+            problems.push({ code: 'SPK_CONTRACT_TILE_MODULE', severity: 'warning', message: `${id}: ${t.module} never mentions <${t.tag}>; it must customElements.define it (the dashboard waits 5 s, then shows an error ${what})` });
           }
         }
       }

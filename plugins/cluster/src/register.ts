@@ -4,7 +4,8 @@ import { ClusterPoller } from './poller.js';
 import { recordClusterHistory } from './history.js';
 import { clusterRoutes } from './routes.js';
 
-/** Wiring only: the poller and its history, the routes, the poll job (rescheduled when its interval changes) and the tile. */
+/** Wiring only: the poller and its history, the routes, the poll job (rescheduled when its interval changes), the tile
+ *  and the Spark pages. */
 export function registerCluster(ctx: PluginContext<ClusterPluginConfig>): void {
   const poller = new ClusterPoller(ctx);
   recordClusterHistory(ctx, poller.snapshots);
@@ -24,4 +25,7 @@ export function registerCluster(ctx: PluginContext<ClusterPluginConfig>): void {
   });
 
   ctx.tiles.register({ tag: 'spark-cluster-tile', module: 'tile.js', title: 'Sparks', cols: 2, order: 10 });
+  // A page per Spark: the kernel's series with its host label, and what runs on it (defined in the tile's module).
+  ctx.pages.register({ kind: 'spark', label: 'host', title: 'Spark', others: 'Other Sparks' });
+  ctx.pages.section({ kind: 'spark', tag: 'spark-cluster-containers', module: 'tile.js', order: 10 });
 }

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { SparkTileApi } from '@spark-control/plugin-api';
+import './sparkContainers.js';
 
 interface Host {
   hostId: string; name: string; address: string; sshUser: string; sshPort: number; linkAddress?: string; reachable: boolean; since?: string; polledAt?: string; pending?: boolean; error?: string;

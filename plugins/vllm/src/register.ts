@@ -19,4 +19,7 @@ export function registerVllm(ctx: PluginContext<VllmConfig>): void {
   ctx.lifecycle.onStart(() => vllm.start());
 
   ctx.tiles.register({ tag: 'spark-vllm-tile', module: 'tile.js', title: 'LLM (vLLM)', cols: 2, order: 20 });
+  // A page per served model: the kernel's series with its model label, and its benchmark runs (in the tile's module).
+  ctx.pages.register({ kind: 'model', label: 'model', title: 'Model', others: 'Other models' });
+  ctx.pages.section({ kind: 'model', tag: 'spark-vllm-benchmark-runs', module: 'tile.js', order: 10 });
 }

@@ -5,6 +5,7 @@ import './onDemandPanel.js';
 import './logsPanel.js';
 import './activityPanel.js';
 import './benchmarkPanel.js';
+import './benchmarkRuns.js';
 
 interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; tensorParallel: number; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
 interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
