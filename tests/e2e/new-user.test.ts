@@ -102,12 +102,15 @@ describeBrowser('a new user on the simulated cluster', () => {
         for (const s of ['LLM (vLLM)', 'Transcription (Parakeet)', 'Voice (Kokoro)', 'Embeddings (bge-m3)', 'Vector store (Qdrant)']) expect(text).toContain(s);
         await seen(form.locator('fieldset.hostset[data-index="0"]'), 'host-fields');
         // What Save sends (answered here, so the test kernel stays on the simulated cluster).
-        let sent: { services?: Record<string, { hostId: string; port?: string }> } = {};
+        let sent: { services?: Record<string, { hostId: string; port?: string; memoryGB?: string }> } = {};
         await page.route('**/api/config/cluster', async (route) => { sent = route.request().postDataJSON(); await route.fulfill({ status: 200, contentType: 'application/json', body: '{}' }); });
         await form.locator('select#svc-kokoro').selectOption('spark-1');
         await form.locator('input#svc-kokoro-port').fill('8881');
+        // What a service keeps of its Spark (models sharing it leave it that); vLLM's own share is its budget.
+        await form.locator('input#svc-kokoro-mem').fill('3.5');
+        expect(await form.locator('[data-service="vllm"] [data-testid="memory-gb"]').count()).toBe(0);
         await form.locator('button[type=submit]').click();
-        await expect.poll(() => sent.services?.kokoro).toEqual({ hostId: 'spark-1', port: '8881' });
+        await expect.poll(() => sent.services?.kokoro).toEqual({ hostId: 'spark-1', port: '8881', memoryGB: '3.5' });
         expect(sent.services?.vllm).toBeUndefined();
         await page.unroute('**/api/config/cluster');
       });

@@ -88,6 +88,31 @@ describe('services declare the memory they keep', () => {
     expect(JSON.parse(after.hostId)).toEqual([{ service: 'moved-db', plugin: 'db', hostId: 'spark-1', memoryGB: 2.5 }]);
   });
 
+  it('keeps what the owner set in the services map over what the manifest declares, live, and refuses one that is not a number of GB', async () => {
+    k = await createTestKernel({
+      simulate: false,
+      config: { hosts, services: { 'asr-svc': { hostId: 'spark-2', memoryGB: 9 }, 'no-memory': { hostId: 'spark-2', memoryGB: 1.5 } } },
+      plugins: [
+        holder('asr', { 'asr-svc': { hostId: 'spark-2', port: 7200, memoryGB: 6 }, 'no-memory': { hostId: 'spark-2', port: 7201 }, 'kept': { hostId: 'spark-2', port: 7202, memoryGB: 2 } }),
+        lab(undefined, (ctx) => ({ hostId: JSON.stringify(ctx.cluster.memoryReservations()), port: 0, baseUrl: '' })),
+      ],
+    });
+    const reservations = async () => JSON.parse(((await (await k!.fetch('/api/plugins/lab/where')).json()) as { hostId: string }).hostId) as Array<{ service: string; memoryGB: number }>;
+    const gbOf = async () => Object.fromEntries((await reservations()).map((x) => [x.service, x.memoryGB]));
+    // The owner's 9 GB over the manifest's 6; a service that declared none keeps what the owner says; the rest as declared.
+    expect(await gbOf()).toEqual({ 'asr-svc': 9, 'no-memory': 1.5, kept: 2 });
+    const put = (services: unknown) => k!.fetch('/api/config/cluster', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hosts, services }) });
+    for (const bad of [-1, 'lots', 20_000]) {
+      const res = await put({ 'asr-svc': { hostId: 'spark-2', memoryGB: bad } });
+      expect(res.status, String(bad)).toBe(400);
+      expect(JSON.stringify(await res.json()), String(bad)).toContain('services.asr-svc.memoryGB');
+    }
+    expect(await gbOf()).toEqual({ 'asr-svc': 9, 'no-memory': 1.5, kept: 2 }); // nothing invalid was kept
+    // Blank is "what its plugin declares"; a change applies without a restart.
+    expect((await put({ 'asr-svc': { hostId: 'spark-2', memoryGB: '' }, kept: { hostId: 'spark-2', memoryGB: 0 } })).status).toBe(200);
+    expect(await gbOf()).toEqual({ 'asr-svc': 6 });
+  });
+
   it('refuses a memoryGB that is not a number of GB, naming the field', async () => {
     k = await createTestKernel({ simulate: false, config: { hosts }, plugins: [lab({ 'lab-upstream': { hostId: 'spark-2', port: 7001, memoryGB: -1 } })] });
     const list = (await (await k.fetch('/api/plugins')).json()) as Array<{ id: string; error?: { code: string; message: string } }>;

@@ -33,6 +33,12 @@ export type HostConfig = z.output<typeof hostSchema>;
 export const serviceTargetSchema = z.object({
   hostId: hostIdSchema,
   port: z.preprocess(blankToUndefined, portSchema.optional()),
+  /** What the service keeps of its host's memory, in GB, over what its plugin declares (`manifest.services.<name>.memoryGB`). */
+  memoryGB: z.preprocess(
+    (v) => (typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : blankToUndefined(v)),
+    z.number('must be a number of GB').min(0, 'must be 0–10000 GB').max(10_000, 'must be 0–10000 GB').optional(),
+  )
+    .describe('Memory the service keeps on its host, in GB; blank = what its plugin declares'),
 });
 
 const hostsSchema = z.array(hostSchema).max(32).default([]);

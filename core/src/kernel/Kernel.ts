@@ -476,16 +476,18 @@ export class Kernel {
     }
   }
 
-  /** Every running plugin's declared services with `memoryGB`, on the host the topology maps each to now (a service
-   *  that maps to no configured host holds nothing there). */
+  /** Every running plugin's declared services that keep memory (config.json's services map over the manifest's
+   *  `memoryGB`), on the host the topology maps each to now (a service that maps to no configured host holds nothing
+   *  there). */
   memoryReservations(): MemoryReservation[] {
     const out: MemoryReservation[] = [];
     for (const r of this.records.values()) {
       if (r.state !== 'running' || !r.plugin) continue;
       for (const [service, d] of Object.entries(r.plugin.manifest.services ?? {})) {
-        if (!d.memoryGB) continue;
+        const memoryGB = this.s.topology.memoryGB(service) ?? d.memoryGB;
+        if (!memoryGB) continue;
         try {
-          out.push({ service, plugin: r.id, hostId: this.s.topology.service(service, { hostId: d.hostId, port: d.port }).hostId, memoryGB: d.memoryGB });
+          out.push({ service, plugin: r.id, hostId: this.s.topology.service(service, { hostId: d.hostId, port: d.port }).hostId, memoryGB });
         } catch { /* not mapped to a configured host */ }
       }
     }

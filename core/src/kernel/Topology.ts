@@ -36,6 +36,11 @@ export class Topology implements Omit<ClusterView, 'watch' | 'memoryReservations
     return h ? { ...h } : undefined;
   }
 
+  /** What config.json's services map says the service keeps of its host's memory, when it says so. */
+  memoryGB(name: string): number | undefined {
+    return this.cluster.services[name]?.memoryGB;
+  }
+
   service(name: string, defaults?: { hostId?: string; port?: number }): ServiceEndpoint {
     const sim = this.simPorts[name];
     const mapped = this.cluster.services[name];

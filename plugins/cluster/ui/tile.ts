@@ -17,12 +17,13 @@ interface Transition { hostId?: string; name: string; plugin: string; from: stri
 interface HostForm { id: string; name: string; address: string; sshUser: string; sshPort: string; linkAddress: string }
 
 /** Where each service runs unless Configure Sparks says otherwise (the kernel's default topology, SPEC.md). */
-const SERVICES: Array<{ name: string; label: string; hostId: string; port: number }> = [
-  { name: 'vllm', label: 'LLM (vLLM)', hostId: 'spark-1', port: 8888 },
-  { name: 'parakeet', label: 'Transcription (Parakeet)', hostId: 'spark-2', port: 8000 },
-  { name: 'kokoro', label: 'Voice (Kokoro)', hostId: 'spark-2', port: 8880 },
-  { name: 'embeddings', label: 'Embeddings (bge-m3)', hostId: 'spark-2', port: 8088 },
-  { name: 'qdrant', label: 'Vector store (Qdrant)', hostId: 'spark-2', port: 6333 },
+/** `memory`: the service keeps a fixed share of its Spark (models sharing it leave it that); vLLM's own is its budget. */
+const SERVICES: Array<{ name: string; label: string; hostId: string; port: number; memory: boolean }> = [
+  { name: 'vllm', label: 'LLM (vLLM)', hostId: 'spark-1', port: 8888, memory: false },
+  { name: 'parakeet', label: 'Transcription (Parakeet)', hostId: 'spark-2', port: 8000, memory: true },
+  { name: 'kokoro', label: 'Voice (Kokoro)', hostId: 'spark-2', port: 8880, memory: true },
+  { name: 'embeddings', label: 'Embeddings (bge-m3)', hostId: 'spark-2', port: 8088, memory: true },
+  { name: 'qdrant', label: 'Vector store (Qdrant)', hostId: 'spark-2', port: 6333, memory: true },
 ];
 const HOST_FIELDS: Array<{ key: keyof HostForm; label: string; placeholder: string; hint?: string }> = [
   { key: 'id', label: 'Id', placeholder: 'spark-1' },
@@ -32,7 +33,7 @@ const HOST_FIELDS: Array<{ key: keyof HostForm; label: string; placeholder: stri
   { key: 'sshPort', label: 'SSH port', placeholder: '22' },
   { key: 'linkAddress', label: 'Link address', placeholder: 'blank = Address', hint: 'Address on the cable between the Sparks, for models that run across them' },
 ];
-interface Placement { hostId: string; port: string }
+interface Placement { hostId: string; port: string; memoryGB: string }
 
 const gib = (kib: number) => `${(kib / 1048576).toFixed(kib > 104857600 ? 0 : 1)} GiB`;
 /** "45 s", "12 min", "2 h 27 min", "3 d 4 h": two units at most, as a person reads a clock. */
@@ -114,8 +115,9 @@ export class ClusterTile extends LitElement {
     .field label, .place label { font-size: 0.78rem; font-weight: 600; color: var(--spark-muted); }
     .field input { width: 100%; }
     .hint { color: var(--spark-muted); font-size: 0.72rem; }
-    .placegrid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 8px 12px; }
-    .place { display: grid; grid-template-columns: 1fr 90px; gap: 2px 6px; align-items: center; min-width: 0; }
+    .placegrid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 260px), 1fr)); gap: 8px 12px; }
+    .place { display: grid; grid-template-columns: 1fr 92px 52px; gap: 2px 6px; align-items: center; min-width: 0; }
+    .place .fielderr { grid-column: 1 / -1; }
     .place label:first-child { grid-column: 1 / -1; }
     .place select { font: inherit; font-size: 0.85rem; padding: 5px 6px; border-radius: 8px; border: 1px solid var(--spark-border); background: var(--spark-bg); color: var(--spark-text); min-width: 0; }
     .place input.port { width: 100%; }
@@ -180,8 +182,8 @@ export class ClusterTile extends LitElement {
 
   private async openConfig() {
     try {
-      const cfg = await this.api!.json<{ services: Record<string, { hostId: string; port?: number }> }>('/api/config');
-      this.placement = Object.fromEntries(SERVICES.map((x) => [x.name, { hostId: cfg.services[x.name]?.hostId ?? '', port: cfg.services[x.name]?.port ? String(cfg.services[x.name].port) : '' }]));
+      const cfg = await this.api!.json<{ services: Record<string, { hostId: string; port?: number; memoryGB?: number }> }>('/api/config');
+      this.placement = Object.fromEntries(SERVICES.map((x) => { const c = cfg.services[x.name]; return [x.name, { hostId: c?.hostId ?? '', port: c?.port ? String(c.port) : '', memoryGB: c?.memoryGB !== undefined ? String(c.memoryGB) : '' }]; }));
     } catch { this.placement = {}; /* unknown: Save keeps the stored placement as it is */ }
     this.form = this.hosts.map((h) => ({ id: h.hostId, name: h.name, address: h.address, sshUser: h.sshUser, sshPort: String(h.sshPort), linkAddress: h.linkAddress ?? '' }));
     if (!this.form.length) this.form = [{ id: 'spark-1', name: 'Spark 1', address: '', sshUser: '', sshPort: '', linkAddress: '' }];
@@ -202,7 +204,7 @@ export class ClusterTile extends LitElement {
       const current = await this.api!.json<{ services: Record<string, unknown> }>('/api/config');
       const services: Record<string, unknown> = { ...current.services };
       for (const [name, p] of Object.entries(this.placement)) {
-        if (p.hostId || p.port) services[name] = { hostId: p.hostId || SERVICES.find((x) => x.name === name)!.hostId, ...(p.port ? { port: p.port } : {}) };
+        if (p.hostId || p.port || p.memoryGB) services[name] = { hostId: p.hostId || SERVICES.find((x) => x.name === name)!.hostId, ...(p.port ? { port: p.port } : {}), ...(p.memoryGB ? { memoryGB: p.memoryGB } : {}) };
         else delete services[name];
       }
       await this.api!.json('/api/config/cluster', { method: 'PUT', jsonBody: { hosts: this.form, services } });
@@ -264,9 +266,9 @@ export class ClusterTile extends LitElement {
       <div class="row"><button type="button" @click=${() => { this.form = [...this.form, { id: `spark-${this.form.length + 1}`, name: `Spark ${this.form.length + 1}`, address: '', sshUser: '', sshPort: '', linkAddress: '' }]; }}>Add a Spark</button></div>
       <fieldset class="hostset" data-testid="placement"><legend>Which service runs where</legend>
         <div class="placegrid">${SERVICES.map((svc) => {
-          const p = this.placement[svc.name] ?? { hostId: '', port: '' };
+          const p = this.placement[svc.name] ?? { hostId: '', port: '', memoryGB: '' };
           const set = (next: Partial<Placement>) => { this.placement = { ...this.placement, [svc.name]: { ...p, ...next } }; };
-          const e = this.formErrors[`services.${svc.name}.hostId`] ?? this.formErrors[`services.${svc.name}.port`];
+          const e = this.formErrors[`services.${svc.name}.hostId`] ?? this.formErrors[`services.${svc.name}.port`] ?? this.formErrors[`services.${svc.name}.memoryGB`];
           return html`<div class="place" data-service=${svc.name}>
             <label for=${`svc-${svc.name}`}>${svc.label}</label>
             <select id=${`svc-${svc.name}`} @change=${(ev: Event) => set({ hostId: (ev.target as HTMLSelectElement).value })}>
@@ -275,6 +277,7 @@ export class ClusterTile extends LitElement {
             </select>
             <label class="sr" for=${`svc-${svc.name}-port`}>${svc.label} port</label>
             <input id=${`svc-${svc.name}-port`} class="port" inputmode="numeric" placeholder=${`port ${svc.port}`} aria-label=${`${svc.label} port`} .value=${p.port} @input=${(ev: Event) => set({ port: (ev.target as HTMLInputElement).value })}>
+            ${svc.memory ? html`<label class="sr" for=${`svc-${svc.name}-mem`}>${svc.label} memory in GB</label><input id=${`svc-${svc.name}-mem`} class="port" data-testid="memory-gb" inputmode="decimal" placeholder="GB" title="Memory it keeps on its Spark, in GB (blank: what its plugin declares); models sharing a Spark leave it this much" aria-label=${`${svc.label} memory in GB`} .value=${p.memoryGB} @input=${(ev: Event) => set({ memoryGB: (ev.target as HTMLInputElement).value })}>` : nothing}
             ${e ? html`<div class="fielderr">${e}</div>` : nothing}
           </div>`;
         })}</div>
