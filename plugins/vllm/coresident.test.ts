@@ -192,6 +192,24 @@ describe('models sharing a Spark', () => {
     expect(bad.status).toBe(404);
   }, 60_000);
 
+  it('cancelling the owner\'s load beside the others cancels the slot\'s swap it waits for, and leaves nothing starting', async () => {
+    knobs({ loadMs: 8000 });
+    expect((await (await k.fetch('/api/swap')).json())).toMatchObject({ shared: true });
+    const r = await k.fetch('/api/swap', { method: 'POST', headers: json, body: JSON.stringify({ model: 'co-a' }) });
+    expect(r.status).toBe(202);
+    const load = (await r.json()) as { id: string };
+    const job = async (id: string) => (await (await k.fetch(`/api/jobs/${id}`)).json()) as { state: string; phase?: string; logTail: string[] };
+    // Cancelled once the slot's swap runs (the load's log names it).
+    const loading = await until(() => job(load.id), (j) => j.phase === 'load' && j.logTail.some((l) => /vllm\.swap job /.test(l)));
+    const inner = /vllm\.swap job (\S+)/.exec(loading.logTail.join('\n'))![1];
+    expect((await k.fetch(`/api/jobs/${load.id}/cancel`, { method: 'POST' })).status).toBe(200);
+    const ended = await until(() => job(inner), (j) => j.state !== 'running');
+    expect(ended.state).toBe('cancelled');
+    expect((await until(() => job(load.id), (j) => j.state !== 'running')).state).toBe('cancelled');
+    await idle();
+    expect(await resident()).toEqual([]);
+  }, 60_000);
+
   it('stopping a slot refuses a slot that is not a number or not in use, naming the field, and stops nothing', async () => {
     expect((await chat('co-a')).status).toBe(200);
     for (const [slot, status] of [['x', 400], ['0', 400], ['4', 400], ['1.5', 400], ['3', 404]] as const) {

@@ -80,4 +80,31 @@ describeBrowser('vLLM tile: the memory bar of models sharing a Spark, in Chromiu
       await page.close();
     }
   }, 90_000);
+
+  it('the tile\'s Swap loads a model beside the others, its panel following the load\'s own phases to serving', async () => {
+    const add = await k.fetch('/api/models', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'bar-d', name: 'Bar D', servedName: 'bar-d', repo: 'Qwen/Qwen3-4B-Instruct-2507', memoryGB: 5, expectedLoadMinutes: 0.1 }) });
+    expect(add.status).toBe(201);
+    writeFileSync(join(k.sim!.hostRoot('spark-1'), 'state/vllm-sim.json'), JSON.stringify({ loadMs: 3000 }));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const asked: string[] = [];
+    page.on('dialog', (d) => { asked.push(d.message()); void d.accept(); });
+    await page.goto(k.url + '/');
+    const tile = page.locator('spark-vllm-tile');
+    await tile.locator('li[data-model="bar-d"] button:text-is("Swap")').click();
+    const panel = tile.locator('[data-testid="swap"][data-kind="vllm.load"]');
+    await panel.locator('b', { hasText: /^Loading Bar D beside the others/ }).waitFor({ timeout: 10_000 });
+    expect(asked[0]).toMatch(/^Load Bar D beside the models already served\?/);
+    expect(await panel.locator('.phases span').allTextContents()).toEqual(['plan', 'evict', 'load', 'serving']);
+    await panel.locator('.phases span.now', { hasText: 'load' }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: screenshotPath('vllm-shared-load.png') });
+    await panel.locator('b', { hasText: /^Serving Bar D/ }).waitFor({ timeout: 20_000 });
+    expect(await panel.locator('.phases span.done').count()).toBe(4);
+    // The head of the tile names every model serving, and a prompt goes to one of them.
+    await expect.poll(async () => await tile.locator('[data-testid="active"]').textContent(), { timeout: 10_000 }).toMatch(/Bar D/);
+    expect(await tile.locator('[data-testid="try-prompt"] label code').textContent()).toMatch(/^bar-/);
+    await page.screenshot({ path: screenshotPath('vllm-shared-served.png') });
+    const slots = ((await (await k.fetch('/api/plugins/vllm/residency')).json()) as { slots: Array<{ modelId: string | null }> }).slots.map((x) => x.modelId);
+    expect(slots).toContain('bar-d');
+    await page.close();
+  }, 60_000);
 });

@@ -67,6 +67,7 @@ export const swapStateResponse = z.object({
     logTail: z.array(z.string()), modelId: z.string(),
   }).nullable().describe('The running or last swap'),
   rollbackOnFailure: z.boolean(),
+  shared: z.boolean().describe('Models share the Sparks (maxResident > 1): POST loads the model beside the others (a vllm.load job)'),
 });
 export const swapCancelResponse = job;
 

@@ -17,7 +17,7 @@ const swapBody = z.object({
 function swapRoutes(ctx: PluginContext<VllmConfig>, vllm: VllmCoordinator, router: PluginRouter, base: string): void {
   const { swap, residency } = vllm;
   router.add({ method: 'GET', path: base, summary: 'Current or last swap job', response: swapStateResponse }, () => ({
-    running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob, rollbackOnFailure: ctx.config.get().rollbackOnFailure,
+    running: swap.running, active: swap.active, lost: swap.lost, job: swap.lastJob, rollbackOnFailure: ctx.config.get().rollbackOnFailure, shared: residency.shared,
   }));
   router.add({ method: 'POST', path: base, body: swapBody, summary: 'Swap the served model (one at a time); with models sharing the Sparks (maxResident > 1), load it beside the others (a vllm.load job: plan, evict, load)', response: jobSnapshotSchema, responseStatus: 202 }, (c) => {
     c.status(202);

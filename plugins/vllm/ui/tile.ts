@@ -8,7 +8,7 @@ import './benchmarkPanel.js';
 import './benchmarkRuns.js';
 
 interface Model { id: string; name: string; repo?: string; localPath?: string; servedName: string; tensorParallel: number; expectedLoadMinutes: number; lastLoadSeconds?: number | null; download?: Job | null; state: string; kind: 'hf' | 'local'; source: string }
-interface Job { id: string; state: string; phase?: string; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string } }
+interface Job { id: string; kind?: string; state: string; phase?: string; phases?: string[]; startedAt: string; endedAt?: string; error?: { code: string; message: string; phase?: string }; logTail: string[]; modelId: string; meta?: { modelId?: string; reason?: string } }
 interface Fit { id: string; verdict: 'fits' | 'needs-more-sparks' | 'too-large' | 'unknown'; summary: string; sparksNeeded?: number; weightsBytes: number | null; weightsSource: string | null; onSpark: boolean }
 interface Metrics { running: number | null; waiting: number | null; kvCachePct: number | null; tokensPerSecond: number | null }
 
@@ -30,7 +30,7 @@ export class VllmTile extends LitElement {
   static properties = {
     api: { attribute: false }, models: { state: true }, active: { state: true }, lost: { state: true }, disk: { state: true }, downloads: { state: true }, job: { state: true }, running: { state: true }, metrics: { state: true },
     fit: { state: true }, rollback: { state: true }, filter: { state: true }, adding: { state: true }, addErrors: { state: true }, error: { state: true }, linkNote: { state: true }, tick: { state: true }, transfer: { state: true },
-    dismissedJob: { state: true }, answer: { state: true }, asking: { state: true },
+    dismissedJob: { state: true }, answer: { state: true }, asking: { state: true }, shared: { state: true },
   };
   api?: SparkTileApi;
   models: Model[] = [];
@@ -39,6 +39,8 @@ export class VllmTile extends LitElement {
   disk: Record<string, number | null> = {};
   /** Start the previous model again if this swap fails; starts as the plugin's setting, changed per swap here. */
   rollback: boolean | undefined;
+  /** Models share the Sparks (maxResident > 1): Swap loads the model beside the others. */
+  shared = false;
   /** Fit estimate per model id (weights + KV cache vs. memory per Spark), loaded with the disk sizes. */
   fit: Record<string, Fit> = {};
   /** Running download jobs by model id, live from job.update events. */
@@ -130,7 +132,9 @@ export class VllmTile extends LitElement {
       this.offs.push(this.api.subscribe('vllm.download.', () => { void this.load(); void this.loadDisk(); }));
       this.offs.push(this.api.subscribe('job.update', (e) => {
         const j = e.data as Job & { kind: string };
-        if (j.kind === 'vllm.swap') { this.job = { ...j, modelId: String(j.meta?.modelId ?? '') }; this.running = !j.endedAt; }
+        // With models sharing the Sparks the owner's swap is a load beside the others (vllm.load), whose own slot's
+        // swap must not take its place in the panel while it runs.
+        if (j.kind === 'vllm.load' ? j.meta?.reason === 'swap' : j.kind === 'vllm.swap' && !this.followingLoad) { this.job = { ...j, modelId: String(j.meta?.modelId ?? '') }; this.running = !j.endedAt; }
         if (j.kind === 'vllm.download' && j.meta?.modelId) {
           const { [String(j.meta.modelId)]: _old, ...rest } = this.downloads;
           this.downloads = j.endedAt ? rest : { ...rest, [String(j.meta.modelId)]: j };
@@ -147,15 +151,16 @@ export class VllmTile extends LitElement {
 
   private async load() {
     try {
-      const [m, s] = await Promise.all([this.api!.json<{ models: Model[]; active: VllmTile['active'] }>('/models'), this.api!.json<{ running: boolean; job: Job | null; active: VllmTile['active']; lost: VllmTile['lost']; rollbackOnFailure: boolean }>('/swap')]);
+      const [m, s] = await Promise.all([this.api!.json<{ models: Model[]; active: VllmTile['active'] }>('/models'), this.api!.json<{ running: boolean; job: Job | null; active: VllmTile['active']; lost: VllmTile['lost']; rollbackOnFailure: boolean; shared: boolean }>('/swap')]);
       this.rollback ??= s.rollbackOnFailure;
+      this.shared = s.shared;
       this.models = m.models;
       this.downloads = Object.fromEntries(m.models.filter((x) => x.download && !x.download.endedAt).map((x) => [x.id, x.download!]));
       if (!Object.keys(this.disk).length) void this.loadDisk();
       this.active = s.active;
       this.lost = s.lost;
-      this.job = s.job;
-      this.running = s.running;
+      // GET /swap is slot 1's swap; a load beside the others is followed by its own job updates.
+      if (!this.followingLoad) { this.job = s.job; this.running = s.running; }
       if (this.active) void this.loadMetrics();
       this.error = '';
     } catch (e) { this.error = (e as Error).message; }
@@ -209,7 +214,10 @@ export class VllmTile extends LitElement {
     const warn = fit && (fit.verdict === 'needs-more-sparks' || fit.verdict === 'too-large') ? `\n\nWarning: ${fit.summary}` : '';
     const back = this.rollback && this.active ? ` If it fails, ${this.models.find((x) => x.id === this.active!.modelId)?.name ?? this.active.servedName} is started again.` : '';
     const across = m.tensorParallel > 1 ? ` It runs across ${m.tensorParallel} Sparks (tensor parallel): its container on the other Spark${m.tensorParallel > 2 ? 's' : ''} starts too, and whatever runs there under the same container name stops.` : '';
-    if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.${across}${back}${warn}`)) return;
+    if (this.shared) {
+      // Models share the Sparks: nothing stops unless the new one needs room (the least recently used first; pinned never).
+      if (!confirm(`Load ${m.name} beside the models already served?\n\nIf the Sparks' memory budget has no room for it, the least recently used models sleep (or stop) first; pinned ones never do. Loading takes about ${m.expectedLoadMinutes} min${took}.${across}${warn}`)) return;
+    } else if (!confirm(`Swap to ${m.name}?\n\nThe current model stops now, after requests in flight finish. Loading takes about ${m.expectedLoadMinutes} min${took}; the OpenAI API answers 503 until it is ready.${across}${back}${warn}`)) return;
     try { this.job = await this.api!.json<Job>('/swap', { method: 'POST', jsonBody: { model: m.id, rollback: !!this.rollback } }); this.running = true; this.error = ''; this.linkNote = ''; } catch (e) { this.error = (e as Error).message; }
   }
 
@@ -223,7 +231,9 @@ export class VllmTile extends LitElement {
   }
 
   private async cancel() {
-    try { await this.api!.json('/swap/cancel', { method: 'POST' }); } catch (e) { this.error = (e as Error).message; }
+    // A load beside the others is a job of its own: cancelling it cancels the slot's swap it waits for.
+    const path = this.job?.kind === 'vllm.load' ? `/api/jobs/${encodeURIComponent(this.job.id)}/cancel` : '/swap/cancel';
+    try { await this.api!.json(path, { method: 'POST' }); } catch (e) { this.error = (e as Error).message; }
   }
 
   private async addLocal(ev: Event) {
@@ -290,12 +300,13 @@ export class VllmTile extends LitElement {
   private async ask(ev: Event) {
     ev.preventDefault();
     const prompt = String(new FormData(ev.target as HTMLFormElement).get('prompt') ?? '').trim();
-    if (!prompt || !this.active) return;
+    const model = this.promptTarget;
+    if (!prompt || !model) return;
     this.asking = true;
     const t0 = performance.now();
     try {
       const r = await this.api!.json<{ choices: Array<{ message: { content: string } }>; usage?: { completion_tokens?: number } }>('/v1/chat/completions', {
-        method: 'POST', jsonBody: { model: this.active.servedName, messages: [{ role: 'user', content: prompt }], max_tokens: 256 },
+        method: 'POST', jsonBody: { model, messages: [{ role: 'user', content: prompt }], max_tokens: 256 },
       });
       this.answer = { text: r.choices[0]?.message?.content ?? '', ms: Math.round(performance.now() - t0), tokens: r.usage?.completion_tokens };
     } catch (e) {
@@ -304,9 +315,10 @@ export class VllmTile extends LitElement {
   }
 
   private tryPrompt() {
-    const why = !this.active ? 'No model is being served: swap one in first' : this.running ? 'A swap is running; the API answers 503 until it is ready' : '';
+    const target = this.promptTarget;
+    const why = !target ? 'No model is being served: swap one in first' : this.running && this.active ? 'A swap is running; the API answers 503 until it is ready' : '';
     return html`<form class="ask" @submit=${this.ask} data-testid="try-prompt">
-      <label for="prompt">Try a prompt${this.active ? html` on <code>${this.active.servedName}</code>` : nothing}</label>
+      <label for="prompt">Try a prompt${target ? html` on <code>${target}</code>` : nothing}</label>
       <div class="row"><input id="prompt" name="prompt" placeholder="Ask the served model something" autocomplete="off">
         <button class="primary" ?disabled=${!!why || this.asking} title=${why}>${this.asking ? 'Asking…' : 'Ask'}</button></div>
       ${why ? html`<span class="muted">${why}.</span>` : nothing}
@@ -323,17 +335,32 @@ export class VllmTile extends LitElement {
     return '';
   }
 
+  /** The panel shows a load beside the others (models sharing the Sparks), not slot 1's swap: while it runs, and after
+   *  it ended for as long as the models share the Sparks (slot 1's swap, GET /swap's job, was only part of it). */
+  private get followingLoad(): boolean { return this.job?.kind === 'vllm.load' && (this.job.state === 'running' || this.shared); }
+
+  /** Every model serving now (every slot's, with models sharing the Sparks), as the catalog reports them. */
+  private get serving(): Model[] { return this.models.filter((m) => m.state === 'active'); }
+
+  /** The served name a prompt goes to: the swapped-in model, or with models sharing the Sparks the first one serving. */
+  private get promptTarget(): string | undefined { return this.active?.servedName ?? (this.shared ? this.serving[0]?.servedName : undefined); }
+
   private progress() {
     const j = this.job;
     if (!j || (j.endedAt && j.id === this.dismissedJob)) return nothing;
-    const idx = PHASES.indexOf(j.phase ?? '');
+    // The job says its own phases: a swap's, or a load's beside the others (plan, evict, load, serving).
+    const phases = j.phases?.length ? j.phases : PHASES;
+    const idx = phases.indexOf(j.phase ?? '');
     const model = this.models.find((m) => m.id === j.modelId);
-    return html`<div class="progress" data-testid="swap">
-      <div class="row"><b>${j.state === 'running' ? 'Swapping to' : j.state === 'succeeded' ? 'Swapped to' : j.state === 'cancelled' ? 'Cancelled swap to' : 'Swap failed:'} ${model?.name ?? j.modelId}</b>
+    const load = j.kind === 'vllm.load';
+    const what = j.state === 'running' ? (load ? 'Loading' : 'Swapping to') : j.state === 'succeeded' ? (load ? 'Serving' : 'Swapped to')
+      : j.state === 'cancelled' ? (load ? 'Cancelled load of' : 'Cancelled swap to') : (load ? 'Load failed:' : 'Swap failed:');
+    return html`<div class="progress" data-testid="swap" data-kind=${j.kind ?? 'vllm.swap'}>
+      <div class="row"><b>${what} ${model?.name ?? j.modelId}${load && j.state === 'running' ? ' beside the others' : ''}</b>
         <span class="muted">${elapsed(j.startedAt, j.endedAt)}${model && j.state === 'running' ? ` of ~${model.expectedLoadMinutes} min` : ''}</span>
         ${this.running ? html`<button @click=${this.cancel}>Cancel</button>` : nothing}
         ${j.endedAt ? html`<button class="close" aria-label="Close" title="Close" data-testid="swap-close" @click=${() => { this.dismissedJob = j.id; }}>×</button>` : nothing}</div>
-      <div class="phases">${PHASES.map((p, i) => html`<span class=${i < idx || j.state === 'succeeded' ? 'done' : i === idx && j.state === 'running' ? 'now' : ''}>${p}</span>`)}</div>
+      <div class="phases">${phases.map((p, i) => html`<span class=${i < idx || j.state === 'succeeded' ? 'done' : i === idx && j.state === 'running' ? 'now' : ''}>${p}</span>`)}</div>
       ${j.error ? html`<div class="err" data-testid="swap-error">${j.error.message}${j.error.phase ? ` (during ${j.error.phase})` : ''}</div>` : nothing}
       ${j.error?.code === 'VLLM_LINK_SSH' ? html`<div class="row"><button data-testid="link-sparks" ?disabled=${this.linkNote.startsWith('Link')} @click=${this.linkSparks}>Link Sparks</button><span class="muted" data-testid="link-note">${this.linkNote}</span></div>` : nothing}
       ${j.logTail?.length ? html`<pre>${j.logTail.slice(-14).join('\n')}</pre>` : nothing}
@@ -369,7 +396,9 @@ export class VllmTile extends LitElement {
     const mt = this.metrics;
     return html`
       <div class="current">
-        ${this.active ? html`<b data-testid="active">${activeModel?.name ?? this.active.servedName}</b><span class="muted">as <code>${this.active.servedName}</code> for ${elapsed(this.active.since)}${this.active.nodes?.length ? ` · on ${this.active.nodes.join(' + ')}` : ''}${this.active.vllmVersion ? ` · vLLM ${this.active.vllmVersion}` : ''}</span>`
+        ${this.shared && this.serving.length > 1 ? html`<b data-testid="active">Serving ${this.serving.map((m) => m.name).join(', ')}</b><span class="muted">${this.serving.length} models sharing the Sparks: the memory bar and the table below show each${this.serving.map((m) => html` · <a href=${`#/model/${encodeURIComponent(m.servedName)}`}>${m.servedName} →</a>`)}</span>`
+          : this.active ? html`<b data-testid="active">${activeModel?.name ?? this.active.servedName}</b><span class="muted">as <code>${this.active.servedName}</code> for ${elapsed(this.active.since)}${this.active.nodes?.length ? ` · on ${this.active.nodes.join(' + ')}` : ''}${this.active.vllmVersion ? ` · vLLM ${this.active.vllmVersion}` : ''}</span>`
+          : this.shared && this.serving.length ? html`<b data-testid="active">${this.serving[0].name}</b><span class="muted">as <code>${this.serving[0].servedName}</code>, sharing the Sparks · <a href=${`#/model/${encodeURIComponent(this.serving[0].servedName)}`}>full page →</a></span>`
           : html`<b>No model active</b>${this.lost ? html`<span class="err" data-testid="lost">${this.lost.servedName} stopped without a swap at ${new Date(this.lost.at).toLocaleTimeString()} (container ${this.lost.container}). It is not restarted automatically: press Swap to start it again.</span>` : nothing}`}
         ${mt ? html`<div class="stats"><span>running <b>${mt.running ?? '–'}</b></span><span>waiting <b>${mt.waiting ?? '–'}</b></span><span>KV cache <b>${mt.kvCachePct ?? '–'}%</b></span><span>tokens/s <b>${mt.tokensPerSecond ?? '–'}</b></span></div>` : nothing}
       </div>

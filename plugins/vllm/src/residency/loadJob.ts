@@ -31,7 +31,10 @@ export function startSharedLoad(ctx: PluginContext<VllmConfig>, residency: Resid
       if (slot.active?.modelId === model.id && !slot.active.asleep) return { modelId: model.id, slot: slot.slot, already: true };
       const inner = slot.active?.modelId === model.id ? slot.wakeServed(reason) : slot.start(model.id, { reason });
       job.log(`${inner.kind} job ${inner.id}`);
-      const s = await ctx.jobs.wait(inner.id);
+      // Cancelling the load (the tile's Cancel, POST /api/jobs/<id>/cancel) cancels the slot's job it waits for.
+      const cancelInner = () => ctx.jobs.cancel(inner.id, 'the load was cancelled');
+      job.signal.addEventListener('abort', cancelInner, { once: true });
+      const s = await ctx.jobs.wait(inner.id).finally(() => job.signal.removeEventListener('abort', cancelInner));
       if (s.state !== 'succeeded') throw new SparkError('VLLM_LOAD_FAILED', `loading ${model.servedName} failed: ${s.error?.message ?? s.state}`, { status: 502, details: { job: inner.id } });
       job.phase('serving');
       return { modelId: model.id, slot: slot.slot, job: inner.id };
