@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ExtensionPoint, SimControl, SparkPlugin, SparkPluginDefinition } from './types.js';
 
 /** Version of THIS plugin API. Plugins state a semver range for it in `manifest.apiVersion`. */
-export const SPARK_PLUGIN_API_VERSION = '2.0.0';
+export const SPARK_PLUGIN_API_VERSION = '2.1.0';
 
 /** Brands a plugin definition so the kernel can recognise it (works across bundled copies of this API). */
 export function defineSparkPlugin<S extends z.ZodType>(def: SparkPluginDefinition<S>): SparkPlugin<S> {
