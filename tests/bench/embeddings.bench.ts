@@ -11,7 +11,8 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 /** Items ingested per round at each request size (the 1-item row sends that many requests). */
 const PLAN: Array<[perRequest: number, total: number]> = [[1, 150], [64, 1280], [1024, 2048]];
 
-const emb = await simServiceProcess('embeddings', 'embeddings');
+// Vectors written as bge-m3 writes them (float32 values in all their digits): JSON costs as on a Spark.
+const emb = await simServiceProcess('embeddings', 'embeddings', { SPARK_SIM_EMBED_FULL_FLOATS: '1' });
 const qd = await simServiceProcess('embeddings', 'qdrant');
 const E = emb.url;
 const Q = qd.url;
@@ -118,7 +119,7 @@ console.table(searchRows);
 const { embeddingsConfigSchema } = await import('../../plugins/embeddings/src/config.js');
 const ingestDefaults = embeddingsConfigSchema.parse({});
 writeSection('embeddings', 'Ingest and search (tests/bench/embeddings.bench.ts)',
-  `The fake embedding service, the fake Qdrant and the kernel (built, as \`npm start\` runs it) each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${ingestDefaults.ingestBatch} items, depth ${ingestDefaults.ingestDepth}). Node floor: a bare node:http server between the client and the two services doing what the direct client does (tests/bench/ingest-floor.mjs), what one more Node hop costs on this machine. ${ROUNDS} rounds, the paths taking turns request by request; median (min–max). Kernel CPU: the kernel process's CPU over a round, per item ingested.\n\n${markdownTable(ingestRows)}\nHybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
+  `The fake embedding service (its vectors written as bge-m3 writes them: float32 values in all their digits, about 20 KB of JSON each), the fake Qdrant and the kernel (built, as \`npm start\` runs it) each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${ingestDefaults.ingestBatch} items, depth ${ingestDefaults.ingestDepth}). Node floor: a bare node:http server between the client and the two services doing what the direct client does (tests/bench/ingest-floor.mjs), what one more Node hop costs on this machine. ${ROUNDS} rounds, the paths taking turns request by request; median (min–max). Kernel CPU: the kernel process's CPU over a round, per item ingested.\n\n${markdownTable(ingestRows)}\nHybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
 await k.stop();
 floor.stop();
 emb.stop();
