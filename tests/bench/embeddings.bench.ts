@@ -4,32 +4,23 @@
  *  in a process of its own (as on a Spark, they are not the kernel's event loop); every row is measured in rounds with
  *  the two paths in a rotated order, median and spread reported, and the tables written to docs/performance.md. */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createTestKernel } from '../../core/src/testing/createTestKernel.js';
-import { median } from './processes.js';
+import { cpuSecondsOf, helperProcess, median, pluginKernelProcess, simServiceProcess } from './processes.js';
 import { markdownTable, writeSection, type Cell } from './report.js';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 /** Items ingested per round at each request size (the 1-item row sends that many requests). */
 const PLAN: Array<[perRequest: number, total: number]> = [[1, 150], [64, 1280], [1024, 2048]];
 
-function simService(plugin: string, service: string): Promise<{ port: number; stop(): void }> {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-service.ts'), plugin, service], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    p.stdout!.once('data', (d) => resolve({ port: Number(String(d).trim()), stop: () => p.kill('SIGTERM') }));
-    p.once('exit', (code) => reject(new Error(`${service} exited with ${code}`)));
-  });
-}
-
-const emb = await simService('embeddings', 'embeddings');
-const qd = await simService('embeddings', 'qdrant');
-const E = `http://127.0.0.1:${emb.port}`;
-const Q = `http://127.0.0.1:${qd.port}`;
-const k = await createTestKernel({
-  simulate: false, plugins: ['embeddings'],
-  config: { version: 1, hosts: [{ id: 'spark-2', name: 'bench', address: '127.0.0.1', sshUser: 'bench', sshPort: 22 }], services: { embeddings: { hostId: 'spark-2', port: emb.port }, qdrant: { hostId: 'spark-2', port: qd.port } } },
-});
+// Vectors written as bge-m3 writes them (float32 values in all their digits): JSON costs as on a Spark.
+const emb = await simServiceProcess('embeddings', 'embeddings', { SPARK_SIM_EMBED_FULL_FLOATS: '1' });
+const qd = await simServiceProcess('embeddings', 'qdrant');
+const E = emb.url;
+const Q = qd.url;
+// The kernel built and in a process of its own, as `npm start` runs it: in the bench's own process its work and the
+// client's shared one event loop, and its CPU per item could not be read.
+const k = await pluginKernelProcess('embeddings', { version: 1, hosts: [{ id: 'spark-2', name: 'bench', address: '127.0.0.1', sshUser: 'bench', sshPort: 22 }], services: { embeddings: { hostId: 'spark-2', port: emb.port }, qdrant: { hostId: 'spark-2', port: qd.port } } });
+// A bare Node server doing what the direct path's client does (ingest-floor.mjs): what one more Node hop costs here.
+const floor = await helperProcess('ingest-floor.mjs', [E, Q, 'floor']);
 
 const words = 'pump error code seal valve impeller filter invoice billing travel budget quarter report schedule maintenance'.split(' ');
 const item = (i: number) => ({ id: `doc-${i}`, text: `${words[i % words.length]} ${words[(i * 7) % words.length]} record ${i} code E-${1000 + i}`, payload: { tenant: i % 2 ? 'a' : 'b' } });
@@ -41,12 +32,15 @@ const post = async (url: string, body: unknown, method = 'POST') => {
 };
 
 await fetch(`${k.url}/api/collections/bench`, { method: 'PUT' });
-await post(`${Q}/collections/direct`, { vectors: { dense: { size: 1024, distance: 'Cosine' } }, sparse_vectors: { sparse: {} } }, 'PUT');
+for (const c of ['direct', 'floor']) await post(`${Q}/collections/${c}`, { vectors: { dense: { size: 1024, distance: 'Cosine' } }, sparse_vectors: { sparse: {} } }, 'PUT');
 
-/** One request's worth of items on one path (the plugin: one request; direct: embed 64, upsert with wait, the next 64). */
-async function ingestOnce(path: 'plugin' | 'direct', req: ReturnType<typeof item>[], first: number): Promise<void> {
-  if (path === 'plugin') {
-    await post(`${k.url}/api/collections/bench/points`, { items: req });
+type Path = 'plugin' | 'direct' | 'floor';
+const PATHS: Path[] = ['plugin', 'direct', 'floor'];
+/** One request's worth of items on one path (the plugin: one request; direct: embed 64, upsert with wait, the next 64;
+ *  the floor: one request to the bare Node server that does what direct does). */
+async function ingestOnce(path: Path, req: ReturnType<typeof item>[], first: number): Promise<void> {
+  if (path !== 'direct') {
+    await post(path === 'plugin' ? `${k.url}/api/collections/bench/points` : floor.url, { items: req });
     return;
   }
   for (let j = 0; j < req.length; j += 64) {
@@ -56,34 +50,43 @@ async function ingestOnce(path: 'plugin' | 'direct', req: ReturnType<typeof item
   }
 }
 
-/** Items/s of both paths at one request size in one round; the same ids every round (re-ingest overwrites, as a
- *  re-sync would). The two paths take turns request by request (order swapped each time), so the shared machine's
- *  drift hits both alike: one path's whole round after the other's made single rounds differ by 0.35–1.42×. */
-async function ingestRound(perRequest: number, total: number): Promise<{ plugin: number; direct: number }> {
-  const ms = { plugin: 0, direct: 0 };
+/** Items/s of each path at one request size in one round; the same ids every round (re-ingest overwrites, as a
+ *  re-sync would). The paths take turns request by request (order rotated each time), so the shared machine's drift
+ *  hits them alike: one path's whole round after the other's made single rounds differ by 0.35–1.42×. */
+async function ingestRound(perRequest: number, total: number): Promise<Record<Path, number> & { kernelCpuMs: number }> {
+  const ms: Record<Path, number> = { plugin: 0, direct: 0, floor: 0 };
+  const cpu0 = cpuSecondsOf(k.pid);
   for (let i = 0, turn = 0; i < total; i += perRequest, turn++) {
     const req = Array.from({ length: Math.min(perRequest, total - i) }, (_, n) => item(i + n));
-    for (const p of turn % 2 ? (['direct', 'plugin'] as const) : (['plugin', 'direct'] as const)) {
+    for (let j = 0; j < PATHS.length; j++) {
+      const p = PATHS[(turn + j) % PATHS.length];
       const t0 = performance.now();
       await ingestOnce(p, req, i);
       ms[p] += performance.now() - t0;
     }
   }
-  return { plugin: total / (ms.plugin / 1000), direct: total / (ms.direct / 1000) };
+  // The kernel works only for the plugin path's requests: its CPU over the round, per item.
+  const rate = (p: Path) => total / (ms[p] / 1000);
+  return { plugin: rate('plugin'), direct: rate('direct'), floor: rate('floor'), kernelCpuMs: ((cpuSecondsOf(k.pid) - cpu0) * 1000) / total };
 }
 
 const fmt = (xs: number[], digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
 await ingestRound(64, 256); // warm-up: JIT, connection pools
 const ingestRows: Array<Record<string, Cell>> = [];
 for (const [perRequest, total] of PLAN) {
-  const s = { plugin: [] as number[], direct: [] as number[] };
+  const s = { plugin: [] as number[], direct: [] as number[], floor: [] as number[], cpu: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     const r = await ingestRound(perRequest, total);
     s.plugin.push(r.plugin);
     s.direct.push(r.direct);
+    s.floor.push(r.floor);
+    s.cpu.push(r.kernelCpuMs);
   }
   const ratios = s.plugin.map((x, i) => x / s.direct[i]);
-  ingestRows.push({ 'items per request': perRequest, 'plugin items/s': fmt(s.plugin), 'direct items/s': fmt(s.direct), 'plugin/direct': fmt(ratios, 2), 'goal ≥ 0.9': median(ratios) >= 0.9 ? 'met' : 'NOT met' });
+  ingestRows.push({
+    'items per request': perRequest, 'plugin items/s': fmt(s.plugin), 'direct items/s': fmt(s.direct), 'plugin/direct': fmt(ratios, 2), 'goal ≥ 0.9': median(ratios) >= 0.9 ? 'met' : 'NOT met',
+    'node floor/direct': fmt(s.floor.map((x, i) => x / s.direct[i]), 2), 'kernel CPU ms per item': fmt(s.cpu, 2),
+  });
 }
 
 const pct = (a: number[], p: number) => a.slice().sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
@@ -116,7 +119,8 @@ console.table(searchRows);
 const { embeddingsConfigSchema } = await import('../../plugins/embeddings/src/config.js');
 const ingestDefaults = embeddingsConfigSchema.parse({});
 writeSection('embeddings', 'Ingest and search (tests/bench/embeddings.bench.ts)',
-  `The fake embedding service and the fake Qdrant each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${ingestDefaults.ingestBatch} items, depth ${ingestDefaults.ingestDepth}). ${ROUNDS} rounds, the two paths taking turns request by request; median (min–max).\n\n${markdownTable(ingestRows)}\nHybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
+  `The fake embedding service (its vectors written as bge-m3 writes them: float32 values in all their digits, about 20 KB of JSON each), the fake Qdrant and the kernel (built, as \`npm start\` runs it) each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${ingestDefaults.ingestBatch} items, depth ${ingestDefaults.ingestDepth}). Node floor: a bare node:http server between the client and the two services doing what the direct client does (tests/bench/ingest-floor.mjs), what one more Node hop costs on this machine. ${ROUNDS} rounds, the paths taking turns request by request; median (min–max). Kernel CPU: the kernel process's CPU over a round, per item ingested.\n\n${markdownTable(ingestRows)}\nHybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
 await k.stop();
+floor.stop();
 emb.stop();
 qd.stop();

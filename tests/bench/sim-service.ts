@@ -11,6 +11,8 @@ const plugin = (await import(`../../plugins/${pluginId}/index.js`)).default as S
 const sim = plugin.simulators?.find((s) => s.service === service);
 if (!sim?.start) throw new Error(`plugin ${pluginId} has no simulated ${service}`);
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };
-const started = await sim.start({ stateDir: mkdtempSync(join(tmpdir(), `bench-${service}-`)), hostRoots: {}, log: silent as never });
+// The simulated host's root exists but holds no container logs, so the fakes write no access lines (they need a root).
+const hostRoots = sim.hostId ? { [sim.hostId]: mkdtempSync(join(tmpdir(), `bench-${service}-host-`)) } : {};
+const started = await sim.start({ stateDir: mkdtempSync(join(tmpdir(), `bench-${service}-`)), hostRoots, log: silent as never });
 process.stdout.write(`${started.port}\n`);
 process.on('SIGTERM', () => { void started.close().finally(() => process.exit(0)); });

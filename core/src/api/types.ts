@@ -423,6 +423,9 @@ export interface HttpService {
   request(upstream: UpstreamRef, path: string, opts?: HttpRequestOptions): Promise<HttpResponse>;
   /** Sends a request and validates the JSON answer with a zod schema (502 on schema mismatch or non-2xx). */
   fetchJson<T extends z.ZodType>(upstream: UpstreamRef, path: string, schema: T, opts?: HttpRequestOptions): Promise<z.output<T>>;
+  /** As `fetchJson`, with the answer's text beside the validated value, for a caller that passes parts of the answer on
+   *  as they came instead of serialising them again (since 2.1.0). */
+  fetchJsonText<T extends z.ZodType>(upstream: UpstreamRef, path: string, schema: T, opts?: HttpRequestOptions): Promise<{ value: z.output<T>; text: string }>;
   /** Streams the current request to the upstream and the answer back (SSE/chunked untouched, client abort aborts upstream). */
   proxy(route: RouteContext, upstream: UpstreamRef, opts?: ProxyOptions): Promise<void>;
 }

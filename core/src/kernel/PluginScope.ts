@@ -155,6 +155,7 @@ export class PluginScope implements PluginOwner, UiContributions {
     const http: HttpApi = {
       request: (u, p, o) => { scope.guardIo('http.request'); return k.http.request(u, p, o).then((res) => scope.ownBody(res)); },
       fetchJson: (u, p, s, o) => { scope.guardIo('http.fetchJson'); return k.http.fetchJson(u, p, s, o); },
+      fetchJsonText: (u, p, s, o) => { scope.guardIo('http.fetchJsonText'); return k.http.fetchJsonText(u, p, s, o); },
       proxy: (c, u, o) => k.http.proxy(c, u, o),
     };
 

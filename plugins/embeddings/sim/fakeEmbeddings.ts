@@ -25,6 +25,15 @@ export function denseVector(text: string): number[] {
   return Array.from(v, (x) => Math.round((x / n) * 1e6) / 1e6);
 }
 
+/** `denseVector` as bge-m3 writes its vectors: no dimension exactly 0 and every value a float32 in all its digits
+ *  (`0.012345678918063641`), about 20 KB of JSON per vector where the rounded one is 2–8 KB. For benchmarks
+ *  (SPARK_SIM_EMBED_FULL_FLOATS=1), whose JSON costs would otherwise be a fraction of the real service's. */
+export function fullFloatVector(text: string): number[] {
+  const v = denseVector(text);
+  const seed = h(`f:${text}`, 1 << 30);
+  return v.map((x, i) => Math.fround(x + (((seed * (i + 1)) % 2001) - 1000) * 1e-6));
+}
+
 /** bge-m3-like lexical weights: one index per distinct token (vocabulary-sized ids), weight from rarity of shape. */
 export function sparseVector(text: string): { indices: number[]; values: number[] } {
   const m = new Map<number, number>();
@@ -51,6 +60,7 @@ const send = (res: ServerResponse, status: number, body: unknown) => { res.write
 /** Fake of the predecessor's spark-embed service (bge-m3 + bge-reranker-v2-m3) on the OpenAI-ish contract. */
 export function startFakeEmbeddings(opts: { accessLog?: AccessLog } = {}): Promise<{ port: number; close(): Promise<void>; requests: number }> {
   const state = { requests: 0 };
+  const dense = process.env.SPARK_SIM_EMBED_FULL_FLOATS === '1' ? fullFloatVector : denseVector;
   const server = createServer(guardFakeHandler('embeddings', (res) => { res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }); res.end('Internal Server Error'); }, async (req, res) => {
     state.requests++;
     try {
@@ -64,7 +74,7 @@ export function startFakeEmbeddings(opts: { accessLog?: AccessLog } = {}): Promi
         const out: string[] = b.output ?? ['dense'];
         return send(res, 200, {
           object: 'list', model: 'BAAI/bge-m3',
-          data: inputs.map((t, index) => ({ object: 'embedding', index, ...(out.includes('dense') ? { embedding: denseVector(t) } : {}), ...(out.includes('sparse') ? { sparse: sparseVector(t) } : {}) })),
+          data: inputs.map((t, index) => ({ object: 'embedding', index, ...(out.includes('dense') ? { embedding: dense(t) } : {}), ...(out.includes('sparse') ? { sparse: sparseVector(t) } : {}) })),
           usage: { prompt_tokens: inputs.reduce((n, t) => n + tokens(t).length, 0), total_tokens: inputs.reduce((n, t) => n + tokens(t).length, 0) },
         });
       }

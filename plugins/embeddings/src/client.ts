@@ -3,6 +3,7 @@ import { SparkError, validationError, type PluginContext, type UpstreamRef } fro
 import type { EmbeddingsConfig } from './config.js';
 import { checkFilterKeys } from './filters.js';
 import { collectionPath } from './names.js';
+import { embeddingTexts, endsMatch, JsonText, objectJson } from './vectorText.js';
 import { embedResponse, qdrantCollections, qdrantCount, qdrantEnvelope, qdrantQueryResult, rerankResponse, type searchBody, type sparse } from './schemas.js';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -16,7 +17,8 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
 
   /** Qdrant REST call through the kernel's HTTP layer (timeouts, 502/503/504 naming qdrant and host). */
   async function qdrant<T extends z.ZodType>(method: string, path: string, schema: T, json?: unknown): Promise<z.output<T>> {
-    const r = await ctx.http.request(qdrantUp(), path, { method, ...(json !== undefined ? { json } : {}), timeoutMs: cfg().qdrantTimeoutMs });
+    const send = json instanceof JsonText ? { body: json.text, headers: { 'content-type': 'application/json' } } : json !== undefined ? { json } : {};
+    const r = await ctx.http.request(qdrantUp(), path, { method, ...send, timeoutMs: cfg().qdrantTimeoutMs });
     const text = await new Promise<string>((resolve, reject) => { let s = ''; r.body.on('data', (d) => (s += d)).on('end', () => resolve(s)).on('error', reject); });
     let body: unknown;
     try { body = JSON.parse(text); } catch { throw new SparkError('EMBEDDINGS_QDRANT_GARBAGE', `qdrant on ${qdrantUp().hostId} sent a response that is not JSON`, { status: 502 }); }
@@ -30,15 +32,19 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
     return p.data.result;
   }
 
+  /** The vectors of `texts` in their order, each dense one also as the JSON text the service sent (`denseText`), which
+   *  upserts and searches pass on as it is (vectorText.ts). */
   async function embed(texts: string[], output: Array<'dense' | 'sparse'>) {
     const c = cfg();
-    const out: Array<{ embedding?: number[]; sparse?: z.output<typeof sparse> }> = [];
+    const out: Array<{ embedding?: number[]; denseText?: string; sparse?: z.output<typeof sparse> }> = [];
     for (let i = 0; i < texts.length; i += c.maxBatch) {
       const batch = texts.slice(i, i + c.maxBatch);
-      const r = await ctx.http.fetchJson(embedUp(), '/v1/embeddings', embedResponse, { method: 'POST', json: { input: batch, model: 'BAAI/bge-m3', output }, timeoutMs: c.embedTimeoutMs });
-      const sorted = [...r.data].sort((a, b) => a.index - b.index);
-      if (sorted.length !== batch.length) throw new SparkError('EMBEDDINGS_UPSTREAM_COUNT', 'the embedding service returned a different number of vectors', { status: 502 });
-      out.push(...sorted);
+      const { value: r, text } = await ctx.http.fetchJsonText(embedUp(), '/v1/embeddings', embedResponse, { method: 'POST', json: { input: batch, model: 'BAAI/bge-m3', output }, timeoutMs: c.embedTimeoutMs });
+      if (r.data.length !== batch.length) throw new SparkError('EMBEDDINGS_UPSTREAM_COUNT', 'the embedding service returned a different number of vectors', { status: 502 });
+      const denseTexts = embeddingTexts(text);
+      // (The scan agrees with JSON.parse on any answer JSON.parse accepts; should it ever not, the vector is serialised.)
+      const vectors = r.data.map((v, pos) => v.embedding === undefined ? v : { ...v, denseText: endsMatch(denseTexts[pos] ?? '', v.embedding) ? denseTexts[pos] : JSON.stringify(v.embedding) });
+      out.push(...vectors.sort((a, b) => a.index - b.index));
     }
     return out;
   }
@@ -75,13 +81,14 @@ export function createEmbeddingsClient(ctx: PluginContext<EmbeddingsConfig>) {
     const [v] = await embed([b.query], b.mode === 'dense' ? ['dense'] : b.mode === 'sparse' ? ['sparse'] : ['dense', 'sparse']);
     t.embed = performance.now() - t0;
     const limit = b.rerank ? Math.max(b.limit, b.rerank.top_n) : b.limit;
-    const dense = { query: v.embedding, using: 'dense', limit: b.prefetch_limit };
     const sp = { query: v.sparse, using: 'sparse', limit: b.prefetch_limit };
+    const rest = { limit, filter: b.filter, with_payload: b.with_payload };
+    // The dense vector goes as the service's text (vectorText.ts).
     const request = b.mode === 'hybrid'
-      ? { prefetch: [dense, sp], query: rrfQuery(b) ?? { fusion: b.fusion }, limit, filter: b.filter, with_payload: b.with_payload }
-      : { ...(b.mode === 'dense' ? dense : sp), limit, filter: b.filter, with_payload: b.with_payload };
+      ? objectJson({ prefetch: `[${objectJson({ query: v.denseText }, { using: 'dense', limit: b.prefetch_limit })},${JSON.stringify(sp)}]` }, { query: rrfQuery(b) ?? { fusion: b.fusion }, ...rest })
+      : b.mode === 'dense' ? objectJson({ query: v.denseText }, { using: 'dense', ...rest }) : JSON.stringify({ ...sp, ...rest });
     t0 = performance.now();
-    const res = await qdrant('POST', `${path}/points/query`, qdrantQueryResult, request);
+    const res = await qdrant('POST', `${path}/points/query`, qdrantQueryResult, new JsonText(request));
     t.search = performance.now() - t0;
     const threshold = b.score_threshold ?? -Infinity;
     let points = res.points.filter((p) => p.score >= threshold).map((p) => ({ id: p.id, doc_id: p.payload?.doc_id ?? null, score: p.score, payload: p.payload ?? undefined }));

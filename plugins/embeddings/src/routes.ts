@@ -4,6 +4,7 @@ import type { EmbeddingsClient } from './client.js';
 import type { EmbeddingsConfig } from './config.js';
 import { pipelinedIngest } from './ingest.js';
 import { collectionPath, uuidV5 } from './names.js';
+import { JsonText, objectJson } from './vectorText.js';
 import { collectionResponse, collectionsResponse, deleteCollectionResponse, embeddingsResponse, ensureCollectionResponse, ingestResponse, rerankResponse, searchResponse } from './responses.js';
 import { embeddingsBody, ensureCollectionBody, ingestBody, nameParams, qdrantAny, qdrantCollection, qdrantExists, rerankBody, searchBody } from './schemas.js';
 
@@ -71,9 +72,11 @@ export function registerEmbeddingsRoutes(ctx: PluginContext<EmbeddingsConfig>, c
     const { embedMs, upsertMs } = await pipelinedIngest(points, {
       batchSize: Math.min(ingestBatch, maxBatch), depth: ingestDepth, wholeUpTo: maxBatch,
       embed: (chunk) => client.embed(chunk.map((p) => p.item.text), ['dense', 'sparse']),
-      upsert: (chunk, vecs) => client.qdrant('PUT', `${path}/points?wait=true`, qdrantAny, {
-        points: chunk.map(({ item, id }, k) => ({ id, vector: { dense: vecs[k].embedding, sparse: vecs[k].sparse }, payload: { ...(item.payload ?? {}), doc_id: String(item.id), text: item.text } })),
-      }).then(() => undefined),
+      // Each dense vector as the embedding service's text (vectorText.ts).
+      upsert: (chunk, vecs) => client.qdrant('PUT', `${path}/points?wait=true`, qdrantAny, new JsonText(`{"points":[${chunk.map(({ item, id }, k) => objectJson(
+        { vector: objectJson({ dense: vecs[k].denseText }, vecs[k].sparse ? { sparse: vecs[k].sparse } : {}) },
+        { id, payload: { ...(item.payload ?? {}), doc_id: String(item.id), text: item.text } },
+      )).join(',')}]}`)).then(() => undefined),
       undo: (written) => client.qdrant('POST', `${path}/points/delete?wait=true`, qdrantAny, { points: [...new Set(written.map((p) => p.id))] }).then(() => undefined),
     });
     const upserted = items.length;

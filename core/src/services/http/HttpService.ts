@@ -110,6 +110,10 @@ export class HttpService {
   }
 
   async fetchJson<T extends z.ZodType>(u: UpstreamRef, path: string, schema: T, opts: HttpRequestOptions = {}): Promise<z.output<T>> {
+    return (await this.fetchJsonText(u, path, schema, opts)).value;
+  }
+
+  async fetchJsonText<T extends z.ZodType>(u: UpstreamRef, path: string, schema: T, opts: HttpRequestOptions = {}): Promise<{ value: z.output<T>; text: string }> {
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const res = await this.request(u, path, opts);
     let text: string;
@@ -133,7 +137,7 @@ export class HttpService {
     if (!r.success) {
       throw new SparkError('SPK_UPSTREAM_SCHEMA', `${where(u)} sent an unexpected response (${r.error.issues[0]?.path.join('.') || 'body'})`, { status: 502, details: { service: u.service, host: u.hostId } });
     }
-    return r.data;
+    return { value: r.data, text };
   }
 
   /** Streams the incoming request to the upstream and the answer back; nothing is buffered. Resolves once the
