@@ -12,6 +12,7 @@ const answers: Record<string, [number, string]> = {
 };
 const server = createServer((req, res) => {
   if (req.url === '/hang') return;
+  if (req.url?.startsWith('/echo')) { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ a: [], url: req.url })); return; }
   const [status, body] = answers[req.url ?? ''] ?? [404, '{}'];
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(body);
@@ -39,5 +40,14 @@ describe('fetchJsonText', () => {
     expect(await failure('/shape')).toEqual({ code: 'SPK_UPSTREAM_SCHEMA', status: 502, message: 'probe on spark-9 sent an unexpected response (a)' });
     expect(await failure('/down')).toEqual({ code: 'SPK_UPSTREAM_STATUS', status: 503, message: 'probe on spark-9 answered 503' });
     expect(await failure('/hang', 300)).toMatchObject({ code: 'SPK_UPSTREAM_TIMEOUT', status: 504 });
+  });
+
+  it('sends the path it is given, resolved against the base, with the query options added (and never cached with them)', async () => {
+    const url = async (path: string, query?: Record<string, string | number | boolean | undefined>) => ((await http.fetchJson(up, path, z.object({ url: z.string() }), { query })) as { url: string }).url;
+    expect(await url('/echo/x')).toBe('/echo/x');
+    expect(await url('/echo/x', { limit: 5, q: 'a b&c', skip: undefined, ok: true })).toBe('/echo/x?limit=5&q=a+b%26c&ok=true');
+    expect(await url('/echo/x')).toBe('/echo/x'); // the query above was not kept for the bare path
+    expect(await url('/echo/y?v=1', { w: 2 })).toBe('/echo/y?v=1&w=2');
+    expect(await url('/echo/y?v=1', { v: 3 })).toBe('/echo/y?v=3');
   });
 });
