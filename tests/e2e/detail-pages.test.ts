@@ -70,6 +70,23 @@ describeBrowser('full-page views per Spark and per model in Chromium', () => {
       await page.locator('[data-testid="detail-containers"] td:has-text("vllm_node")').waitFor({ timeout: 15_000 });
       await page.locator('[data-testid="detail-marks"] td:has-text("qwen3-4b serving")').waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      // The pointer on an event's dashed line names it above the plot; away from every line, nothing is named.
+      const chart = page.locator('spark-history-chart[series="cluster.gpu_util"]');
+      const at = await chart.evaluate((el) => {
+        const u = (el as unknown as { plot: { over: HTMLElement; valToPos(v: number, s: string): number; sparkMarks: Array<{ t: number; text: string }> } }).plot;
+        const m = u.sparkMarks[u.sparkMarks.length - 1];
+        const r = u.over.getBoundingClientRect();
+        const x = u.valToPos(m.t / 1000, 'x');
+        // Events seconds apart share a pixel: any of those may be the one named.
+        const near = u.sparkMarks.filter((o) => Math.abs(u.valToPos(o.t / 1000, 'x') - x) <= 6).map((o) => o.text);
+        return { x: r.left + x, y: r.top + r.height / 2, left: r.left, near };
+      });
+      await page.mouse.move(at.x, at.y);
+      const tip = chart.locator('[data-testid="mark-tip"]');
+      await expect.poll(async () => (await tip.isVisible()) ? (await tip.textContent())! : '').toMatch(new RegExp(`(${at.near.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`));
+      await chart.screenshot({ path: screenshotPath(`detail-mark-tip-${label}.png`) });
+      await page.mouse.move(at.left + 2, at.y);
+      await expect.poll(() => tip.isVisible()).toBe(false);
       await page.screenshot({ path: screenshotPath(`detail-spark-${label}.png`), fullPage: true });
 
       // Another window is another read: the charts say so and plot the half hour they have (a sliver of a week).

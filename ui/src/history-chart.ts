@@ -41,8 +41,11 @@ export class SparkHistoryChart extends LitElement {
     :host { display: block; font: 12px var(--spark-font); color: var(--spark-muted); }
     .head { display: flex; justify-content: space-between; gap: 8px; margin-bottom: 2px; }
     .head b { color: var(--spark-text); font-weight: 600; }
-    .plot { width: 100%; min-height: 40px; }
+    .plot { width: 100%; min-height: 40px; position: relative; }
     .note { padding: 8px 0; }
+    /* The event under the pointer (a dashed line), named. */
+    .marktip { position: absolute; top: 2px; z-index: 2; max-width: 70%; padding: 3px 7px; border-radius: 6px; pointer-events: none;
+      background: var(--spark-surface-2); color: var(--spark-text); border: 1px solid var(--spark-warn); font-size: 11px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   `;
 
   connectedCallback(): void {
@@ -71,7 +74,7 @@ export class SparkHistoryChart extends LitElement {
     return html`
       <link rel="stylesheet" href="/vendor/uplot.css">
       <div class="head"><b>${this.label || this.series}</b><span>${unit ? `${unit}, ` : ''}last ${windowText(this.minutes)}</span></div>
-      <div class="plot" part="plot"></div>
+      <div class="plot" part="plot"><div class="marktip" data-testid="mark-tip" role="status" hidden></div></div>
       ${this.state === 'empty' ? html`<div class="note">No points yet: the kernel samples every 5 s.</div>` : nothing}
       ${this.state === 'error' ? html`<div class="note">History unavailable.</div>` : nothing}`;
   }
@@ -96,6 +99,30 @@ export class SparkHistoryChart extends LitElement {
       if (gen !== this.generation) return;
       this.state = 'error';
     }
+  }
+
+  /** Names the event whose dashed line is nearest the pointer (within 6 px), in a tip above the plot. */
+  private showMark(u: uPlotType): void {
+    const tip = this.renderRoot.querySelector('.marktip') as HTMLElement | null;
+    if (!tip) return;
+    const left = u.cursor.left ?? -1;
+    const list = (u as uPlotType & { sparkMarks?: HistoryMark[] }).sparkMarks ?? [];
+    let best: { m: HistoryMark; x: number } | undefined;
+    if (left >= 0) {
+      for (const m of list) {
+        const x = u.valToPos(m.t / 1000, 'x');
+        if (Math.abs(x - left) <= 6 && (!best || Math.abs(x - left) < Math.abs(best.x - left))) best = { m, x };
+      }
+    }
+    if (!best) { tip.hidden = true; return; }
+    tip.textContent = `${new Date(best.m.t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} ${best.m.text}`;
+    tip.hidden = false;
+    // Beside the line, on the side with room.
+    const plot = tip.parentElement!.getBoundingClientRect();
+    const x = u.over.getBoundingClientRect().left - plot.left + best.x;
+    const rightHalf = best.x > u.over.clientWidth / 2;
+    tip.style.left = rightHalf ? '' : `${x + 6}px`;
+    tip.style.right = rightHalf ? `${plot.width - x + 6}px` : '';
   }
 
   private clear(): void {
@@ -150,6 +177,8 @@ export class SparkHistoryChart extends LitElement {
         })),
       ],
       hooks: {
+        // The pointer within a few pixels of an event's line names it (marks carry no text on the canvas).
+        setCursor: [(u) => this.showMark(u)],
         draw: [(u) => {
           const list = (u as uPlotType & { sparkMarks?: HistoryMark[] }).sparkMarks ?? [];
           const ctx = u.ctx;
