@@ -39,9 +39,13 @@ export function childPids(pid: number): number[] {
 }
 
 /** The kernel under test, built and run as `npm start` runs it (see kernel-under-test.mjs). */
+/** `BENCH_PROFILE=<dir>`: the kernel under test writes a V8 CPU profile there when it stops (open it in Chrome's
+ *  DevTools), to see where a row's time goes. NODE_OPTIONS cannot carry --cpu-prof. */
+const profileFlags = (): string[] => (process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+
 export async function kernelProcess(upstreamUrl: string, repoDir = join(import.meta.dirname, '../..'), env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: repoDir });
-  const p = spawn(process.execPath, [join(repoDir, 'tests/bench/kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn', ...env } });
+  const p = spawn(process.execPath, [...profileFlags(), join(repoDir, 'tests/bench/kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn', ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     p.stdout!.once('data', (d) => resolve(String(d).trim()));
     p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));
@@ -53,7 +57,7 @@ export async function kernelProcess(upstreamUrl: string, repoDir = join(import.m
  *  its config.json, so its services can be fakes in processes of their own. */
 export async function pluginKernelProcess(pluginId: string, config: unknown): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: join(import.meta.dirname, '../..') });
-  const p = spawn(process.execPath, [join(import.meta.dirname, 'plugin-kernel.mjs'), pluginId, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn' } });
+  const p = spawn(process.execPath, [...profileFlags(), join(import.meta.dirname, 'plugin-kernel.mjs'), pluginId, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn' } });
   const url = await new Promise<string>((resolve, reject) => {
     p.stdout!.once('data', (d) => resolve(String(d).trim()));
     p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));
