@@ -11,6 +11,10 @@ const plugin = (await import(`../../plugins/${pluginId}/index.js`)).default as S
 const sim = plugin.simulators?.find((s) => s.service === service);
 if (!sim?.start) throw new Error(`plugin ${pluginId} has no simulated ${service}`);
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };
-const started = await sim.start({ stateDir: mkdtempSync(join(tmpdir(), `bench-${service}-`)), hostRoots: {}, log: silent as never });
+// The service's Spark gets a root of its own (simulators write their container's access log under it; the bench
+// seeds no container, so nothing is written).
+const stateDir = mkdtempSync(join(tmpdir(), `bench-${service}-`));
+const hostRoots = sim.hostId ? { [sim.hostId]: stateDir } : {};
+const started = await sim.start({ stateDir, hostRoots, log: silent as never });
 process.stdout.write(`${started.port}\n`);
 process.on('SIGTERM', () => { void started.close().finally(() => process.exit(0)); });
