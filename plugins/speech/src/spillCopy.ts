@@ -5,6 +5,11 @@ import { writeFile } from 'node:fs/promises';
  *  1.9 MB) never touches the disk unless a second pass needs it, and at most this much per request in memory. */
 export const COPY_MEMORY_BYTES = 4 * 1024 * 1024;
 
+/** What the copy's file buffers before the upload is paused for the disk: a 16 KiB buffer (the default) paused the
+ *  upload on nearly every 64 KiB socket read, until that one write had completed, so a long recording arrived at the
+ *  disk's per-write pace; this much lets writes pile up and go out together, and still bounds the memory. */
+const FILE_BUFFER_BYTES = 1024 * 1024;
+
 /**
  * The copy of an upload kept for a second pass (diarization, per-channel or chunked transcription). It stays in memory
  * while it is small and spills to `path` once it passes `memoryBytes`; most uploads need no second pass, so for them
@@ -47,7 +52,7 @@ export class SpillingCopy {
 
   /** Moves the copy so far to the file; what comes after is written there. */
   private spill(): boolean {
-    this.file = createWriteStream(this.path, { mode: 0o600 });
+    this.file = createWriteStream(this.path, { mode: 0o600, highWaterMark: FILE_BUFFER_BYTES });
     this.touched = true;
     this.file.on('close', () => { this.closed = true; this.settle(); this.wake(true); });
     this.file.on('error', () => { this.closed = true; this.settle(); this.wake(true); });
