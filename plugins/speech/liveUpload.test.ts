@@ -9,7 +9,7 @@ import { pcmWav } from './sim/wav.js';
 /** /v1/audio/transcriptions on a long WAV: the chunks go to parakeet while the upload still arrives (liveTranscribe.ts).
  *  A fake parakeet of the test's own, slow enough (400 ms a request) that a chunk is still in flight when the rest of
  *  the upload comes; chunks of 12 s with 2 s overlap, so the 40 s recording is four chunks. */
-interface FakeState { requests: number; inFlight: number; cancelled: number }
+interface FakeState { requests: number; inFlight: number; maxInFlight: number; cancelled: number }
 let k: TestKernel;
 let fake: { port: number; close(): Promise<void> };
 const state = async (): Promise<FakeState> => (await fetch(`http://127.0.0.1:${fake.port}/__sim/state`)).json();
@@ -76,6 +76,7 @@ describe('a long WAV is transcribed chunk by chunk while it is still being uploa
     const s1 = await state();
     expect(s1.requests - s0.requests).toBe(4);
     expect(s1.cancelled).toBe(s0.cancelled);
+    expect(s1.maxInFlight).toBe(1); // one chunk at a time, as the queue allows
     // The same file sent in one go gets the same answer.
     const whole = startUpload(f, f.head.length);
     whole.req.end(f.tail);
