@@ -4,7 +4,8 @@ import { SparkError, type HealthCheckResult, type PluginContext, type UpstreamRe
 import type { SpeechConfig } from './config.js';
 import { transcribeDual } from './dualChannel.js';
 import { diarizeFile, type Diarization, type DiarizeOptions } from './longDiarize.js';
-import { transcribeFile } from './longTranscribe.js';
+import { LiveTranscription, type GrowingCopy } from './liveTranscribe.js';
+import { transcribeFile, type ChunkOptions } from './longTranscribe.js';
 import { UpstreamQueue } from './queue.js';
 import { asrAnswer, diarAnswer, readJson } from './upstreamSchemas.js';
 import { multipartFromFile } from './upload.js';
@@ -86,13 +87,21 @@ export class SpeechCoordinator {
     return { mode: f.mode, chunkSec, overlapSec: Math.min(f.overlap_seconds ?? l.overlapSec, chunkSec / 3), clusterThreshold: l.clusterThreshold, maxSpeakers: f.max_speakers };
   }
 
+  private asrChunking(): ChunkOptions {
+    return { chunkSec: this.cfg().longAudio.asrChunkSec, overlapSec: this.cfg().longAudio.overlapSec };
+  }
+
   /** ASR (chunked past `asrChunkSec`) and diarization (chunked past `chunkSec`) of a file on disk, each call queued. */
   pipelines(signal: AbortSignal, dOpts: DiarizeOptions) {
-    const asrChunking = () => ({ chunkSec: this.cfg().longAudio.asrChunkSec, overlapSec: this.cfg().longAudio.overlapSec });
     return {
       diarize: (path: string, filename: string) => diarizeFile(path, filename, dOpts, { call: this.callDiarizer(signal), tmpPath: this.tmpPath }),
-      transcribe: (path: string, filename: string) => transcribeFile(path, filename, asrChunking(), { call: (p, n, range) => this.callAsr(p, n, signal, range) }),
+      transcribe: (path: string, filename: string) => transcribeFile(path, filename, this.asrChunking(), { call: (p, n, range) => this.callAsr(p, n, signal, range) }),
     };
+  }
+
+  /** Chunked ASR of a long WAV upload while it still arrives (liveTranscribe.ts), each chunk queued as above. */
+  liveTranscription(copy: GrowingCopy, signal: AbortSignal): LiveTranscription {
+    return new LiveTranscription(copy, this.asrChunking(), (p, n, range, s) => this.callAsr(p, n, s, range), signal);
   }
 
   /** The dual-channel pipeline shared by transcribe-with-speakers and /v1/audio/transcriptions: the file must be a

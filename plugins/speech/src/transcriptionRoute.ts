@@ -3,6 +3,7 @@ import type { PluginRouter, SparkError } from '@spark-control/plugin-api';
 import { ASR_MODEL, type SpeechCoordinator } from './coordinator.js';
 import { compressedFormat, toPcm16Wav } from './decodeCompressed.js';
 import { checkFormat, render, segmentsOf, type OutWord, type Transcript } from './formats.js';
+import type { LiveTranscription } from './liveTranscribe.js';
 import { diarizeFile } from './longDiarize.js';
 import { assignSpeakers, joinWords, normaliseWords, toBlocks } from './merge.js';
 import { parseFields, transcriptionFields } from './requestFields.js';
@@ -24,6 +25,7 @@ export function registerTranscriptionRoute(speech: SpeechCoordinator, router: Pl
     // (which may arrive after the file) say whether a second pass is needed: diarization (diarized_json, or diarize
     // with verbose_json).
     const copy = join(speech.spool, `tee-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    let live: LiveTranscription | undefined;
     const u = streamUpload(c, speech.maxBytes(), (f) => ({ model: 'parakeet', response_format: 'verbose_json', 'timestamp_granularities[]': ['word', 'segment'], ...(f.language?.[0] && /^[a-z]{2}$/.test(f.language[0]) ? { language: f.language[0] } : {}) }), copy);
     try {
       // A stereo call must not reach parakeet whole (it would downmix it). When the fields before the file ask for
@@ -46,11 +48,16 @@ export function registerTranscriptionRoute(speech: SpeechCoordinator, router: Pl
       const long = (seconds !== undefined && seconds > speech.cfg().longAudio.asrChunkSec) || packedLong;
       const spooled = early === 'dual' || (early !== 'mixed' && wav?.channels === 2) || long;
       let fields: Record<string, string[]> = {};
+      let options: ReturnType<typeof transcriptionOptions> | undefined;
       let streamed: AsrAnswer | undefined;
       if (spooled) {
-        u.body.resume();
+        // A long 16-bit WAV that goes to parakeet as one mix (mono, or stereo with channel_mode=mixed before it) is
+        // sent chunk by chunk while the rest still arrives: each chunk as soon as its bytes are on disk. A bad field
+        // after the file stops it (the finally below), a late channel_mode=dual too.
+        if (long && wav && wav.bitsPerSample === 16 && early !== 'dual' && (wav.channels === 1 || early === 'mixed')) live = speech.liveTranscription({ path: copy, untilOnDisk: u.untilOnDisk }, c.signal);
+        u.dropBody();
         fields = await u.fields;
-        transcriptionOptions(fields);
+        options = transcriptionOptions(fields);
       } else {
         // Bad fields end the upstream request at once; the slot is held for the cooldown while the GPU lets go.
         const local = new AbortController();
@@ -59,12 +66,13 @@ export function registerTranscriptionRoute(speech: SpeechCoordinator, router: Pl
           const resP = speech.post('/v1/audio/transcriptions', u, speech.cfg().asrTimeoutSec, signal);
           resP.catch(() => {}); // settled below; a bad upload rejects `u.fields` first
           fields = await u.fields;
-          try { transcriptionOptions(fields); } catch (e) { local.abort(); throw e; }
+          try { options = transcriptionOptions(fields); } catch (e) { local.abort(); throw e; }
           return readJson(await resP, asrAnswer, 'parakeet');
         }, signal);
       }
-      const { format, gran, f } = transcriptionOptions(fields);
+      const { format, gran, f } = options ?? transcriptionOptions(fields);
       await u.copied;
+      if (f.channel_mode === 'dual') await live?.stop();
       const dOpts = speech.diarizeOptions({ mode: 'auto', max_speakers: f.max_speakers });
       const dual = f.channel_mode === 'dual';
       // Speakers only where the answer can carry them; json/text/srt/vtt ignore diarize (no second pass).
@@ -78,7 +86,7 @@ export function registerTranscriptionRoute(speech: SpeechCoordinator, router: Pl
         ({ words } = r); duration = r.asr.duration; language = r.asr.language;
         if (withSpeakers) c.usage({ audio_seconds: r.diarization.duration }, r.diarization.model);
       } else {
-        const asr = streamed ?? await speech.pipelines(c.signal, dOpts).transcribe(copy, 'audio.wav');
+        const asr = streamed ?? await live?.answer() ?? await speech.pipelines(c.signal, dOpts).transcribe(copy, 'audio.wav');
         words = normaliseWords(asr.words); duration = asr.duration; language = asr.language; fallbackText = asr.text ?? '';
         if (withSpeakers) {
           const d = await diarizeFile(copy, 'audio.wav', dOpts, { call: speech.callDiarizer(c.signal), tmpPath: speech.tmpPath });
@@ -106,6 +114,8 @@ export function registerTranscriptionRoute(speech: SpeechCoordinator, router: Pl
       speech.note('transcriptions', t0, (e as SparkError).status ?? 500);
       throw e;
     } finally {
+      // Nothing sent early may still read the copy (or hold parakeet) once the answer is out.
+      await live?.stop();
       await u.copied;
       u.dropCopy();
     }

@@ -23,13 +23,21 @@ export interface UploadStream {
   copied: Promise<void>;
   /** Puts the complete tee copy at `teePath` (a small one is held in memory until a second pass asks for it). */
   saveCopy(): Promise<void>;
+  /** Resolves once `teePath` holds the file's first `bytes` while the rest may still arrive (the copy goes to disk
+   *  from now on); rejects when the file ends or fails short of them, or without a copy. */
+  untilOnDisk(bytes: number, signal?: AbortSignal): Promise<void>;
   /** Frees the tee copy (memory, and its file if it has one). */
   dropCopy(): void;
   /** Stop reading: the rest of the upload is drained and dropped, `fields` rejects. */
   cancel(): void;
+  /** The upload is only spooled: `body` is not sent anywhere, so the file's bytes are not re-encoded into it. */
+  dropBody(): void;
 }
 
 const HEAD_BYTES = 4096;
+/** What the upstream body buffers before the upload is paused: a few of the client's socket reads (64 KiB each), so
+ *  a chunk seldom waits on a pause and resume. */
+const OUT_BUFFER_BYTES = 256 * 1024;
 
 /** A multipart Content-Type without its boundary cannot be parsed: say so before anything waits for parts. */
 export function requireBoundary(contentType: string): void {
@@ -53,10 +61,16 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
     throw new SparkError('SPEECH_TOO_LARGE', `uploads are limited to ${Math.round(maxBytes / 1048576)} MB`, { status: 413, details: { errors: [{ field: 'file', message: 'too large' }] } });
   }
   const boundary = `----spark${randomBytes(12).toString('hex')}`;
-  const out = new PassThrough();
+  // The body is pushed into as the file arrives (no Transform in between: one stream hop less per chunk); read() is
+  // the upstream asking for more, which resumes a file paused on a full buffer.
+  let wantMore: (() => void) | undefined;
+  const out = new Readable({ highWaterMark: OUT_BUFFER_BYTES, read() { const w = wantMore; wantMore = undefined; w?.(); } });
+  /** The file part's own header, sent together with its first bytes (one upstream write less). */
+  let partHead: Buffer | undefined;
   const fields: Record<string, string[]> = Object.create(null); // a field named "toString" or "__proto__" is just a name
   let seen = 0;
   let sawFile = false;
+  let forwarding = true;
   let headDone: (h: { fields: Record<string, string[]>; bytes: Buffer }) => void = () => {};
   const head = new Promise<{ fields: Record<string, string[]>; bytes: Buffer }>((r) => { headDone = r; });
   let headFields: Record<string, string[]> | undefined;
@@ -84,7 +98,7 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
     bb.on('file', (name, file, info) => {
       if (name !== 'file') { file.resume(); return; }
       sawFile = true;
-      out.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${(info.filename || 'audio').replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${info.mimeType || 'application/octet-stream'}\r\n\r\n`);
+      partHead = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${(info.filename || 'audio').replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${info.mimeType || 'application/octet-stream'}\r\n\r\n`);
       headFields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, [...v]]));
       tee = teePath ? new SpillingCopy(teePath) : undefined;
       void tee?.done.then(() => copiedDone());
@@ -94,28 +108,36 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
         // Both the upstream and the disk copy may fall behind: read on only once every full one has drained, or a
         // slow disk would buffer the whole upload in memory.
         const teeFull = tee ? !tee.write(d) : false;
-        const outFull = !out.write(d);
+        let outFull = false;
+        if (forwarding) {
+          outFull = !out.push(partHead ? Buffer.concat([partHead, d]) : d);
+          partHead = undefined;
+        }
         if (teeFull || outFull) {
           file.pause();
           let waiting = (teeFull ? 1 : 0) + (outFull ? 1 : 0);
           const drained = () => { if (--waiting === 0) file.resume(); };
           if (teeFull) tee!.onceDrained(drained);
-          if (outFull) out.once('drain', drained);
+          if (outFull) wantMore = drained;
         }
       });
       file.on('end', () => { giveHead(); tee?.end(); });
       file.on('error', () => { /* reported through busboy's own 'error' */ });
       file.on('limit', () => fail(new SparkError('SPEECH_TOO_LARGE', `uploads are limited to ${Math.round(maxBytes / 1048576)} MB`, { status: 413, details: { errors: [{ field: 'file', message: 'too large' }] } })));
-      file.on('end', () => out.write('\r\n'));
     });
     bb.on('error', () => fail(new SparkError('SPEECH_BAD_MULTIPART', 'the multipart body is malformed or was cut off', { status: 400, details: { errors: [{ field: 'file', message: 'bad or truncated multipart body' }] } })));
     bb.on('close', () => {
       giveHead();
       if (!sawFile) return fail(new SparkError('SPEECH_NO_FILE', 'no "file" field in the upload', { status: 400, details: { errors: [{ field: 'file', message: 'required' }] } }));
+      // The end of the file part, the upstream's fields and the closing boundary in one write.
+      let tail = '\r\n';
       for (const [k, v] of Object.entries(extraFields(fields))) {
-        for (const one of Array.isArray(v) ? v : [v]) out.write(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${one}\r\n`);
+        for (const one of Array.isArray(v) ? v : [v]) tail += `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${one}\r\n`;
       }
-      out.end(`--${boundary}--\r\n`);
+      tail += `--${boundary}--\r\n`;
+      out.push(partHead ? Buffer.concat([partHead, Buffer.from(tail)]) : Buffer.from(tail));
+      partHead = undefined;
+      out.push(null);
       resolve(fields);
     });
     c.req.on('aborted', () => fail(new SparkError('SPK_ABORTED', 'the upload was cut off', { status: 400 })));
@@ -124,7 +146,9 @@ export function streamUpload(c: RouteContext, maxBytes: number, extraFields: (cl
   fieldsDone.catch(() => {});
   return {
     body: out, contentType: `multipart/form-data; boundary=${boundary}`, fields: fieldsDone, bytes: () => seen, head, copied, cancel: () => cancel(),
+    dropBody: () => { forwarding = false; out.resume(); },
     saveCopy: async () => { await copied; await tee?.save(); },
+    untilOnDisk: (bytes, signal) => tee ? tee.untilOnDisk(bytes, signal) : Promise.reject(new Error('the upload has no copy')),
     dropCopy: () => tee?.discard(),
   };
 }

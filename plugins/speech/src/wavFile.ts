@@ -16,7 +16,8 @@ export interface WavInfo {
   extras: Array<{ id: string; data: Buffer }>;
 }
 
-export type WavRead = { ok: true; info: WavInfo } | { ok: false; reason: string };
+/** `incomplete`: a file still being written (read with `growing`) does not hold its whole header yet. */
+export type WavRead = { ok: true; info: WavInfo } | { ok: false; reason: string; incomplete?: true };
 
 const EXTRA_LIMIT = 1 << 20;
 // Streaming writers (sox to a pipe, ffmpeg -f wav -) cannot seek back to fill in sizes and leave one of these.
@@ -24,13 +25,17 @@ const UNKNOWN_SIZES = new Set([0, 0xffffffff]);
 
 /** Reads the header of a PCM WAV file. Anything we cannot slice sample-exactly (compressed, cut short, and — unless
  *  `anyDepth`, for the converter in pcm16.ts — any sample format but 16-bit integer) comes back as a reason the
- *  caller can show, never as an exception. */
-export async function readWavInfo(path: string, o: { anyDepth?: boolean } = {}): Promise<WavRead> {
+ *  caller can show, never as an exception. `growing`: the file is an upload still being written, so its audio is
+ *  taken at the size its header states (one that states none cannot be planned yet) and a header not all there yet is
+ *  `incomplete`; what it says holds for the finished file only if that file reads the same (liveTranscribe.ts). */
+export async function readWavInfo(path: string, o: { anyDepth?: boolean; growing?: boolean } = {}): Promise<WavRead> {
   const fh = await open(path, 'r');
+  const incomplete = { ok: false, reason: 'is not all there yet', incomplete: true } as const;
   try {
     const size = (await fh.stat()).size;
     const head = Buffer.alloc(12);
     await fh.read(head, 0, 12, 0);
+    if (o.growing && size < 12) return incomplete;
     if (size < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') return { ok: false, reason: 'is not a WAV file (no RIFF/WAVE header)' };
     let p = 12;
     let fmt: Buffer | undefined;
@@ -44,10 +49,12 @@ export async function readWavInfo(path: string, o: { anyDepth?: boolean } = {}):
       if (id === 'data') {
         if (!fmt) return { ok: false, reason: 'has audio data before its format chunk' };
         const available = size - (p + 8);
+        if (o.growing && UNKNOWN_SIZES.has(len)) return { ok: false, reason: 'does not state its audio size' };
         const dataBytes = UNKNOWN_SIZES.has(len) ? available : len;
-        if (dataBytes > available) return { ok: false, reason: `is truncated (header promises ${dataBytes} bytes of audio, ${available} are there)` };
+        if (dataBytes > available && !o.growing) return { ok: false, reason: `is truncated (header promises ${dataBytes} bytes of audio, ${available} are there)` };
         return describe(fmt, p + 8, dataBytes, extras, !!o.anyDepth);
       }
+      if (p + 8 + len > size && o.growing) return incomplete;
       if (p + 8 + len > size) return { ok: false, reason: `is truncated inside its "${id.replace(/[^\x20-\x7e]/g, '?')}" chunk` };
       if (id === 'fmt ') {
         fmt = Buffer.alloc(Math.min(len, 64));
@@ -60,7 +67,7 @@ export async function readWavInfo(path: string, o: { anyDepth?: boolean } = {}):
       }
       p += 8 + len + (len % 2);
     }
-    return { ok: false, reason: 'has no audio data chunk' };
+    return o.growing ? incomplete : { ok: false, reason: 'has no audio data chunk' };
   } finally {
     await fh.close();
   }
