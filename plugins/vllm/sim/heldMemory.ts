@@ -28,7 +28,9 @@ export function trackHeldMemory(state: string, containerName: string, loadMs: ()
     try { write(heldKiB(join(state, 'containers', `${containerName}.json`), loadMs(), asleepKiB)); } catch { /* next tick */ }
   };
   tick();
-  const t = setInterval(tick, 1_000);
+  // Every 100 ms: with a 1 s tick a model that answered ready could still show up to a second short of its memory,
+  // and a sleep elsewhere read meanwhile took that rise for memory the sleep kept (a 25 GB model "asleep at 21 GB").
+  const t = setInterval(tick, 100);
   t.unref();
   return () => { clearInterval(t); write(0); };
 }
