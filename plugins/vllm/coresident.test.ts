@@ -90,6 +90,20 @@ describe('models sharing a Spark', () => {
     expect(list.data.filter((m) => m.state === 'serving').map((m) => m.id).sort()).toEqual(['co-a', 'co-b']);
   }, 60_000);
 
+  it('the history keeps each side-by-side model\'s series, scraped from its own vLLM', async () => {
+    expect((await chat('co-a')).status).toBe(200);
+    expect((await chat('co-b')).status).toBe(200);
+    const h = k.app.services.history;
+    // Points are kept at 5 s steps: the step this test started in and after it.
+    const t0 = Math.floor(Date.now() / 5_000) * 5_000;
+    // The scrape runs every 5 s; a kernel step after it samples every model it read (before, only slot 1's).
+    const sampled = async () => {
+      h.step();
+      return h.range('vllm.requests_running', t0, Date.now() + 1).filter((x) => x.points.some((p) => p.t >= t0)).map((x) => x.labels.model).sort();
+    };
+    expect(await until(sampled, (m) => m.includes('co-a') && m.includes('co-b'), 15_000)).toEqual(['co-a', 'co-b']);
+  }, 40_000);
+
   it('a model that does not fit stops the least recently used one and takes its slot', async () => {
     expect((await chat('co-a')).status).toBe(200);
     expect((await chat('co-b')).status).toBe(200);
@@ -102,6 +116,9 @@ describe('models sharing a Spark', () => {
     off();
     expect(await resident()).toEqual(['co-a', 'co-c']);
     expect(evicted).toEqual([expect.objectContaining({ modelId: 'co-b', action: 'stop', for: 'co-c' })]);
+    // The owner sees it on the charts' time axis.
+    const marks = k.app.services.history.marks(Date.now() - 60_000, Date.now(), 'vllm').map((m) => `${m.kind}: ${m.text}`);
+    expect(marks).toContain('evict: co-b stopped to make room for co-c');
     const metrics = await (await k.fetch('/metrics')).text();
     expect(metrics).toMatch(/^spark_vllm_ondemand_evictions_total\{for="co-c",model="co-b"\} 1$/m);
     // Its container was confirmed gone before co-c started in that slot.

@@ -52,7 +52,7 @@ export class VllmCoordinator {
     }
     this.swap = slots[0];
     ctx.provide(vllmChatPoint, createChatPoint({ swap: this.swap, inflight: this.inflight }));
-    recordVllmHistory(ctx, () => (this.swap.active && !this.swap.running ? { upstream: this.swap.upstream(), model: this.swap.active.servedName } : undefined));
+    recordVllmHistory(ctx, () => this.residency.slots.flatMap((s) => (s.active && !s.running ? [{ upstream: s.upstream(), model: s.active.servedName }] : [])));
     // Runs after the kernel cancelled the plugin's jobs: the last phase change of a cancelled swap is on disk first.
     ctx.onDispose(() => Promise.all(slots.map((s) => s.flush())).then(() => undefined));
     // Every Spark the model runs on; a tensor-parallel model whose Sparks cannot be planned (too few, one address) is
