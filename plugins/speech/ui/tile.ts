@@ -166,7 +166,7 @@ export class SpeechTile extends LitElement {
     const colour = (s: string) => (s === 'unknown' ? 'var(--spark-muted)' : COLORS[speakers.indexOf(s) % COLORS.length]);
     return html`
       <div class="services">${this.health?.map((h) => html`<span><span class="dot ${h.status === 'up' ? 'up' : ''}"></span>${SERVICE_NAMES[h.name] ?? h.name}: ${h.status === 'up' ? 'ready' : 'not reachable'}${this.status ? html` <span class="muted">(${this.queueText(h.name)})</span>` : nothing}</span>`)}</div>
-      <spark-history-chart class="queue" data-testid="speech-queue" series="speech.queue" label="Requests waiting" height="110" .names=${SERVICE_NAMES}></spark-history-chart>
+      <spark-history-chart class="queue" data-testid="speech-queue" series="speech.queue" label="Requests waiting" .names=${SERVICE_NAMES}></spark-history-chart>
       <h4>Transcribe a recording</h4>
       <form @submit=${this.transcribe}><input type="file" accept="audio/*" aria-label="Audio file">
         <label title="A stereo 16-bit WAV of a call: your microphone on one channel (left by default), the other side on the other"><input type="checkbox" name="dual"> Stereo call recording</label>
