@@ -4,11 +4,12 @@
 //    the non-TS assets of each plugin's simulator (plugins/<id>/sim/) copied beside them
 //  - dist/ui/app.js + dist/ui/vendor/*.js: the dashboard shell and the shared Lit copy (import-mapped)
 //  - dist/ui/plugins/<id>/tile.js: each built-in plugin's tile, with lit external so all tiles share one Lit
+// The dashboard's gzipped sizes are held to scripts/bundleBudget.mjs: a bundle over its limit fails the build.
 // Flags: --ui-only (tests), --quiet.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { BUNDLE_BUDGET_KIB } from './bundleBudget.mjs';
+import { checkBundleBudget } from './checkBundleBudget.mjs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -160,9 +161,16 @@ async function buildUi() {
     });
     tiles++;
   }
-  const gz = (f) => (existsSync(f) ? gzipSync(readFileSync(f)).length : 0);
-  const vendorGz = readdirSync(join(out, 'vendor')).reduce((n, f) => n + gz(join(out, 'vendor', f)), 0);
-  say(`ui: shell ${(gz(join(out, 'app.js')) / 1024).toFixed(1)} KiB gz, vendor ${(vendorGz / 1024).toFixed(1)} KiB gz, ${tiles} tiles`);
+  const { sizes, over } = checkBundleBudget(out, BUNDLE_BUDGET_KIB);
+  const k = (file) => ((sizes[file] ?? 0) / 1024).toFixed(1);
+  const tileSizes = Object.keys(sizes).filter((f) => f.startsWith('plugins/')).map((f) => `${f.split('/')[1]} ${k(f)}`);
+  say(`ui: shell ${k('app.js')} KiB gz, vendor ${k('vendor')} KiB gz, ${tiles} tiles (${tileSizes.join(', ')} KiB gz)`);
+  if (over.length) {
+    // The dashboard already served stays as it was: an over-budget build is not swapped in.
+    rmSync(out, { recursive: true, force: true });
+    console.error(`[build] FAILED: over the bundle budget\n${over.map((o) => `  ${o.message}`).join('\n')}`);
+    process.exit(1);
+  }
   swapInto(out, final);
 }
 

@@ -22,18 +22,22 @@ export const windowText = (minutes: number): string => (minutes >= 2880 ? `${Mat
  * every plugin's) drawn as dashed lines on the time axis. Any tile or page may use it.
  */
 export class SparkHistoryChart extends LitElement {
-  static properties = { series: {}, label: {}, minutes: { type: Number }, marks: {}, match: {}, height: { type: Number }, state: { state: true } };
+  static properties = { series: {}, label: {}, minutes: { type: Number }, marks: {}, match: {}, height: { type: Number }, names: { attribute: false }, state: { state: true } };
   series = '';
   label = '';
   minutes = 60;
   marks = '';
   match = '';
   height = 140;
+  /** Words for label values in the legend (`{ parakeet: 'Transcription' }`): what an owner calls them, not the ids. */
+  names: Record<string, string> = {};
   state: 'loading' | 'empty' | 'drawn' | 'error' = 'loading';
   private plot?: uPlotType;
   private timer?: number;
   private resize?: ResizeObserver;
   private lastKeys = '';
+  /** The series' unit, said once in the head (not after every line's name in the legend). */
+  private unit = '';
   private window: [number, number] = [0, 1];
   private generation = 0;
 
@@ -70,7 +74,7 @@ export class SparkHistoryChart extends LitElement {
   }
 
   render() {
-    const unit = this.plot ? (this.plot.series[1]?.label?.toString().match(/\((.*)\)$/)?.[1] ?? '') : '';
+    const unit = this.plot ? this.unit : '';
     return html`
       <link rel="stylesheet" href="/vendor/uplot.css">
       <div class="head"><b>${this.label || this.series}</b><span>${unit ? `${unit}, ` : ''}last ${windowText(this.minutes)}</span></div>
@@ -157,6 +161,7 @@ export class SparkHistoryChart extends LitElement {
     }
     this.plot?.destroy();
     this.lastKeys = keys;
+    this.unit = sets[0].unit;
     const muted = style.getPropertyValue('--spark-muted').trim() || '#888';
     const warn = style.getPropertyValue('--spark-warn').trim() || '#e0a030';
     const opts: uPlotType.Options = {
@@ -172,7 +177,7 @@ export class SparkHistoryChart extends LitElement {
       series: [
         {},
         ...sets.map((s, i) => ({
-          label: `${Object.values(s.labels).join(' ') || this.label || s.key}${s.unit ? ` (${s.unit})` : ''}`,
+          label: Object.values(s.labels).map((v) => this.names[v] ?? v).join(' ') || this.label || s.key,
           stroke: color(i), width: 1.5, spanGaps: false, points: { show: false },
         })),
       ],

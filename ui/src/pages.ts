@@ -3,6 +3,7 @@ import { ApiError, apiJson, events } from './tile-api.js';
 import type { TileInfo } from './tile-host.js';
 import type { JsonSchema } from './schema-form.js';
 import { codes } from '../../core/src/api/codes.js';
+import './kernel-charts.js';
 
 const EMPTY = Object.freeze({}) as Record<string, unknown>;
 
@@ -84,7 +85,8 @@ export class SparkDashboard extends LitElement {
 customElements.define('spark-dashboard', SparkDashboard);
 
 
-/** Plugins page: every discovered plugin with source, versions, state and why it is not running. */
+/** Plugins page: every discovered plugin with source, versions, state and why it is not running; under them the
+ *  kernel's own charts. */
 export class SparkPluginsPage extends LitElement {
   static properties = { rows: { state: true }, error: { state: true }, busy: { state: true }, provides: { state: true } };
   rows: PluginRow[] = [];
@@ -168,7 +170,8 @@ export class SparkPluginsPage extends LitElement {
                      <button ?disabled=${!!this.busy || stuck} title=${stuckTitle} @click=${() => this.act(p.id, 'disable')}>Disable</button>`}
           </div></td></tr>`;
         })}</tbody>
-      </table></div>`;
+      </table></div>
+      <div class="card"><spark-kernel-charts></spark-kernel-charts></div>`;
   }
 }
 customElements.define('spark-plugins-page', SparkPluginsPage);

@@ -21,7 +21,7 @@ function readableError(e: unknown): string {
 }
 const clock = (ms: number) => { const s = Math.floor(ms / 1000); return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`; };
 
-/** Service health, queue, recent requests; try transcription (upload) with speaker colours; hear TTS. */
+/** Service health, queue (now and its history, one line per service), recent requests; try transcription (upload) with speaker colours; hear TTS. */
 export class SpeechTile extends LitElement {
   static properties = { api: { attribute: false }, status: { state: true }, health: { state: true }, blocks: { state: true }, error: { state: true }, audioUrl: { state: true }, busy: { state: true }, speaking: { state: true }, summary: { state: true }, recording: { state: true }, localLabel: { state: true }, simulated: { state: true } };
   api?: SparkTileApi;
@@ -46,6 +46,7 @@ export class SpeechTile extends LitElement {
     .services { display: flex; gap: 14px; flex-wrap: wrap; font-size: 0.85rem; }
     .dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: var(--spark-err); margin-right: 5px; }
     .dot.up { background: var(--spark-ok); }
+    .queue { margin-top: 10px; }
     form { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; margin: 6px 0; }
     input, button, textarea { font: inherit; font-size: 0.86rem; }
     input[type=file] { max-width: 100%; }
@@ -165,6 +166,7 @@ export class SpeechTile extends LitElement {
     const colour = (s: string) => (s === 'unknown' ? 'var(--spark-muted)' : COLORS[speakers.indexOf(s) % COLORS.length]);
     return html`
       <div class="services">${this.health?.map((h) => html`<span><span class="dot ${h.status === 'up' ? 'up' : ''}"></span>${SERVICE_NAMES[h.name] ?? h.name}: ${h.status === 'up' ? 'ready' : 'not reachable'}${this.status ? html` <span class="muted">(${this.queueText(h.name)})</span>` : nothing}</span>`)}</div>
+      <spark-history-chart class="queue" data-testid="speech-queue" series="speech.queue" label="Requests waiting" .names=${SERVICE_NAMES}></spark-history-chart>
       <h4>Transcribe a recording</h4>
       <form @submit=${this.transcribe}><input type="file" accept="audio/*" aria-label="Audio file">
         <label title="A stereo 16-bit WAV of a call: your microphone on one channel (left by default), the other side on the other"><input type="checkbox" name="dual"> Stereo call recording</label>
