@@ -10,6 +10,8 @@ import { markdownTable, writeSection, type Cell } from './report.js';
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 /** Items ingested per round at each request size (the 1-item row sends that many requests). */
 const PLAN: Array<[perRequest: number, total: number]> = [[1, 150], [64, 1280], [1024, 2048]];
+/** 1-item requests on each path before the rows are measured. */
+const WARM_UP_REQUESTS = Math.max(0, Number(process.env.BENCH_WARMUP ?? 600));
 
 // Vectors written as bge-m3 writes them (float32 values in all their digits): JSON costs as on a Spark.
 const emb = await simServiceProcess('embeddings', 'embeddings', { SPARK_SIM_EMBED_FULL_FLOATS: '1' });
@@ -71,8 +73,15 @@ async function ingestRound(perRequest: number, total: number): Promise<Record<Pa
 }
 
 const fmt = (xs: number[], digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
-await ingestRound(64, 256); // warm-up: JIT, connection pools
+// Warm-up on every path and request size first: a long-running server is measured, not its JIT's first seconds. Four
+// 64-item requests had left every path cold for the 1-item row (it runs first): with this warm-up that row went from
+// 115 to 148 items/s through the plugin and from 149 to 209 direct, and the bare Node hop fell from 0.99 to 0.86 of
+// direct, so the ratio the goal is about is measured against a warm direct path.
+await ingestRound(1, WARM_UP_REQUESTS);
+await ingestRound(64, 640);
 const ingestRows: Array<Record<string, Cell>> = [];
+/** Rows where the bare Node hop is itself under the goal, said under the table. */
+const belowFloor: string[] = [];
 for (const [perRequest, total] of PLAN) {
   const s = { plugin: [] as number[], direct: [] as number[], floor: [] as number[], cpu: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
@@ -87,6 +96,8 @@ for (const [perRequest, total] of PLAN) {
     'items per request': perRequest, 'plugin items/s': fmt(s.plugin), 'direct items/s': fmt(s.direct), 'plugin/direct': fmt(ratios, 2), 'goal ≥ 0.9': median(ratios) >= 0.9 ? 'met' : 'NOT met',
     'node floor/direct': fmt(s.floor.map((x, i) => x / s.direct[i]), 2), 'kernel CPU ms per item': fmt(s.cpu, 2),
   });
+  const floorRatio = median(s.floor.map((x, i) => x / s.direct[i]));
+  if (floorRatio < 0.9) belowFloor.push(`At ${perRequest} item${perRequest === 1 ? '' : 's'} per request the bare Node hop itself reaches ${floorRatio.toFixed(2)} of direct: a goal of 0.9 there is under what one more Node process costs on this machine, and the plugin's gap to the floor (${(median(ratios) / floorRatio).toFixed(2)} of it) is the kernel's own share.`);
 }
 
 const pct = (a: number[], p: number) => a.slice().sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
@@ -119,7 +130,7 @@ console.table(searchRows);
 const { embeddingsConfigSchema } = await import('../../plugins/embeddings/src/config.js');
 const ingestDefaults = embeddingsConfigSchema.parse({});
 writeSection('embeddings', 'Ingest and search (tests/bench/embeddings.bench.ts)',
-  `The fake embedding service (its vectors written as bge-m3 writes them: float32 values in all their digits, about 20 KB of JSON each), the fake Qdrant and the kernel (built, as \`npm start\` runs it) each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${ingestDefaults.ingestBatch} items, depth ${ingestDefaults.ingestDepth}). Node floor: a bare node:http server between the client and the two services doing what the direct client does (tests/bench/ingest-floor.mjs), what one more Node hop costs on this machine. ${ROUNDS} rounds, the paths taking turns request by request; median (min–max). Kernel CPU: the kernel process's CPU over a round, per item ingested.\n\n${markdownTable(ingestRows)}\nHybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
+  `The fake embedding service (its vectors written as bge-m3 writes them: float32 values in all their digits, about 20 KB of JSON each), the fake Qdrant and the kernel (built, as \`npm start\` runs it) each in a process of their own. Direct: the client embeds 64 items, upserts them with wait, then the next 64. Plugin: \`POST /api/collections/<name>/points\`, pipelined (batch ${ingestDefaults.ingestBatch} items, depth ${ingestDefaults.ingestDepth}). Node floor: a bare node:http server between the client and the two services doing what the direct client does (tests/bench/ingest-floor.mjs), what one more Node hop costs on this machine. After a warm-up of ${WARM_UP_REQUESTS} 1-item and 10 64-item requests on every path (a long-running server is measured, not its JIT's first seconds), ${ROUNDS} rounds, the paths taking turns request by request; median (min–max). Kernel CPU: the kernel process's CPU over a round, per item ingested.\n\n${markdownTable(ingestRows)}\n${belowFloor.map((l) => `${l}\n\n`).join('')}Hybrid search, 150 queries a round:\n\n${markdownTable(searchRows)}`);
 await k.stop();
 floor.stop();
 emb.stop();
