@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { pcmWav, readChunks } from './sim/wav.js';
 import { splitStereo } from './src/channelSplit.js';
 import { spanDb } from './src/energy.js';
-import { readWavInfo } from './src/wavFile.js';
+import { bytesSource, readWavInfo, readWavLayout } from './src/wavFile.js';
 import { sliceWav } from './src/wavSlice.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'speech-wav-'));
@@ -37,6 +37,17 @@ describe('WAV header reading', () => {
     // A streaming writer's "size unknown" marker means "to the end of the file".
     const streamed = stereo(); const dataAt = streamed.indexOf('data'); streamed.writeUInt32LE(0xffffffff, dataAt + 4);
     expect(await readWavInfo(file('streamed.wav', streamed))).toMatchObject({ ok: true, info: { duration: 2 } });
+  });
+
+  it('reads the same layout from an upload\'s first bytes in memory as from its file, and says when they are too few', async () => {
+    const meta = { id: 'LIST', data: Buffer.alloc(6000, 0x61) };
+    const wav = pcmWav(new Int16Array(16000 * 30), 16000, 1, meta);
+    const fromFile = await readWavInfo(file('long.wav', wav), { growing: true });
+    expect(await readWavLayout(bytesSource(wav.subarray(0, 16 * 1024)), { growing: true })).toEqual(fromFile);
+    expect(fromFile).toMatchObject({ ok: true, info: { duration: 30, extras: [{ id: 'LIST' }] } });
+    // A head that ends inside the metadata chunk cannot be planned from: the caller reads the growing file instead.
+    expect(await readWavLayout(bytesSource(wav.subarray(0, 4096)), { growing: true })).toMatchObject({ ok: false, incomplete: true });
+    expect(await readWavLayout(bytesSource(Buffer.from('ID3\x03 not a wav')), { growing: true })).toMatchObject({ ok: false, reason: expect.stringContaining('not a WAV') });
   });
 });
 

@@ -54,7 +54,7 @@ export function registerTranscriptionRoute(speech: SpeechCoordinator, router: Pl
         // A long 16-bit WAV that goes to parakeet as one mix (mono, or stereo with channel_mode=mixed before it) is
         // sent chunk by chunk while the rest still arrives: each chunk as soon as its bytes are on disk. A bad field
         // after the file stops it (the finally below), a late channel_mode=dual too.
-        if (long && wav && wav.bitsPerSample === 16 && early !== 'dual' && (wav.channels === 1 || early === 'mixed')) live = speech.liveTranscription({ path: copy, untilOnDisk: u.untilOnDisk }, c.signal);
+        if (long && wav && wav.bitsPerSample === 16 && early !== 'dual' && (wav.channels === 1 || early === 'mixed')) live = speech.liveTranscription({ path: copy, head: head.bytes, untilOnDisk: u.untilOnDisk }, c.signal);
         u.dropBody();
         fields = await u.fields;
         options = transcriptionOptions(fields);

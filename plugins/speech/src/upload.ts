@@ -16,7 +16,7 @@ export interface UploadStream {
   fields: Promise<Record<string, string[]>>;
   /** Bytes of the file seen so far. */
   bytes(): number;
-  /** The fields sent before the file and its first bytes (up to 4 KiB), as soon as they are there; lets a caller
+  /** The fields sent before the file and its first bytes (up to 16 KiB), as soon as they are there; lets a caller
    *  decide to spool instead of streaming (a stereo WAV may be a dual-channel call). Never rejects. */
   head: Promise<{ fields: Record<string, string[]>; bytes: Buffer }>;
   /** Resolves once the tee copy is complete, in memory or spilled to disk (at once without `teePath`). */
@@ -34,7 +34,9 @@ export interface UploadStream {
   dropBody(): void;
 }
 
-const HEAD_BYTES = 4096;
+/** The file's first bytes the head holds: a WAV's whole header as recorders write it (metadata chunks of a few KiB
+ *  before the audio included), so a long recording's layout is read from memory (liveTranscribe.ts). */
+const HEAD_BYTES = 16 * 1024;
 /** What a file sent to the upstream is read in: a long recording's chunk (2 minutes of 16 kHz WAV, 3.8 MB) took 60
  *  reads through the thread pool at the 64 KiB default, each a round trip between parakeet's requests. */
 const FILE_READ_BYTES = 1024 * 1024;

@@ -28,49 +28,65 @@ const UNKNOWN_SIZES = new Set([0, 0xffffffff]);
  *  caller can show, never as an exception. `growing`: the file is an upload still being written, so its audio is
  *  taken at the size its header states (one that states none cannot be planned yet) and a header not all there yet is
  *  `incomplete`; what it says holds for the finished file only if that file reads the same (liveTranscribe.ts). */
-export async function readWavInfo(path: string, o: { anyDepth?: boolean; growing?: boolean } = {}): Promise<WavRead> {
+export async function readWavInfo(path: string, o: WavReadOptions = {}): Promise<WavRead> {
   const fh = await open(path, 'r');
-  const incomplete = { ok: false, reason: 'is not all there yet', incomplete: true } as const;
   try {
     const size = (await fh.stat()).size;
-    const head = Buffer.alloc(12);
-    await fh.read(head, 0, 12, 0);
-    if (o.growing && size < 12) return incomplete;
-    if (size < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') return { ok: false, reason: 'is not a WAV file (no RIFF/WAVE header)' };
-    let p = 12;
-    let fmt: Buffer | undefined;
-    const extras: WavInfo['extras'] = [];
-    let extraBytes = 0;
-    const hdr = Buffer.alloc(8);
-    while (p + 8 <= size) {
-      await fh.read(hdr, 0, 8, p);
-      const id = hdr.toString('ascii', 0, 4);
-      const len = hdr.readUInt32LE(4);
-      if (id === 'data') {
-        if (!fmt) return { ok: false, reason: 'has audio data before its format chunk' };
-        const available = size - (p + 8);
-        if (o.growing && UNKNOWN_SIZES.has(len)) return { ok: false, reason: 'does not state its audio size' };
-        const dataBytes = UNKNOWN_SIZES.has(len) ? available : len;
-        if (dataBytes > available && !o.growing) return { ok: false, reason: `is truncated (header promises ${dataBytes} bytes of audio, ${available} are there)` };
-        return describe(fmt, p + 8, dataBytes, extras, !!o.anyDepth);
-      }
-      if (p + 8 + len > size && o.growing) return incomplete;
-      if (p + 8 + len > size) return { ok: false, reason: `is truncated inside its "${id.replace(/[^\x20-\x7e]/g, '?')}" chunk` };
-      if (id === 'fmt ') {
-        fmt = Buffer.alloc(Math.min(len, 64));
-        await fh.read(fmt, 0, fmt.length, p + 8);
-      } else if (id !== 'fact' && id !== 'bext' && extraBytes + len <= EXTRA_LIMIT) {
-        const data = Buffer.alloc(len);
-        await fh.read(data, 0, len, p + 8);
-        extras.push({ id, data });
-        extraBytes += len;
-      }
-      p += 8 + len + (len % 2);
-    }
-    return o.growing ? incomplete : { ok: false, reason: 'has no audio data chunk' };
+    return await readWavLayout({ size, read: async (buf, position) => { await fh.read(buf, 0, buf.length, position); } }, o);
   } finally {
     await fh.close();
   }
+}
+
+/** Where a WAV's header is read from: a file, or bytes already in memory. `read` fills `buf` from `position`. */
+export interface WavSource { size: number; read(buf: Buffer, position: number): Promise<void> }
+
+/** The first bytes of a WAV as a source: an upload's head, read before any of it reaches the disk. */
+export function bytesSource(bytes: Buffer): WavSource {
+  return { size: bytes.length, read: async (buf, position) => { buf.fill(0); bytes.copy(buf, 0, position, position + buf.length); } };
+}
+
+export interface WavReadOptions { anyDepth?: boolean; growing?: boolean }
+
+/** readWavInfo over any source (same rules). */
+export async function readWavLayout(src: WavSource, o: WavReadOptions = {}): Promise<WavRead> {
+  const incomplete = { ok: false, reason: 'is not all there yet', incomplete: true } as const;
+  const size = src.size;
+  const head = Buffer.alloc(12);
+  await src.read(head, 0);
+  if (o.growing && size < 12) return incomplete;
+  if (size < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') return { ok: false, reason: 'is not a WAV file (no RIFF/WAVE header)' };
+  let p = 12;
+  let fmt: Buffer | undefined;
+  const extras: WavInfo['extras'] = [];
+  let extraBytes = 0;
+  const hdr = Buffer.alloc(8);
+  while (p + 8 <= size) {
+    await src.read(hdr, p);
+    const id = hdr.toString('ascii', 0, 4);
+    const len = hdr.readUInt32LE(4);
+    if (id === 'data') {
+      if (!fmt) return { ok: false, reason: 'has audio data before its format chunk' };
+      const available = size - (p + 8);
+      if (o.growing && UNKNOWN_SIZES.has(len)) return { ok: false, reason: 'does not state its audio size' };
+      const dataBytes = UNKNOWN_SIZES.has(len) ? available : len;
+      if (dataBytes > available && !o.growing) return { ok: false, reason: `is truncated (header promises ${dataBytes} bytes of audio, ${available} are there)` };
+      return describe(fmt, p + 8, dataBytes, extras, !!o.anyDepth);
+    }
+    if (p + 8 + len > size && o.growing) return incomplete;
+    if (p + 8 + len > size) return { ok: false, reason: `is truncated inside its "${id.replace(/[^\x20-\x7e]/g, '?')}" chunk` };
+    if (id === 'fmt ') {
+      fmt = Buffer.alloc(Math.min(len, 64));
+      await src.read(fmt, p + 8);
+    } else if (id !== 'fact' && id !== 'bext' && extraBytes + len <= EXTRA_LIMIT) {
+      const data = Buffer.alloc(len);
+      await src.read(data, p + 8);
+      extras.push({ id, data });
+      extraBytes += len;
+    }
+    p += 8 + len + (len % 2);
+  }
+  return o.growing ? incomplete : { ok: false, reason: 'has no audio data chunk' };
 }
 
 /** Sample formats the converter turns into 16-bit integer PCM. */
