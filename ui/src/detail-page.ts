@@ -143,7 +143,7 @@ export class SparkDetailPage extends LitElement {
         ? html`<p class="err card">This section (${sec.plugin}) could not be shown: ${this.sectionErrors[sec.tag]}</p>` : this.mounted.get(sec.tag) ?? nothing}</div>`)}
       <section class="card" data-testid="detail-marks" style="margin-top:12px"><h2>Events in the last ${windowText(this.minutes)}</h2>
         ${this.marks.length ? html`<table><tbody>${[...this.marks].reverse().slice(0, 50).map((m) => html`<tr><td class="when">${new Date(m.t).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}</td><td>${m.text} <span class="muted">(${m.plugin} ${m.kind})</span></td></tr>`)}</tbody></table>`
-          : html`<p class="muted">None: swaps and loads show here and as dashed lines on the charts.</p>`}</section>
+          : html`<p class="muted">None: swaps, loads, sleeps, wakes and evictions show here and as dashed lines on the charts.</p>`}</section>
       ${others.length ? html`<p class="others muted">${k.others}: ${others.map((o) => html`<a href=${detailLink(w.kind, o, w.range)}>${o}</a>`)}</p>` : nothing}`;
   }
 }
