@@ -42,12 +42,14 @@ export class LiveTranscription {
    *  audio can be large). From the file it took 26 ms of a 10-minute recording's 54 ms overhead: the spill of the copy
    *  and six small reads queued behind the upload's own writes. */
   private async readLayout(signal: AbortSignal): Promise<WavInfo | undefined> {
-    if (this.copy.head) {
-      const r = await readWavLayout(bytesSource(this.copy.head), { growing: true });
+    const head = this.copy.head;
+    if (head) {
+      const r = await readWavLayout(bytesSource(head), { growing: true });
       if (r.ok) return r.info;
       if (!r.incomplete) return undefined;
     }
-    for (let want = 4096; ; want *= 4) {
+    // From the file: past what the head already held (a header longer than it), else from its first 4 KiB.
+    for (let want = Math.max(4096, (head?.length ?? 0) * 4); ; want *= 4) {
       try {
         await this.copy.untilOnDisk(want, signal);
       } catch (e) {
