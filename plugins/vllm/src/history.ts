@@ -48,7 +48,7 @@ export function recordVllmHistory(ctx: PluginContext, serving: () => ServingMode
   });
 }
 
-interface MarkData { modelId?: string; kind?: string; action?: string; for?: string; level?: number; ms?: number; seconds?: number; reason?: string }
+interface MarkData { modelId?: string; kind?: string; action?: string; for?: string; level?: number; ms?: number; reason?: string }
 
 /** The events an owner wants to see on the time axis, as the mark's kind and hover text (undefined: not marked). */
 export function markText(type: string, d: MarkData): { kind: string; text: string } | undefined {
