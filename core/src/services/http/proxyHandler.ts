@@ -42,6 +42,7 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
   private resumeUpstream: (() => void) | undefined;
   private started = false;
   private done = false;
+  private resumeQueued = false;
   /** True once the client went away before the answer was complete (then nothing is an upstream fault). */
   clientGone = false;
   /** Sees (and may rewrite) the body, when the caller set one in `head` (ProxyOptions.tapBody). */
@@ -63,9 +64,20 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
     this.abortUpstream?.(new undiciErrors.RequestAbortedError());
   }
 
-  /** The client drained what we wrote: let undici read from the upstream again. */
+  /**
+   * The client drained what we wrote: let undici read from the upstream again — from a microtask, never right away.
+   * 'drain' may be emitted inside another undici parser's callback (Node's server emits it on the socket's current
+   * answer whenever a pipelined answer queued behind it buffers data, i.e. from that answer's onData), and undici's
+   * resume asserts that no parser is running: the assertion threw there and left the answer paused for good.
+   */
   resume(): void {
-    this.resumeUpstream?.();
+    if (this.resumeQueued) return;
+    this.resumeQueued = true;
+    queueMicrotask(() => {
+      this.resumeQueued = false;
+      // Once complete, undici's resume belongs to the connection's next request: never call it then.
+      if (!this.done) this.resumeUpstream?.();
+    });
   }
 
   onConnect(abort: (err?: Error) => void): void {
