@@ -25,4 +25,5 @@ COPY --from=build /app/plugins/vllm/catalog.yaml ./plugins/vllm/catalog.yaml
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 9999
-CMD ["node", "dist/server/core/src/main.js"]
+# V8 flags: core/src/kernel/nodeFlags.ts (why and what they were measured to buy).
+CMD ["node", "--max-semi-space-size=32", "dist/server/core/src/main.js"]

@@ -7,7 +7,8 @@ export const main = sdk.setupMain(async ({ effects }) => {
     .addDaemon('primary', {
       subcontainer: sdk.SubContainer.of(effects, { imageId: 'spark-control' }, mounts, 'spark-control'),
       exec: {
-        command: ['node', 'dist/server/core/src/main.js'],
+        // V8 flags: core/src/kernel/nodeFlags.ts (why and what they were measured to buy).
+        command: ['node', '--max-semi-space-size=32', 'dist/server/core/src/main.js'],
         // StartOS terminates TLS in front of us and forwards the user's Host (`<server>.local`, .onion, IP and
         // domain addresses); SPARK_TLS_PROXY lets same-origin checks accept its https:// origins.
         env: { SPARK_BIND: '0.0.0.0', SPARK_PORT: String(uiPort), SPARK_DATA_DIR: dataMount, SPARK_TLS_PROXY: '1' },

@@ -10,12 +10,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { KERNEL_NODE_FLAGS } from '../../core/src/kernel/nodeFlags.js';
 import { helperProcess, median } from './processes.js';
 import { wrk, wrkRounds, type WrkResult } from './kernel.bench.js';
 
 /** One kernel under test (accounting-under-test.mjs from the built dist/) with its own environment. */
 async function kernel(upstreamUrl: string, env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
-  const p = spawn(process.execPath, [join(import.meta.dirname, 'accounting-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn', ...env } });
+  const p = spawn(process.execPath, [...KERNEL_NODE_FLAGS, join(import.meta.dirname, 'accounting-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn', ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     p.stdout!.once('data', (d) => resolve(String(d).trim()));
     p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));

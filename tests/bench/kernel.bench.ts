@@ -12,6 +12,7 @@ import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KERNEL_NODE_FLAGS } from '../../core/src/kernel/nodeFlags.js';
 import { freePort } from '../helpers/sshd.js';
 import { helperProcess, kernelProcess, median, rssOf, startNginx } from './processes.js';
 
@@ -122,7 +123,7 @@ async function idleRssOfNpmStart(): Promise<number> {
   const root = join(import.meta.dirname, '../..'); // dist/ was built by kernelProcess()
   const data = mkdtempSync(join(tmpdir(), 'bench-idle-'));
   const port = await freePort();
-  const p = spawn(process.execPath, ['dist/server/core/src/main.js'], { cwd: root, env: { ...process.env, SPARK_DATA_DIR: data, SPARK_PORT: String(port), SPARK_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const p = spawn(process.execPath, [...KERNEL_NODE_FLAGS, 'dist/server/core/src/main.js'], { cwd: root, env: { ...process.env, SPARK_DATA_DIR: data, SPARK_PORT: String(port), SPARK_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 10_000));
   const rss = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(p.pid)], { encoding: 'utf8' }).trim()) / 1024;
   const simKiB = spawnSync('ps', ['-o', 'rss=', '--ppid', String(p.pid)], { encoding: 'utf8' }).stdout.split('\n').reduce((n, l) => n + (Number(l.trim()) || 0), 0);

@@ -4,6 +4,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KERNEL_NODE_FLAGS } from '../../core/src/kernel/nodeFlags.js';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,7 +46,7 @@ const profileFlags = (): string[] => (process.env.BENCH_PROFILE ? ['--cpu-prof',
 
 export async function kernelProcess(upstreamUrl: string, repoDir = join(import.meta.dirname, '../..'), env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: repoDir });
-  const p = spawn(process.execPath, [...profileFlags(), join(repoDir, 'tests/bench/kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn', ...env } });
+  const p = spawn(process.execPath, [...KERNEL_NODE_FLAGS, ...profileFlags(), join(repoDir, 'tests/bench/kernel-under-test.mjs'), upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn', ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     p.stdout!.once('data', (d) => resolve(String(d).trim()));
     p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));
@@ -57,7 +58,7 @@ export async function kernelProcess(upstreamUrl: string, repoDir = join(import.m
  *  its config.json, so its services can be fakes in processes of their own. */
 export async function pluginKernelProcess(pluginId: string, config: unknown): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: join(import.meta.dirname, '../..') });
-  const p = spawn(process.execPath, [...profileFlags(), join(import.meta.dirname, 'plugin-kernel.mjs'), pluginId, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn' } });
+  const p = spawn(process.execPath, [...KERNEL_NODE_FLAGS, ...profileFlags(), join(import.meta.dirname, 'plugin-kernel.mjs'), pluginId, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SPARK_LOG_LEVEL: 'warn' } });
   const url = await new Promise<string>((resolve, reject) => {
     p.stdout!.once('data', (d) => resolve(String(d).trim()));
     p.once('exit', (code) => reject(new Error(`kernel under test exited with ${code}`)));

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KERNEL_NODE_FLAGS } from '../../core/src/kernel/nodeFlags.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,7 +32,7 @@ export function buildForNpmStart(): void {
 export async function startSparkControlProcess(env: Record<string, string> = {}): Promise<SparkControlProcess> {
   buildForNpmStart();
   const dataDir = mkdtempSync(join(tmpdir(), 'spark-npm-start-'));
-  const child = spawn(process.execPath, ['dist/server/core/src/main.js'], {
+  const child = spawn(process.execPath, [...KERNEL_NODE_FLAGS, 'dist/server/core/src/main.js'], {
     cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SPARK_DATA_DIR: dataDir, SPARK_PORT: '0', SPARK_BIND: '127.0.0.1', SPARK_LOG_LEVEL: 'warn', VITEST: '', ...env },
   });
