@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Koa from 'koa';
 import { inject, injectable, type DependencyContainer } from 'tsyringe';
@@ -125,6 +125,9 @@ export class App {
 
   constructor(readonly o: AppOptions) {
     this.log = new JsonLogger(o.logLevel ?? levelFromEnv(), { svc: 'spark-control' }, o.logSink);
+    // A fresh checkout has no .data yet (and SPARK_DATA_DIR may name a folder still to be made): the stores below open
+    // their files in it at once. Owner-only, as it holds the SSH key and the client keys' hashes.
+    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
     this.container = registerCoreServices(o.dataDir, this.log, o.ssh);
     this.clients = new Clients(o.dataDir, this.log.child({ area: 'clients' }), o.usage);
     this.accounting = o.accounting ?? process.env.SPARK_ACCOUNTING !== 'off';
