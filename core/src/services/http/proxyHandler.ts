@@ -75,8 +75,9 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
     this.resumeQueued = true;
     queueMicrotask(() => {
       this.resumeQueued = false;
-      // Once complete, undici's resume belongs to the connection's next request: never call it then.
-      if (!this.done) this.resumeUpstream?.();
+      // Once complete, undici's resume belongs to the connection's next request, and once the client left the upstream
+      // request is being aborted: never call it then.
+      if (!this.done && !this.clientGone) this.resumeUpstream?.();
     });
   }
 
