@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSparkControlProcess } from '../helpers/sparkControlProcess.js';
 
 /** What a user sees when `npm start` cannot start: one plain sentence and exit code 1, not a stack trace. */
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,28 +33,16 @@ describe('startup errors', () => {
   }, 60_000);
 
   it('starts on a data directory that does not exist yet (a fresh checkout has no .data), and makes it owner-only', async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'spark-start-')), 'not', 'yet');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'core/src/main.ts'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SPARK_DATA_DIR: dataDir, SPARK_PORT: '0', SPARK_SIM_PRELOAD: '0', SPARK_LOG_LEVEL: 'silent' },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
+    const parent = mkdtempSync(join(tmpdir(), 'spark-start-'));
+    const dataDir = join(parent, 'not', 'yet');
+    const p = await startSparkControlProcess({ SPARK_DATA_DIR: dataDir, SPARK_SIM_PRELOAD: '0' });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no dashboard banner in 40 s:\n${out.slice(-2000)}`)), 40_000);
-        child.once('exit', (code) => { clearTimeout(t); reject(new Error(`exited with ${code}:\n${out.slice(-2000)}`)); });
-        const look = () => { const m = /dashboard at (http:\/\/\S+)/.exec(out); if (m) { clearTimeout(t); resolve(m[1]); } };
-        child.stdout.on('data', look);
-      });
-      const health = await fetch(`${url.replace('localhost', '127.0.0.1')}/health`);
-      expect(health.status).toBe(200);
+      expect((await fetch(`${p.url}/health`)).status).toBe(200);
       expect(statSync(dataDir).isDirectory()).toBe(true);
       expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+      await p.stop();
+      rmSync(parent, { recursive: true, force: true });
     }
   }, 60_000);
 
